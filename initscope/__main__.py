@@ -1,0 +1,5 @@
+"""`python -m initscope` runs the same front door as the `initscope` command."""
+
+from initscope.cli import main
+
+raise SystemExit(main())

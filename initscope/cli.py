@@ -1,0 +1,276 @@
+"""The front door: `initscope` opens the explorer; subcommands run the same engine headless.
+
+Exit codes: 0 ok, 2 bad usage or input (one line on stderr naming the field, the value and what is
+allowed; no traceback), 1 unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from initscope import __version__
+from initscope.engine import activations, initializers
+from initscope.engine.config import Config, build
+from initscope.engine.errors import ConfigError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line usage: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _initializer_param_names() -> list[str]:
+    names: dict[str, None] = {}
+    for entry in initializers.CATALOGUE:
+        for p in entry.params:
+            names.setdefault(p.name, None)
+    return list(names)
+
+
+def _activation_param_names() -> list[str]:
+    names: dict[str, None] = {}
+    for spec in activations.SPECS.values():
+        for key in spec.params:
+            names.setdefault(key, None)
+    return list(names)
+
+
+def add_config_flags(p: argparse.ArgumentParser) -> None:
+    """Every Config field as a flag, plus every initializer and activation parameter."""
+    g = p.add_argument_group("configuration (every field of the run; see `initscope list`)")
+    g.add_argument("--config", metavar="'KEY=VALUE ...'",
+                   help="the one-line form, e.g. \"init=he_normal act=relu depth=30\"; flags override it")
+    g.add_argument("--init", "--initializer", dest="initializer", metavar="NAME",
+                   help="initializer name or alias (default he_normal)")
+    g.add_argument("--activation", "--act", dest="activation", metavar="NAME",
+                   help="one of " + ", ".join(activations.NAMES) + " (default relu)")
+    g.add_argument("--fan-in", dest="fan_in", metavar="N", help="input dimension, 1..65536 (default 256)")
+    g.add_argument("--width", metavar="N|N,N,...", help="units per layer (default fan-in), or one width per layer")
+    g.add_argument("--depth", metavar="L", help="weight layers, 1..10000 (default 10)")
+    g.add_argument("--batch", metavar="B", help="batch rows, 1..65536 (default 256)")
+    g.add_argument("--input", metavar="normal|uniform|FILE", help="input rows: normal, uniform, or .npy/.csv")
+    g.add_argument("--bias", metavar="INIT", help="bias init: zeros, constant(0.1), or an elementwise initializer")
+    g.add_argument("--dtype", metavar="DTYPE", help="float16, float32 (default) or float64")
+    g.add_argument("--seed", metavar="S", help="random seed, an integer >= 0 (default 0)")
+    g.add_argument("--clip", metavar="T", help="clip gradients to L2 norm T (default off)")
+    g.add_argument("--clip-mode", dest="clip_mode", metavar="MODE", help="per_layer (default) or global")
+    g.add_argument("--memory-budget", dest="memory_budget", metavar="SIZE", help="refuse runs above this (2GiB)")
+    params = p.add_argument_group("initializer and activation parameters (only those the choice takes)")
+    for name in _initializer_param_names() + _activation_param_names():
+        params.add_argument("--" + name.replace("_", "-"), dest="param_" + name, metavar="V")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """Build the Config: `--config` first, then each flag given on top of it."""
+    base = Config.from_string(args.config) if getattr(args, "config", None) else Config()
+    given: dict[str, Any] = {}
+    for key in ("initializer", "activation", "fan_in", "width", "depth", "batch", "input", "bias", "dtype",
+                "seed", "clip", "clip_mode", "memory_budget"):
+        value = getattr(args, key, None)
+        if value is not None:
+            given[key] = value
+    act_names = set(_activation_param_names())
+    init_params: dict[str, str] = {}
+    act_params: dict[str, str] = {}
+    for key, value in vars(args).items():
+        if key.startswith("param_") and value is not None:
+            name = key[len("param_"):]
+            (act_params if name in act_names else init_params)[name] = value
+    cfg = build(given, base)
+    if init_params:
+        cfg = cfg.replace(initializer_params={**cfg.initializer_params, **init_params})
+    if act_params:
+        cfg = cfg.replace(activation_params={**cfg.activation_params, **act_params})
+    return cfg
+
+
+# ------------------------------------------------------------------------------- subcommands
+def cmd_list(args: argparse.Namespace) -> int:
+    from initscope import reference
+
+    text = reference.catalogue_markdown() if args.format == "markdown" else reference.catalogue_table()
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    entry = initializers.lookup(args.initializer)
+    fan_in = _int_arg("fan_in", args.fan_in, 1, 65536)
+    fan_out = fan_in if args.fan_out is None else _int_arg("fan_out", args.fan_out, 1, 65536)
+    n = _int_arg("n", args.n, 1, 10**8)
+    seed = _int_arg("seed", args.seed, 0, 2**63 - 1)
+    act_name = str(args.activation or "relu").lower()
+    if act_name not in activations.SPECS:
+        raise ConfigError("activation", args.activation, "one of " + ", ".join(activations.NAMES))
+    params = {k[len("param_"):]: v for k, v in vars(args).items() if k.startswith("param_") and v is not None}
+    resolved = entry.resolve(params)
+    gain = activations.make(act_name).gain
+    values = initializers.sample(entry.name, fan_in, fan_out, n=n, seed=seed, params=resolved, auto_gain=gain)
+    expected = entry.expected(fan_in, fan_out, resolved, auto_gain=gain)
+    doc = {
+        "initializer": entry.name,
+        "fan_in": fan_in,
+        "fan_out": fan_out,
+        "n": int(values.size),
+        "seed": seed,
+        "params": resolved,
+        "bounds": list(expected.bounds) if expected.bounds is not None else None,
+        "expected": {"mean": expected.mean, "std": expected.std},
+        "measured": {"min": float(values.min()), "max": float(values.max()),
+                     "mean": float(values.mean()), "std": float(values.std())},
+    }
+    if args.output:
+        import io
+
+        from initscope.snapshot import write_atomic
+
+        buffer = io.BytesIO()
+        np.save(buffer, values)
+        write_atomic(Path(args.output), buffer.getvalue(), overwrite=args.force)
+    if args.format == "json":
+        print(json.dumps(doc, indent=1))
+    else:
+        print(_sample_table(doc, entry))
+        if args.output:
+            print(f"  wrote {values.size} values to {args.output}")
+    return EXIT_OK
+
+
+def _sample_table(doc: dict[str, Any], entry: initializers.Initializer) -> str:
+    m, e = doc["measured"], doc["expected"]
+    lines = [f"{doc['initializer']}  fan_in {doc['fan_in']}  fan_out {doc['fan_out']}  n {doc['n']}  "
+             f"seed {doc['seed']}", f"  formula  {entry.formula}"]
+    if doc["bounds"] is not None:
+        lo, hi = doc["bounds"]
+        lines.append(f"  bounds   lower {lo:.6g}  upper {hi:.6g}")
+    else:
+        lines.append("  bounds   none (unbounded)")
+    lines.append(f"  {'':8} {'measured':>12} {'expected':>12}")
+    lines.append(f"  {'min':8} {m['min']:>12.6g} {doc['bounds'][0] if doc['bounds'] else float('nan'):>12.6g}")
+    lines.append(f"  {'max':8} {m['max']:>12.6g} {doc['bounds'][1] if doc['bounds'] else float('nan'):>12.6g}")
+    lines.append(f"  {'mean':8} {m['mean']:>12.6g} {e['mean']:>12.6g}")
+    lines.append(f"  {'std':8} {m['std']:>12.6g} {e['std']:>12.6g}")
+    if entry.note:
+        lines.append(f"  note     {entry.note}")
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from initscope import report, snapshot
+    from initscope.engine import run
+
+    cfg = config_from_args(args)
+    fmt = args.format
+    if fmt is None:
+        fmt = {".json": "json", ".csv": "csv"}.get(Path(args.output).suffix.lower(), "table") if args.output \
+            else "table"
+    if args.output and Path(args.output).exists() and not args.force:
+        raise UsageError(f"output: {args.output} already exists; not overwriting it (use --force)")
+    result = run(cfg)
+    text = {"json": snapshot.dumps, "csv": snapshot.csv_text, "table": report.table}[fmt](result)
+    if args.output:
+        snapshot.write_atomic(Path(args.output), text, overwrite=args.force)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)
+    try:
+        from initscope.tui.app import main as tui_main
+    except ImportError as err:  # pragma: no cover - the TUI ships with the package
+        raise UsageError(f"the explorer could not start: {err}") from None
+    return tui_main(cfg, args)
+
+
+def _int_arg(name: str, value: object, low: int, high: int) -> int:
+    from initscope.engine.config import _as_int
+
+    return _as_int(name, value, low, high)
+
+
+# ------------------------------------------------------------------------------- parser
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="initscope",
+        description="See what weight initialization does to a neural network, layer by layer. "
+        "With no subcommand, opens the terminal explorer.",
+    )
+    parser.add_argument("--version", action="version", version=f"initscope {__version__}")
+    parser.add_argument("--open", metavar="SNAPSHOT.json", help="open a snapshot in the explorer")
+    parser.add_argument("--export-dir", metavar="DIR", default="initscope-snapshots",
+                        help="where exports and screenshots go (default ./initscope-snapshots)")
+    add_config_flags(parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    p_list = sub.add_parser("list", help="the initializer catalogue with formulas and framework snippets")
+    p_list.add_argument("--format", choices=("table", "markdown"), default="table")
+    p_list.set_defaults(func=cmd_list)
+
+    p_sample = sub.add_parser("sample", help="draw values from one initializer and compare with its formula")
+    p_sample.add_argument("--init", "--initializer", dest="initializer", default="he_normal", metavar="NAME")
+    p_sample.add_argument("--fan-in", dest="fan_in", required=True, metavar="N")
+    p_sample.add_argument("--fan-out", dest="fan_out", metavar="M", help="default: fan-in")
+    p_sample.add_argument("-n", dest="n", default="1000", metavar="COUNT", help="number of draws (default 1000)")
+    p_sample.add_argument("--seed", default="0", metavar="S")
+    p_sample.add_argument("--activation", "--act", dest="activation", metavar="NAME",
+                          help="whose gain 'auto' means (default relu)")
+    p_sample.add_argument("--format", choices=("table", "json"), default="table")
+    p_sample.add_argument("-o", "--output", metavar="VALUES.npy", help="save the raw draws (.npy)")
+    p_sample.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    for name in _initializer_param_names():
+        p_sample.add_argument("--" + name.replace("_", "-"), dest="param_" + name, metavar="V")
+    p_sample.set_defaults(func=cmd_sample)
+
+    p_run = sub.add_parser("run", help="forward and backward statistics per layer, theory and verdict")
+    add_config_flags(p_run)
+    p_run.add_argument("--format", choices=("table", "json", "csv"), default=None,
+                       help="table (default), json (the snapshot document) or csv (one row per layer)")
+    p_run.add_argument("-o", "--output", metavar="FILE", help="write to FILE (format from its suffix)")
+    p_run.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p_run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+        func = getattr(args, "func", None)
+        return int(func(args)) if func is not None else cmd_tui(args)
+    except (ConfigError, UsageError) as err:
+        print(f"initscope: error: {err}" if isinstance(err, ConfigError) else str(err), file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:
+        from initscope.snapshot import WriteError
+
+        if isinstance(err, WriteError):
+            print(f"initscope: error: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"initscope: unexpected error: {err}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("initscope: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # pragma: no cover
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,15 @@
+"""The engine: pure NumPy. It imports nothing from textual, rich or plotext (a test enforces it)."""
+
+from __future__ import annotations
+
+from initscope.engine.config import Config
+from initscope.engine.errors import ConfigError
+from initscope.engine.initializers import CATALOGUE as catalogue
+try:
+    from initscope.engine.initializers import sample
+except ImportError:  # TEMP
+    sample = None  # type: ignore
+from initscope.engine.propagate import run
+from initscope.engine.result import Result
+
+__all__ = ["Config", "ConfigError", "Result", "catalogue", "run", "sample"]

@@ -1,0 +1,440 @@
+"""The run configuration: a frozen, validated dataclass, its one-line text form, and the memory budget.
+
+Validation happens at construction, so a `Config` that exists is a config the engine can run; every
+refusal is a `ConfigError` that names the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from initscope.engine import activations, initializers
+from initscope.engine.errors import ConfigError
+
+DEFAULTS = {"initializer": "he_normal", "activation": "relu", "fan_in": 256, "depth": 10, "batch": 256}
+MAX_UNITS = 65536
+MAX_DEPTH = 10000
+MAX_BATCH = 65536
+MAX_SEED = 2**63 - 1
+DTYPES = ("float16", "float32", "float64")
+INPUTS = ("normal", "uniform")
+CLIP_MODES = ("per_layer", "global")
+DEFAULT_BUDGET = 2 * 1024**3
+ClipMode = Literal["per_layer", "global"]
+
+
+def _as_int(name: str, value: object, low: int, high: int) -> int:
+    allowed = f"an integer from {low} to {high}"
+    if isinstance(value, bool):
+        raise ConfigError(name, value, allowed)
+    if isinstance(value, (int, np.integer)):
+        number = int(value)
+    else:
+        text = str(value).strip()
+        try:
+            number = int(text)
+        except ValueError:
+            try:
+                as_float = float(text)
+            except ValueError:
+                raise ConfigError(name, value, allowed) from None
+            if not as_float.is_integer():
+                raise ConfigError(name, value, allowed) from None
+            number = int(as_float)
+    if not low <= number <= high:
+        raise ConfigError(name, value, allowed)
+    return number
+
+
+def _as_positive_float(name: str, value: object) -> float:
+    allowed = "a finite number > 0"
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(name, value, allowed) from None
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigError(name, value, allowed)
+    return number
+
+
+def format_bytes(n: float) -> str:
+    """Human-readable size: 1.5 GiB, 300 MiB."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def parse_bytes(name: str, value: object) -> int:
+    """'2GiB', '512MiB', '1e9' -> bytes."""
+    text = str(value).strip().replace(" ", "")
+    match = re.fullmatch(r"([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)([KMGT]i?B?|B)?", text, re.IGNORECASE)
+    if not match:
+        raise ConfigError(name, value, "a size such as 2GiB, 512MiB or a number of bytes")
+    number = float(match.group(1))
+    unit = (match.group(2) or "B").upper().rstrip("B").rstrip("I")
+    scale = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}[unit]
+    size = int(number * scale)
+    if size <= 0:
+        raise ConfigError(name, value, "a size > 0")
+    return size
+
+
+@dataclass(frozen=True, eq=True)
+class Config:
+    """Everything that determines a run. Reproducible: the same Config gives bit-identical results."""
+
+    initializer: str = DEFAULTS["initializer"]  # type: ignore[assignment]
+    initializer_params: Mapping[str, initializers.ParamValue] = field(default_factory=dict)
+    activation: str = DEFAULTS["activation"]  # type: ignore[assignment]
+    activation_params: Mapping[str, float] = field(default_factory=dict)
+    fan_in: int = DEFAULTS["fan_in"]  # type: ignore[assignment]
+    width: int | tuple[int, ...] | None = None
+    """Units per layer: one number for every layer (default: fan_in) or one width per layer."""
+    depth: int | None = None
+    """Weight layers; default 10, or the length of an explicit width list."""
+    batch: int = DEFAULTS["batch"]  # type: ignore[assignment]
+    input: str = "normal"
+    """normal (N(0,1)), uniform (U(-sqrt3, sqrt3), unit variance) or a .npy/.csv file of rows."""
+    bias: str = "zeros"
+    bias_params: Mapping[str, initializers.ParamValue] = field(default_factory=dict)
+    dtype: str = "float32"
+    seed: int = 0
+    clip: float | None = None
+    """L2-norm threshold for gradient clipping; None is off."""
+    clip_mode: str = "per_layer"
+    memory_budget: int = DEFAULT_BUDGET
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        entry = initializers.lookup(self.initializer, "initializer")
+        set_(self, "initializer", entry.name)
+        set_(self, "initializer_params", entry.resolve(self.initializer_params))
+
+        act_name = str(self.activation).strip().lower()
+        if act_name not in activations.SPECS:
+            raise ConfigError("activation", self.activation, "one of " + ", ".join(activations.NAMES))
+        set_(self, "activation", act_name)
+        set_(self, "activation_params", _resolve_activation_params(act_name, self.activation_params))
+
+        set_(self, "fan_in", _as_int("fan_in", self.fan_in, 1, MAX_UNITS))
+        if isinstance(self.width, (list, tuple)):
+            if not self.width:
+                raise ConfigError("width", "", f"a width from 1 to {MAX_UNITS}, or a list of them")
+            widths = tuple(_as_int("width", w, 1, MAX_UNITS) for w in self.width)
+            if len(widths) > MAX_DEPTH:
+                raise ConfigError("depth", len(widths), f"an integer from 1 to {MAX_DEPTH}")
+            if self.depth is not None and _as_int("depth", self.depth, 1, MAX_DEPTH) != len(widths):
+                raise ConfigError("depth", self.depth, f"{len(widths)}, the length of the width list")
+            set_(self, "width", widths if len(set(widths)) > 1 else widths[0])
+            set_(self, "depth", len(widths))
+        else:
+            set_(self, "depth", _as_int("depth", DEFAULTS["depth"] if self.depth is None else self.depth,
+                                        1, MAX_DEPTH))
+            if self.width is not None:
+                set_(self, "width", _as_int("width", self.width, 1, MAX_UNITS))
+        set_(self, "batch", _as_int("batch", self.batch, 1, MAX_BATCH))
+
+        source = str(self.input).strip()
+        if source.lower() in INPUTS:
+            set_(self, "input", source.lower())
+        else:
+            from initscope.engine.inputs import inspect_file
+
+            columns = inspect_file(source)
+            if columns != self.fan_in:
+                raise ConfigError("fan_in", self.fan_in, f"{columns}, the number of columns of {source}")
+            set_(self, "input", source)
+
+        bias_entry = initializers.lookup(self.bias, "bias")
+        if not bias_entry.elementwise or bias_entry.data_dependent:
+            raise ConfigError("bias", self.bias, "zeros, constant or an elementwise initializer "
+                              "(not orthogonal, identity, sparse or lsuv)")
+        set_(self, "bias", bias_entry.name)
+        set_(self, "bias_params", bias_entry.resolve(self.bias_params))
+
+        dtype = str(self.dtype).strip().lower()
+        if dtype not in DTYPES:
+            raise ConfigError("dtype", self.dtype, "one of " + ", ".join(DTYPES))
+        set_(self, "dtype", dtype)
+        set_(self, "seed", _as_int("seed", self.seed, 0, MAX_SEED))
+        if self.clip is not None:
+            set_(self, "clip", _as_positive_float("clip", self.clip))
+        mode = str(self.clip_mode).strip().lower().replace("-", "_")
+        if mode not in CLIP_MODES:
+            raise ConfigError("clip_mode", self.clip_mode, "one of " + ", ".join(CLIP_MODES))
+        set_(self, "clip_mode", mode)
+        if isinstance(self.memory_budget, bool) or not isinstance(self.memory_budget, int):
+            set_(self, "memory_budget", parse_bytes("memory_budget", self.memory_budget))
+        elif self.memory_budget <= 0:
+            raise ConfigError("memory_budget", self.memory_budget, "a size > 0")
+
+        need = self.memory_estimate()
+        if need > self.memory_budget:
+            widths = widths_text(self.widths)
+            raise ConfigError(
+                "memory_budget", self.memory_budget, f"at least {format_bytes(need)} for this run",
+                message=f"memory_budget: this run needs {format_bytes(need)}, over the budget of "
+                f"{format_bytes(self.memory_budget)}; reduce depth ({self.depth}), width ({widths}) or "
+                f"batch ({self.batch}), use a smaller dtype ({self.dtype}), or raise the memory budget",
+            )
+
+    def __hash__(self) -> int:
+        return hash(self.to_string())
+
+    # ----------------------------------------------------------------- derived shapes
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Output width of every layer, length depth."""
+        assert self.depth is not None
+        if isinstance(self.width, tuple):
+            return self.width
+        return (self.fan_in if self.width is None else self.width,) * self.depth
+
+    @property
+    def layer_fans(self) -> list[tuple[int, int]]:
+        """(fan_in, fan_out) of every weight layer."""
+        dims = (self.fan_in, *self.widths)
+        return list(zip(dims[:-1], dims[1:], strict=True))
+
+    @property
+    def n_layers(self) -> int:
+        assert self.depth is not None
+        return self.depth
+
+    @property
+    def np_dtype(self) -> np.dtype[Any]:
+        return np.dtype(self.dtype)
+
+    def memory_estimate(self) -> int:
+        """Bytes the run needs at its peak, computed before anything is allocated.
+
+        Stored for the backward pass: the input and every layer's activation (plus phi'(z) for
+        activations whose derivative needs z), every weight matrix and bias; plus the working arrays
+        of one layer (pre-activation, gradients) and float64 scratch for the statistics.
+        """
+        item = self.np_dtype.itemsize
+        widths = self.widths
+        act = activations.SPECS[self.activation]
+        needs_z = act.name in ("gelu", "silu")
+        stored = self.batch * (self.fan_in + sum(widths) * (2 if needs_z else 1))
+        weights = sum(fi * fo + fo for fi, fo in self.layer_fans)
+        widest = max((self.fan_in, *widths))
+        largest_matrix = max(fi * fo for fi, fo in self.layer_fans)
+        working = 3 * self.batch * widest + largest_matrix
+        scratch64 = 8 * max(self.batch * widest, largest_matrix)
+        return int(item * (stored + weights + working) + scratch64)
+
+    # ----------------------------------------------------------------- text form
+    def to_string(self) -> str:
+        """The one-line form: `init=he_normal act=relu fan_in=256 depth=30 seed=0` (+ non-defaults)."""
+        parts = [
+            "init=" + _call(self.initializer, self.initializer_params,
+                            initializers.lookup(self.initializer).resolve({})),
+            "act=" + _call(self.activation, self.activation_params,
+                           _resolve_activation_params(self.activation, {})),
+            f"fan_in={self.fan_in}",
+        ]
+        if self.width is not None:
+            parts.append("width=" + (",".join(map(str, self.width)) if isinstance(self.width, tuple)
+                                     else str(self.width)))
+        parts += [f"depth={self.depth}", f"batch={self.batch}"]
+        if self.input != "normal":
+            parts.append("input=" + (shlex.quote(self.input) if " " in self.input else self.input))
+        if self.bias != "zeros" or self.bias_params:
+            parts.append("bias=" + _call(self.bias, self.bias_params, initializers.lookup(self.bias).resolve({})))
+        parts += [f"dtype={self.dtype}", f"seed={self.seed}"]
+        if self.clip is not None:
+            parts.append(f"clip={_num(self.clip)}")
+            if self.clip_mode != "per_layer":
+                parts.append(f"clip_mode={self.clip_mode}")
+        if self.memory_budget != DEFAULT_BUDGET:
+            parts.append(f"budget={self.memory_budget}")
+        return " ".join(parts)
+
+    @classmethod
+    def from_string(cls, text: str, base: Config | None = None) -> Config:
+        """Parse the one-line form; keys not given keep `base`'s values (or the defaults)."""
+        return build(parse_assignments(text), base)
+
+    def replace(self, **changes: Any) -> Config:
+        """A validated copy with some fields changed."""
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The snapshot's `config` block (field names are a contract)."""
+        return {
+            "initializer": self.initializer,
+            "initializer_params": dict(self.initializer_params),
+            "activation": self.activation,
+            "activation_params": dict(self.activation_params),
+            "fan_in": self.fan_in,
+            "widths": list(self.widths),
+            "depth": self.depth,
+            "batch": self.batch,
+            "input": self.input,
+            "bias": self.bias,
+            "bias_params": dict(self.bias_params),
+            "dtype": self.dtype,
+            "seed": self.seed,
+            "clip": None if self.clip is None else {"threshold": self.clip, "mode": self.clip_mode},
+            "memory_budget": self.memory_budget,
+            "string": self.to_string(),
+        }
+
+
+def _resolve_activation_params(name: str, given: Mapping[str, object]) -> dict[str, float]:
+    spec = activations.SPECS[name]
+    out: dict[str, float] = {}
+    for key in given:
+        if key not in spec.params:
+            allowed = ", ".join(spec.params) if spec.params else "no parameters"
+            raise ConfigError(f"{name}.{key}", given[key], f"{name} takes {allowed}")
+    for key, (default, low, high) in spec.params.items():
+        raw = given.get(key, default)
+        try:
+            value = float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}.{key}", raw, f"a number in [{low:g}, {high:g}]") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ConfigError(f"{name}.{key}", raw, f"a number in [{low:g}, {high:g}]")
+        out[key] = value
+    return out
+
+
+def _num(value: float) -> str:
+    return repr(float(value)) if not float(value).is_integer() else str(int(value)) if abs(value) < 1e15 else repr(
+        float(value))
+
+
+def _call(name: str, params: Mapping[str, object], defaults: Mapping[str, object]) -> str:
+    """`name(k=v,...)` with only the parameters that differ from the defaults."""
+    changed = [(k, v) for k, v in params.items() if defaults.get(k) != v]
+    if not changed:
+        return name
+    inner = ",".join(f"{k}={_num(v) if isinstance(v, float) else v}" for k, v in changed)
+    return f"{name}({inner})"
+
+
+# ------------------------------------------------------------------- parsing the one-line form
+KEY_ALIASES = {
+    "init": "initializer", "initializer": "initializer",
+    "act": "activation", "activation": "activation",
+    "fan_in": "fan_in", "fanin": "fan_in", "fan-in": "fan_in",
+    "width": "width", "widths": "width", "depth": "depth", "batch": "batch",
+    "input": "input", "bias": "bias", "dtype": "dtype", "seed": "seed",
+    "clip": "clip", "clip_mode": "clip_mode", "clip-mode": "clip_mode",
+    "budget": "memory_budget", "memory_budget": "memory_budget", "memory-budget": "memory_budget",
+}
+
+
+def parse_call(text: str, field_name: str, first_param: str | None = None) -> tuple[str, dict[str, str]]:
+    """`name(k=v,k2=v2)` or `name(v)` (the first parameter) or `name` -> (name, params)."""
+    text = text.strip()
+    match = re.fullmatch(r"([A-Za-z_][\w\-]*)\s*(?:\((.*)\))?", text)
+    if not match:
+        raise ConfigError(field_name, text, "a name, optionally with parameters: name(key=value,...)")
+    name, inner = match.group(1), match.group(2)
+    params: dict[str, str] = {}
+    if inner:
+        for piece in inner.split(","):
+            piece = piece.strip()
+            if not piece:
+                continue
+            if "=" in piece:
+                key, value = (s.strip() for s in piece.split("=", 1))
+            elif first_param is not None and not params:
+                key, value = first_param, piece
+            else:
+                raise ConfigError(field_name, text, "parameters written as key=value")
+            params[key] = value
+    return name, params
+
+
+def parse_assignments(text: str) -> dict[str, str]:
+    """Split `key=value key=value` (values may be quoted, or contain parentheses) into a dict."""
+    try:
+        tokens = shlex.split(text)
+    except ValueError as err:
+        raise ConfigError("config", text, f"key=value pairs ({err})") from None
+    merged: list[str] = []
+    for token in tokens:  # re-join `name(a=1, b=2)` split at a space inside the parentheses
+        if merged and merged[-1].count("(") > merged[-1].count(")"):
+            merged[-1] += token
+        else:
+            merged.append(token)
+    out: dict[str, str] = {}
+    for token in merged:
+        if "=" not in token:
+            raise ConfigError("config", token, "key=value pairs such as init=he_normal depth=30")
+        key, value = token.split("=", 1)
+        out[key.strip().lower()] = value.strip()
+    return out
+
+
+def build(assignments: Mapping[str, object], base: Config | None = None) -> Config:
+    """A Config from `key -> value` (one-line-form keys, CLI values); the rest from `base`."""
+    base = base or Config()
+    changes: dict[str, Any] = {}
+    loose_params: dict[str, str] = {}
+    for raw_key, value in assignments.items():
+        key = KEY_ALIASES.get(raw_key)
+        if key is None:
+            loose_params[raw_key] = str(value)
+            continue
+        changes[key] = value
+    if "initializer" in changes:
+        name, params = parse_call(str(changes["initializer"]), "initializer")
+        changes["initializer"] = name
+        changes["initializer_params"] = params
+    if loose_params:  # `gain=1.5 mode=fan_out` apply to the initializer
+        merged = dict(changes.get("initializer_params", {} if "initializer" in changes
+                                  else base.initializer_params))
+        merged.update(loose_params)
+        changes["initializer_params"] = merged
+    if "activation" in changes:
+        text = str(changes["activation"])
+        spec = activations.SPECS.get(text.split("(")[0].strip().lower())
+        first = next(iter(spec.params), None) if spec else None
+        name, params = parse_call(text, "activation", first_param=first)
+        changes["activation"] = name
+        changes["activation_params"] = params
+    if "bias" in changes:
+        text = str(changes["bias"])
+        try:
+            value = float(text)
+            changes["bias"], changes["bias_params"] = "constant", {"value": value}
+        except ValueError:
+            name, params = parse_call(text, "bias", first_param="value")
+            changes["bias"], changes["bias_params"] = name, params
+    if "width" in changes:
+        width = changes["width"]
+        if isinstance(width, str):
+            pieces = [p for p in width.replace(" ", "").split(",")]
+            changes["width"] = tuple(pieces) if len(pieces) > 1 else pieces[0]
+        if "depth" not in changes and not isinstance(changes["width"], tuple):
+            changes["depth"] = base.depth
+        elif "depth" not in changes:
+            changes["depth"] = None
+    elif "depth" in changes and isinstance(base.width, tuple):
+        changes["width"] = None
+    if "clip" in changes:
+        clip = str(changes["clip"]).strip().lower()
+        changes["clip"] = None if clip in ("off", "none", "") else changes["clip"]
+    unknown = set(changes) - {f.name for f in fields(Config)}
+    assert not unknown, unknown
+    return replace(base, **changes)
+
+
+def widths_text(widths: Sequence[int]) -> str:
+    """Short label: '256' when all equal, else '784,512,10'."""
+    return str(widths[0]) if len(set(widths)) == 1 else ",".join(map(str, widths))

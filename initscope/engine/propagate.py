@@ -1,0 +1,260 @@
+"""Forward and backward passes through depth, with per-layer statistics and cancellation.
+
+One run samples every layer's weights from its own random stream (so a deeper net keeps the first
+layers' weights), pushes a batch forward, sends a unit-Gaussian gradient back down, and records what
+DESIGN §3.4 lists. Overflow is a finding: the first non-finite layer is recorded and propagation stops
+there. The cancel event is checked between layers; a cancelled run returns what it had, flagged.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from initscope.engine import activations, initializers, stats
+from initscope.engine.config import Config
+from initscope.engine.inputs import make_input
+from initscope.engine.result import (
+    BackwardStats,
+    ForwardStats,
+    Histogram,
+    Result,
+    Summary,
+    WeightStats,
+)
+
+Array = npt.NDArray[np.floating]
+Progress = Callable[[int, int], None]
+
+# Independent random streams, each spawned per layer: changing one never shifts another.
+STREAM_WEIGHTS, STREAM_BIAS, STREAM_INPUT, STREAM_READOUT = 0, 1, 2, 3
+SYMMETRY_TOL = 0.0
+
+
+def layer_rng(seed: int, stream: int, layer: int) -> np.random.Generator:
+    """The Generator for one (stream, layer): PCG64 from SeedSequence(seed, spawn_key=(stream, layer))."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(stream, layer))))
+
+
+def sample_layer(cfg: Config, layer: int, act: activations.Activation) -> tuple[Array, Array | None]:
+    """Weights (fan_in x fan_out) and bias (fan_out,) of one layer (1-based), in the compute dtype."""
+    fi, fo = cfg.layer_fans[layer - 1]
+    entry = initializers.lookup(cfg.initializer)
+    w = entry.sample(fi, fo, cfg.initializer_params, layer_rng(cfg.seed, STREAM_WEIGHTS, layer),
+                     cfg.np_dtype, auto_gain=act.gain)
+    if cfg.bias == "zeros":
+        return w, None
+    b_entry = initializers.lookup(cfg.bias)
+    b = b_entry.sample(fi, fo, cfg.bias_params, layer_rng(cfg.seed, STREAM_BIAS, layer), cfg.np_dtype,
+                       shape=(fo,), auto_gain=act.gain)
+    return w, b
+
+
+class _Table:
+    """Column arrays for one Summary, filled layer by layer."""
+
+    def __init__(self, depth: int) -> None:
+        self.summary = Summary.empty(depth)
+
+    def put(self, i: int, m: stats.Moments) -> None:
+        s = self.summary
+        s.mean[i], s.std[i], s.min[i], s.max[i] = m.mean, m.std, m.min, m.max
+        s.nonfinite_fraction[i] = m.nonfinite_fraction
+
+
+def _all_columns_equal(a: Array) -> bool:
+    """True when every unit (column) carries the same values: cheap test on row 0 first."""
+    if a.shape[1] < 2:
+        return False
+    first = a[0]
+    if not np.all(first == first[0]):
+        return False
+    return bool(np.all(a == a[:, :1]))
+
+
+def _lsuv_rescale(a: Array, w: Array, b: Array | None, tol: float, max_iters: int) -> Array:
+    """Mishkin & Matas 2016: scale W until the layer's output variance on this batch is 1 +- tol."""
+    for _ in range(max_iters):
+        z = a @ w
+        if b is not None:
+            z += b
+        var = float(z.astype(np.float64).var())
+        if not math.isfinite(var) or var <= 0 or abs(var - 1.0) < tol:
+            break
+        w = w / w.dtype.type(math.sqrt(var))
+    return w
+
+
+def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None) -> Result:
+    """Run the forward and backward experiments for `cfg` and return every statistic with the theory."""
+    from initscope.engine import theory, verdict
+
+    started = time.perf_counter()
+    act = activations.make(cfg.activation, dict(cfg.activation_params))
+    depth = cfg.n_layers
+    dtype = cfg.np_dtype
+    total_steps = 2 * depth
+    entry = initializers.lookup(cfg.initializer)
+
+    def cancelled() -> bool:
+        return cancel is not None and cancel.is_set()
+
+    # ---------------------------------------------------------------- containers
+    w_table, z_table, a_table = _Table(depth), _Table(depth), _Table(depth)
+    exp_mean, exp_std = np.full(depth, np.nan), np.full(depth, np.nan)
+    bound_lo, bound_hi = np.full(depth, np.nan), np.full(depth, np.nan)
+    zero_frac = np.full(depth, np.nan)
+    w_hists: list[Histogram] = []
+    a_hists: list[Histogram] = []
+    saturated = np.full(depth, np.nan)
+    dead = np.full(depth, np.nan)
+    dead_units = np.full(depth, np.nan)
+    symmetric = np.zeros(depth, dtype=bool)
+    w_sumsq = np.full(depth, np.nan)
+
+    x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), dtype)
+    input_m = stats.moments(x)
+    weights: list[Array] = []
+    stored: list[Array] = [x]  # activations A_0..A_l for the backward pass
+    derivs: list[Array] = []  # phi'(Z_l) for activations whose derivative needs z
+    first_nonfinite: int | None = None
+    layers_done = 0
+    was_cancelled = False
+
+    # ---------------------------------------------------------------- forward
+    a = x
+    for layer in range(1, depth + 1):
+        if cancelled():
+            was_cancelled = True
+            break
+        i = layer - 1
+        fi, fo = cfg.layer_fans[i]
+        w, b = sample_layer(cfg, layer, act)
+        if entry.data_dependent:
+            p = cfg.initializer_params
+            w = _lsuv_rescale(a, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10))))
+        weights.append(w)
+
+        wm = stats.moments(w)
+        w_table.put(i, wm)
+        w_sumsq[i] = wm.sumsq
+        e = entry.expected(fi, fo, cfg.initializer_params, auto_gain=act.gain)
+        exp_mean[i], exp_std[i] = e.mean, e.std
+        if e.bounds is not None:
+            bound_lo[i], bound_hi[i] = e.bounds
+        zero_frac[i] = 1.0 - np.count_nonzero(w) / w.size
+        w_hists.append(stats.histogram(w, wm))
+
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = a @ w
+            if b is not None:
+                z += b
+        zm = stats.moments(z)
+        z_table.put(i, zm)
+        if zm.nonfinite:
+            first_nonfinite = layer
+            layers_done = layer
+            break
+        with np.errstate(over="ignore", invalid="ignore"):
+            if act.needs_z:
+                derivs.append(act.dphi(z, z))
+            a = act.phi(z)  # may overwrite z
+        am = stats.moments(a)
+        a_table.put(i, am)
+        a_hists.append(stats.histogram(a, am))
+        if act.saturation is not None:
+            saturated[i] = np.count_nonzero(act.saturation(a)) / a.size
+        if act.can_die:
+            dead[i] = 1.0 - np.count_nonzero(a) / a.size
+            dead_units[i] = np.count_nonzero(np.abs(a).max(axis=0) == 0) / a.shape[1]
+        symmetric[i] = _all_columns_equal(a)
+        stored.append(a)
+        layers_done = layer
+        if progress is not None:
+            progress(layer, total_steps)
+        if am.nonfinite:
+            first_nonfinite = layer
+            break
+
+    # ---------------------------------------------------------------- backward
+    grad_std = np.full(depth, np.nan)
+    wgrad = np.full(depth, np.nan)
+    bgrad = np.full(depth, np.nan)
+    ratio = np.full(depth, np.nan)
+    g_hists: list[Histogram] = [Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0)] * depth
+    input_grad_std = math.nan
+    complete_forward = first_nonfinite is None and not was_cancelled and layers_done == depth
+    if complete_forward:
+        rng = layer_rng(cfg.seed, STREAM_READOUT, 0)
+        da: Array = rng.standard_normal((cfg.batch, cfg.widths[-1])).astype(dtype)
+        for layer in range(depth, 0, -1):
+            if cancelled():
+                was_cancelled = True
+                break
+            i = layer - 1
+            gm = stats.moments(da)
+            grad_std[i] = gm.std
+            if gm.nonfinite:
+                first_nonfinite = layer if first_nonfinite is None else first_nonfinite
+                break
+            a_out = stored[layer]
+            with np.errstate(over="ignore", invalid="ignore"):
+                deriv = derivs[i] if act.needs_z else act.dphi(None, a_out)
+                dz = np.multiply(da, deriv, out=da if da.flags.writeable else None)
+                a_in = stored[layer - 1]
+                dw = a_in.T @ dz
+                dw *= dw.dtype.type(1.0 / cfg.batch)
+                db = dz.sum(axis=0, dtype=np.float64) / cfg.batch
+            dwm = stats.moments(dw)
+            wgrad[i] = dwm.norm if not dwm.nonfinite else math.inf
+            bgrad[i] = float(np.sqrt(np.dot(db, db)))
+            ratio[i] = wgrad[i] / math.sqrt(w_sumsq[i]) if w_sumsq[i] > 0 else math.inf
+            g_hists[i] = stats.histogram(dw, dwm)
+            if layer > 1:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    da = dz @ weights[i].T
+            else:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    input_grad_std = stats.moments(dz @ weights[i].T).std
+            if progress is not None:
+                progress(depth + (depth - layer + 1), total_steps)
+
+    clipped, clip_scale = _clip(cfg, wgrad, bgrad)
+
+    weight_stats = WeightStats(w_table.summary, exp_mean, exp_std, bound_lo, bound_hi, zero_frac,
+                               w_hists + [_EMPTY] * (depth - len(w_hists)))
+    forward = ForwardStats(z_table.summary, a_table.summary, saturated, dead, dead_units, symmetric,
+                           a_hists + [_EMPTY] * (depth - len(a_hists)), input_std=input_m.std)
+    backward = BackwardStats(grad_std, wgrad, ratio, bgrad, clipped, clip_scale, g_hists,
+                             input_grad_std=input_grad_std)
+    theory_layers, theory_summary = theory.predict(cfg, input_second_moment=input_m.sumsq / input_m.count)
+    partial = Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
+                     verdict.Verdict("stable", "", [], first_nonfinite), layers_done, was_cancelled)
+    partial.verdict = verdict.diagnose(partial)
+    partial.elapsed_s = time.perf_counter() - started
+    partial.created_utc = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return partial
+
+
+_EMPTY = Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed="not computed")
+
+
+def _clip(cfg: Config, wgrad: Array, bgrad: Array) -> tuple[Array | None, Array | None]:
+    """Gradient norms after clipping, as torch.nn.utils.clip_grad_norm_ computes the factor:
+    coef = min(1, threshold / (norm + 1e-6)), the norm over one layer's (W, b) or over all layers."""
+    if cfg.clip is None:
+        return None, None
+    layer_norm = np.sqrt(wgrad**2 + bgrad**2)
+    if cfg.clip_mode == "global":
+        total = float(np.sqrt(np.nansum(layer_norm**2)))
+        scale = np.full_like(wgrad, min(1.0, cfg.clip / (total + 1e-6)))
+    else:
+        scale = np.minimum(1.0, cfg.clip / (layer_norm + 1e-6))
+    scale[np.isnan(wgrad)] = np.nan
+    return wgrad * scale, scale

@@ -1,0 +1,186 @@
+"""The doctor: read a Result and say, in sentences with their numbers, what happens to the signal.
+
+Each finding is one sentence a person can read, the numbers behind it, and the fix it suggests.
+The verdict's kind is the most serious finding (overflow > symmetric > exploding > vanishing > dead >
+saturated), or `stable` when there is none.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from initscope.engine.result import Finding, Verdict
+
+if TYPE_CHECKING:
+    from initscope.engine.result import Result
+
+__all__ = ["Verdict", "diagnose", "per_layer_factor", "recommended"]
+
+PRIORITY = ("overflow", "symmetric", "exploding", "vanishing", "dead", "saturated")
+WARN_DECADES = 1.0
+"""A change of one decade or more of std over the depth is a finding."""
+ERROR_DECADES = 3.0
+TINY, HUGE = 1e-6, 1e6
+SATURATED_WARN, SATURATED_ERROR = 0.05, 0.30
+DEAD_UNITS_INFO, DEAD_UNITS_WARN, DEAD_UNITS_ERROR = 0.10, 0.50, 0.90
+ILLUSION_FLAT_DECADES = 0.5
+
+
+def recommended(activation: str) -> tuple[str, str]:
+    """(initializer, why) that keeps the signal for this activation."""
+    if activation in ("relu", "leaky_relu", "gelu", "silu", "elu", "softplus"):
+        return "he_normal", "variance 2/fan_in keeps the relu-like signal (chi = 1)"
+    if activation == "selu":
+        return "lecun_normal", "variance 1/fan_in is what self-normalizing nets assume"
+    if activation == "tanh":
+        return "xavier_normal", "variance 1/fan keeps tanh at the edge of chaos (chi = 1)"
+    if activation == "sigmoid":
+        return "xavier_normal", "variance 1/fan; sigmoid is not zero-centred, so also consider tanh"
+    return "lecun_normal", "variance 1/fan_in keeps a linear signal constant"
+
+
+def per_layer_factor(values: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """Least-squares slope of log10(values) over the layers: (factor per layer, decades over the span).
+
+    Non-positive and non-finite values are left out; fewer than two usable values give (nan, 0).
+    """
+    layers = np.arange(len(values), dtype=np.float64)
+    ok = np.isfinite(values) & (values > 0)
+    if ok.sum() < 2:
+        return math.nan, 0.0
+    logs = np.log10(values[ok])
+    slope = float(np.polyfit(layers[ok], logs, 1)[0])
+    span = float(layers[ok][-1] - layers[ok][0])
+    return 10.0**slope, slope * span
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}" if math.isfinite(x) else ("inf" if x > 0 else "-inf" if x < 0 else "nan")
+
+
+def _crossing(values: npt.NDArray[np.float64], below: bool) -> int | None:
+    hits = np.nonzero(values < TINY if below else values > HUGE)[0]
+    return int(hits[0]) + 1 if hits.size else None
+
+
+def diagnose(r: Result) -> Verdict:
+    """All findings for a result and the verdict they add up to."""
+    cfg = r.config
+    fix_init, why = recommended(cfg.activation)
+    fix = f"use {fix_init}: {why}" if cfg.initializer != fix_init else why
+    findings: list[Finding] = []
+    first_bad = r.verdict.first_nonfinite_layer
+    n = r.layers_done
+
+    if first_bad is not None:
+        findings.append(Finding(
+            "overflow", "error",
+            f"Values overflow to inf/NaN at layer {first_bad} ({cfg.dtype}); propagation stops there.",
+            f"{fix}; or compute in float32/float64" if cfg.dtype == "float16" else fix,
+            {"first_nonfinite_layer": first_bad},
+        ))
+
+    sym = np.nonzero(r.forward.symmetric[:n])[0]
+    if sym.size:
+        findings.append(Finding(
+            "symmetric", "error",
+            f"All units of layer {int(sym[0]) + 1} carry identical values ({sym.size} of {n} layers): "
+            "they get identical gradients and stay identical, so the layer acts like one unit.",
+            f"use a random initializer such as {fix_init}",
+            {"first_symmetric_layer": int(sym[0]) + 1, "symmetric_layers": int(sym.size)},
+        ))
+
+    act_std = r.forward.activation.std[:n]
+    f_factor, f_decades = per_layer_factor(act_std)
+    grads = r.backward.activation_grad_std
+    # going down: layer L first
+    b_factor, b_decades = per_layer_factor(grads[::-1])
+    if not sym.size:
+        _trend(findings, "Activations", act_std, f_factor, f_decades, fix, down=False)
+        _trend(findings, "Activation gradients", grads[::-1], b_factor, b_decades, fix, down=True)
+
+    wg = r.backward.weight_grad_norm
+    _, w_decades = per_layer_factor(wg[::-1])
+    if b_decades <= -WARN_DECADES and abs(w_decades) < ILLUSION_FLAT_DECADES:
+        findings.append(Finding(
+            "weight_gradient_illusion", "warning",
+            f"Weight-gradient illusion: ||dW|| changes only {_fmt(10**abs(w_decades))}x over depth while the "
+            f"activation gradient falls {_fmt(10**-b_decades)}x; a tool that shows only ||dW|| hides this.",
+            fix, {"weight_grad_decades": w_decades, "activation_grad_decades": b_decades},
+        ))
+
+    if r.config.activation in ("tanh", "sigmoid"):
+        sat = r.forward.saturated_fraction[:n]
+        if np.isfinite(sat).any():
+            mean_sat = float(np.nanmean(sat))
+            worst = int(np.nanargmax(sat))
+            if mean_sat > SATURATED_WARN:
+                findings.append(Finding(
+                    "saturated", "error" if mean_sat > SATURATED_ERROR else "warning",
+                    f"{100 * mean_sat:.1f} % of {cfg.activation} units are saturated on average "
+                    f"(worst: {100 * sat[worst]:.1f} % at layer {worst + 1}); their gradient is < 6 % of the peak.",
+                    "use a smaller scale: " + fix, {"mean_saturated_fraction": mean_sat, "worst_layer": worst + 1},
+                ))
+
+    dead_units = r.forward.dead_unit_fraction[:n]
+    if np.isfinite(dead_units).any() and not sym.size:
+        worst = int(np.nanargmax(dead_units))
+        share = float(dead_units[worst])
+        if share > DEAD_UNITS_INFO:
+            severity = "error" if share > DEAD_UNITS_ERROR else "warning" if share > DEAD_UNITS_WARN else "info"
+            findings.append(Finding(
+                "dead", severity,
+                f"{100 * share:.1f} % of the units of layer {worst + 1} output 0 for the whole batch "
+                "(dead: no gradient reaches their weights).",
+                fix, {"dead_unit_fraction": share, "layer": worst + 1},
+            ))
+
+    th = r.theory
+    if th.applicable and math.isfinite(th.trainable_depth) and cfg.n_layers > th.trainable_depth and \
+            th.phase in ("ordered", "chaotic"):
+        findings.append(Finding(
+            th.phase, "info",
+            f"Mean-field theory puts this config in the {th.phase} phase (chi1 {_fmt(th.chi1)}): "
+            f"signals decorrelate or collapse within about {_fmt(th.trainable_depth)} layers, "
+            f"fewer than the depth {cfg.n_layers}.",
+            fix, {"chi1": th.chi1, "trainable_depth": th.trainable_depth},
+        ))
+
+    kinds = [f.kind for f in findings if f.severity in ("warning", "error")]
+    kind = next((k for k in PRIORITY if k in kinds), "stable")
+    if kind == "stable":
+        chi = f" (chi1 {_fmt(th.chi1)})" if th.applicable and math.isfinite(th.chi1) else ""
+        text = (f"stable: activation std x{_fmt(f_factor)} per layer; "
+                f"gradient std x{_fmt(b_factor)} per layer going down{chi}")
+        findings.insert(0, Finding("stable", "ok", text, "", {"forward_factor": f_factor,
+                                                             "backward_factor": b_factor}))
+    else:
+        text = next(f.text for f in findings if f.kind == kind)
+    return Verdict(kind, text, findings, first_bad, f_factor, b_factor)
+
+
+def _trend(findings: list[Finding], what: str, values: npt.NDArray[np.float64], factor: float,
+           decades: float, fix: str, down: bool) -> None:
+    """Append a vanishing/exploding finding when the std changes by a decade or more over depth."""
+    if not math.isfinite(factor) or abs(decades) < WARN_DECADES:
+        return
+    kind = "vanishing" if decades < 0 else "exploding"
+    order = " going down" if down else ""
+    finite = values[np.isfinite(values)]
+    cross = _crossing(values, below=decades < 0)
+    cross_text = ""
+    if cross is not None:
+        layer = len(values) - cross + 1 if down else cross
+        cross_text = f"; {'below 1e-6' if decades < 0 else 'above 1e6'} from layer {layer}"
+    severe = abs(decades) >= ERROR_DECADES or cross is not None
+    findings.append(Finding(
+        kind, "error" if severe else "warning",
+        f"{what} {'vanish' if kind == 'vanishing' else 'explode'}: std x{_fmt(factor)} per layer{order}, "
+        f"{_fmt(finite[0])} to {_fmt(finite[-1])} ({abs(decades):.1f} decades){cross_text}.",
+        fix, {"factor_per_layer": factor, "decades": decades, "first": float(finite[0]),
+              "last": float(finite[-1]), "crossing_layer": cross},
+    ))

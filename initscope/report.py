@@ -1,0 +1,61 @@
+"""Plain-text report of a Result for `initscope run` (the table format)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from initscope.engine.result import Result
+
+
+def _g(x: float, width: int = 9) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-".rjust(width)
+    if math.isinf(x):
+        return ("inf" if x > 0 else "-inf").rjust(width)
+    return f"{x:.3g}".rjust(width)
+
+
+def _pct(x: float, width: int = 6) -> str:
+    return "-".rjust(width) if not np.isfinite(x) else f"{100 * x:.1f}".rjust(width)
+
+
+def table(r: Result) -> str:
+    """Per-layer forward/backward statistics with the theory prediction, then theory and verdict."""
+    cfg = r.config
+    lines = [f"initscope run  {cfg.to_string()}", ""]
+    header = (f"{'layer':>5} {'fans':>11} {'W std':>9} {'expected':>9} {'Z std':>9} {'A std':>9} "
+              f"{'theory':>9} {'sat%':>6} {'dead%':>6} {'dA std':>9} {'th dA':>9} {'|dW|':>9} {'|dW|/|W|':>9}")
+    if r.backward.clipped_weight_grad_norm is not None:
+        header += f" {'|dW| clip':>9}"
+    lines.append(header)
+    f, b, w, t = r.forward, r.backward, r.weights, r.theory_layers
+    for i, (fi, fo) in enumerate(cfg.layer_fans):
+        row = (f"{i + 1:>5} {f'{fi}>{fo}':>11} {_g(w.summary.std[i])} {_g(w.expected_std[i])} "
+               f"{_g(f.preactivation.std[i])} {_g(f.activation.std[i])} {_g(t.activation_std[i])} "
+               f"{_pct(f.saturated_fraction[i])} {_pct(f.dead_fraction[i])} {_g(b.activation_grad_std[i])} "
+               f"{_g(t.activation_grad_std[i])} {_g(b.weight_grad_norm[i])} {_g(b.grad_to_weight_ratio[i])}")
+        if b.clipped_weight_grad_norm is not None:
+            row += f" {_g(b.clipped_weight_grad_norm[i])}"
+        lines.append(row)
+    th = r.theory
+    lines.append("")
+    if th.applicable:
+        lines.append(f"theory   sigma_w^2 {th.sigma_w2:.4g}  sigma_b^2 {th.sigma_b2:.4g}  q* {_g(th.q_star, 0)}  "
+                     f"chi1 {_g(th.chi1, 0)}  phase {th.phase}  depth scale {_g(th.depth_scale, 0)}  "
+                     f"trainable depth ~{_g(th.trainable_depth, 0)}")
+    else:
+        lines.append(f"theory   not applicable: {th.reason}")
+    v = r.verdict
+    lines.append(f"verdict  {v.kind}: {v.text}")
+    for finding in v.findings:
+        if finding.kind == v.kind and finding.text == v.text:
+            continue
+        lines.append(f"  [{finding.severity}] {finding.text}")
+    fixes = [x.fix for x in v.findings if x.fix]
+    if fixes:
+        lines.append(f"  fix: {fixes[0]}")
+    if r.cancelled:
+        lines.append(f"(cancelled after {r.layers_done} of {cfg.n_layers} layers)")
+    return "\n".join(lines) + "\n"
