@@ -1,0 +1,64 @@
+"""Summary statistics and histograms against NumPy's straightforward versions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from initscope.engine import stats
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_moments_match_numpy(dtype: type) -> None:
+    x = (np.random.default_rng(1).standard_normal((300, 200)) * 3 + 0.5).astype(dtype)
+    m = stats.moments(x)
+    ref = x.astype(np.float64)
+    tol = {np.float16: 1e-6, np.float32: 1e-6, np.float64: 1e-12}[dtype]
+    assert m.mean == pytest.approx(ref.mean(), rel=tol, abs=tol)
+    assert m.std == pytest.approx(ref.std(), rel=tol)
+    assert (m.min, m.max) == (ref.min(), ref.max())
+    assert m.sumsq == pytest.approx(float((ref**2).sum()), rel=tol)
+    assert m.nonfinite == 0
+
+
+def test_moments_with_a_large_mean_do_not_cancel() -> None:
+    x = (1000.0 + 1e-3 * np.random.default_rng(2).standard_normal((100, 100))).astype(np.float32)
+    m = stats.moments(x)
+    assert m.std == pytest.approx(x.astype(np.float64).std(), rel=1e-3)
+
+
+def test_float16_squares_that_overflow_are_redone() -> None:
+    x = np.full((4, 4), 300.0, dtype=np.float16)  # 300^2 * 16 overflows float16 but not the statistics
+    m = stats.moments(x)
+    assert m.sumsq == pytest.approx(16 * 300.0**2) and m.std == 0
+
+
+def test_non_finite_values_are_counted_and_excluded() -> None:
+    x = np.array([[1.0, np.inf, 3.0, np.nan]], dtype=np.float32)
+    m = stats.moments(x)
+    assert m.nonfinite == 2 and m.nonfinite_fraction == 0.5
+    assert m.mean == 2.0 and (m.min, m.max) == (1.0, 3.0)
+
+
+def test_histogram_counts_every_value_once() -> None:
+    x = np.random.default_rng(3).standard_normal((64, 64)).astype(np.float32)
+    x[0, 0] = 40.0  # an outlier beyond the robust range lands in the last bin and is tallied
+    m = stats.moments(x)
+    h = stats.histogram(x, m)
+    assert h.counts.sum() == x.size == h.total
+    assert h.outside == (0, 1)
+    assert h.edges[-1] < 40.0
+    ref, _ = np.histogram(np.clip(x, h.edges[0], h.edges[-1]), bins=h.edges)
+    assert np.abs(ref - h.counts).sum() <= 2  # float32 binning may move a value that sits on an edge
+
+
+def test_collapsed_range_is_said_in_words() -> None:
+    x = np.zeros((10, 10), dtype=np.float32)
+    h = stats.histogram(x, stats.moments(x))
+    assert h.collapsed is not None and "equal 0" in h.collapsed
+
+
+def test_large_arrays_are_counted_on_a_strided_subset_and_say_so() -> None:
+    x = np.random.default_rng(4).standard_normal((1024, 1024)).astype(np.float32)
+    h = stats.histogram(x, stats.moments(x))
+    assert h.note is not None and h.total <= stats.HIST_MAX_VALUES and h.total == h.counts.sum()
