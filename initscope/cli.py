@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from initscope import __version__
 from initscope.engine import activations, initializers
 from initscope.engine.config import Config, build
 from initscope.engine.errors import ConfigError
+from initscope.snapshot import SnapshotError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -190,6 +190,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from initscope import report, snapshot
+
+    d = snapshot.diff(snapshot.read(args.a), snapshot.read(args.b))
+    sys.stdout.write(json.dumps(d, indent=1) + "\n" if args.format == "json" else report.diff_table(d))
+    return EXIT_OK
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     try:
@@ -245,6 +253,11 @@ def make_parser() -> argparse.ArgumentParser:
     p_run.add_argument("-o", "--output", metavar="FILE", help="write to FILE (format from its suffix)")
     p_run.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p_run.set_defaults(func=cmd_run)
+    p_diff = sub.add_parser("diff", help="compare two snapshots: config differences and per-layer ratios")
+    p_diff.add_argument("a", metavar="A.json")
+    p_diff.add_argument("b", metavar="B.json")
+    p_diff.add_argument("--format", choices=("table", "json"), default="table")
+    p_diff.set_defaults(func=cmd_diff)
     return parser
 
 
@@ -254,8 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         func = getattr(args, "func", None)
         return int(func(args)) if func is not None else cmd_tui(args)
-    except (ConfigError, UsageError) as err:
-        print(f"initscope: error: {err}" if isinstance(err, ConfigError) else str(err), file=sys.stderr)
+    except (ConfigError, UsageError, SnapshotError) as err:
+        print(str(err) if isinstance(err, UsageError) else f"initscope: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as err:
         from initscope.snapshot import WriteError

@@ -48,7 +48,7 @@ def table(r: Result) -> str:
     else:
         lines.append(f"theory   not applicable: {th.reason}")
     v = r.verdict
-    lines.append(f"verdict  {v.kind}: {v.text}")
+    lines.append(f"verdict  [{v.kind}] {v.text}")
     for finding in v.findings:
         if finding.kind == v.kind and finding.text == v.text:
             continue
@@ -59,3 +59,45 @@ def table(r: Result) -> str:
     if r.cancelled:
         lines.append(f"(cancelled after {r.layers_done} of {cfg.n_layers} layers)")
     return "\n".join(lines) + "\n"
+
+
+def diff_table(d: dict[str, object]) -> str:
+    """Text form of snapshot.diff: config differences, per-layer ratios (B / A), verdicts."""
+    a, b = d["a"], d["b"]
+    assert isinstance(a, dict) and isinstance(b, dict)
+    lines = [f"A  {a['config']}", f"B  {b['config']}", ""]
+    config = d["config"]
+    assert isinstance(config, dict)
+    if config:
+        lines.append("config differences")
+        for key, (va, vb) in config.items():
+            lines.append(f"  {key:<20} {va!s:>16}  ->  {vb!s}")
+    else:
+        lines.append("config: identical")
+    depths = d["depths"]
+    assert isinstance(depths, list)
+    scope = "" if depths[0] == depths[1] else f", first {d['layers_compared']} layers"
+    lines += ["", f"per layer (B / A){scope}",
+              f"{'layer':>5} {'A act std':>10} {'B act std':>10} {'ratio':>8} {'A dA std':>10} {'B dA std':>10} "
+              f"{'ratio':>8} {'sat% A/B':>13} {'dead% A/B':>13}"]
+    layers = d["layers"]
+    assert isinstance(layers, list)
+
+    def pair(values: list[float | None]) -> str:
+        return "/".join("-" if v is None else f"{100 * v:.1f}" for v in values).rjust(13)
+
+    for row in layers:
+        sa, sb = row["activation_std"]
+        ga, gb = row["gradient_std"]
+        lines.append(f"{row['index']:>5} {_g(_f(sa), 10)} {_g(_f(sb), 10)} {_g(_f(row['activation_std_ratio']), 8)} "
+                     f"{_g(_f(ga), 10)} {_g(_f(gb), 10)} {_g(_f(row['gradient_std_ratio']), 8)} "
+                     f"{pair(row['saturated_fraction'])} {pair(row['dead_fraction'])}")
+    verdict = d["verdict"]
+    assert isinstance(verdict, list)
+    lines += ["", f"verdict A  [{verdict[0]['kind']}] {verdict[0]['text']}",
+              f"verdict B  [{verdict[1]['kind']}] {verdict[1]['text']}"]
+    return "\n".join(lines) + "\n"
+
+
+def _f(x: float | None) -> float:
+    return math.nan if x is None else float(x)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from initscope import __version__
 from initscope.engine.result import Histogram, Result
@@ -29,7 +30,7 @@ def _num(x: Any) -> float | int | None:
     if x is None:
         return None
     if isinstance(x, (bool, np.bool_)):
-        return bool(x)  # type: ignore[return-value]
+        return int(bool(x))
     if isinstance(x, (int, np.integer)):
         return int(x)
     value = float(x)
@@ -416,7 +417,7 @@ def from_document(doc: Any, source: str = "snapshot") -> Result:
     if len(layers) != depth:
         raise rd.fail("layers", f"{len(layers)} layers for a config of depth {depth}")
 
-    def col() -> np.ndarray:  # type: ignore[type-arg]
+    def col() -> npt.NDArray[np.float64]:
         return np.full(depth, np.nan)
 
     wsum, zsum, asum = Summary.empty(depth), Summary.empty(depth), Summary.empty(depth)
@@ -477,7 +478,8 @@ def from_document(doc: Any, source: str = "snapshot") -> Result:
     for j, item in enumerate(raw_findings):
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             raise rd.fail(f"verdict.findings[{j}]", "expected an object with a 'text'")
-        numbers = item.get("numbers") if isinstance(item.get("numbers"), dict) else {}
+        raw_numbers = item.get("numbers")
+        numbers: dict[str, Any] = raw_numbers if isinstance(raw_numbers, dict) else {}
         findings.append(Finding(str(item.get("kind", "")), str(item.get("severity", "info")), item["text"],
                                 str(item.get("fix", "")), dict(numbers)))
     first_bad = v.get("first_nonfinite_layer")
@@ -492,7 +494,8 @@ def from_document(doc: Any, source: str = "snapshot") -> Result:
         rd.num(th, "depth_scale", "theory", True), rd.num(th, "trainable_depth", "theory", True),
         rd.num(th, "sigma_w2", "theory", True), rd.num(th, "sigma_b2", "theory", True),
     )
-    run_info = doc.get("run") if isinstance(doc.get("run"), dict) else {}
+    raw_run = doc.get("run")
+    run_info: dict[str, Any] = raw_run if isinstance(raw_run, dict) else {}
     has_clip = cfg.clip is not None
     result = Result(
         cfg,
@@ -511,3 +514,37 @@ def from_document(doc: Any, source: str = "snapshot") -> Result:
         doc.get("training") if isinstance(doc.get("training"), dict) else None,
     )
     return result
+
+
+# ------------------------------------------------------------------------------- diff
+def diff(a: Result, b: Result) -> dict[str, Any]:
+    """What differs between two results: config fields, then per layer the ratios that matter."""
+    ca, cb = a.config.as_dict(), b.config.as_dict()
+    config = {k: [ca[k], cb[k]] for k in ca if k != "string" and ca[k] != cb[k]}
+    depth = min(a.config.n_layers, b.config.n_layers)
+
+    def ratio(x: float, y: float) -> float | None:
+        return _num(y / x) if x and math.isfinite(x) and math.isfinite(y) else None
+
+    layers = []
+    for i in range(depth):
+        fa, fb = a.forward, b.forward
+        layers.append({
+            "index": i + 1,
+            "activation_std": [_num(fa.activation.std[i]), _num(fb.activation.std[i])],
+            "activation_std_ratio": ratio(fa.activation.std[i], fb.activation.std[i]),
+            "gradient_std": [_num(a.backward.activation_grad_std[i]), _num(b.backward.activation_grad_std[i])],
+            "gradient_std_ratio": ratio(a.backward.activation_grad_std[i], b.backward.activation_grad_std[i]),
+            "saturated_fraction": [_num(fa.saturated_fraction[i]), _num(fb.saturated_fraction[i])],
+            "dead_fraction": [_num(fa.dead_fraction[i]), _num(fb.dead_fraction[i])],
+        })
+    return {
+        "a": {"created_utc": a.created_utc, "config": a.config.to_string()},
+        "b": {"created_utc": b.created_utc, "config": b.config.to_string()},
+        "config": config,
+        "layers_compared": depth,
+        "depths": [a.config.n_layers, b.config.n_layers],
+        "layers": layers,
+        "verdict": [{"kind": a.verdict.kind, "text": a.verdict.text},
+                    {"kind": b.verdict.kind, "text": b.verdict.text}],
+    }

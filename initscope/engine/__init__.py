@@ -5,6 +5,7 @@ from __future__ import annotations
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.initializers import CATALOGUE as catalogue
+
 try:
     from initscope.engine.initializers import sample
 except ImportError:  # TEMP

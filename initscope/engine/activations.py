@@ -69,7 +69,7 @@ class Activation:
     backward pass needs only the stored activations; otherwise phi' is computed in the forward pass."""
     gain: float
     gain_source: str
-    saturation: Callable[[Array], Array] | None = None
+    saturation: Callable[[Array], npt.NDArray[np.bool_]] | None = None
     """Boolean mask of saturated units from a = phi(z); None where saturation is undefined."""
     can_die: bool = False
     """relu-like: a == 0 means the unit passes no gradient."""
@@ -118,12 +118,13 @@ def _second_moment_gain(phi: Callable[[Array], Array]) -> float:
     return 1.0 / math.sqrt(second)
 
 
-def _tanh_saturated(a: Array) -> Array:
-    return np.abs(a) > SATURATION_LEVEL
+def _tanh_saturated(a: Array) -> npt.NDArray[np.bool_]:
+    return np.greater(np.abs(a), SATURATION_LEVEL)
 
 
-def _sigmoid_saturated(a: Array) -> Array:
-    return np.abs(2.0 * a - 1.0) > SATURATION_LEVEL
+def _sigmoid_saturated(a: Array) -> npt.NDArray[np.bool_]:
+    centred: Array = np.abs(2.0 * a - 1.0)
+    return np.greater(centred, SATURATION_LEVEL)
 
 
 def make(name: str, params: dict[str, float] | None = None) -> Activation:

@@ -6,12 +6,12 @@ refusal is a `ConfigError` that names the field, the value and what is allowed.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -180,11 +180,11 @@ class Config:
 
         need = self.memory_estimate()
         if need > self.memory_budget:
-            widths = widths_text(self.widths)
+            shown = widths_text(self.widths)
             raise ConfigError(
                 "memory_budget", self.memory_budget, f"at least {format_bytes(need)} for this run",
                 message=f"memory_budget: this run needs {format_bytes(need)}, over the budget of "
-                f"{format_bytes(self.memory_budget)}; reduce depth ({self.depth}), width ({widths}) or "
+                f"{format_bytes(self.memory_budget)}; reduce depth ({self.depth}), width ({shown}) or "
                 f"batch ({self.batch}), use a smaller dtype ({self.dtype}), or raise the memory budget",
             )
 
@@ -204,7 +204,7 @@ class Config:
     def layer_fans(self) -> list[tuple[int, int]]:
         """(fan_in, fan_out) of every weight layer."""
         dims = (self.fan_in, *self.widths)
-        return list(zip(dims[:-1], dims[1:], strict=True))
+        return list(itertools.pairwise(dims))
 
     @property
     def n_layers(self) -> int:

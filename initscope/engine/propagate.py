@@ -30,6 +30,7 @@ from initscope.engine.result import (
 )
 
 Array = npt.NDArray[np.floating]
+FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[int, int], None]
 
 # Independent random streams, each spawned per layer: changing one never shifts another.
@@ -74,10 +75,11 @@ def _all_columns_equal(a: Array) -> bool:
     if a.shape[1] < 2:
         return False
     tol = 64 * float(np.finfo(a.dtype).eps)
+    tiny = float(np.finfo(a.dtype).tiny)
     first = a[0]
-    if np.ptp(first) > tol * max(float(np.abs(first).max()), np.finfo(a.dtype).tiny):
+    if float(np.ptp(first)) > tol * max(float(np.abs(first).max()), tiny):
         return False
-    scale = max(float(np.abs(a).max()), float(np.finfo(a.dtype).tiny))
+    scale = max(float(np.abs(a).max()), tiny)
     return bool(np.all(np.abs(a - a[:, :1]) <= tol * scale))
 
 
@@ -248,7 +250,7 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
 _EMPTY = Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed="not computed")
 
 
-def _clip(cfg: Config, wgrad: Array, bgrad: Array) -> tuple[Array | None, Array | None]:
+def _clip(cfg: Config, wgrad: FloatArray, bgrad: FloatArray) -> tuple[FloatArray | None, FloatArray | None]:
     """Gradient norms after clipping, as torch.nn.utils.clip_grad_norm_ computes the factor:
     coef = min(1, threshold / (norm + 1e-6)), the norm over one layer's (W, b) or over all layers."""
     if cfg.clip is None:

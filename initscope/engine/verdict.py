@@ -108,8 +108,8 @@ def diagnose(r: Result) -> Verdict:
     if b_decades <= -WARN_DECADES and abs(w_decades) < ILLUSION_FLAT_DECADES:
         findings.append(Finding(
             "weight_gradient_illusion", "warning",
-            f"Weight-gradient illusion: ||dW|| changes only {_fmt(10**abs(w_decades))}x over depth while the "
-            f"activation gradient falls {_fmt(10**-b_decades)}x; a tool that shows only ||dW|| hides this.",
+            f"Weight-gradient illusion: ‖dW‖ changes only ×{_fmt(10**abs(w_decades))} over depth while the "
+            f"activation gradient falls ×{_fmt(10**-b_decades)}; a tool that shows only ‖dW‖ hides this.",
             fix, {"weight_grad_decades": w_decades, "activation_grad_decades": b_decades},
         ))
 
@@ -154,8 +154,8 @@ def diagnose(r: Result) -> Verdict:
     kind = next((k for k in PRIORITY if k in kinds), "stable")
     if kind == "stable":
         chi = f" (chi1 {_fmt(th.chi1)})" if th.applicable and math.isfinite(th.chi1) else ""
-        text = (f"stable: activation std x{_fmt(f_factor)} per layer; "
-                f"gradient std x{_fmt(b_factor)} per layer going down{chi}")
+        text = (f"The signal is stable: activation std ×{_fmt(f_factor)} per layer, "
+                f"gradient std ×{_fmt(b_factor)} per layer going down{chi}.")
         findings.insert(0, Finding("stable", "ok", text, "", {"forward_factor": f_factor,
                                                              "backward_factor": b_factor}))
     else:
@@ -179,7 +179,7 @@ def _trend(findings: list[Finding], what: str, values: npt.NDArray[np.float64], 
     severe = abs(decades) >= ERROR_DECADES or cross is not None
     findings.append(Finding(
         kind, "error" if severe else "warning",
-        f"{what} {'vanish' if kind == 'vanishing' else 'explode'}: std x{_fmt(factor)} per layer{order}, "
+        f"{what} {'vanish' if kind == 'vanishing' else 'explode'}: std ×{_fmt(factor)} per layer{order}, "
         f"{_fmt(finite[0])} to {_fmt(finite[-1])} ({abs(decades):.1f} decades){cross_text}.",
         fix, {"factor_per_layer": factor, "decades": decades, "first": float(finite[0]),
               "last": float(finite[-1]), "crossing_layer": cross},

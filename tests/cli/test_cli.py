@@ -183,3 +183,34 @@ def test_python_dash_m_and_console_script() -> None:
     assert out.returncode == 0 and out.stdout.startswith("initscope ")
     out = subprocess.run([sys.executable, "-m", "initscope", "run", "--fan-in", "0"], capture_output=True, text=True)
     assert out.returncode == 2 and out.stderr.count("\n") == 1
+
+
+def test_diff_reports_config_and_per_layer_ratios(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert main(["run", "--depth", "4", "--fan-in", "64", "-o", str(a)]) == 0
+    assert main(["run", "--depth", "4", "--fan-in", "64", "--init", "lecun_normal", "-o", str(b)]) == 0
+    capsys.readouterr()
+    code, text, _ = call(capsys, "diff", str(a), str(b), "--format", "json")
+    assert code == 0
+    d = json.loads(text)
+    assert d["config"]["initializer"] == ["he_normal", "lecun_normal"]
+    ra, rb = json.loads(a.read_text()), json.loads(b.read_text())
+    first = d["layers"][0]
+    expected = rb["layers"][0]["activation"]["std"] / ra["layers"][0]["activation"]["std"]
+    assert first["activation_std_ratio"] == pytest.approx(expected)
+    # Same seed, same input: the lecun layer-1 weights are the He ones scaled by 1/sqrt(2).
+    assert expected == pytest.approx(1 / math.sqrt(2), rel=1e-5)
+    code, table, _ = call(capsys, "diff", str(a), str(b))
+    assert code == 0 and "initializer" in table and "verdict A" in table
+
+
+@pytest.mark.parametrize(
+    "content", ["{not json", '{"format": "other"}', '{"format": "initscope.snapshot", "version": 9}']
+)
+def test_diff_of_malformed_files_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str) -> None:
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    assert main(["run", "--depth", "2", "--fan-in", "8", "-o", str(good)]) == 0
+    bad.write_text(content)
+    capsys.readouterr()
+    code, out, err = call(capsys, "diff", str(good), str(bad))
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "bad.json" in err

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from initscope.engine import Config, run
-from initscope.engine.propagate import sample_layer
 from initscope.engine.activations import make
+from initscope.engine.propagate import sample_layer
 
 
 def _second_moment(mean: float, std: float) -> float:
