@@ -176,8 +176,9 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
         if act.saturation is not None:
             saturated[i] = np.count_nonzero(act.saturation(a)) / a.size
         if act.can_die:
-            dead[i] = 1.0 - np.count_nonzero(a) / a.size
-            dead_units[i] = np.count_nonzero(np.abs(a).max(axis=0) == 0) / a.shape[1]
+            alive_per_unit = np.count_nonzero(a, axis=0)
+            dead[i] = 1.0 - float(alive_per_unit.sum()) / a.size
+            dead_units[i] = np.count_nonzero(alive_per_unit == 0) / a.shape[1]
         symmetric[i] = _all_columns_equal(a)
         stored.append(a)
         layers_done = layer
@@ -198,35 +199,41 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     if complete_forward:
         rng = layer_rng(cfg.seed, STREAM_READOUT, 0)
         da: Array = rng.standard_normal((cfg.batch, cfg.widths[-1])).astype(dtype)
+        ones_batch = np.ones(cfg.batch, dtype=np.float32 if dtype == np.float16 else dtype)
         for layer in range(depth, 0, -1):
             if cancelled():
                 was_cancelled = True
                 break
             i = layer - 1
-            gm = stats.moments(da)
+            gm = stats.moments(da, extremes=False)
             grad_std[i] = gm.std
             if gm.nonfinite:
                 first_nonfinite = layer if first_nonfinite is None else first_nonfinite
                 break
             a_out = stored[layer]
             with np.errstate(over="ignore", invalid="ignore"):
-                deriv = derivs[i] if act.needs_z else act.dphi(None, a_out)
-                dz = np.multiply(da, deriv, out=da if da.flags.writeable else None)
-                a_in = stored[layer - 1]
-                dw = a_in.T @ dz
-                dw *= dw.dtype.type(1.0 / cfg.batch)
-                db = dz.sum(axis=0, dtype=np.float64) / cfg.batch
-            dwm = stats.moments(dw)
-            wgrad[i] = dwm.norm if not dwm.nonfinite else math.inf
+                if act.name == "relu":  # phi' is the mask a > 0: one masked pass instead of three
+                    dz = np.multiply(da, a_out > 0, out=da)
+                else:
+                    deriv = derivs[i] if act.needs_z else act.dphi(None, a_out)
+                    dz = np.multiply(da, deriv, out=da)
+                # dW = A^T dZ / batch: the statistics of the unscaled product are rescaled exactly,
+                # saving a pass over the (fan_in x fan_out) matrix.
+                dw_sum = stored[layer - 1].T @ dz
+                db = (ones_batch @ dz).astype(np.float64) / cfg.batch
+            inv_batch = 1.0 / cfg.batch
+            dwm = stats.moments(dw_sum, extremes=False)
+            wgrad[i] = dwm.norm * inv_batch if not dwm.nonfinite else math.inf
             bgrad[i] = float(np.sqrt(np.dot(db, db)))
             ratio[i] = wgrad[i] / math.sqrt(w_sumsq[i]) if w_sumsq[i] > 0 else math.inf
-            g_hists[i] = stats.histogram(dw, dwm)
+            g_hists[i] = stats.scaled_histogram(stats.histogram(dw_sum, dwm), inv_batch)
             if layer > 1:
                 with np.errstate(over="ignore", invalid="ignore"):
                     da = dz @ weights[i].T
+                del dw_sum
             else:
                 with np.errstate(over="ignore", invalid="ignore"):
-                    input_grad_std = stats.moments(dz @ weights[i].T).std
+                    input_grad_std = stats.moments(dz @ weights[i].T, extremes=False).std
             if progress is not None:
                 progress(depth + (depth - layer + 1), total_steps)
 

@@ -52,15 +52,22 @@ def _as_rows(x: Array) -> Array:
     return x2
 
 
-def moments(x: Array) -> Moments:
-    """count, mean, std (population), min, max, sum of squares, non-finite count of x."""
+def moments(x: Array, extremes: bool = True) -> Moments:
+    """count, mean, std (population), min, max, sum of squares, non-finite count of x.
+
+    With `extremes=False` min and max are not computed (NaN), saving two passes where only the spread
+    is needed (gradients); non-finite values are then detected from the sums.
+    """
     n = int(x.size)
     if n == 0:
         return Moments(0, math.nan, math.nan, math.nan, math.nan, 0.0, 0)
-    lo = float(x.min())
-    hi = float(x.max())
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return _moments_nonfinite(x)
+    if extremes:
+        lo = float(x.min())
+        hi = float(x.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return _moments_nonfinite(x)
+    else:
+        lo = hi = math.nan
     rows = _as_rows(x)
     if rows.dtype == np.float64:
         s1 = float(rows.sum())
@@ -69,6 +76,8 @@ def moments(x: Array) -> Moments:
         ones = np.ones(rows.shape[1], dtype=rows.dtype)
         s1 = float((rows @ ones).sum(dtype=np.float64))
         s2 = float(np.einsum("ij,ij->i", rows, rows).sum(dtype=np.float64))
+    if not extremes and not (math.isfinite(s1) and math.isfinite(s2)) and not np.isfinite(x).all():
+        return _moments_nonfinite(x)
     mean = s1 / n
     var = s2 / n - mean * mean
     if not math.isfinite(s2):  # squares overflowed in the compute dtype: redo in float64
@@ -94,11 +103,29 @@ def _moments_nonfinite(x: Array) -> Moments:
 
 
 def robust_range(m: Moments, k: float = 5.0) -> tuple[float, float]:
-    """Histogram range: [mean - k std, mean + k std] clipped to [min, max], so a few outliers do not
-    squeeze the bulk of the distribution into one bar."""
-    lo = max(m.min, m.mean - k * m.std)
-    hi = min(m.max, m.mean + k * m.std)
+    """Histogram range: [mean - k std, mean + k std] clipped to [min, max] (when known), so a few outliers
+    do not squeeze the bulk of the distribution into one bar."""
+    lo, hi = m.mean - k * m.std, m.mean + k * m.std
+    if math.isfinite(m.min):
+        lo, hi = max(m.min, lo), min(m.max, hi)
     return lo, hi
+
+
+def scaled(m: Moments, factor: float) -> Moments:
+    """The moments of factor * x, from those of x (factor > 0): saves a pass over x."""
+    return Moments(m.count, m.mean * factor, m.std * factor, m.min * factor, m.max * factor,
+                   m.sumsq * factor * factor, m.nonfinite)
+
+
+def scaled_histogram(h: Histogram, factor: float) -> Histogram:
+    """The histogram of factor * x, from that of x (factor > 0)."""
+    edges = h.edges * factor
+    collapsed = h.collapsed
+    if collapsed is not None and edges.size == 2 and edges[0] == edges[1]:
+        collapsed = f"all {h.total:,} values equal {edges[0]:.4g}"
+    elif collapsed is not None and edges.size == 2:
+        collapsed = f"all values within {edges[0]:.4g} .. {edges[1]:.4g}"
+    return Histogram(edges, h.counts, h.total, h.nonfinite, collapsed, h.outside, h.note)
 
 
 def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[float, float] | None = None
@@ -112,6 +139,10 @@ def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[fl
         return Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, m.nonfinite,
                          collapsed="no finite values")
     lo, hi = value_range if value_range is not None else robust_range(m)
+    if math.isnan(m.min) and m.std == 0:
+        return Histogram(np.array([m.mean, m.mean]), np.array([m.count - m.nonfinite], dtype=np.int64),
+                         m.count - m.nonfinite, m.nonfinite,
+                         collapsed=f"all {m.count - m.nonfinite:,} values equal {m.mean:.4g}")
     if not hi > lo or not math.isfinite(hi - lo) or (hi - lo) <= 1e-12 * max(abs(lo), abs(hi), 1e-300):
         value = m.min if m.min == m.max else m.mean
         return Histogram(np.array([m.min, m.max]), np.array([m.count - m.nonfinite], dtype=np.int64),
