@@ -6,10 +6,7 @@ from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.initializers import CATALOGUE as catalogue
 
-try:
-    from initscope.engine.initializers import sample
-except ImportError:  # TEMP
-    sample = None  # type: ignore
+from initscope.engine.initializers import sample
 from initscope.engine.propagate import run
 from initscope.engine.result import Result
 
