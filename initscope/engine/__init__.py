@@ -5,7 +5,6 @@ from __future__ import annotations
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.initializers import CATALOGUE as catalogue
-
 from initscope.engine.initializers import sample
 from initscope.engine.propagate import run
 from initscope.engine.result import Result
