@@ -176,9 +176,13 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
         if act.saturation is not None:
             saturated[i] = np.count_nonzero(act.saturation(a)) / a.size
         if act.can_die:
-            alive_per_unit = np.count_nonzero(a, axis=0)
-            dead[i] = 1.0 - float(alive_per_unit.sum()) / a.size
-            dead_units[i] = np.count_nonzero(alive_per_unit == 0) / a.shape[1]
+            dead[i] = 1.0 - np.count_nonzero(a) / a.size
+            # A unit is dead for the batch when its column is all zeros: max == 0 (and min == 0 for
+            # leaky_relu, whose outputs can be negative). Column max/min vectorize; a column count does not.
+            silent = a.max(axis=0) == 0
+            if act.name != "relu":
+                silent &= a.min(axis=0) == 0
+            dead_units[i] = np.count_nonzero(silent) / a.shape[1]
         symmetric[i] = _all_columns_equal(a)
         stored.append(a)
         layers_done = layer
@@ -199,7 +203,7 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     if complete_forward:
         rng = layer_rng(cfg.seed, STREAM_READOUT, 0)
         da: Array = rng.standard_normal((cfg.batch, cfg.widths[-1])).astype(dtype)
-        ones_batch = np.ones(cfg.batch, dtype=np.float32 if dtype == np.float16 else dtype)
+        reduce_dtype = np.float32 if dtype == np.float16 else dtype  # float16 sums would overflow
         for layer in range(depth, 0, -1):
             if cancelled():
                 was_cancelled = True
@@ -220,7 +224,7 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
                 # dW = A^T dZ / batch: the statistics of the unscaled product are rescaled exactly,
                 # saving a pass over the (fan_in x fan_out) matrix.
                 dw_sum = stored[layer - 1].T @ dz
-                db = (ones_batch @ dz).astype(np.float64) / cfg.batch
+                db = np.add.reduce(dz, axis=0, dtype=reduce_dtype).astype(np.float64) / cfg.batch
             inv_batch = 1.0 / cfg.batch
             dwm = stats.moments(dw_sum, extremes=False)
             wgrad[i] = dwm.norm * inv_batch if not dwm.nonfinite else math.inf
