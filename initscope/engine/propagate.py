@@ -183,7 +183,9 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
             if act.name != "relu":
                 silent &= a.min(axis=0) == 0
             dead_units[i] = np.count_nonzero(silent) / a.shape[1]
-        symmetric[i] = _all_columns_equal(a)
+        # Symmetric: the units carry identical values *because* their weights are identical (zero or
+        # constant init); units silenced by a bias are dead, not symmetric.
+        symmetric[i] = _all_columns_equal(a) and _all_columns_equal(w)
         stored.append(a)
         layers_done = layer
         if progress is not None:
