@@ -24,14 +24,25 @@ def erf(x: Array) -> Array:
 
     NumPy has no erf; this is accurate beyond float32 resolution and costs a handful of passes.
     """
-    z = np.abs(x).astype(np.float64)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = -1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))
-    poly = 0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * poly))
-    poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * poly))
-    erfc = t * np.exp(-z * z + poly)
-    out = np.where(x >= 0, 1.0 - erfc, erfc - 1.0)
-    return out.astype(x.dtype, copy=False)
+    work = np.float64 if x.dtype == np.float64 else np.float32  # float16 would lose the approximation
+    z = np.abs(x, dtype=work)
+    t = np.multiply(z, 0.5)
+    t += 1.0
+    np.reciprocal(t, out=t)
+    # Horner's scheme in place: three arrays live at a time (z, t, poly), since gelu runs per layer.
+    poly = np.multiply(t, 0.17087277)
+    for c in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
+              1.00002368):
+        poly += c
+        poly *= t
+    poly -= 1.26551223
+    np.multiply(z, z, out=z)
+    np.subtract(poly, z, out=poly)
+    np.exp(poly, out=poly)
+    poly *= t  # erfc(|x|)
+    np.subtract(1.0, poly, out=poly)  # erf(|x|)
+    np.copysign(poly, x, out=poly)
+    return poly.astype(x.dtype, copy=False)
 
 
 def normal_cdf(x: Array) -> Array:

@@ -108,6 +108,25 @@ def bench(cfg: Config, repeats: int) -> dict[str, float]:
     return out
 
 
+def peak_memory(cfg: Config) -> tuple[int, int]:
+    """(peak bytes NumPy allocated during run(cfg), the config's estimate) via tracemalloc.
+
+    A small run first builds the theory's per-activation quadrature table (a few MiB, once per process),
+    which is not part of what one run needs.
+    """
+    import tracemalloc
+
+    run(cfg.replace(depth=1, width=None))
+
+    tracemalloc.start()
+    try:
+        run(cfg)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, cfg.memory_estimate()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=7)
@@ -121,6 +140,12 @@ def main() -> None:
         torch_part = f"  engine/torch {r['propagation_vs_torch']:.2f}" if "propagation_vs_torch" in r else ""
         print(f"{label}: GEMM chain {r['gemm_chain_s'] * 1e3:.1f} ms  propagation/GEMM {r['propagation_ratio']:.3f}  "
               f"run()/GEMM {r['run_ratio']:.3f}{torch_part}")
+    for cfg in (Config(fan_in=1024, batch=1024, depth=20), Config(), Config(activation="gelu", depth=30),
+                Config(activation="sigmoid", depth=30), Config(dtype="float16"),
+                Config(fan_in=784, width=(512, 256, 10), batch=4096, dtype="float64")):
+        peak, estimate = peak_memory(cfg)
+        print(f"memory {cfg.to_string()}: peak {peak / 2**20:.1f} MiB, estimate {estimate / 2**20:.1f} MiB, "
+              f"peak/estimate {peak / estimate:.2f}")
 
 
 if __name__ == "__main__":
