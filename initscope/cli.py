@@ -258,6 +258,10 @@ def make_parser() -> argparse.ArgumentParser:
     p_diff.add_argument("b", metavar="B.json")
     p_diff.add_argument("--format", choices=("table", "json"), default="table")
     p_diff.set_defaults(func=cmd_diff)
+
+    from initscope import train_cli
+
+    train_cli.add_parser(sub)
     return parser
 
 
