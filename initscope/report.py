@@ -96,6 +96,20 @@ def diff_table(d: dict[str, object]) -> str:
     assert isinstance(verdict, list)
     lines += ["", f"verdict A  [{verdict[0]['kind']}] {verdict[0]['text']}",
               f"verdict B  [{verdict[1]['kind']}] {verdict[1]['text']}"]
+    training = d.get("training")
+    if isinstance(training, dict) and training.get("present") == [True, True]:
+        lines += ["", "training race (A / B)"]
+        for key, (va, vb) in training.get("config", {}).items():
+            lines.append(f"  {key:<20} {va!s:>16}  ->  {vb!s}")
+        lines.append(f"  {'contender':<24} {'final loss A/B':>22} {'steps to target A/B':>20}  status A/B")
+        for label, row in training.get("contenders", {}).items():
+            fa, fb = row["final_loss"]
+            sa, sb = row["steps_to_target"]
+            lines.append(f"  {label:<24} {_g(_f(fa), 10)} /{_g(_f(fb), 10)} {sa!s:>9} /{sb!s:>9}  "
+                         f"{row['status'][0]} / {row['status'][1]}")
+    elif isinstance(training, dict) and any(training.get("present", [])):
+        which = "A" if training["present"][0] else "B"
+        lines += ["", f"training race: only {which} holds one"]
     return "\n".join(lines) + "\n"
 
 

@@ -518,7 +518,10 @@ def from_document(doc: Any, source: str = "snapshot") -> Result:
 
 # ------------------------------------------------------------------------------- diff
 def diff(a: Result, b: Result) -> dict[str, Any]:
-    """What differs between two results: config fields, then per layer the ratios that matter."""
+    """What differs between two results: config fields, then per layer the ratios that matter, then the
+    training races when the snapshots hold them."""
+    from initscope.engine.training import diff_training
+
     ca, cb = a.config.as_dict(), b.config.as_dict()
     config = {k: [ca[k], cb[k]] for k in ca if k != "string" and ca[k] != cb[k]}
     depth = min(a.config.n_layers, b.config.n_layers)
@@ -547,4 +550,5 @@ def diff(a: Result, b: Result) -> dict[str, Any]:
         "layers": layers,
         "verdict": [{"kind": a.verdict.kind, "text": a.verdict.text},
                     {"kind": b.verdict.kind, "text": b.verdict.text}],
+        "training": diff_training(a.training, b.training),
     }

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import math
 import sys
 from pathlib import Path
@@ -71,7 +70,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     net.add_argument("--dtype", dest="t_dtype", metavar="float32|float64", help="compute dtype (default float32)")
     out = p.add_argument_group("output")
     out.add_argument("--format", dest="t_format", choices=FORMATS, default=None,
-                     help="table (default), json (the snapshot's training block) or csv (one row per contender "
+                     help="table (default), json (a snapshot whose training block holds the race) "
+                     "or csv (one row per contender "
                      "per recorded step)")
     out.add_argument("-o", "--output", dest="t_output", metavar="FILE", help="write to FILE (format from its suffix)")
     out.add_argument("--force", dest="t_force", action="store_true", help="overwrite FILE if it exists")
@@ -142,10 +142,26 @@ def _progress_printer() -> Any:
 def render(result: RaceResult, fmt: str) -> str:
     """The race in one of FORMATS."""
     if fmt == "json":
-        return json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n"
+        return snapshot_of(result)
     if fmt == "csv":
         return csv_text(result)
     return table(result)
+
+
+def snapshot_of(race: RaceResult) -> str:
+    """A snapshot document for a race: the forward/backward run of the raced network with its first
+    contender's weights, and the race itself in the `training` block, so `initscope diff` and the
+    explorer read it like any other snapshot."""
+    from initscope import snapshot
+    from initscope.engine import run
+
+    first = race.config.contender_list[0]
+    features = int(race.dataset["features"])
+    cfg = race.config.network.replace(initializer=first.initializer, initializer_params=dict(first.params),
+                                      fan_in=features, batch=min(race.config.batch_size, 65536))
+    result = run(cfg)
+    result.training = race.to_dict()
+    return snapshot.dumps(result)
 
 
 def _num(v: float, spec: str = ".3g") -> str:

@@ -56,11 +56,15 @@ def test_clip_columns_appear_with_clipping(capsys: pytest.CaptureFixture[str]) -
     assert code == 0 and "clipped" in out and "norm before" in out and "0.01 (per_layer)" in out
 
 
-def test_json_is_the_training_block(capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_is_a_snapshot_with_the_training_block(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = call(capsys, "--format", "json", "--optimizer", "adam", "--lr", "0.01", *FAST)
     assert code == 0
-    doc = json.loads(out)
-    assert doc["format"] == "initscope.training"
+    from initscope import snapshot
+
+    snap = snapshot.from_document(json.loads(out))  # a whole snapshot: the explorer and diff read it
+    assert snap.config.initializer == "he_normal" and snap.config.fan_in == 2 and snap.config.widths == (8, 8)
+    doc = json.loads(out)["training"]
+    assert snap.training == doc and doc["format"] == "initscope.training"
     assert doc["config"]["optimizer"] == "adam" and doc["config"]["lr"] == 0.01
     assert doc["config"]["network"]["widths"] == [8, 8]
     assert [c["label"] for c in doc["contenders"]] == ["he_normal", "xavier_normal", "zeros"]
@@ -82,7 +86,7 @@ def test_output_file_refuses_to_overwrite_without_force(tmp_path: Path, capsys: 
     target = tmp_path / "race.json"
     code, out, err = call(capsys, "-o", str(target), *FAST)
     assert code == 0 and out == "" and "wrote" in err
-    assert json.loads(target.read_text())["format"] == "initscope.training"  # format from the suffix
+    assert json.loads(target.read_text())["training"]["format"] == "initscope.training"  # format from the suffix
     code, _, err = call(capsys, "-o", str(target), *FAST)
     assert code == 2 and "already exists" in err and len(err.strip().splitlines()) == 1
     code, _, _ = call(capsys, "-o", str(target), "--force", "--format", "csv", *FAST)

@@ -13,6 +13,7 @@ from initscope.engine import Config, ConfigError, run
 from initscope.engine.activations import NAMES as ACTIVATIONS
 from initscope.engine.initializers import CATALOGUE
 
+
 @st.composite
 def valid_configs(draw: st.DrawFn) -> Config:
     entry = draw(st.sampled_from(CATALOGUE))
