@@ -1,0 +1,1 @@
+"""The terminal explorer (Textual). `initscope.tui.app.main(cfg, args)` starts it."""

@@ -1,0 +1,467 @@
+"""InitScopeApp: composes the panes, owns the run worker, routes results to the visible tab.
+
+Data flows one way: controls -> Config -> engine (an exclusive thread worker, cancelled through its
+`cancelled_event`) -> RunFinished message -> the visible tab and the summary draw the Result. A result
+whose generation is not the latest request is dropped, so ten quick edits show only the last one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.color import Color
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from initscope.engine import activations, initializers
+from initscope.engine.config import Config, widths_text
+from initscope.engine.errors import ConfigError
+from initscope.engine.propagate import run
+from initscope.engine.result import Result
+from initscope.tui.blas import limit_blas_threads
+from initscope.tui.commands import InitScopeCommands
+from initscope.tui.controls import ControlPane, catalogue_in_family_order
+from initscope.tui.messages import ConfigEdited, ConfigRefused, RunFailed, RunFinished, RunProgress
+from initscope.tui.screens import HelpScreen, OpenScreen
+from initscope.tui.summary import SummaryPane
+from initscope.tui.tabs import (
+    PIN_COLORS,
+    BackwardTab,
+    ForwardTab,
+    Palette,
+    Pin,
+    TabView,
+    TheoryTab,
+    ViewState,
+    WeightsTab,
+)
+
+TABS = ("weights", "forward", "backward", "theory")
+MAX_PINS = 4
+PROGRESS_INTERVAL_S = 0.05
+"""The worker posts progress at most this often (and a newer message replaces a queued one)."""
+PROGRESS_DELAY_S = 0.15
+"""No progress is shown for runs quicker than this (the result itself says it is done)."""
+
+
+def short_config(cfg: Config) -> str:
+    """he_normal · relu · fan_in 256 · width 256 · depth 30 · float32 · seed 0 (+ bias, clip)."""
+    parts = [call_text(cfg.initializer, cfg.initializer_params, initializers.lookup(cfg.initializer).resolve({})),
+             call_text(cfg.activation, cfg.activation_params, {}) if cfg.activation_params else cfg.activation,
+             f"fan-in {cfg.fan_in}", f"width {widths_text(cfg.widths)}", f"depth {cfg.depth}",
+             f"batch {cfg.batch}", cfg.dtype, f"seed {cfg.seed}"]
+    if cfg.bias != "zeros":
+        parts.append(f"bias {cfg.bias}")
+    if cfg.clip is not None:
+        parts.append(f"clip {cfg.clip:g}")
+    return " · ".join(parts)
+
+
+class TextLine(Widget):
+    """One line of text in a fixed-size box: updating it repaints without a layout pass (Static.update
+    re-lays out the whole screen, which costs tens of ms here on every progress message)."""
+
+    def __init__(self, text: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = text
+
+    def set(self, text: str) -> None:
+        if text != self.text:
+            self.text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        return Text(self.text, no_wrap=True, overflow="ellipsis")
+
+
+class InitScopeApp(App[int]):
+    """The explorer. `InitScopeApp(config=..., export_dir=...)` is the factory tests reuse."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "initscope"
+    COMMANDS = App.COMMANDS | {InitScopeCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (Textual's declaration)
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "help"),
+        Binding("left_square_bracket", "cycle_init(-1)", "init", show=False),
+        Binding("right_square_bracket", "cycle_init(1)", "init", key_display="[ ]"),
+        Binding("a", "next_activation", "act"),
+        Binding("1", "tab('weights')", "weights", show=False),
+        Binding("2", "tab('forward')", "forward", show=False),
+        Binding("3", "tab('backward')", "backward", show=False),
+        Binding("4", "tab('theory')", "theory", show=False),
+        Binding("v", "next_view", "view", show=False),
+        Binding("comma", "layer(-1)", "layer", show=False),
+        Binding("full_stop", "layer(1)", "layer", show=False),
+        Binding("p", "pin", "pin"),
+        Binding("P", "clear_pins", "clear pins", show=False),
+        Binding("e", "export", "export"),
+        Binding("o", "open", "open"),
+        Binding("s", "save_svg", "shot"),
+        Binding("escape", "leave_field", "leave field", show=False),
+        Binding("q", "quit", "quit"),
+    ]
+
+    def __init__(self, config: Config | None = None, export_dir: Path | str = "initscope-snapshots",
+                 open_path: Path | str | None = None, run_on_start: bool = True, clock: bool = True) -> None:
+        super().__init__()
+        limit_blas_threads()
+        self.initial_config = config or Config()
+        self.config = self.initial_config
+        """The config of the latest valid request (what the next result will show)."""
+        self.export_dir = Path(export_dir)
+        self.open_path = open_path
+        self.run_on_start = run_on_start
+        self.clock = clock
+        """Show run times (off in snapshot tests, which must be deterministic)."""
+        self.generation = 0
+        self.shown_generation = -1
+        self.result: Result | None = None
+        self.pins: list[Pin] = []
+        self.layer = 1
+        self.state = ViewState(None)
+        self.palette = Palette()
+        self.status = ""
+        self.run_started = 0.0
+        self.last_refusal = ""
+        self.snapshot_path: Path | None = None
+        self.can_export = True
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Static(" initscope ", id="brand")
+            yield TextLine(short_config(self.config), id="title")
+            yield TextLine("", id="status")
+            yield ProgressBar(total=2 * self.config.n_layers, show_eta=False, show_percentage=False, id="progress")
+        with Horizontal(id="main"):
+            yield ControlPane(self.config, id="controls")
+            with Vertical(id="right"):
+                with TabbedContent(id="tabs", initial="weights"):
+                    with TabPane("1 Weights", id="weights"):
+                        yield WeightsTab(id="weights-view")
+                    with TabPane("2 Forward", id="forward"):
+                        yield ForwardTab(id="forward-view")
+                    with TabPane("3 Backward", id="backward"):
+                        yield BackwardTab(id="backward-view")
+                    with TabPane("4 Theory", id="theory"):
+                        yield TheoryTab(id="theory-view")
+                yield SummaryPane(id="summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#controls").border_title = "controls"
+        self.query_one("#summary").border_title = "summary"
+        self.palette = self._theme_palette()
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._on_theme())
+        if self.open_path is not None:
+            self.load_snapshot(Path(self.open_path))
+        elif self.run_on_start:
+            self.start_run(self.config)
+
+    def _theme_palette(self) -> Palette:
+        theme = self.current_theme
+
+        def rgb(value: str | None, fallback: tuple[int, int, int]) -> tuple[int, int, int]:
+            try:
+                return Color.parse(value).rgb if value else fallback
+            except Exception:
+                return fallback
+
+        base = Palette()
+        return Palette(
+            measured=rgb(theme.primary, base.measured),
+            second=rgb(theme.accent or theme.secondary, base.second),
+            theory=rgb(theme.success, base.theory),
+            warning=rgb(theme.warning, base.warning),
+            error=rgb(theme.error, base.error),
+            theory2=Color.parse(theme.success).lighten(0.25).rgb if theme.success else base.theory2,
+        )
+
+    def _on_theme(self) -> None:
+        self.palette = self._theme_palette()
+        self.redraw()
+
+    # ------------------------------------------------------------------ runs
+    def start_run(self, cfg: Config) -> None:
+        """Request a run of `cfg`: cancels the running one; only this request's result will be shown."""
+        self.generation += 1
+        self.config = cfg
+        self.snapshot_path = None
+        self.run_started = time.perf_counter()
+        # Status and progress bar change only once the run has taken PROGRESS_DELAY_S: a quick run should
+        # not compete with the worker for the GIL by repainting them (it doubled the run time).
+        self.query_one("#title", TextLine).set(short_config(cfg))
+        self._compute(self.generation, cfg)
+
+    @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
+    def _compute(self, generation: int, cfg: Config) -> None:
+        """Runs in a thread: the engine gets the worker's cancel event; results go back as messages."""
+        worker = get_current_worker()
+        started = time.monotonic()
+        last = 0.0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - started < PROGRESS_DELAY_S:
+                return
+            if done == total or now - last >= PROGRESS_INTERVAL_S:
+                last = now
+                self.post_message(RunProgress(generation, done, total))
+
+        try:
+            result = run(cfg, cancel=worker.cancelled_event, progress=progress)
+        except Exception as err:  # the app goes on; the message says what failed
+            self.post_message(RunFailed(generation, cfg, err))
+            return
+        if worker.is_cancelled or result.cancelled:
+            return
+        self.post_message(RunFinished(generation, cfg, result))
+
+    def on_run_progress(self, message: RunProgress) -> None:
+        if message.generation != self.generation:
+            return
+        self.query_one("#progress", ProgressBar).update(total=message.total, progress=message.done)
+        self._set_status(f"running {message.done}/{message.total}")
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        if message.generation != self.generation:
+            return  # a newer request exists: this result is stale
+        self.result = message.result
+        self.shown_generation = message.generation
+        self.layer = max(1, min(self.layer, message.result.depth))
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=2 * message.result.depth, progress=2 * message.result.depth)
+        self._set_status(f"{message.result.elapsed_s * 1000:.0f} ms" if self.clock else "done")
+        self.redraw()
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if message.generation != self.generation:
+            return
+        err = message.error
+        text = str(err).splitlines()[0] if str(err) else type(err).__name__
+        self._set_status("failed")
+        self.notify(f"run failed: {text}", severity="error", timeout=8)
+        if isinstance(err, ConfigError):
+            controls = self.query_one(ControlPane)
+            controls.mark(controls.widget_id_for(err.field, ""), text)
+
+    # ------------------------------------------------------------------ controls
+    @on(ConfigEdited)
+    def _config_edited(self, message: ConfigEdited) -> None:
+        self.last_refusal = ""
+        if message.config == self.config and self.result is not None and self.snapshot_path is None:
+            return
+        self.start_run(message.config)
+
+    @on(ConfigRefused)
+    def _config_refused(self, message: ConfigRefused) -> None:
+        self._set_status("invalid · kept")
+        if message.field == "memory_budget" and message.message != self.last_refusal:
+            self.notify(message.message, severity="warning", timeout=8)
+        self.last_refusal = message.message
+
+    def _apply(self, cfg: Config) -> None:
+        """Show `cfg` in the controls and run it."""
+        self.query_one(ControlPane).set_config(cfg)
+        self.start_run(cfg)
+
+    def _change(self, **changes: Any) -> None:
+        try:
+            cfg = self.config.replace(**changes)
+        except ConfigError as err:
+            self.notify(str(err), severity="warning")
+            return
+        self._apply(cfg)
+
+    def set_initializer(self, name: str) -> None:
+        self._change(initializer=name, initializer_params={})
+
+    def set_activation(self, name: str) -> None:
+        self._change(activation=name, activation_params={})
+
+    # ------------------------------------------------------------------ drawing
+    def redraw(self) -> None:
+        """Draw the current state on the visible tab and the summary (hidden tabs catch up when shown)."""
+        self.state = ViewState(self.result, tuple(self.pins), self.layer, self.palette)
+        active = self.query_one("#tabs", TabbedContent).active or "weights"
+        self.query_one(f"#{active}-view", TabView).show(self.state)
+        self.query_one(SummaryPane).show(self.result, self.layer)
+        if self.result is not None:
+            title = short_config(self.result.config)
+            if self.snapshot_path is not None:
+                title = f"{title} · snapshot {self.snapshot_path.name}"
+            self.query_one("#title", TextLine).set(title)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane.id or "weights"
+        view = self.query_one(f"#{pane}-view", TabView)
+        if view.shown_state is not self.state:
+            view.show(self.state)
+
+    def _set_status(self, text: str) -> None:
+        self.status = text
+        self.query_one("#status", TextLine).set(text)
+
+    # ------------------------------------------------------------------ actions
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_leave_field(self) -> None:
+        self.set_focus(None)
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+
+    def action_next_view(self) -> None:
+        active = self.query_one("#tabs", TabbedContent).active or "weights"
+        self.query_one(f"#{active}-view", TabView).next_view()
+
+    def action_set_view(self, tab: str, view: str) -> None:
+        self.query_one(f"#{tab}-view", TabView).set_view(view)
+
+    def action_layer(self, step: int) -> None:
+        if self.result is None:
+            return
+        self.layer = max(1, min(self.result.depth, self.layer + step))
+        self.redraw()
+
+    def action_cycle_init(self, step: int) -> None:
+        names = [e.name for e in catalogue_in_family_order()]
+        current = names.index(self.config.initializer) if self.config.initializer in names else 0
+        self.set_initializer(names[(current + step) % len(names)])
+
+    def action_next_activation(self) -> None:
+        names = list(activations.NAMES)
+        current = names.index(self.config.activation)
+        self.set_activation(names[(current + 1) % len(names)])
+
+    def action_pin(self) -> None:
+        r = self.result
+        if r is None:
+            self.notify("nothing to pin yet", severity="warning")
+            return
+        if any(p.result is r for p in self.pins):
+            self.notify("this run is already pinned")
+            return
+        if len(self.pins) >= MAX_PINS:
+            self.notify(f"{MAX_PINS} runs pinned already: P clears them", severity="warning")
+            return
+        used = {p.color for p in self.pins}
+        color = next(c for c in PIN_COLORS if c not in used)
+        label = f"pin {len(self.pins) + 1}: {pin_label(r.config)}"
+        self.pins.append(Pin(label, r, color))
+        self.notify(f"pinned {label}")
+        self.redraw()
+
+    def action_clear_pins(self) -> None:
+        count = len(self.pins)
+        self.pins.clear()
+        self.notify(f"cleared {count} pin{'s' if count != 1 else ''}" if count else "no pins to clear")
+        self.redraw()
+
+    def action_save_svg(self) -> None:
+        try:
+            self.export_dir.mkdir(parents=True, exist_ok=True)
+            path = self.save_screenshot(path=str(self.export_dir))
+        except OSError as err:
+            self.notify(f"screenshot failed: {err.strerror or err}", severity="error")
+            return
+        self.notify(f"screenshot saved: {path}")
+
+    def action_export(self) -> None:
+        if self.result is None:
+            self.notify("nothing to export yet", severity="warning")
+            return
+        self._export(self.result)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, result: Result) -> None:
+        from initscope import snapshot
+
+        try:
+            json_path, csv_path = snapshot.export(result, self.export_dir)
+        except (OSError, ValueError) as err:
+            text = str(err).splitlines()[0] if str(err) else type(err).__name__
+            self.call_from_thread(self.notify, f"export failed: {text}", severity="error", timeout=8)
+            return
+        self.call_from_thread(self.notify, f"exported {json_path} and {csv_path.name}", timeout=8)
+
+    def action_open(self) -> None:
+        from initscope import snapshot
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.load_snapshot(path)
+
+        self.push_screen(OpenScreen(self.export_dir, snapshot.list_snapshots(self.export_dir)), chosen)
+
+    @work(thread=True, group="open", exit_on_error=False)
+    def load_snapshot(self, path: Path) -> None:
+        """Read a snapshot in a thread and show exactly what it holds (no re-run)."""
+        from initscope import snapshot
+
+        try:
+            result = snapshot.read(path)
+        except (OSError, ValueError) as err:
+            text = str(err).splitlines()[0] if str(err) else type(err).__name__
+            self.call_from_thread(self.notify, f"cannot open: {text}", severity="error", timeout=8)
+            if self.result is None and self.run_on_start:
+                self.call_from_thread(self.start_run, self.config)
+            return
+        self.call_from_thread(self._show_snapshot, path, result)
+
+    def _show_snapshot(self, path: Path, result: Result) -> None:
+        self.generation += 1  # drop any run in flight
+        self.workers.cancel_group(self, "engine")
+        self.config = result.config
+        self.query_one(ControlPane).set_config(result.config)
+        self.result = result
+        self.shown_generation = self.generation
+        self.snapshot_path = path
+        self.layer = max(1, min(self.layer, result.depth))
+        self.query_one("#progress", ProgressBar).update(total=2 * result.depth, progress=2 * result.depth)
+        self._set_status("snapshot")
+        self.notify(f"opened {path}")
+        self.redraw()
+
+
+def call_text(name: str, params: Mapping[str, object], defaults: Mapping[str, object]) -> str:
+    """name(k=v) with the parameters that differ from the defaults, numbers to 4 digits."""
+    changed = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+               if defaults.get(k) != v]
+    return f"{name}({','.join(changed)})" if changed else name
+
+
+def pin_label(cfg: Config) -> str:
+    """he_normal/relu, with changed initializer parameters, cut to fit a legend."""
+    init = call_text(cfg.initializer, cfg.initializer_params, initializers.lookup(cfg.initializer).resolve({}))
+    text = f"{init}/{cfg.activation}"
+    return text if len(text) <= 28 else text[:27] + "…"
+
+
+def main(cfg: Config, args: argparse.Namespace | None = None) -> int:
+    """Entry point of `initscope` with no subcommand: run the explorer on `cfg`."""
+    limit_blas_threads()
+    export_dir = getattr(args, "export_dir", None) or "initscope-snapshots"
+    open_path = getattr(args, "open", None)
+    app = InitScopeApp(config=cfg, export_dir=export_dir, open_path=open_path)
+    app.run()
+    return int(app.return_code or 0)
+
+
+__all__ = ["InitScopeApp", "main"]

@@ -1,0 +1,67 @@
+"""The command palette provider: every initializer, activation, tab and action is a command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from initscope.engine import activations, initializers
+
+if TYPE_CHECKING:
+    from initscope.tui.app import InitScopeApp
+
+Command = tuple[str, str, Callable[[], object]]
+
+
+def commands_for(app: InitScopeApp) -> list[Command]:
+    """(text, help, callback) of every command."""
+    out: list[Command] = []
+    for entry in initializers.CATALOGUE:
+        aliases = f" (also {', '.join(entry.aliases)})" if entry.aliases else ""
+        out.append((f"initializer: {entry.name}", f"{entry.family}: {entry.summary}{aliases}",
+                    partial(app.set_initializer, entry.name)))
+    for name in activations.NAMES:
+        out.append((f"activation: {name}", activations.SPECS[name].formula, partial(app.set_activation, name)))
+    for key, tab in (("1", "weights"), ("2", "forward"), ("3", "backward"), ("4", "theory")):
+        out.append((f"tab: {tab}", f"show the {tab.capitalize()} tab (key {key})", partial(app.action_tab, tab)))
+    actions: list[Command] = [
+        ("pin the current run", "overlay it on Forward, Backward and Theory (key p)", app.action_pin),
+        ("clear pins", "remove every pinned run (key P)", app.action_clear_pins),
+        ("screenshot (SVG)", "save an SVG screenshot in the export folder (key s)", app.action_save_svg),
+        ("help", "every key (key ?)", app.action_help),
+        ("next layer", "select the next layer (key .)", partial(app.action_layer, 1)),
+        ("previous layer", "select the previous layer (key ,)", partial(app.action_layer, -1)),
+        ("next view", "next view of the current tab (key v)", app.action_next_view),
+        ("next initializer", "key ]", partial(app.action_cycle_init, 1)),
+        ("previous initializer", "key [", partial(app.action_cycle_init, -1)),
+        ("next activation", "key a", app.action_next_activation),
+        ("quit", "leave initscope (key q)", app.action_quit),
+    ]
+    if app.can_export:
+        actions.append(("export snapshot", "JSON + CSV into the export folder (key e)", app.action_export))
+        actions.append(("open snapshot", "show a saved snapshot (key o)", app.action_open))
+    out += [(f"action: {text}", help_text, cb) for text, help_text, cb in actions]
+    return out
+
+
+class InitScopeCommands(Provider):
+    """Commands of initscope for the palette."""
+
+    def _commands(self) -> list[Command]:
+        from initscope.tui.app import InitScopeApp
+
+        return commands_for(cast(InitScopeApp, self.app))
+
+    async def discover(self) -> Hits:
+        for text, help_text, callback in self._commands():
+            yield DiscoveryHit(text, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, help_text, callback in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, text=text, help=help_text)

@@ -1,0 +1,409 @@
+"""The control pane: every Config field as a compact input, validated as the user types.
+
+The pane keeps the text of every field; on each change it tries to build a Config (cheap) and posts
+`ConfigEdited` when the engine would accept it, or `ConfigRefused` naming the field that is wrong, which
+it marks with a one-line reason. Values the user did not touch are passed exactly (gain sqrt2 stays
+sqrt2, not the 6 digits shown).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Key
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static
+
+from initscope.engine import activations, initializers
+from initscope.engine.config import DTYPES, Config, build
+from initscope.engine.errors import ConfigError
+from initscope.tui.messages import ConfigEdited, ConfigRefused
+
+FAMILY_ORDER = ("variance scaling", "plain random", "structured", "data-dependent", "constant",
+                "framework preset")
+INTEGER_FIELDS = {"fan_in": (1, 65536), "depth": (1, 10000), "batch": (1, 65536), "seed": (0, 2**63 - 1)}
+FIELD_LABELS = {
+    "initializer": "init", "activation": "act", "fan_in": "fan-in", "width": "width", "depth": "depth",
+    "batch": "batch", "dtype": "dtype", "seed": "seed", "input": "input", "bias": "bias", "clip": "clip",
+    "clip_mode": "clip on",
+}
+BIAS_SUGGESTIONS = ["zeros", "constant(0.1)", "normal(std=0.01)", "uniform", "he_uniform", "xavier_uniform",
+                    "truncated_normal"]
+
+
+def catalogue_in_family_order() -> list[initializers.Initializer]:
+    """Catalogue entries grouped by family (families in FAMILY_ORDER, catalogue order within)."""
+    entries = list(initializers.CATALOGUE)
+    rank = {f: i for i, f in enumerate(FAMILY_ORDER)}
+    return sorted(entries, key=lambda e: (rank.get(e.family, len(rank)), entries.index(e)))
+
+
+def shown(value: object) -> str:
+    """A parameter value as the field shows it."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+class GroupedSelect(Select[str]):
+    """A Select whose open list shows a family header above the first entry of each family.
+
+    The header is a dim first line of that option's prompt; the closed Select shows the name only.
+    """
+
+    def __init__(self, groups: list[tuple[str, str]], value: str, **kwargs: Any) -> None:
+        self._families = dict(groups)
+        super().__init__([(name, name) for name, _ in groups], value=value, allow_blank=False,
+                         compact=True, **kwargs)
+
+    def _setup_options_renderables(self) -> None:
+        from textual.widgets._option_list import Option
+        from textual.widgets._select import SelectOverlay
+
+        options: list[Option] = []
+        previous = None
+        for prompt, value in self._options:
+            family = self._families.get(str(value), "")
+            if family != previous:
+                options.append(Option(Text.assemble((f"─ {family}\n", "dim italic"), str(prompt))))
+                previous = family
+            else:
+                options.append(Option(str(prompt)))
+        overlay = self.query_one(SelectOverlay)
+        overlay.clear_options()
+        overlay.add_options(options)
+
+
+class NumberInput(Input):
+    """An Input for a number: up/down (and + / - for whole numbers) step it ×2 / ÷2 (the seed by 1)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "step(1)", "×2", show=False),
+        Binding("down", "step(-1)", "÷2", show=False),
+    ]
+
+    def __init__(self, value: str, *, integer: bool, low: float | None = None, high: float | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(value, compact=True, **kwargs)
+        self.integer = integer
+        self.low, self.high = low, high
+
+    async def _on_key(self, event: Key) -> None:
+        if self.integer and event.character in ("+", "-"):
+            event.stop()
+            event.prevent_default()
+            self.action_step(1 if event.character == "+" else -1)
+            return
+        await super()._on_key(event)
+
+    def action_step(self, direction: int) -> None:
+        text = self.value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return
+        if not math.isfinite(number):
+            return
+        if self.id == "seed":
+            number += direction
+        elif number == 0:
+            number = 1.0 if direction > 0 else 0.0
+        else:
+            number = number * 2 if direction > 0 else number / 2
+        if self.integer:
+            number = float(max(1 if self.id != "seed" else 0, round(number)))
+        if self.low is not None:
+            number = max(self.low, number)
+        if self.high is not None:
+            number = min(self.high, number)
+        self.value = str(int(number)) if self.integer else f"{number:.6g}"
+        self.cursor_position = len(self.value)
+
+
+def _row(label: str, widget: Widget, row_id: str | None = None) -> Horizontal:
+    return Horizontal(Label(label, classes="field-label"), widget, classes="row", id=row_id)
+
+
+class ControlPane(VerticalScroll):
+    """The left pane. Owns the text of every field and turns it into a Config."""
+
+    DEFAULT_CSS = ""
+
+    def __init__(self, config: Config, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self.values: dict[str, str] = {}
+        self.init_params: dict[str, str] = {}
+        self.act_params: dict[str, str] = {}
+        self._exact: dict[str, str] = {}
+        """field key -> text the field showed when it was filled from a Config, with its exact value."""
+        self._exact_values: dict[str, str] = {}
+        self.invalid_field: str | None = None
+        self.error_text = ""
+        self._load_values(config)
+
+    # ------------------------------------------------------------------ values <-> Config
+    def _load_values(self, cfg: Config) -> None:
+        self.values = {
+            "initializer": cfg.initializer,
+            "activation": cfg.activation,
+            "fan_in": str(cfg.fan_in),
+            "width": "" if cfg.width is None else (",".join(map(str, cfg.width)) if isinstance(cfg.width, tuple)
+                                                   else str(cfg.width)),
+            "depth": str(cfg.depth),
+            "batch": str(cfg.batch),
+            "dtype": cfg.dtype,
+            "seed": str(cfg.seed),
+            "input": cfg.input,
+            "bias": _bias_text(cfg),
+            "clip": "off" if cfg.clip is None else f"{cfg.clip:.6g}",
+            "clip_mode": cfg.clip_mode,
+        }
+        self._exact, self._exact_values = {}, {}
+        self.init_params = {}
+        for key, value in cfg.initializer_params.items():
+            self.init_params[key] = shown(value)
+            self._exact["init." + key] = shown(value)
+            self._exact_values["init." + key] = repr(value) if isinstance(value, float) else str(value)
+        self.act_params = {}
+        for key, fvalue in cfg.activation_params.items():
+            self.act_params[key] = shown(fvalue)
+            self._exact["act." + key] = shown(fvalue)
+            self._exact_values["act." + key] = repr(fvalue)
+        if cfg.clip is not None:
+            self._exact["clip"] = self.values["clip"]
+            self._exact_values["clip"] = repr(cfg.clip)
+
+    def _text(self, key: str, text: str) -> str:
+        """The exact value when the field still shows what it was filled with."""
+        if self._exact.get(key) == text.strip():
+            return self._exact_values[key]
+        return text.strip()
+
+    def assignments(self) -> dict[str, str]:
+        """key -> text, in the one-line form's keys, for `build`."""
+        v = self.values
+        out: dict[str, str] = {"init": v["initializer"]}
+        for key, text in self.init_params.items():
+            out[key] = self._text("init." + key, text)
+        act = v["activation"]
+        if self.act_params:
+            inner = ",".join(f"{k}={self._text('act.' + k, t)}" for k, t in self.act_params.items())
+            act = f"{act}({inner})"
+        out["act"] = act
+        for key in ("fan_in", "depth", "batch", "dtype", "seed", "clip_mode", "input"):
+            out[key] = v[key]
+        if v["width"].strip():
+            out["width"] = v["width"].strip()
+        out["bias"] = v["bias"].strip() or "zeros"
+        out["clip"] = self._text("clip", v["clip"]) if v["clip"].strip() else "off"
+        return out
+
+    def try_build(self) -> Config:
+        """The Config the fields describe (raises ConfigError naming the field)."""
+        base = Config(memory_budget=self.config.memory_budget)
+        return build(self.assignments(), base)
+
+    # ------------------------------------------------------------------ compose
+    def compose(self) -> ComposeResult:
+        groups = [(e.name, e.family) for e in catalogue_in_family_order()]
+        yield _row("init", GroupedSelect(groups, self.values["initializer"], id="initializer"))
+        yield Vertical(*self._init_param_rows(self.values["initializer"]), id="init-params", classes="params")
+        yield _row("act", Select([(n, n) for n in activations.NAMES], value=self.values["activation"],
+                                 allow_blank=False, compact=True, id="activation"))
+        yield Vertical(*self._act_param_rows(self.values["activation"]), id="act-params", classes="params")
+        for key in ("fan_in", "width", "depth", "batch"):
+            low, high = INTEGER_FIELDS.get(key, (1, 65536))
+            widget = NumberInput(self.values[key], integer=True, low=low, high=high, id=key)
+            if key == "width":
+                widget.placeholder = "= fan-in"
+            yield _row(FIELD_LABELS[key], widget)
+        yield _row("dtype", Select([(d, d) for d in DTYPES], value=self.values["dtype"], allow_blank=False,
+                                   compact=True, id="dtype"))
+        yield _row("seed", NumberInput(self.values["seed"], integer=True, low=0, id="seed"))
+        inputs = ["normal", "uniform"]
+        if self.values["input"] not in inputs:
+            inputs.append(self.values["input"])
+        yield _row("input", Select([(i, i) for i in inputs], value=self.values["input"], allow_blank=False,
+                                   compact=True, id="input"))
+        yield _row("bias", Input(self.values["bias"], compact=True, id="bias",
+                                 suggester=SuggestFromList(BIAS_SUGGESTIONS, case_sensitive=False)))
+        yield _row("clip", Input(self.values["clip"], compact=True, id="clip", placeholder="off"))
+        yield _row("clip on", Select([("per layer", "per_layer"), ("global", "global")],
+                                     value=self.values["clip_mode"], allow_blank=False, compact=True,
+                                     id="clip_mode"))
+        yield Static("", id="control-error")
+
+    def _init_param_rows(self, name: str) -> Iterable[Widget]:
+        entry = initializers.lookup(name)
+        for p in entry.params:
+            text = self.init_params.get(p.name, p.shown_default())
+            yield self._param_row(p.name, text, "init", p.choices, p.integer)
+        if entry.note:
+            yield Static(entry.note, classes="entry-note")
+
+    def _act_param_rows(self, name: str) -> Iterable[Widget]:
+        for key, (default, low, high) in activations.SPECS[name].params.items():
+            text = self.act_params.get(key, shown(default))
+            yield self._param_row(key, text, "act", (), False, low, high)
+
+    def _param_row(self, key: str, text: str, owner: str, choices: tuple[str, ...], integer: bool,
+                   low: float | None = None, high: float | None = None) -> Horizontal:
+        wid = f"{owner}-param-{key}"
+        widget: Widget
+        if choices:
+            widget = Select([(c, c) for c in choices], value=text, allow_blank=False, compact=True, id=wid)
+        else:
+            widget = NumberInput(text, integer=integer, low=low, high=high, id=wid)
+        label = key if len(key) <= 7 else key[:6] + "…"
+        return Horizontal(Label(" " + label, classes="field-label param-label"), widget, classes="row")
+
+    # ------------------------------------------------------------------ events
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._store(event.input.id or "", event.value)
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.value is Select.NULL:
+            return
+        self._store(event.select.id or "", str(event.value))
+
+    def _store(self, wid: str, text: str) -> None:
+        if wid.startswith("init-param-"):
+            key = wid.removeprefix("init-param-")
+            if self.init_params.get(key) == text:
+                return
+            self.init_params[key] = text
+        elif wid.startswith("act-param-"):
+            key = wid.removeprefix("act-param-")
+            if self.act_params.get(key) == text:
+                return
+            self.act_params[key] = text
+        elif wid in self.values:
+            if self.values[wid] == text:
+                return
+            self.values[wid] = text
+            if wid == "initializer":
+                self._reset_init_params(text)
+            elif wid == "activation":
+                self._reset_act_params(text)
+        else:
+            return
+        self.validate_and_post(wid)
+
+    def _reset_init_params(self, name: str) -> None:
+        entry = initializers.lookup(name)
+        self.init_params = {}
+        for p in entry.params:
+            self.init_params[p.name] = p.shown_default()
+            self._exact["init." + p.name] = p.shown_default()
+            self._exact_values["init." + p.name] = (repr(p.default) if isinstance(p.default, float)
+                                                   else str(p.default))
+        box = self.query_one("#init-params", Vertical)
+        box.remove_children()
+        box.mount_all(list(self._init_param_rows(name)))
+
+    def _reset_act_params(self, name: str) -> None:
+        self.act_params = {}
+        for key, (default, _low, _high) in activations.SPECS[name].params.items():
+            self.act_params[key] = shown(default)
+            self._exact["act." + key] = shown(default)
+            self._exact_values["act." + key] = repr(float(default))
+        box = self.query_one("#act-params", Vertical)
+        box.remove_children()
+        box.mount_all(list(self._act_param_rows(name)))
+
+    def validate_and_post(self, source: str) -> None:
+        """Try the fields as a Config; post ConfigEdited or mark the field and post ConfigRefused."""
+        try:
+            cfg = self.try_build()
+        except ConfigError as err:
+            wid = self.widget_id_for(err.field, source)
+            self.mark(wid, str(err))
+            self.post_message(ConfigRefused(err.field, str(err), source))
+            return
+        self.mark(None, "")
+        self.config = cfg
+        self.post_message(ConfigEdited(cfg, source))
+
+    def widget_id_for(self, field: str, source: str) -> str:
+        """The id of the widget a ConfigError's field names (the edited one when it names none)."""
+        direct = {"fan_in", "width", "depth", "batch", "dtype", "seed", "clip", "clip_mode", "activation",
+                  "initializer", "bias", "input"}
+        if field in direct:
+            return field
+        if "." in field:
+            owner, key = field.split(".", 1)
+            if owner == self.values["activation"] and key in self.act_params:
+                return f"act-param-{key}"
+            if owner == initializers.lookup(self.values["initializer"]).name and key in self.init_params:
+                return f"init-param-{key}"
+            if owner == "act" or owner in activations.SPECS:
+                return "activation"
+            return "bias"
+        return source or "initializer"
+
+    def mark(self, wid: str | None, message: str) -> None:
+        """Mark one field invalid (or none) and show the reason in one line under the controls."""
+        if wid == self.invalid_field and message == self.error_text:
+            return  # nothing changes: no restyle, no layout pass
+        for widget in self.query(".-invalid-field"):
+            widget.remove_class("-invalid-field")
+        self.invalid_field = wid
+        self.error_text = message
+        if wid is not None:
+            try:
+                target = self.query_one(f"#{wid}")
+            except Exception:
+                target = None
+            if target is not None:
+                target.add_class("-invalid-field")
+                if target.parent is not None:
+                    target.parent.add_class("-invalid-field")
+        error = self.query_one("#control-error", Static)
+        error.update(Text(message) if message else "")
+        error.set_class(bool(message), "-shown")
+
+    # ------------------------------------------------------------------ setting from outside
+    def set_config(self, cfg: Config) -> None:
+        """Show `cfg` in every field (palette, [ ] keys, an opened snapshot) without re-posting edits."""
+        self.config = cfg
+        self._load_values(cfg)
+        with self.prevent(Input.Changed, Select.Changed):
+            for key in ("fan_in", "width", "depth", "batch", "seed", "bias", "clip"):
+                self.query_one(f"#{key}", Input).value = self.values[key]
+            for key in ("initializer", "activation", "dtype", "clip_mode"):
+                self.query_one(f"#{key}", Select).value = self.values[key]
+            select_input = self.query_one("#input", Select)
+            if self.values["input"] in select_input._legal_values:
+                select_input.value = self.values["input"]
+            init_box = self.query_one("#init-params", Vertical)
+            init_box.remove_children()
+            init_box.mount_all(list(self._init_param_rows(cfg.initializer)))
+            act_box = self.query_one("#act-params", Vertical)
+            act_box.remove_children()
+            act_box.mount_all(list(self._act_param_rows(cfg.activation)))
+        self.mark(None, "")
+
+
+def _bias_text(cfg: Config) -> str:
+    if cfg.bias == "zeros":
+        return "zeros"
+    params = initializers.lookup(cfg.bias).resolve({})
+    changed = {k: v for k, v in cfg.bias_params.items() if params.get(k) != v}
+    if not changed:
+        return cfg.bias
+    if cfg.bias == "constant" and set(changed) == {"value"}:
+        return f"constant({shown(changed['value'])})"
+    return f"{cfg.bias}(" + ",".join(f"{k}={shown(v)}" for k, v in changed.items()) + ")"

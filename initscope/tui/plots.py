@@ -1,0 +1,301 @@
+"""Plot widgets: a plotext canvas that redraws from stored series, and the presentation helpers.
+
+The rules of DESIGN §1 live here, once: never `yscale("log")` (we plot log10(y) on a linear axis and
+label the decades ourselves), every series is sanitized before plotext sees it (non-finite and
+non-positive values become gaps, and the caller says how many were hidden), lines are downsampled to a
+few points per column, and histograms arrive pre-binned from the engine and are drawn with `bar()`.
+Nothing here computes a statistic of the data: log10 and downsampling are presentation only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from rich.align import Align
+from rich.text import Text
+from textual.app import RenderResult
+from textual_plotext import PlotextPlot
+
+from initscope.engine.result import Histogram
+
+FloatArray = npt.NDArray[np.float64]
+RGB = tuple[int, int, int]
+
+POINTS_PER_COLUMN = 3
+"""Lines are downsampled to about this many points per terminal column (plotext costs ~17 µs a point)."""
+
+
+# ------------------------------------------------------------------------------ presentation helpers
+def log10_series(values: Sequence[float] | FloatArray) -> tuple[FloatArray, int]:
+    """log10 of every value; non-finite and non-positive values become NaN (a gap).
+
+    Returns (log values, hidden) where hidden counts the values that could not be drawn. Entries that
+    are NaN (the engine's "not computed") count as hidden too: the caption says so.
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(arr) & (arr > 0)
+    out = np.full(arr.shape, np.nan)
+    out[ok] = np.log10(arr[ok])
+    return out, int(arr.size - np.count_nonzero(ok))
+
+
+def linear_series(values: Sequence[float] | FloatArray, scale: float = 1.0) -> tuple[FloatArray, int]:
+    """values * scale with non-finite values as NaN gaps; returns (values, hidden)."""
+    arr = np.asarray(values, dtype=np.float64) * scale
+    ok = np.isfinite(arr)
+    out = np.where(ok, arr, np.nan)
+    return out, int(arr.size - np.count_nonzero(ok))
+
+
+def decade_label(k: int) -> str:
+    """The tick label of decade k: 1e0, 1e-3, 1e12."""
+    return f"1e{k}"
+
+
+def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str], tuple[float, float]]:
+    """Integer-decade ticks covering [lo, hi] (log10 units), thinned to fit `rows` text rows.
+
+    Returns (positions, labels, (ymin, ymax)). A flat series gets one decade of room either side.
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        lo, hi = -1.0, 1.0
+    bottom, top = math.floor(lo), math.ceil(hi)
+    if top - bottom < 1:
+        bottom, top = bottom - 1, top + 1
+    span = top - bottom
+    room = max(2, rows // 2)
+    step = 1
+    for candidate in (1, 2, 3, 5, 10, 20, 25, 50, 100, 200, 500, 1000):
+        step = candidate
+        if span / candidate <= room:
+            break
+    first = int(math.floor(bottom / step) * step)
+    ticks = list(range(first, top + 1, step))
+    if ticks[-1] < top:
+        ticks.append(ticks[-1] + step)
+    positions = [float(t) for t in ticks]
+    return positions, [decade_label(t) for t in ticks], (float(ticks[0]), float(ticks[-1]))
+
+
+def downsample(x: FloatArray, y: FloatArray, max_points: int) -> tuple[FloatArray, FloatArray]:
+    """Keep at most `max_points` evenly spaced points (first and last always kept)."""
+    n = len(x)
+    if n <= max_points or max_points < 2:
+        return x, y
+    idx = np.unique(np.round(np.linspace(0, n - 1, max_points)).astype(np.int64))
+    return x[idx], y[idx]
+
+
+def segments(x: FloatArray, y: FloatArray) -> list[tuple[FloatArray, FloatArray]]:
+    """Split a series at its NaN gaps into runs of finite points."""
+    ok = np.isfinite(y)
+    out: list[tuple[FloatArray, FloatArray]] = []
+    start: int | None = None
+    for i, good in enumerate(ok):
+        if good and start is None:
+            start = i
+        elif not good and start is not None:
+            out.append((x[start:i], y[start:i]))
+            start = None
+    if start is not None:
+        out.append((x[start:], y[start:]))
+    return out
+
+
+def layer_ticks(depth: int, columns: int) -> list[int]:
+    """A few round layer numbers for the x axis."""
+    if depth <= 1:
+        return [1]
+    room = max(2, columns // 7)
+    step = 1
+    for candidate in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000):
+        step = candidate
+        if depth / candidate <= room:
+            break
+    ticks = [1, *range(step, depth + 1, step)]
+    return sorted(set(ticks))
+
+
+def count_label(x: float) -> str:
+    """A histogram count for the y axis: 0, 512, 17k, 1.2M."""
+    if x >= 1e6:
+        return f"{x / 1e6:.3g}M"
+    if x >= 1e4:
+        return f"{x / 1e3:.3g}k"
+    return f"{x:.0f}"
+
+
+def fmt_tick(x: float) -> str:
+    """Short axis label for a linear value."""
+    if x == 0:
+        return "0"
+    if abs(x) >= 1e4 or abs(x) < 1e-2:
+        return f"{x:.0e}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
+    return f"{x:.3g}"
+
+
+# ------------------------------------------------------------------------------ what a canvas draws
+@dataclass
+class Line:
+    """One drawable series: x (layers), y (already log10 if the axis is logarithmic), its look."""
+
+    x: FloatArray
+    y: FloatArray
+    color: RGB | str
+    marker: str = "hd"
+    """half blocks: 2x2 per cell, and they render in SVG screenshots (braille glyphs do not)."""
+    points: bool = False
+    """Measured values: drawn as a marker per layer when there is room (● per point), as a line when dense."""
+
+
+@dataclass
+class Bars:
+    """A pre-binned histogram: bar centres and counts."""
+
+    centers: FloatArray
+    counts: FloatArray
+    color: RGB | str
+
+
+@dataclass
+class Figure:
+    """Everything one canvas shows; rebuilt into plotext on every render."""
+
+    lines: list[Line] = field(default_factory=list)
+    bars: list[Bars] = field(default_factory=list)
+    vlines: list[tuple[float, RGB | str]] = field(default_factory=list)
+    log_y: bool = False
+    """y values are log10: label decades."""
+    x_range: tuple[float, float] | None = None
+    y_range: tuple[float, float] | None = None
+    x_is_layer: bool = True
+    depth: int = 1
+    x_label: str = ""
+    message: str = ""
+    """Shown instead of a plot (e.g. 'all weights are 0: nothing to draw')."""
+
+    def empty(self) -> bool:
+        return not self.message and not self.bars and not any(np.isfinite(ln.y).any() for ln in self.lines)
+
+
+class Canvas(PlotextPlot):
+    """A plotext plot that rebuilds its figure from a stored `Figure` on every render.
+
+    plotext state is cleared and redrawn each time (resize, theme change, tab switch), so nothing is
+    ever transformed twice, and the series are downsampled to the width the canvas has now.
+    """
+
+    DEFAULT_CSS = """
+    Canvas { width: 1fr; height: 1fr; min-height: 4; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.figure: Figure | None = None
+        self.renders = 0
+        """How many times this canvas built a plot (tests and the benchmark read it)."""
+
+    def show(self, figure: Figure | None) -> None:
+        self.figure = figure
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        fig = self.figure
+        width, height = self.size.width, self.size.height
+        if fig is None:
+            return Text("waiting for the first run…", style="dim", justify="center")
+        if fig.message:
+            return Align.center(Text(fig.message, style="italic"), vertical="middle")
+        if fig.empty():
+            return Align.center(Text("nothing finite to draw", style="italic"), vertical="middle")
+        if width < 12 or height < 4:
+            return Text("(too small to plot)", style="dim")
+        try:
+            self._draw(fig, width, height)
+            result = super().render()
+        except Exception as err:  # a plot must never take the app down
+            return Text(f"plot failed: {err}", style="italic")
+        self.renders += 1
+        return result
+
+    def _draw(self, fig: Figure, width: int, height: int) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        plt.frame(True)
+        max_points = max(8, POINTS_PER_COLUMN * width)
+        lo, hi = math.inf, -math.inf
+        for bars in fig.bars:  # first, so lines drawn over them stay visible ("sd": 3x cheaper than "hd")
+            plt.bar(bars.centers.tolist(), bars.counts.tolist(), color=bars.color, width=1, marker="sd")
+        for line in fig.lines:
+            x, y = downsample(line.x, line.y, max_points)
+            finite = y[np.isfinite(y)]
+            if finite.size:
+                lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+            sparse = line.points and len(x) <= max(2, (width - 10) // 3)
+            for sx, sy in segments(x, y):
+                if sparse:
+                    plt.scatter(sx.tolist(), sy.tolist(), color=line.color, marker="●")
+                elif len(sx) == 1:
+                    plt.scatter(sx.tolist(), sy.tolist(), color=line.color, marker=line.marker)
+                else:
+                    plt.plot(sx.tolist(), sy.tolist(), color=line.color, marker=line.marker)
+        for position, color in fig.vlines:
+            if math.isfinite(position):
+                plt.vline(position, color=color)
+        if fig.bars:
+            top = max(float(b.counts.max()) for b in fig.bars if b.counts.size)
+            if top > 0:
+                count_ticks = [0.0, top / 2, top]
+                plt.yticks(count_ticks, [count_label(t) for t in count_ticks])
+        if fig.log_y:
+            ticks, labels, (ymin, ymax) = decade_ticks(lo, hi, height - 3)
+            plt.yticks(ticks, labels)
+            plt.ylim(ymin, ymax)
+        elif fig.y_range is not None:
+            plt.ylim(*fig.y_range)
+        if fig.x_is_layer:
+            depth = max(1, fig.depth)
+            xt = layer_ticks(depth, width - 8)
+            plt.xticks([float(t) for t in xt], [str(t) for t in xt])
+            plt.xlim(0.5 if depth > 1 else 0.0, depth + 0.5 if depth > 1 else 2.0)
+        elif fig.x_range is not None:
+            left, right = fig.x_range
+            if right > left:
+                plt.xlim(left, right)
+                xs = np.linspace(left, right, max(2, min(6, width // 12)))
+                plt.xticks(xs.tolist(), [fmt_tick(float(t)) for t in xs])
+        if fig.x_label:
+            plt.xlabel(fig.x_label)
+
+
+# ------------------------------------------------------------------------------ histogram figures
+def histogram_bars(h: Histogram, color: RGB | str) -> tuple[Bars | None, str]:
+    """Bars for a pre-binned histogram, or (None, words) when it cannot be drawn honestly."""
+    if h.collapsed:
+        return None, h.collapsed
+    if h.total == 0 or len(h.edges) < 2 or len(h.counts) == 0:
+        if h.nonfinite:
+            return None, f"no finite values ({h.nonfinite} non-finite)"
+        return None, "not computed"
+    edges = np.asarray(h.edges, dtype=np.float64)
+    if not np.isfinite(edges).all():
+        return None, "histogram range is not finite"
+    centers = 0.5 * (edges[:-1] + edges[1:])
+    return Bars(centers, np.asarray(h.counts, dtype=np.float64), color), ""
+
+
+def histogram_notes(h: Histogram) -> list[str]:
+    """What a reader must know about a histogram besides its bars."""
+    notes = []
+    below, above = h.outside
+    if below or above:
+        notes.append(f"{below + above} outside the range (counted in the end bins)")
+    if h.nonfinite:
+        notes.append(f"{h.nonfinite} non-finite hidden")
+    if h.note:
+        notes.append(h.note)
+    return notes

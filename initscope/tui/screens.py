@@ -1,0 +1,105 @@
+"""Modal screens: the help screen listing every key, and the open-snapshot dialog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+KEYS: list[tuple[str, str]] = [
+    ("?", "this help (escape or ? closes it)"),
+    ("ctrl+p", "command palette: every initializer, activation, tab and action"),
+    ("tab / shift+tab", "move between controls; escape leaves a text field so the keys below work"),
+    ("↑ / ↓ in a number field", "step the number ×2 / ÷2 (the seed by 1); + / - too in whole-number fields"),
+    ("[ / ]", "previous / next initializer"),
+    ("a", "next activation"),
+    ("1 2 3 4", "Weights, Forward, Backward, Theory tab"),
+    ("v", "next view of the tab (Forward: std, mean, saturated / dead, histograms)"),
+    (", / .", "previous / next layer (histograms and the summary)"),
+    ("p", "pin the current run (up to 4): overlaid on Forward, Backward and Theory"),
+    ("P", "clear the pins"),
+    ("e", "export a snapshot (JSON + CSV) to the export folder"),
+    ("o", "open a snapshot"),
+    ("s", "save an SVG screenshot to the export folder"),
+    ("q", "quit"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, what it does, and how to read the plots."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "dismiss_help", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        rows = "\n".join(f"[b]{key:<24}[/b] {what}" for key, what in KEYS)
+        text = (
+            "[b]initscope[/b] — what weight initialization does to a deep network\n\n"
+            f"{rows}\n\n"
+            "[dim]Plots of std and gradients use log10 on a linear axis with decade labels; points that are "
+            "non-finite or ≤ 0 are left out and the caption says how many. Histograms are binned by the "
+            "engine. Every number comes from the engine; `initscope run` prints the same ones.[/dim]"
+        )
+        with VerticalScroll(id="help-box"):
+            yield Static(text, id="help-text", markup=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#help-box").border_title = "help"
+
+    def action_dismiss_help(self) -> None:
+        self.dismiss(None)
+
+
+class OpenScreen(ModalScreen[Path | None]):
+    """Pick a snapshot from the export folder, or type a path."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, folder: Path, snapshots: list[tuple[Path, str, str]]) -> None:
+        super().__init__()
+        self.folder = folder
+        self.snapshots = snapshots
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="open-box"):
+            if self.snapshots:
+                yield Static(f"snapshots in {self.folder} (newest first):", classes="dialog-label")
+                yield OptionList(*[Option(Text.assemble((path.name, "bold"), "\n", (line, "dim")), id=str(i))
+                                   for i, (path, _created, line) in enumerate(self.snapshots)], id="open-list")
+            else:
+                yield Static(f"no snapshots in {self.folder} yet (e exports one); type a path:",
+                             classes="dialog-label")
+            yield Input(placeholder="path/to/snapshot.json, enter opens", id="open-path", compact=True)
+            yield Static("", id="open-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#open-box").border_title = "open snapshot"
+        if self.snapshots:
+            self.query_one("#open-list").focus()
+        else:
+            self.query_one("#open-path").focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        index = int(event.option.id or 0)
+        self.dismiss(self.snapshots[index][0])
+
+    @on(Input.Submitted)
+    def _typed(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            self.query_one("#open-error", Static).update("type a path, or escape to cancel")
+            return
+        self.dismiss(Path(text).expanduser())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,172 @@
+"""UI benchmark (a plain script, not collected by pytest). DESIGN §7 targets:
+
+1. a changed control to a redrawn screen at the default config: median <= 100 ms;
+2. the longest event-loop stall while the largest allowed run computes: <= 50 ms;
+3. cold start to first frame, against a bare Textual app in the same environment.
+
+    python tests/benchmarks/bench_ui.py [--repeats 15] [--stall-seconds 8]
+
+Headless (Textual's test driver at 120x36): the screen is composed and rendered as in a terminal, only not
+written to one. Prints one line per figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+from textual.widgets import Input
+
+from initscope.engine.config import Config, format_bytes
+from initscope.tui.app import InitScopeApp
+from initscope.tui.plots import Canvas
+
+SIZE = (120, 36)
+
+
+async def _settle(app: InitScopeApp, pilot: Any) -> None:
+    while app.shown_generation != app.generation:
+        await asyncio.sleep(0.001)
+    await pilot.pause()
+
+
+async def control_to_redraw(repeats: int) -> tuple[list[float], list[float]]:
+    """(ms from a new seed typed to the visible plot re-rendered with its result, engine ms of each run).
+
+    Changes are 0.3 s apart, as a person types; the first two are left out (warm-up).
+    """
+    app = InitScopeApp(config=Config(), clock=False)
+    times: list[float] = []
+    engine: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        seed = app.query_one("#seed", Input)
+        canvas = app.query_one("#weights-view").query_one(Canvas)
+        for k in range(repeats + 2):
+            renders = canvas.renders
+            generation = app.generation
+            start = time.perf_counter()
+            seed.value = str(k + 1)
+            while (app.generation == generation or app.shown_generation != app.generation
+                   or canvas.renders == renders):
+                await asyncio.sleep(0.0005)
+            elapsed = (time.perf_counter() - start) * 1000
+            if k >= 2:
+                times.append(elapsed)
+                assert app.result is not None
+                engine.append(app.result.elapsed_s * 1000)
+            await asyncio.sleep(0.3)
+    return times, engine
+
+
+def largest_allowed(base: Config) -> Config:
+    """The deepest width-2048, batch-2048 net the default memory budget allows."""
+    lo, hi = 1, 10000
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        try:
+            base.replace(depth=mid)
+            lo = mid
+        except Exception:
+            hi = mid - 1
+    return base.replace(depth=lo)
+
+
+async def stall_during_run(cfg: Config, seconds: float) -> tuple[float, float, int, float]:
+    """(longest gap between 5 ms ticks in ms, p99 gap ms, ticks, seconds measured) after the depth field is
+    changed so that `cfg` runs (the app starts on the same net with depth 1)."""
+    app = InitScopeApp(config=cfg.replace(depth=1), clock=False)
+    gaps: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        last = time.perf_counter()
+
+        def tick() -> None:
+            nonlocal last
+            now = time.perf_counter()
+            gaps.append((now - last) * 1000)
+            last = now
+
+        timer = app.set_interval(0.005, tick)
+        await asyncio.sleep(0.2)
+        gaps.clear()
+        generation = app.generation
+        start = time.perf_counter()
+        app.query_one("#depth", Input).value = str(cfg.depth)
+        while time.perf_counter() - start < seconds and (app.generation == generation or
+                                                         app.shown_generation != app.generation):
+            await asyncio.sleep(0.05)
+        measured = time.perf_counter() - start
+        timer.stop()
+        app.workers.cancel_all()
+        await pilot.pause()
+    gaps.sort()
+    p99 = gaps[int(0.99 * (len(gaps) - 1))] if gaps else float("nan")
+    return (max(gaps) - 5.0 if gaps else float("nan")), p99 - 5.0, len(gaps), measured
+
+
+FIRST_FRAME = """
+{imports}
+async def first_frame(pilot):  # auto_pilot runs once the first screen has been displayed
+    pilot.app.exit()
+app = {factory}
+app.run(headless=True, size=(120, 36), auto_pilot=first_frame)
+"""
+BARE = FIRST_FRAME.format(imports="from textual.app import App\nfrom textual.widgets import Static, Footer\n"
+                                  "class Bare(App):\n    def compose(self):\n        yield Static('hello')\n"
+                                  "        yield Footer()", factory="Bare()")
+INITSCOPE = FIRST_FRAME.format(imports="from initscope.tui.app import InitScopeApp\nfrom initscope.engine.config "
+                                       "import Config", factory="InitScopeApp(config=Config(), clock=False)")
+
+
+def cold_start(code: str, repeats: int) -> float:
+    """Median wall time (ms) of a fresh interpreter that imports, shows its first frame and exits."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="initscope UI benchmark")
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--stall-seconds", type=float, default=8.0)
+    parser.add_argument("--cold-repeats", type=int, default=5)
+    args = parser.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"python {platform.python_version()}, {platform.system()} {platform.release()}")
+
+    times, engine = asyncio.run(control_to_redraw(args.repeats))
+    print(f"control -> redrawn screen, default config ({Config().to_string()}): median "
+          f"{statistics.median(times):.0f} ms, min {min(times):.0f}, max {max(times):.0f} over {len(times)} "
+          f"changes (target median <= 100 ms); of which the engine run (worker thread) median "
+          f"{statistics.median(engine):.0f} ms")
+
+    small = Config()
+    worst, p99, ticks, secs = asyncio.run(stall_during_run(small, args.stall_seconds))
+    print(f"event-loop stall from a changed depth to the default run's result drawn: longest {worst:.1f} ms, "
+          f"p99 {p99:.1f} ms ({ticks} ticks of 5 ms over {secs:.2f} s)")
+    big = largest_allowed(Config(fan_in=2048, batch=2048))
+    worst, p99, ticks, secs = asyncio.run(stall_during_run(big, args.stall_seconds))
+    print(f"event-loop stall during the largest allowed run (width 2048, batch 2048, depth {big.depth}, "
+          f"{format_bytes(big.memory_estimate())} of the {format_bytes(big.memory_budget)} budget): longest "
+          f"{worst:.1f} ms, p99 {p99:.1f} ms ({ticks} ticks over the first {secs:.1f} s; target <= 50 ms)")
+
+    bare = cold_start(BARE, args.cold_repeats)
+    ours = cold_start(INITSCOPE, args.cold_repeats)
+    print(f"cold start to first frame (fresh interpreter, headless 120x36, median of {args.cold_repeats}): "
+          f"bare Textual app {bare:.0f} ms, initscope {ours:.0f} ms ({ours / bare:.2f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
