@@ -17,6 +17,7 @@ import numpy.typing as npt
 from initscope.engine.result import Histogram
 
 HIST_BINS = 48
+"""Fixed bin count: enough to see a shape in a terminal plot, few enough to bin fast."""
 HIST_MAX_VALUES = 1 << 16
 """Histograms of larger arrays count an evenly strided subset of rows (said in `Histogram.note`)."""
 
@@ -162,15 +163,22 @@ def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[fl
             stride = -(-rows.size // HIST_MAX_VALUES)
             rows = rows[:, ::stride]
             note = f"every {stride}th value ({rows.size:,} of {x.size:,})"
+    # Slot k + 1 holds bin k; slot 0 and slot bins + 1 catch the values below and above the range
+    # (clipped there), so one bincount over small integers yields the bins and the outside tallies.
     work = np.float64 if rows.dtype == np.float64 else np.float32  # binning needs no more precision
-    idx = np.subtract(rows, work(lo), dtype=work)
-    idx *= work(bins / (hi - lo))
-    finite = np.isfinite(idx) if m.nonfinite else None
-    if finite is not None:
-        idx = idx[finite]
-    below = int(np.count_nonzero(idx < 0))
-    above = int(np.count_nonzero(idx >= bins))
-    np.clip(idx, 0, bins - 0.5, out=idx)
-    counts = np.bincount(idx.astype(np.intp).ravel(), minlength=bins).astype(np.int64)
+    scale = bins / (hi - lo)
+    slot = np.multiply(rows, work(scale), dtype=work)
+    slot += work(1.0 - lo * scale)
+    if m.nonfinite:
+        slot = slot[np.isfinite(slot)]
+    np.clip(slot, 0, bins + 1, out=slot)
+    tally = np.bincount(slot.astype(np.intp).ravel(), minlength=bins + 2).astype(np.int64)
+    counts = tally[1 : bins + 1].copy()
+    counts[0] += tally[0]
+    counts[-1] += tally[bins + 1]
+    # Values equal to the range's end are inside it: only a range narrower than [min, max] has outsiders.
+    # (min/max are NaN when not computed: then every clipped value counts as outside.)
+    below = int(tally[0]) if not lo <= m.min else 0
+    above = int(tally[bins + 1]) if not hi >= m.max else 0
     edges = lo + (hi - lo) * np.arange(bins + 1, dtype=np.float64) / bins
     return Histogram(edges, counts, int(counts.sum()), m.nonfinite, outside=(below, above), note=note)

@@ -62,3 +62,11 @@ def test_large_arrays_are_counted_on_a_strided_subset_and_say_so() -> None:
     x = np.random.default_rng(4).standard_normal((1024, 1024)).astype(np.float32)
     h = stats.histogram(x, stats.moments(x))
     assert h.note is not None and h.total <= stats.HIST_MAX_VALUES and h.total == h.counts.sum()
+
+
+def test_histogram_without_extremes_tallies_both_tails() -> None:
+    x = np.random.default_rng(5).standard_normal((100, 100)).astype(np.float32)
+    x[0, :3] = [-50.0, 60.0, 70.0]
+    m = stats.moments(x, extremes=False)  # gradients: min/max not computed
+    h = stats.histogram(x, m)
+    assert h.outside == (1, 2) and h.counts.sum() == x.size
