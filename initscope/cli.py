@@ -259,8 +259,9 @@ def make_parser() -> argparse.ArgumentParser:
     p_diff.add_argument("--format", choices=("table", "json"), default="table")
     p_diff.set_defaults(func=cmd_diff)
 
-    from initscope import train_cli
+    from initscope import theory_cli, train_cli
 
+    theory_cli.add_parser(sub)
     train_cli.add_parser(sub)
     return parser
 

@@ -83,7 +83,7 @@ def _all_columns_equal(a: Array) -> bool:
     return bool(np.all(np.abs(a - a[:, :1]) <= tol * scale))
 
 
-def _lsuv_rescale(a: Array, w: Array, b: Array | None, tol: float, max_iters: int) -> Array:
+def lsuv_rescale(a: Array, w: Array, b: Array | None, tol: float, max_iters: int) -> Array:
     """Mishkin & Matas 2016: scale W until the layer's output variance on this batch is 1 +- tol."""
     for _ in range(max_iters):
         z = a @ w
@@ -143,7 +143,7 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
         w, b = sample_layer(cfg, layer, act)
         if entry.data_dependent:
             p = cfg.initializer_params
-            w = _lsuv_rescale(a, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10))))
+            w = lsuv_rescale(a, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10))))
         weights.append(w)
 
         wm = stats.moments(w)

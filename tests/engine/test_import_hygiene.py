@@ -8,7 +8,8 @@ import sys
 
 def test_engine_loads_no_ui_package() -> None:
     code = (
-        "import sys, initscope.engine, initscope.engine.theory, initscope.engine.verdict, initscope.snapshot;"
+        "import sys, initscope.engine, initscope.engine.theory, initscope.engine.verdict, initscope.snapshot,"
+        "initscope.engine.jacobian, initscope.engine.ensemble, initscope.engine.training;"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'plotext', 'textual_plotext'));"
         "print(','.join(bad))"
     )

@@ -1,0 +1,363 @@
+"""The input-output Jacobian at init: its singular values next to the free-probability prediction.
+
+Why: the spread of J's singular values tells whether a net is near dynamical isometry (every singular
+value near 1, so every direction of the gradient survives the depth). Orthogonal weights with tanh near
+q* -> 0 can get there; ReLU nets cannot, whatever their variance (DESIGN §3.4).
+
+Layout: weights are (fan_in, fan_out) and a layer computes z_l = a_{l-1} W_l + b_l, a_l = phi(z_l), with a
+batch as rows. For one input row x, da_l = da_{l-1} W_l D_l with D_l = diag(phi'(z_l)), so
+
+    J = d a_L / d x = W_1 D_1 W_2 D_2 ... W_L D_L        (fan_in x fan_out_L; J[i, j] = d a_L[j] / d x[i]).
+
+(PyTorch stores W^T, [out, in]; its Jacobian is our J^T, with the same singular values.)
+
+The Jacobian is taken at ONE input: row 0 of the batch `run(cfg)` uses, with the same weights (drawn by
+`propagate.sample_layer`, bit-identical; lsuv is rescaled on the batch exactly as `run` does). A single
+wide input is enough: at width n the D_l of one input already sample phi' n times per layer, and the
+spectrum of one J is self-averaging. The product is accumulated left to right (L GEMMs of fan_in x n x n,
+then one SVD) and rescaled by a power of two after every layer, so it never overflows or underflows; the
+exponent is carried separately (the scaling is exact in binary floating point).
+
+Prediction (Pennington, Schoenholz & Ganguli 2017, "Resurrecting the sigmoid in deep learning through
+dynamical isometry", NeurIPS, §2.3-2.5): S-transforms of free matrices multiply, S_{JJ^T} = prod_l
+S_{W_l W_l^T} S_{D_l^2}. Expanding S(z) = (1/m_1)(1 - v z + ...) with v = m_2/m_1^2 - 1 (the normalized
+variance) shows that under products the first moments multiply and the normalized variances add:
+
+    mean(JJ^T)       = prod_l sigma_w^2 mu_1(q_l)                     (= chi_1^L at the fixed point)
+    var(JJ^T)/mean^2 = sum_l (mu_2(q_l)/mu_1(q_l)^2 - 1 - s_1)
+
+with mu_k(q) = E[phi'(sqrt(q) z)^(2k)], s_1 = -1 for i.i.d. weights (Marchenko-Pastur: v = 1) and 0 for
+orthogonal ones (W W^T = g^2 I). At the fixed point with chi_1 = 1 this is the paper's
+sigma^2_{JJ^T} = L (mu_2/mu_1^2 - 1 - s_1). We generalise in two ways and say so: off criticality the mean
+is chi_1^L and the variance mean^2 times the same sum; and the sum runs over the layers' own q_l (the
+mean-field recursion from this input), not q*, so the transient before the fixed point counts.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from initscope.engine import activations, initializers, stats, theory
+from initscope.engine.activations import Activation
+from initscope.engine.config import Config
+from initscope.engine.errors import ConfigError
+from initscope.engine.inputs import make_input
+from initscope.engine.propagate import STREAM_INPUT, lsuv_rescale, layer_rng, sample_layer
+from initscope.engine.result import Histogram
+
+FloatArray = npt.NDArray[np.float64]
+Array = npt.NDArray[np.floating]
+Progress = Callable[[int, int], None]
+
+MAX_JACOBIAN_WIDTH = 1024
+"""Widest layer (and fan_in) the Jacobian is computed for: L GEMMs of n^3 and an SVD of n x n."""
+SAMPLE_INDEX = 0
+"""The batch row whose Jacobian is taken."""
+_LOG10_2 = math.log10(2.0)
+
+
+@dataclass
+class SpectrumPrediction:
+    """Free-probability prediction of the eigenvalues of J J^T (Pennington et al. 2017).
+
+    NaN fields (and `applicable` False with a `reason`) where the assumptions fail: mean field does not
+    apply (zero/constant/identity/lsuv, non-zero-mean weights), or the net is not square.
+    """
+
+    applicable: bool
+    reason: str
+    s1: float = math.nan
+    """0 for orthogonal weights (W W^T = g^2 I); -1 for every i.i.d. draw (normal, uniform, truncated,
+    sparse: their W W^T follows Marchenko-Pastur at large width)."""
+    q_star: float = math.nan
+    chi1: float = math.nan
+    mu1: float = math.nan
+    """E[phi'(h)^2] at q*."""
+    mu2: float = math.nan
+    """E[phi'(h)^4] at q*."""
+    critical_var: float = math.nan
+    """The paper's L (mu_2/mu_1^2 - 1 - s_1) at q*: the eigenvalue variance when chi_1 = 1 (mean 1)."""
+    mean: float = math.nan
+    """prod_l sigma_w^2 mu_1(q_l) over this input's mean-field q_l: chi_1^L at the fixed point."""
+    log10_mean: float = math.nan
+    """log10 of `mean`, finite where `mean` over/underflows."""
+    normalized_var: float = math.nan
+    """sum_l (mu_2/mu_1^2 - 1 - s_1)(q_l): var / mean^2, scale-free."""
+    var: float = math.nan
+    """mean^2 * normalized_var."""
+
+
+@dataclass
+class JacobianResult:
+    """Singular values of J at init and the summary the Theory tab draws, with the prediction."""
+
+    config: Config
+    singular_values: FloatArray
+    """Descending (as LAPACK returns them), min(fan_in, fan_out_L) values; empty when not computed."""
+    log10_singular_values: FloatArray
+    """log10 of the above, finite even where the values themselves leave float range (-inf for exact 0)."""
+    histogram: Histogram
+    """Pre-binned singular values on a linear axis (a collapsed range is said in words)."""
+    log10_histogram: Histogram
+    """Pre-binned log10 singular values: the view for spectra spread over decades (ReLU)."""
+    eig_mean: float
+    """Mean eigenvalue of J J^T (= mean squared singular value)."""
+    eig_var: float
+    """Variance of the eigenvalues of J J^T (population, over the min(fan_in, fan_out_L) values)."""
+    eig_normalized_var: float
+    """eig_var / eig_mean^2: what the prediction's normalized_var predicts, scale-free."""
+    log10_eig_mean: float
+    """log10 of eig_mean, finite where eig_mean itself over/underflows (compare prediction.log10_mean)."""
+    prediction: SpectrumPrediction
+    layers_done: int
+    cancelled: bool = False
+    first_nonfinite_layer: int | None = None
+    """The forward signal of the input left float range here: the Jacobian is undefined."""
+    note: str = ""
+    """Why the spectrum is missing or degenerate, in words ('' when all is well)."""
+    sample_index: int = SAMPLE_INDEX
+    input_second_moment: float = math.nan
+    """mean(x^2) of the input row: q_1 = sigma_w^2 * this + sigma_b^2 in the prediction."""
+    chain_s: float = 0.0
+    """Seconds drawing the weights, pushing the input forward and multiplying the L factors."""
+    svd_s: float = 0.0
+    elapsed_s: float = 0.0
+
+
+def check_size(cfg: Config) -> None:
+    """Refuse nets the Jacobian is not computed for (ConfigError naming the field the user set)."""
+    widest = max(cfg.widths)
+    if cfg.fan_in > MAX_JACOBIAN_WIDTH or (cfg.width is None and widest > MAX_JACOBIAN_WIDTH):
+        raise ConfigError("fan_in", cfg.fan_in, f"at most {MAX_JACOBIAN_WIDTH}",
+                          message=f"fan_in: {cfg.fan_in} is too wide; the Jacobian is computed for fan_in and "
+                          f"widths up to {MAX_JACOBIAN_WIDTH}")
+    if widest > MAX_JACOBIAN_WIDTH:
+        raise ConfigError("width", widest, f"at most {MAX_JACOBIAN_WIDTH}",
+                          message=f"width: {widest} is too wide; the Jacobian is computed for widths up to "
+                          f"{MAX_JACOBIAN_WIDTH}")
+
+
+# ------------------------------------------------------------------------------------------ prediction
+def dphi_moments(act: Activation, q: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """(mu_1, mu_2) = (E[phi'(sqrt(q) z)^2], E[phi'(sqrt(q) z)^4]) for z ~ N(0, 1), arrays shaped like q.
+
+    Uses the theory module's kink-exact quadrature (relu's step derivative is integrated exactly)."""
+    qs = np.asarray(q, dtype=np.float64)
+    flat = qs.reshape(-1)
+    unique, inverse = np.unique(flat, return_inverse=True)
+
+    def power(k: int) -> Callable[[FloatArray], FloatArray]:
+        def f(x: FloatArray) -> FloatArray:
+            d = np.asarray(act.dphi(x, act.phi(x.copy())), dtype=np.float64)
+            return np.asarray(d**k, dtype=np.float64)
+        return f
+
+    with np.errstate(all="ignore"):
+        m1 = theory.gaussian_expectation(power(2), unique)
+        m2 = theory.gaussian_expectation(power(4), unique)
+    return m1[inverse].reshape(qs.shape), m2[inverse].reshape(qs.shape)
+
+
+def _s1(cfg: Config) -> float:
+    return 0.0 if initializers.lookup(cfg.initializer).name == "orthogonal" else -1.0
+
+
+def predict_spectrum(cfg: Config, input_second_moment: float = 1.0) -> SpectrumPrediction:
+    """The free-probability mean and variance of the eigenvalues of J J^T for `cfg` (no weights drawn).
+
+    `input_second_moment` is mean(x^2) of the input the Jacobian is taken at (1 for the built-in inputs
+    on average). Square nets only (fan_in = every width): the S-transform of a rectangular W W^T has other
+    moments, not derived here.
+    """
+    layers, summary = theory.predict(cfg, input_second_moment=input_second_moment)
+    if not summary.applicable:
+        return SpectrumPrediction(False, summary.reason)
+    if any(w != cfg.fan_in for w in cfg.widths):
+        return SpectrumPrediction(False, "the free-probability prediction is derived for square nets "
+                                  f"(fan_in = every width); this net has fan_in {cfg.fan_in} and widths "
+                                  f"{min(cfg.widths)}..{max(cfg.widths)}")
+    act = activations.make(cfg.activation, dict(cfg.activation_params))
+    s1 = _s1(cfg)
+    sw2 = summary.sigma_w2
+    depth = cfg.n_layers
+    with np.errstate(all="ignore"):
+        mu1_star, mu2_star = (float(v) for v in dphi_moments(act, summary.q_star))
+        critical = depth * (mu2_star / (mu1_star * mu1_star) - 1.0 - s1)
+        mu1, mu2 = dphi_moments(act, layers.preactivation_var)
+        per_layer = mu2 / (mu1 * mu1) - 1.0 - s1
+        normalized = float(np.sum(per_layer))
+        log10_mean = float(np.sum(np.log10(sw2 * mu1)))
+        mean = math.inf if log10_mean >= 308.0 else 10.0**log10_mean  # NaN stays NaN
+        var = mean * mean * normalized
+    return SpectrumPrediction(True, "", s1, summary.q_star, summary.chi1, mu1_star, mu2_star, critical,
+                              mean, log10_mean, normalized, var)
+
+
+# ------------------------------------------------------------------------------------------ the chain
+def _work_dtype(cfg: Config) -> type[np.floating]:
+    """float64 runs multiply in float64; float32 and float16 runs in float32 (float16 GEMMs are slow in
+    NumPy and would overflow; the float16 weights convert exactly)."""
+    return np.float64 if cfg.dtype == "float64" else np.float32
+
+
+def _rescale(j: Array) -> tuple[int, float]:
+    """Scale J in place by a power of two so its mean squared singular value is O(1): (exponent, rms)."""
+    k = min(j.shape)
+    rms = math.sqrt(float(np.einsum("ij,ij->", j, j, dtype=np.float64)) / k)
+    if rms == 0.0 or not math.isfinite(rms):
+        return 0, rms
+    exponent = math.frexp(rms)[1]
+    # Multiplying by a power of two is exact; steps of at most 2^100 stay inside float32's exponent range
+    # (np.ldexp is exact too, but 5x slower than a multiply).
+    left = -exponent
+    while left:
+        step = max(-100, min(100, left))
+        j *= j.dtype.type(2.0**step)
+        left -= step
+    return exponent, rms
+
+
+def _empty(note: str) -> Histogram:
+    return Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed=note)
+
+
+def jacobian_spectrum(cfg: Config, cancel: threading.Event | None = None,
+                      progress: Progress | None = None) -> JacobianResult:
+    """Singular values of J = d a_L / d x at init for input row 0, with the free-probability prediction.
+
+    Raises ConfigError for widths or fan_in above 1024. The cancel event is checked between layers (a
+    cancelled result has `cancelled` set and no spectrum); `progress(done, depth + 1)` is called after every
+    layer and after the SVD. A forward signal that leaves float range stops the chain
+    (`first_nonfinite_layer`); a product that is exactly zero gives all-zero singular values and a note.
+    """
+    check_size(cfg)
+    started = time.perf_counter()
+    act = activations.make(cfg.activation, dict(cfg.activation_params))
+    entry = initializers.lookup(cfg.initializer)
+    depth = cfg.n_layers
+    total = depth + 1
+    work = _work_dtype(cfg)
+
+    # Only lsuv needs the whole batch; row 0 of the generated inputs does not depend on the batch size
+    # (rows are drawn in order), so other nets draw just that row.
+    rows = cfg.batch if entry.data_dependent else SAMPLE_INDEX + 1
+    batch = make_input(cfg.input, rows, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), cfg.np_dtype)
+    x = batch[SAMPLE_INDEX].astype(work)
+    second = float(np.mean(np.square(x, dtype=np.float64)))
+    prediction = predict_spectrum(cfg, input_second_moment=second)
+
+    a: Array = x
+    a_batch: Array = batch  # only advanced for lsuv, which rescales W on the batch as run() does
+    j: Array | None = None
+    exponent = 0
+    layers_done = 0
+    first_bad: int | None = None
+    zero_from: int | None = None
+    cancelled = False
+    for layer in range(1, depth + 1):
+        if cancel is not None and cancel.is_set():
+            cancelled = True
+            break
+        w, b = sample_layer(cfg, layer, act)
+        with np.errstate(all="ignore"):
+            if entry.data_dependent:
+                p = cfg.initializer_params
+                w = lsuv_rescale(a_batch, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10))))
+                zb = a_batch @ w
+                if b is not None:
+                    zb += b
+                a_batch = act.phi(zb)
+            w_work = w.astype(work, copy=False)
+            z = a @ w_work
+            if b is not None:
+                z += b.astype(work, copy=False)
+            a = act.phi(z.copy())
+            d = np.asarray(act.dphi(z, a), dtype=work)
+        if not (np.isfinite(z).all() and np.isfinite(d).all()):
+            first_bad = layer
+            break
+        with np.errstate(all="ignore"):
+            if j is None:
+                j = w_work * d
+            else:
+                j = j @ w_work
+                j *= d
+        e, rms = _rescale(j)
+        if not math.isfinite(rms):
+            first_bad = layer
+            break
+        exponent += e
+        layers_done = layer
+        if progress is not None:
+            progress(layer, total)
+        if rms == 0.0:  # every later product is zero too: the answer is final
+            zero_from, layers_done = layer, depth
+            break
+    chain_s = time.perf_counter() - started
+
+    def missing(note: str) -> JacobianResult:
+        nan = math.nan
+        return JacobianResult(cfg, np.zeros(0), np.zeros(0), _empty(note), _empty(note), nan, nan, nan, nan,
+                              prediction, layers_done, cancelled, first_bad, note, input_second_moment=second,
+                              chain_s=chain_s, elapsed_s=time.perf_counter() - started)
+
+    if cancelled or (cancel is not None and cancel.is_set()):
+        cancelled = True
+        return missing("cancelled")
+    if first_bad is not None:
+        return missing(f"values left float range at layer {first_bad} (the net overflows there; see the Forward "
+                       "tab): the Jacobian is undefined")
+    assert j is not None
+    k = min(j.shape)
+    svd_started = time.perf_counter()
+    if zero_from is not None:
+        hat = np.zeros(k)
+        note = (f"the Jacobian is exactly zero from layer {zero_from} on (zero weights, or every unit's phi' is 0 "
+                "there): all singular values are 0")
+    else:
+        hat = np.linalg.svd(j.astype(np.float64, copy=False), compute_uv=False)
+        note = ""
+    svd_s = time.perf_counter() - svd_started
+    with np.errstate(all="ignore"):
+        logs = np.log10(hat) + exponent * _LOG10_2
+        values = np.ldexp(hat, exponent)
+        lam = hat * hat
+        lam_mean = float(lam.mean())
+        lam_var = float(lam.var())
+        log10_mean = math.log10(lam_mean) + 2 * exponent * _LOG10_2 if lam_mean > 0 else -math.inf
+        eig_mean = float(np.ldexp(lam_mean, 2 * exponent))
+        eig_var = float(np.ldexp(lam_var, 4 * exponent))
+        normalized = lam_var / (lam_mean * lam_mean) if lam_mean > 0 else math.nan
+    hist = stats.histogram(values, stats.moments(values))
+    log_hist = stats.histogram(logs, stats.moments(logs))
+    if progress is not None:
+        progress(total, total)
+    return JacobianResult(cfg, values, logs, hist, log_hist, eig_mean, eig_var, normalized, log10_mean, prediction,
+                          layers_done, False, None, note, input_second_moment=second, chain_s=chain_s,
+                          svd_s=svd_s, elapsed_s=time.perf_counter() - started)
+
+
+def input_output_jacobian(cfg: Config) -> FloatArray:
+    """The full matrix J (fan_in x fan_out_L) in float64, unscaled, for checks against finite differences.
+
+    Same weights and input row as `jacobian_spectrum` (not for lsuv, whose weights depend on the batch);
+    small nets only (values may overflow)."""
+    check_size(cfg)
+    act = activations.make(cfg.activation, dict(cfg.activation_params))
+    batch = make_input(cfg.input, SAMPLE_INDEX + 1, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), cfg.np_dtype)
+    a = batch[SAMPLE_INDEX].astype(np.float64)
+    j = np.eye(cfg.fan_in)
+    for layer in range(1, cfg.n_layers + 1):
+        w, b = sample_layer(cfg, layer, act)
+        w64 = w.astype(np.float64)
+        z = a @ w64 + (0.0 if b is None else b.astype(np.float64))
+        a = act.phi(z.copy())
+        j = (j @ w64) * np.asarray(act.dphi(z, a), dtype=np.float64)
+    return j

@@ -1,0 +1,354 @@
+"""`initscope theory`: the mean-field readouts headless, optionally with the Jacobian spectrum and a seed ensemble.
+
+Why a separate command: the readouts (sigma_w^2, sigma_b^2, q*, chi_1, phase, depth scale, trainable depth)
+need no forward pass, so a user can ask "where does tanh with gain 1.667 sit between order and chaos?"
+without choosing a batch or waiting for a run. Same engine functions and numbers as the TUI's Theory tab.
+Bad input raises ConfigError (the CLI's main turns it into exit code 2 and one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from initscope.engine import activations, initializers, theory
+from initscope.engine.config import Config, _as_int, build, parse_call
+from initscope.engine.ensemble import Band, EnsembleResult, seed_ensemble
+from initscope.engine.errors import ConfigError
+from initscope.engine.jacobian import JacobianResult, jacobian_spectrum
+from initscope.engine.result import TheorySummary
+
+FORMAT_NAME = "initscope.theory"
+FORMAT_VERSION = 1
+MAX_TABLE_ROWS = 12
+"""Per-layer tables print at most this many layers (first, last and evenly spaced); JSON has them all."""
+
+DESCRIPTION = """\
+Mean-field readouts of a plain fully-connected net at init, without running it: sigma_w^2 (fan_in Var W),
+sigma_b^2 (Var b), the fixed point q* of the pre-activation variance, chi_1 (the factor on the gradient
+variance per layer at q*), the phase (ordered < 1 = critical < chaotic), the depth scale and the trainable
+depth (about 6 depth scales), compared with --depth, and one line on what it means.
+
+Weights: without --init they are normal with std = gain / sqrt(fan_in), so sigma_w^2 = gain^2 (--gain
+defaults to the activation's gain: relu sqrt2 = He, tanh 5/3; the config shows it as he_normal(gain=G)).
+With --init NAME they are that catalogue initializer and --gain sets its gain parameter (xavier_*, he_*,
+orthogonal, identity have one).
+Bias: normal with std --bias-std (default 0: zeros), so sigma_b^2 = bias_std^2.
+The net is square: every layer has fan_in units."""
+
+EPILOG = """\
+examples:
+  initscope theory --activation tanh --gain 1.667 --bias-std 0.05
+  initscope theory --activation tanh --gain 1.3266 --bias-std 0.2236 --depth 200    # sigma_w^2 1.76, sigma_b^2 0.05
+  initscope theory --activation relu --init orthogonal --gain 1.414 --jacobian
+  initscope theory --activation relu --fan-in 64 --depth 20 --ensemble 16 --format json
+  initscope theory --activation 'leaky_relu(slope=0.2)'"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Register `theory` on the CLI's subparsers; the command runs `args.func(args)` -> exit code."""
+    p = subparsers.add_parser(
+        "theory", help="mean-field readouts (q*, chi_1, phase, depth scale) headless; --jacobian, --ensemble",
+        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--activation", "--act", dest="theory_activation", default="relu", metavar="NAME",
+                   help="one of " + ", ".join(activations.NAMES) + "; parameters as name(key=value) (default relu)")
+    p.add_argument("--gain", dest="theory_gain", metavar="G",
+                   help="weight std = G/sqrt(fan_in) (normal), or the gain of --init (default: the activation's gain)")
+    p.add_argument("--bias-std", dest="theory_bias_std", default="0", metavar="S",
+                   help="bias ~ N(0, S^2), S >= 0 (default 0: zeros)")
+    p.add_argument("--init", "--initializer", dest="theory_init", metavar="NAME",
+                   help="a catalogue initializer instead of the plain normal (see `initscope list`)")
+    p.add_argument("--fan-in", dest="theory_fan_in", default="256", metavar="N",
+                   help="units per layer, 1..65536 (default 256; --jacobian allows up to 1024)")
+    p.add_argument("--depth", dest="theory_depth", default="10", metavar="L",
+                   help="weight layers, 1..10000 (default 10)")
+    p.add_argument("--batch", dest="theory_batch", default="256", metavar="B",
+                   help="input rows for --ensemble (and the row --jacobian uses), default 256")
+    p.add_argument("--seed", dest="theory_seed", default="0", metavar="S",
+                   help="first seed for --jacobian / --ensemble (default 0)")
+    p.add_argument("--dtype", dest="theory_dtype", default="float32", metavar="DTYPE",
+                   help="compute dtype for --jacobian / --ensemble: float16, float32 (default), float64")
+    p.add_argument("--format", dest="theory_format", choices=("table", "json"), default="table",
+                   help="table (default) or json")
+    p.add_argument("--jacobian", dest="theory_jacobian", action="store_true",
+                   help="also compute the input-output Jacobian's singular values (fan_in <= 1024) and the "
+                   "free-probability prediction")
+    p.add_argument("--ensemble", dest="theory_ensemble", metavar="K",
+                   help="also run K seeds (2..1000) and print per-layer quantile bands and the finite-width spread")
+    p.set_defaults(func=cmd_theory)
+    return p
+
+
+# ------------------------------------------------------------------------------------------ config
+def _bias_std(value: object) -> float:
+    allowed = "a finite number >= 0"
+    try:
+        number = float(str(value))
+    except ValueError:
+        raise ConfigError("bias_std", value, allowed) from None
+    if not math.isfinite(number) or number < 0.0:
+        raise ConfigError("bias_std", value, allowed)
+    return number
+
+
+def _gain(value: object) -> float:
+    allowed = "a finite number > 0"
+    try:
+        number = float(str(value))
+    except ValueError:
+        raise ConfigError("gain", value, allowed) from None
+    if not math.isfinite(number) or number <= 0.0:
+        raise ConfigError("gain", value, allowed)
+    return number
+
+
+UNLIMITED = 2**62
+"""Memory budget when nothing stores a batch (readouts, Jacobian) and the run's budget would refuse the
+config: theory at width 65536 and depth 10000 needs no memory."""
+
+
+def config_from_args(args: argparse.Namespace) -> tuple[Config, str]:
+    """The Config the readouts describe, and how its weights read in words."""
+    bias_std = _bias_std(args.theory_bias_std)
+    bias = "zeros" if bias_std == 0.0 else f"normal(std={bias_std!r})"
+    common: dict[str, object] = {
+        "activation": args.theory_activation, "fan_in": args.theory_fan_in, "depth": args.theory_depth,
+        "batch": args.theory_batch, "seed": args.theory_seed, "dtype": args.theory_dtype, "bias": bias,
+    }
+    if args.theory_ensemble is None:
+        try:
+            build(common)
+        except ConfigError as err:  # a run would not fit; the readouts and the Jacobian need no batch
+            if err.field != "memory_budget":
+                raise
+            common["memory_budget"] = UNLIMITED
+    if args.theory_init is None:
+        gain: float | str = "auto" if args.theory_gain is None else _gain(args.theory_gain)
+        cfg = build({**common, "initializer": "he_normal"})
+        cfg = cfg.replace(initializer_params={"gain": gain, "mode": "fan_in"})
+        g = float(cfg.initializer_params["gain"]) if gain != "auto" else activations.make(
+            cfg.activation, dict(cfg.activation_params)).gain
+        words = f"normal, std = {g:.6g}/sqrt({cfg.fan_in}) = {g / math.sqrt(cfg.fan_in):.4g}"
+        if gain == "auto":
+            words += f" (gain {g:.6g}: the {cfg.activation} gain)"
+        return cfg, words
+    name, params = parse_call(str(args.theory_init), "initializer")
+    entry = initializers.lookup(name)
+    given: dict[str, initializers.ParamValue] = dict(params)
+    if args.theory_gain is not None:
+        given["gain"] = args.theory_gain
+    cfg = build({**common, "initializer": entry.name})
+    if given:
+        cfg = cfg.replace(initializer_params=given)
+    shown = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in cfg.initializer_params.items())
+    return cfg, f"{cfg.initializer}({shown})" if shown else cfg.initializer
+
+
+# ------------------------------------------------------------------------------------------ readouts
+def explain(summary: TheorySummary, depth: int) -> str:
+    """One line on what the readouts mean for this depth, and what to change."""
+    if not summary.applicable:
+        return f"theory does not apply: {summary.reason}"
+    chi, xi, trainable = summary.chi1, summary.depth_scale, summary.trainable_depth
+    if summary.phase == "critical":
+        return (f"edge of chaos: chi_1 = {chi:.4f}, so gradients keep their size layer after layer; no depth "
+                f"scale limits training at init (depth {depth} is fine)")
+    if summary.phase not in ("ordered", "chaotic"):
+        return f"chi_1 = {chi:.4g}: no phase (the fixed point is not finite)"
+    ordered = summary.phase == "ordered"
+    trend = "shrinks" if ordered else "grows"
+    fix = ("raise sigma_w^2 (or lower sigma_b^2) toward the chi_1 = 1 line" if ordered
+           else "lower sigma_w^2 toward the chi_1 = 1 line")
+    where = "within" if depth <= trainable else "beyond"
+    text = (f"{summary.phase}: chi_1 = {chi:.4g} {'<' if ordered else '>'} 1, so the gradient variance {trend} "
+            f"by a factor e every {xi:.3g} layers; depth {depth} is {where} the trainable depth of about "
+            f"{trainable:.0f} layers")
+    return text + (f"; {fix}" if where == "beyond" else "")
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _nums(values: npt.NDArray[Any]) -> list[float | None]:
+    return [_num(float(v)) for v in np.asarray(values, dtype=np.float64)]
+
+
+def theory_doc(cfg: Config, weights: str) -> dict[str, Any]:
+    """The readouts as a dict (JSON field names as the snapshot's `theory` block, plus more)."""
+    _, s = theory.predict(cfg)
+    depth = cfg.n_layers
+    within = None if not s.applicable or math.isnan(s.trainable_depth) else bool(depth <= s.trainable_depth)
+    return {"applicable": s.applicable, "reason": s.reason, "weights": weights, "sigma_w2": _num(s.sigma_w2),
+            "sigma_b2": _num(s.sigma_b2), "q_star": _num(s.q_star), "chi1": _num(s.chi1), "phase": s.phase,
+            "depth_scale": _num(s.depth_scale), "trainable_depth": _num(s.trainable_depth), "depth": depth,
+            "within_trainable_depth": within, "explanation": explain(s, depth)}
+
+
+def jacobian_doc(r: JacobianResult) -> dict[str, Any]:
+    p = r.prediction
+    sv = r.singular_values
+
+    def quant(q: float) -> float | None:
+        return _num(float(np.quantile(sv, q))) if sv.size else None
+
+    return {
+        "sample_index": r.sample_index, "shape": [r.config.fan_in, r.config.widths[-1]], "depth": r.config.n_layers,
+        "singular_values": {"count": int(sv.size), "min": quant(0.0), "median": quant(0.5), "max": quant(1.0),
+                            "values": _nums(sv)},
+        "histogram": {"edges": _nums(r.histogram.edges), "counts": [int(c) for c in r.histogram.counts],
+                      "collapsed": r.histogram.collapsed},
+        "eig_mean": _num(r.eig_mean), "eig_var": _num(r.eig_var), "eig_normalized_var": _num(r.eig_normalized_var),
+        "log10_eig_mean": _num(r.log10_eig_mean),
+        "prediction": {"applicable": p.applicable, "reason": p.reason, "s1": _num(p.s1), "q_star": _num(p.q_star),
+                       "chi1": _num(p.chi1), "mu1": _num(p.mu1), "mu2": _num(p.mu2),
+                       "critical_var": _num(p.critical_var), "mean": _num(p.mean), "log10_mean": _num(p.log10_mean),
+                       "normalized_var": _num(p.normalized_var), "var": _num(p.var)},
+        "first_nonfinite_layer": r.first_nonfinite_layer, "note": r.note, "seconds": round(r.elapsed_s, 4),
+        "chain_seconds": round(r.chain_s, 4), "svd_seconds": round(r.svd_s, 4),
+    }
+
+
+def _band_doc(band: Band, i: int) -> dict[str, float | None]:
+    return {"min": _num(band.min[i]), "q10": _num(band.q10[i]), "median": _num(band.median[i]),
+            "q90": _num(band.q90[i]), "max": _num(band.max[i])}
+
+
+def ensemble_doc(r: EnsembleResult) -> dict[str, Any]:
+    p = r.prediction
+    layers = []
+    for i in range(r.config.n_layers):
+        layer: dict[str, Any] = {
+            "index": i + 1, "activation_std": _band_doc(r.activation_std, i),
+            "preactivation_std": _band_doc(r.preactivation_std, i),
+            "activation_grad_std": _band_doc(r.activation_grad_std, i),
+            "log_sq_norm_var": _num(r.log_sq_norm_var[i]),
+        }
+        if p.applicable and p.log_sq_norm_var is not None and p.hanin_rolnick is not None:
+            layer["predicted_log_sq_norm_var"] = _num(p.log_sq_norm_var[i])
+            layer["hanin_rolnick"] = _num(p.hanin_rolnick[i])
+            layer["interval_90"] = [_num(r.log_sq_norm_var_low[i]), _num(r.log_sq_norm_var_high[i])]
+        layers.append(layer)
+    return {"k": r.k, "seeds": list(r.seeds), "batch": r.config.batch, "cancelled": r.cancelled,
+            "prediction": {"applicable": p.applicable, "reason": p.reason, "coefficient": _num(p.coefficient)},
+            "layers": layers, "seconds": round(r.elapsed_s, 4)}
+
+
+# ------------------------------------------------------------------------------------------ tables
+def _g(x: float | None, width: int = 10) -> str:
+    return f"{'-':>{width}}" if x is None else f"{x:>{width}.4g}"
+
+
+def _rows(depth: int) -> list[int]:
+    if depth <= MAX_TABLE_ROWS:
+        return list(range(depth))
+    picks = np.unique(np.round(np.linspace(0, depth - 1, MAX_TABLE_ROWS)).astype(int))
+    return [int(i) for i in picks]
+
+
+def theory_table(cfg: Config, doc: dict[str, Any]) -> str:
+    bias = "zeros" if cfg.bias == "zeros" else f"N(0, {float(cfg.bias_params.get('std', 0.0)):.4g}^2)"
+    lines = [f"theory  {cfg.activation}  weights {doc['weights']}  bias {bias}  fan_in {cfg.fan_in}  "
+             f"depth {cfg.n_layers}"]
+    if not doc["applicable"]:
+        lines.append(f"  {doc['explanation']}")
+        return "\n".join(lines)
+    trainable = doc["trainable_depth"]
+    rows = [
+        ("sigma_w^2", _g(doc["sigma_w2"], 12), "fan_in * Var(W)"),
+        ("sigma_b^2", _g(doc["sigma_b2"], 12), "Var(b) (+ mean(b)^2)"),
+        ("q*", _g(doc["q_star"], 12), "where the pre-activation variance settles"),
+        ("chi_1", _g(doc["chi1"], 12), "factor on the gradient variance per layer at q*"),
+        ("phase", f"{doc['phase']:>12}", "ordered < 1 = critical < chaotic"),
+        ("depth scale", _g(doc["depth_scale"], 12) if doc["depth_scale"] is not None else f"{'inf':>12}",
+         "layers per factor e of gradient variance, 1/|ln chi_1|"),
+        ("trainable depth", (f"{trainable:>12.0f}" if trainable is not None else f"{'inf':>12}"),
+         f"about 6 depth scales; chosen depth {doc['depth']}"),
+    ]
+    lines += [f"  {name:<16}{value}  {note}" for name, value, note in rows]
+    lines.append(f"  => {doc['explanation']}")
+    return "\n".join(lines)
+
+
+def jacobian_table(doc: dict[str, Any]) -> str:
+    rows, cols = doc["shape"]
+    sv = doc["singular_values"]
+    lines = [f"Jacobian d a_L / d x at input row {doc['sample_index']}  ({rows} x {cols}, depth {doc['depth']}, "
+             f"{doc['seconds']:.2f} s: chain {doc['chain_seconds']:.2f} s, SVD {doc['svd_seconds']:.2f} s)"]
+    if doc["note"]:
+        lines.append(f"  note             {doc['note']}")
+    if sv["count"]:
+        lines.append(f"  singular values  min {_g(sv['min'], 0)}  median {_g(sv['median'], 0)}  max {_g(sv['max'], 0)}")
+        lines.append(f"  eig of J J^T     mean {_g(doc['eig_mean'], 0)}  var {_g(doc['eig_var'], 0)}  "
+                     f"var/mean^2 {_g(doc['eig_normalized_var'], 0)}")
+    p = doc["prediction"]
+    if not p["applicable"]:
+        lines.append(f"  prediction       not applicable: {p['reason']}")
+        return "\n".join(lines)
+    kind = "orthogonal" if p["s1"] == 0 else "i.i.d."
+    lines.append(f"  prediction       mean {_g(p['mean'], 0)}  var/mean^2 {_g(p['normalized_var'], 0)}  "
+                 "(free probability over this input's q_l)")
+    lines.append(f"  at q*            L (mu2/mu1^2 - 1 - s1) = {_g(p['critical_var'], 0)}  "
+                 f"(mu1 {_g(p['mu1'], 0)}, mu2 {_g(p['mu2'], 0)}, s1 = {p['s1']:g}: {kind} weights; "
+                 "the variance at chi_1 = 1, Pennington et al. 2017)")
+    spread = doc["eig_normalized_var"] if doc["eig_normalized_var"] is not None else p["normalized_var"]
+    if spread is not None:
+        verdict = ("near dynamical isometry: the singular values concentrate" if spread < 0.1 else
+                   "far from isometry: a few directions carry most of the gradient" if spread > 1.0 else
+                   "moderately spread")
+        lines.append(f"  => {verdict} (var/mean^2 = {spread:.3g}; 0 is perfect isometry)")
+    return "\n".join(lines)
+
+
+def ensemble_table(doc: dict[str, Any]) -> str:
+    seeds = doc["seeds"]
+    span = f"{seeds[0]}..{seeds[-1]}" if seeds else "none"
+    lines = [f"seed ensemble  K = {doc['k']} (seeds {span}), batch {doc['batch']}, {doc['seconds']:.2f} s"
+             + ("  [cancelled]" if doc["cancelled"] else "")]
+    p = doc["prediction"]
+    lines.append(f"  {'layer':>5} {'act std q10':>11} {'median':>10} {'q90':>10} {'grad std':>10}   "
+                 f"{'Var ln S':>9} {'predicted':>9} {'90% band':>19} {'C sum 1/n':>9}")
+    for i in _rows(len(doc["layers"])):
+        layer = doc["layers"][i]
+        a, g = layer["activation_std"], layer["activation_grad_std"]
+        line = (f"  {layer['index']:>5} {_g(a['q10'], 11)} {_g(a['median'])} {_g(a['q90'])} {_g(g['median'])}   "
+                f"{_g(layer['log_sq_norm_var'], 9)}")
+        if "predicted_log_sq_norm_var" in layer:
+            lo, hi = layer["interval_90"]
+            band = f"{_g(lo, 0)}..{_g(hi, 0)}" if lo is not None and hi is not None else "-"
+            line += f" {_g(layer['predicted_log_sq_norm_var'], 9)} {band:>19} {_g(layer['hanin_rolnick'], 9)}"
+        lines.append(line)
+    lines.append("  S = mean of A^2 over batch and units; Var over seeds of ln S measures the finite-width spread")
+    if p["applicable"]:
+        lines.append("  predicted: input term + sum_l Var(one layer's log-ratio) x batch factor; "
+                     f"C = {p['coefficient']:g} (Hanin & Rolnick 2018: 5 for relu with one input)")
+    else:
+        lines.append(f"  no spread prediction: {p['reason']}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------ command
+def cmd_theory(args: argparse.Namespace) -> int:
+    cfg, weights = config_from_args(args)
+    k = None if args.theory_ensemble is None else _as_int("ensemble", args.theory_ensemble, 2, 1000)
+    doc: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "config": cfg.as_dict(),
+                           "theory": theory_doc(cfg, weights)}
+    if args.theory_jacobian:
+        doc["jacobian"] = jacobian_doc(jacobian_spectrum(cfg))
+    if k is not None:
+        doc["ensemble"] = ensemble_doc(seed_ensemble(cfg, k=k))
+    if args.theory_format == "json":
+        print(json.dumps(doc, indent=1, allow_nan=False))
+        return 0
+    parts = [theory_table(cfg, doc["theory"])]
+    if "jacobian" in doc:
+        parts.append(jacobian_table(doc["jacobian"]))
+    if "ensemble" in doc:
+        parts.append(ensemble_table(doc["ensemble"]))
+    print("\n\n".join(parts))
+    return 0
