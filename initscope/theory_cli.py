@@ -50,9 +50,9 @@ examples:
   initscope theory --activation 'leaky_relu(slope=0.2)'"""
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `theory` on the CLI's subparsers; the command runs `args.func(args)` -> exit code."""
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "theory", help="mean-field readouts (q*, chi_1, phase, depth scale) headless; --jacobian, --ensemble",
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--activation", "--act", dest="theory_activation", default="relu", metavar="NAME",

@@ -49,7 +49,7 @@ from initscope.engine.activations import Activation
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
-from initscope.engine.propagate import STREAM_INPUT, lsuv_rescale, layer_rng, sample_layer
+from initscope.engine.propagate import STREAM_INPUT, layer_rng, lsuv_rescale, sample_layer
 from initscope.engine.result import Histogram
 
 FloatArray = npt.NDArray[np.float64]

@@ -28,6 +28,7 @@ from initscope.engine.config import Config, widths_text
 from initscope.engine.errors import ConfigError
 from initscope.engine.propagate import run
 from initscope.engine.result import Result
+from initscope.engine.training import RaceResult
 from initscope.tui.blas import limit_blas_threads
 from initscope.tui.commands import InitScopeCommands
 from initscope.tui.controls import ControlPane, catalogue_in_family_order
@@ -45,8 +46,9 @@ from initscope.tui.tabs import (
     ViewState,
     WeightsTab,
 )
+from initscope.tui.train_tab import TrainTab, race_of_snapshot
 
-TABS = ("weights", "forward", "backward", "theory")
+TABS = ("weights", "forward", "backward", "theory", "train")
 MAX_PINS = 4
 PROGRESS_INTERVAL_S = 0.05
 """The worker posts progress at most this often (and a newer message replaces a queued one)."""
@@ -101,6 +103,9 @@ class InitScopeApp(App[int]):
         Binding("2", "tab('forward')", "forward", show=False),
         Binding("3", "tab('backward')", "backward", show=False),
         Binding("4", "tab('theory')", "theory", show=False),
+        Binding("5", "tab('train')", "train", show=False),
+        Binding("t", "race", "race", show=False),
+        Binding("x", "stop_race", "stop race", show=False),
         Binding("v", "next_view", "view", show=False),
         Binding("comma", "layer(-1)", "layer", show=False),
         Binding("full_stop", "layer(1)", "layer", show=False),
@@ -157,6 +162,8 @@ class InitScopeApp(App[int]):
                         yield BackwardTab(id="backward-view")
                     with TabPane("4 Theory", id="theory"):
                         yield TheoryTab(id="theory-view")
+                    with TabPane("5 Train", id="train"):
+                        yield TrainTab(id="train-view")
                 yield SummaryPane(id="summary")
         yield Footer()
 
@@ -308,6 +315,7 @@ class InitScopeApp(App[int]):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane.id or "weights"
+        self.query_one("#main").set_class(pane == "train", "-train-tab")  # the race gets the room (app.tcss)
         view = self.query_one(f"#{pane}-view", TabView)
         if view.shown_state is not self.state:
             view.show(self.state)
@@ -326,6 +334,18 @@ class InitScopeApp(App[int]):
 
     def action_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
+
+    def action_race(self) -> None:
+        """Start the race of the Train tab's settings (and show that tab)."""
+        self.action_tab("train")
+        self.query_one(TrainTab).start_race()
+
+    def action_stop_race(self) -> None:
+        self.query_one(TrainTab).stop_race()
+
+    def add_contender(self, name: str) -> None:
+        self.action_tab("train")
+        self.query_one(TrainTab).add_contender(name)
 
     def action_next_view(self) -> None:
         active = self.query_one("#tabs", TabbedContent).active or "weights"
@@ -387,15 +407,20 @@ class InitScopeApp(App[int]):
         if self.result is None:
             self.notify("nothing to export yet", severity="warning")
             return
-        self._export(self.result)
+        self._export(self.result, self.query_one(TrainTab).race)
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, result: Result) -> None:
+    def _export(self, result: Result, race: RaceResult | None = None) -> None:
+        """Write the snapshot in a thread; the Train tab's race, when there is one, is its `training` block."""
+        import dataclasses
+
         from initscope import snapshot
 
         try:
+            if race is not None:
+                result = dataclasses.replace(result, training=race.to_dict())
             json_path, csv_path = snapshot.export(result, self.export_dir)
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError) as err:  # ConfigError is a ValueError
             text = str(err).splitlines()[0] if str(err) else type(err).__name__
             self.call_from_thread(self.notify, f"export failed: {text}", severity="error", timeout=8)
             return
@@ -423,7 +448,13 @@ class InitScopeApp(App[int]):
             if self.result is None and self.run_on_start:
                 self.call_from_thread(self.start_run, self.config)
             return
+        race, race_error = race_of_snapshot(result)  # validated here, in the thread
         self.call_from_thread(self._show_snapshot, path, result)
+        if race is not None:
+            self.call_from_thread(self.query_one(TrainTab).show_race, race, path.name)
+        elif race_error:
+            self.call_from_thread(self.notify, f"its training race cannot be shown: {race_error}",
+                                  severity="warning", timeout=8)
 
     def _show_snapshot(self, path: Path, result: Result) -> None:
         self.generation += 1  # drop any run in flight

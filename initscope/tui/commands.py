@@ -25,7 +25,7 @@ def commands_for(app: InitScopeApp) -> list[Command]:
                     partial(app.set_initializer, entry.name)))
     for name in activations.NAMES:
         out.append((f"activation: {name}", activations.SPECS[name].formula, partial(app.set_activation, name)))
-    for key, tab in (("1", "weights"), ("2", "forward"), ("3", "backward"), ("4", "theory")):
+    for key, tab in (("1", "weights"), ("2", "forward"), ("3", "backward"), ("4", "theory"), ("5", "train")):
         out.append((f"tab: {tab}", f"show the {tab.capitalize()} tab (key {key})", partial(app.action_tab, tab)))
     actions: list[Command] = [
         ("pin the current run", "overlay it on Forward, Backward and Theory (key p)", app.action_pin),
@@ -39,11 +39,16 @@ def commands_for(app: InitScopeApp) -> list[Command]:
         ("previous initializer", "key [", partial(app.action_cycle_init, -1)),
         ("next activation", "key a", app.action_next_activation),
         ("quit", "leave initscope (key q)", app.action_quit),
+        ("start the race", "race the Train tab's contenders (key t, or enter in a race field)", app.action_race),
+        ("stop the race", "cancel the running race; what it has so far stays (key x)", app.action_stop_race),
     ]
     if app.can_export:
         actions.append(("export snapshot", "JSON + CSV into the export folder (key e)", app.action_export))
         actions.append(("open snapshot", "show a saved snapshot (key o)", app.action_open))
     out += [(f"action: {text}", help_text, cb) for text, help_text, cb in actions]
+    out += [(f"race: add {entry.name}", f"add {entry.name} to the Train tab's contenders", partial(app.add_contender,
+                                                                                                 entry.name))
+            for entry in initializers.CATALOGUE]
     return out
 
 

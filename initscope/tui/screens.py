@@ -21,7 +21,7 @@ KEYS: list[tuple[str, str]] = [
     ("↑ / ↓ in a number field", "step the number ×2 / ÷2 (the seed by 1); + / - too in whole-number fields"),
     ("[ / ]", "previous / next initializer"),
     ("a", "next activation"),
-    ("1 2 3 4", "Weights, Forward, Backward, Theory tab"),
+    ("1 2 3 4 5", "Weights, Forward, Backward, Theory, Train tab"),
     ("v", "next view of the tab (Forward: std, mean, saturated / dead, histograms)"),
     (", / .", "previous / next layer (histograms and the summary)"),
     ("p", "pin the current run (up to 4): overlaid on Forward, Backward and Theory"),
@@ -29,6 +29,9 @@ KEYS: list[tuple[str, str]] = [
     ("e", "export a snapshot (JSON + CSV) to the export folder"),
     ("o", "open a snapshot"),
     ("s", "save an SVG screenshot to the export folder"),
+    ("t, enter in a race field", "start the training race of the Train tab (same data and batches; only the init "
+     "differs)"),
+    ("x", "stop the race (what it has so far stays, marked cancelled); editing a race field stops it too"),
     ("q", "quit"),
 ]
 
