@@ -208,9 +208,9 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 def _int_arg(name: str, value: object, low: int, high: int) -> int:
-    from initscope.engine.config import _as_int
+    from initscope.engine.config import as_int
 
-    return _as_int(name, value, low, high)
+    return as_int(name, value, low, high)
 
 
 # ------------------------------------------------------------------------------- parser

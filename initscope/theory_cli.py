@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine import activations, initializers, theory
-from initscope.engine.config import Config, _as_int, build, parse_call
+from initscope.engine.config import Config, as_int, build, parse_call
 from initscope.engine.ensemble import Band, EnsembleResult, seed_ensemble
 from initscope.engine.errors import ConfigError
 from initscope.engine.jacobian import JacobianResult, jacobian_spectrum
@@ -335,7 +335,7 @@ def ensemble_table(doc: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------ command
 def cmd_theory(args: argparse.Namespace) -> int:
     cfg, weights = config_from_args(args)
-    k = None if args.theory_ensemble is None else _as_int("ensemble", args.theory_ensemble, 2, 1000)
+    k = None if args.theory_ensemble is None else as_int("ensemble", args.theory_ensemble, 2, 1000)
     doc: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "config": cfg.as_dict(),
                            "theory": theory_doc(cfg, weights)}
     if args.theory_jacobian:

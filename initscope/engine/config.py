@@ -31,7 +31,8 @@ DEFAULT_BUDGET = 2 * 1024**3
 ClipMode = Literal["per_layer", "global"]
 
 
-def _as_int(name: str, value: object, low: int, high: int) -> int:
+def as_int(name: str, value: object, low: int, high: int) -> int:
+    """A whole number in [low, high] from an int, or text such as '30' or '1e3'; else a ConfigError."""
     allowed = f"an integer from {low} to {high}"
     if isinstance(value, bool):
         raise ConfigError(name, value, allowed)
@@ -54,8 +55,10 @@ def _as_int(name: str, value: object, low: int, high: int) -> int:
     return number
 
 
-def _as_positive_float(name: str, value: object) -> float:
-    allowed = "a finite number > 0"
+def as_positive_float(name: str, value: object, allowed: str = "a finite number > 0") -> float:
+    """A finite number > 0 (not a bool); else a ConfigError."""
+    if isinstance(value, bool):
+        raise ConfigError(name, value, allowed)
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -126,23 +129,23 @@ class Config:
         set_(self, "activation", act_name)
         set_(self, "activation_params", _resolve_activation_params(act_name, self.activation_params))
 
-        set_(self, "fan_in", _as_int("fan_in", self.fan_in, 1, MAX_UNITS))
+        set_(self, "fan_in", as_int("fan_in", self.fan_in, 1, MAX_UNITS))
         if isinstance(self.width, (list, tuple)):
             if not self.width:
                 raise ConfigError("width", "", f"a width from 1 to {MAX_UNITS}, or a list of them")
-            widths = tuple(_as_int("width", w, 1, MAX_UNITS) for w in self.width)
+            widths = tuple(as_int("width", w, 1, MAX_UNITS) for w in self.width)
             if len(widths) > MAX_DEPTH:
                 raise ConfigError("depth", len(widths), f"an integer from 1 to {MAX_DEPTH}")
-            if self.depth is not None and _as_int("depth", self.depth, 1, MAX_DEPTH) != len(widths):
+            if self.depth is not None and as_int("depth", self.depth, 1, MAX_DEPTH) != len(widths):
                 raise ConfigError("depth", self.depth, f"{len(widths)}, the length of the width list")
             set_(self, "width", widths if len(set(widths)) > 1 else widths[0])
             set_(self, "depth", len(widths))
         else:
-            set_(self, "depth", _as_int("depth", DEFAULTS["depth"] if self.depth is None else self.depth,
+            set_(self, "depth", as_int("depth", DEFAULTS["depth"] if self.depth is None else self.depth,
                                         1, MAX_DEPTH))
             if self.width is not None:
-                set_(self, "width", _as_int("width", self.width, 1, MAX_UNITS))
-        set_(self, "batch", _as_int("batch", self.batch, 1, MAX_BATCH))
+                set_(self, "width", as_int("width", self.width, 1, MAX_UNITS))
+        set_(self, "batch", as_int("batch", self.batch, 1, MAX_BATCH))
 
         source = str(self.input).strip()
         if source.lower() in INPUTS:
@@ -166,9 +169,9 @@ class Config:
         if dtype not in DTYPES:
             raise ConfigError("dtype", self.dtype, "one of " + ", ".join(DTYPES))
         set_(self, "dtype", dtype)
-        set_(self, "seed", _as_int("seed", self.seed, 0, MAX_SEED))
+        set_(self, "seed", as_int("seed", self.seed, 0, MAX_SEED))
         if self.clip is not None:
-            set_(self, "clip", _as_positive_float("clip", self.clip))
+            set_(self, "clip", as_positive_float("clip", self.clip))
         mode = str(self.clip_mode).strip().lower().replace("-", "_")
         if mode not in CLIP_MODES:
             raise ConfigError("clip_mode", self.clip_mode, "one of " + ", ".join(CLIP_MODES))

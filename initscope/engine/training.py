@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine import activations, initializers
-from initscope.engine.config import Config, parse_call
+from initscope.engine.config import Config, as_int, as_positive_float, parse_call
 from initscope.engine.errors import ConfigError
 from initscope.engine.propagate import layer_rng
 
@@ -412,24 +412,6 @@ def _subset(ds: Dataset, n: int, seed: int) -> Dataset:
 
 
 # ------------------------------------------------------------------------------------ the training config
-def _positive_float(name: str, value: object, allowed: str = "a finite number > 0") -> float:
-    if isinstance(value, bool):
-        raise ConfigError(name, value, allowed)
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ConfigError(name, value, allowed) from None
-    if not math.isfinite(number) or number <= 0:
-        raise ConfigError(name, value, allowed)
-    return number
-
-
-def _int_in(name: str, value: object, low: int, high: int) -> int:
-    from initscope.engine.config import _as_int
-
-    return _as_int(name, value, low, high)
-
-
 def _choice(name: str, value: object, choices: Sequence[str]) -> str:
     text = str(value).strip().lower().replace("-", "_")
     if text not in choices:
@@ -487,12 +469,12 @@ class TrainConfig:
             if self.task not in ("auto", natural):
                 raise ConfigError("task", self.task, f"auto or {natural} for {data}")
         if self.samples is not None:
-            set_(self, "samples", _int_in("samples", self.samples, 8, MAX_SAMPLES))
-        set_(self, "epochs", _int_in("epochs", self.epochs, 1, MAX_EPOCHS))
-        set_(self, "batch_size", _int_in("batch_size", self.batch_size, 1, 65536))
+            set_(self, "samples", as_int("samples", self.samples, 8, MAX_SAMPLES))
+        set_(self, "epochs", as_int("epochs", self.epochs, 1, MAX_EPOCHS))
+        set_(self, "batch_size", as_int("batch_size", self.batch_size, 1, 65536))
         set_(self, "optimizer", _choice("optimizer", self.optimizer, OPTIMIZERS))
         if self.lr is not None:
-            set_(self, "lr", _positive_float("lr", self.lr))
+            set_(self, "lr", as_positive_float("lr", self.lr))
         momentum = self.momentum
         try:
             momentum = float(momentum)
@@ -503,13 +485,13 @@ class TrainConfig:
         set_(self, "momentum", momentum)
         if self.clip is not None:
             text = str(self.clip).strip().lower()
-            set_(self, "clip", None if text in ("off", "none", "") else _positive_float("clip", self.clip))
+            set_(self, "clip", None if text in ("off", "none", "") else as_positive_float("clip", self.clip))
         set_(self, "clip_mode", _choice("clip_mode", self.clip_mode, CLIP_MODES))
         if self.target_loss is not None:
-            set_(self, "target_loss", _positive_float("target_loss", self.target_loss))
+            set_(self, "target_loss", as_positive_float("target_loss", self.target_loss))
         if self.seed is not None:
-            set_(self, "seed", _int_in("seed", self.seed, 0, 2**63 - 1))
-        set_(self, "work_budget", _positive_float("work_budget", self.work_budget))
+            set_(self, "seed", as_int("seed", self.seed, 0, 2**63 - 1))
+        set_(self, "work_budget", as_positive_float("work_budget", self.work_budget))
 
         if not isinstance(self.network, Config):
             raise ConfigError("network", self.network, "an initscope Config")
