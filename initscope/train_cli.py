@@ -122,11 +122,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _limit_blas_threads() -> None:
     """One BLAS thread: the race multiplies small matrices, where OpenBLAS threads only contend (measured 14x
-    slower for 512x64x64 on a busy 2-core machine). The helper lives with the TUI; it imports no UI package."""
-    try:
-        from initscope.tui.blas import limit_blas_threads
-    except ImportError:  # pragma: no cover
-        return
+    slower for 512x64x64 on a busy 2-core machine)."""
+    from initscope.blas import limit_blas_threads
+
     limit_blas_threads()
 
 

@@ -53,13 +53,16 @@ def make_input(source: str, batch: int, fan_in: int, rng: np.random.Generator,
                dtype: npt.DTypeLike) -> npt.NDArray[np.floating]:
     """The input batch X (batch x fan_in): unit-variance generated data, or the file's first `batch` rows
     (cycled when the file has fewer)."""
+    gen = np.float64 if np.dtype(dtype) == np.float64 else np.float32  # draw in the compute precision
     if source == "normal":
-        x = rng.standard_normal((batch, fan_in))
+        x = rng.standard_normal((batch, fan_in), dtype=gen)
     elif source == "uniform":
         bound = math.sqrt(3.0)
-        x = rng.uniform(-bound, bound, (batch, fan_in))
+        x = rng.random((batch, fan_in), dtype=gen)
+        x *= gen(2 * bound)
+        x -= gen(bound)
     else:
         data = load_file(source)
         reps = -(-batch // data.shape[0])
         x = np.tile(data, (reps, 1))[:batch]
-    return x.astype(dtype)
+    return x.astype(dtype, copy=False)

@@ -204,7 +204,8 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     complete_forward = first_nonfinite is None and not was_cancelled and layers_done == depth
     if complete_forward:
         rng = layer_rng(cfg.seed, STREAM_READOUT, 0)
-        da: Array = rng.standard_normal((cfg.batch, cfg.widths[-1])).astype(dtype)
+        gen_dtype = np.float64 if dtype == np.float64 else np.float32  # draw in the compute precision
+        da: Array = rng.standard_normal((cfg.batch, cfg.widths[-1]), dtype=gen_dtype).astype(dtype, copy=False)
         reduce_dtype = np.float32 if dtype == np.float16 else dtype  # float16 sums would overflow
         for layer in range(depth, 0, -1):
             if cancelled():

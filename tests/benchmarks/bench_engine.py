@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from initscope.blas import set_threads
 from initscope.engine import Config, propagate, run
 from initscope.engine.activations import make
 
@@ -41,7 +42,7 @@ def torch_chain(cfg: Config, weights: list[np.ndarray], x: np.ndarray, top: np.n
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    torch.set_num_threads(THREADS)
     ws = [torch.from_numpy(w) for w in weights]
     xt, gt = torch.from_numpy(x), torch.from_numpy(top)
 
@@ -127,10 +128,19 @@ def peak_memory(cfg: Config) -> tuple[int, int]:
     return peak, cfg.memory_estimate()
 
 
+THREADS = 1
+
+
 def main() -> None:
+    global THREADS
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS (and torch) threads; 1 is what the explorer uses (default 1)")
     args = parser.parse_args()
+    THREADS = args.threads
+    set_threads(THREADS)  # both sides alike: torch's OpenMP threads next to OpenBLAS's make either erratic
+    print(f"BLAS threads: {THREADS}")
     configs = {
         "width=batch=1024, depth 20, float32": Config(fan_in=1024, batch=1024, depth=20),
         "default (256, depth 10, batch 256)": Config(),
