@@ -21,6 +21,7 @@ from textual.widgets import Input
 
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
+from initscope.tui.train_tab import TrainTab
 
 TABS = (("1", "weights"), ("2", "forward"), ("3", "backward"), ("4", "theory"))
 
@@ -33,6 +34,13 @@ class Scene:
     """Run this config first and pin it, so the plots overlay it on `config`."""
     extra: tuple[tuple[str, str, str], ...] = ()
     """(tab key, view, file suffix) for more views of a tab (Forward: histograms, fractions)."""
+    actions: tuple[tuple[str, str, str], ...] = ()
+    """(key, 'tab/view' or '', file suffix): press the key (j Jacobian, k seed bands, or '' for none), wait for
+    what it computes, show that view, shoot."""
+    tabs: bool = True
+    """Shoot every tab first (False: only `extra` and `actions`)."""
+    size: tuple[int, int] | None = None
+    """A terminal size of its own (default: --size)."""
 
 
 SCENES = [
@@ -43,6 +51,25 @@ SCENES = [
                                                  activation="tanh", depth=50),
           extra=(("2", "fractions", "forward_saturation"),)),
     Scene("zeros_relu", Config(initializer="zeros", depth=10)),
+    # the Theory tab's views and the on-demand extras (issue 5)
+    Scene("theory_tanh_xavier_gain_5_3_depth50", Config(initializer="xavier_normal", initializer_params={"gain": 5 / 3},
+                                                        activation="tanh", depth=50), tabs=False,
+          actions=(("", "theory/phase", "phase"), ("", "theory/saturation", "saturation"))),
+    Scene("theory_tanh_xavier_gain_5_3_depth50_80x24", Config(initializer="xavier_normal",
+                                                              initializer_params={"gain": 5 / 3}, activation="tanh",
+                                                              depth=50), tabs=False, size=(80, 24),
+          actions=(("", "theory/phase", "phase"),)),
+    Scene("jacobian_orthogonal_tanh_depth32", Config(initializer="orthogonal", initializer_params={"gain": 1.05},
+                                                      activation="tanh", bias="normal", bias_params={"std": 0.025},
+                                                      depth=32), tabs=False, actions=(("j", "", "theory_jacobian"),)),
+    Scene("jacobian_he_relu_depth32", Config(initializer="he_normal", depth=32), tabs=False,
+          actions=(("j", "", "theory_jacobian"),)),
+    Scene("jacobian_orthogonal_tanh_depth32_80x24", Config(initializer="orthogonal", initializer_params={"gain": 1.05},
+                                                            activation="tanh", bias="normal",
+                                                            bias_params={"std": 0.025}, depth=32),
+          tabs=False, size=(80, 24), actions=(("j", "", "theory_jacobian"),)),
+    Scene("seed_bands_he_relu_depth50", Config(initializer="he_normal", depth=50), tabs=False,
+          actions=(("k", "forward/std", "forward"), ("", "backward/", "backward"))),
 ]
 
 
@@ -67,9 +94,22 @@ def to_png(svg: Path) -> Path | None:
     return png
 
 
+async def settle_extras(app: InitScopeApp, pilot: object) -> None:
+    """Wait for the on-demand workers (Jacobian, seed ensemble, phase grid) and the redraws they cause."""
+    for _ in range(6000):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+        busy = (app.phase_pending or (app.jacobian is not None and app.jacobian.status == "running")
+                or (app.ensemble is not None and app.ensemble.status == "running"))
+        if not busy and all(w.is_finished for w in app.workers):
+            return
+    raise RuntimeError("on-demand work did not finish")
+
+
 async def shoot(scene: Scene, out: Path, size: tuple[int, int]) -> list[Path]:
     written: list[Path] = []
     first = scene.pin_first or scene.config
+    size = scene.size or size
     app = InitScopeApp(config=first, export_dir=out, clock=False)
     async with app.run_test(size=size) as pilot:
         await settle(app, pilot)
@@ -81,7 +121,7 @@ async def shoot(scene: Scene, out: Path, size: tuple[int, int]) -> list[Path]:
             await settle(app, pilot)
         app.clear_notifications()
         app.set_focus(None)
-        for key, tab in TABS:
+        for key, tab in TABS if scene.tabs else ():
             await pilot.press(key)
             await pilot.pause(0.2)
             svg = out / f"{scene.name}_{tab}.svg"
@@ -94,6 +134,61 @@ async def shoot(scene: Scene, out: Path, size: tuple[int, int]) -> list[Path]:
             svg = out / f"{scene.name}_{suffix}.svg"
             app.save_screenshot(filename=svg.name, path=str(out))
             written.append(svg)
+        for key, where, suffix in scene.actions:
+            if key:
+                await pilot.press(key)
+            if where:
+                tab, view = where.split("/")
+                app.action_tab(tab)
+                if view:
+                    app.action_set_view(tab, view)
+            await pilot.pause(0.2)
+            await settle_extras(app, pilot)
+            app.clear_notifications()
+            await pilot.pause(0.2)
+            svg = out / f"{scene.name}_{suffix}.svg"
+            app.save_screenshot(filename=svg.name, path=str(out))
+            written.append(svg)
+    return written
+
+
+TRAIN_SCENE = "train_he_xavier_zeros_spirals_relu"
+"""The Train tab (issue 6): he_normal vs xavier_normal vs zeros on two spirals, relu 64x3, the default race."""
+
+
+async def shoot_train(out: Path, size: tuple[int, int], name: str) -> list[Path]:
+    """The race mid-way (live), done, and its update:data view."""
+    written: list[Path] = []
+    app = InitScopeApp(config=Config(initializer="he_normal", activation="relu"), export_dir=out, clock=False)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        await pilot.press("5")
+        tab = app.query_one(TrainTab)
+        app.query_one("#race-contenders", Input).value = "he_normal,xavier_normal,zeros"
+        for widget in app.query(Input):
+            widget.cursor_blink = False
+        await pilot.pause(0.3)
+        app.set_focus(None)
+        app.clear_notifications()
+
+        def save(suffix: str) -> None:
+            svg = out / f"{name}_{suffix}.svg"
+            app.save_screenshot(filename=svg.name, path=str(out))
+            written.append(svg)
+
+        started = tab.generation
+        app.action_race()
+        while not (tab.live is not None and tab.live.progress is not None and tab.live.progress.fraction >= 0.4):
+            await asyncio.sleep(0.02)
+        await pilot.pause(0.15)
+        save("live")
+        while tab.racing or tab.generation == started:
+            await asyncio.sleep(0.05)
+        await pilot.pause(0.3)
+        save("done")
+        app.action_set_view("train", "update")
+        await pilot.pause(0.3)
+        save("update")
     return written
 
 
@@ -102,14 +197,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default="screenshots", help="folder for the SVG and PNG files")
     parser.add_argument("--size", default="120x36", help="terminal size COLSxROWS (default 120x36)")
     parser.add_argument("--small", action="store_true", help="also write the first scene at 80x24")
+    parser.add_argument("--only", default="", help="only the scenes whose name starts with one of these "
+                        "comma-separated prefixes (e.g. theory,jacobian,seed_bands)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cols, rows = (int(v) for v in args.size.lower().split("x"))
     svgs: list[Path] = []
+    prefixes = tuple(p for p in args.only.split(",") if p)
     for scene in SCENES:
-        svgs += asyncio.run(shoot(scene, out, (cols, rows)))
-    if args.small:
+        if not prefixes or scene.name.startswith(prefixes):
+            svgs += asyncio.run(shoot(scene, out, (cols, rows)))
+    if not prefixes or TRAIN_SCENE.startswith(prefixes):
+        svgs += asyncio.run(shoot_train(out, (cols, rows), TRAIN_SCENE))
+        svgs += asyncio.run(shoot_train(out, (80, 24), TRAIN_SCENE + "_80x24"))
+    if args.small and not prefixes:
         small = Scene(SCENES[0].name + "_80x24", SCENES[0].config, SCENES[0].pin_first)
         svgs += asyncio.run(shoot(small, out, (80, 24)))
     for svg in svgs:

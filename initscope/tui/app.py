@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color
@@ -23,16 +23,17 @@ from textual.widget import Widget
 from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from initscope.blas import limit_blas_threads
 from initscope.engine import activations, initializers
 from initscope.engine.config import Config, widths_text
 from initscope.engine.errors import ConfigError
 from initscope.engine.propagate import run
 from initscope.engine.result import Result
 from initscope.engine.training import RaceResult
-from initscope.tui.blas import limit_blas_threads
 from initscope.tui.commands import InitScopeCommands
 from initscope.tui.controls import ControlPane, catalogue_in_family_order
 from initscope.tui.messages import ConfigEdited, ConfigRefused, RunFailed, RunFinished, RunProgress
+from initscope.tui.on_demand import OnDemandApp
 from initscope.tui.screens import HelpScreen, OpenScreen
 from initscope.tui.summary import SummaryPane
 from initscope.tui.tabs import (
@@ -42,10 +43,10 @@ from initscope.tui.tabs import (
     Palette,
     Pin,
     TabView,
-    TheoryTab,
     ViewState,
     WeightsTab,
 )
+from initscope.tui.theory_views import TheoryTab
 from initscope.tui.train_tab import TrainTab, race_of_snapshot
 
 TABS = ("weights", "forward", "backward", "theory", "train")
@@ -86,8 +87,10 @@ class TextLine(Widget):
         return Text(self.text, no_wrap=True, overflow="ellipsis")
 
 
-class InitScopeApp(App[int]):
-    """The explorer. `InitScopeApp(config=..., export_dir=...)` is the factory tests reuse."""
+class InitScopeApp(OnDemandApp):
+    """The explorer. `InitScopeApp(config=..., export_dir=...)` is the factory tests reuse.
+
+    Its base `OnDemandApp` (on_demand.py) adds the on-demand Jacobian (j), seed ensemble (k) and phase grid."""
 
     CSS_PATH = "app.tcss"
     TITLE = "initscope"
@@ -205,6 +208,7 @@ class InitScopeApp(App[int]):
         """Request a run of `cfg`: cancels the running one; only this request's result will be shown."""
         self.generation += 1
         self.config = cfg
+        self.config_requested(cfg)  # on_demand.py: stops and drops the extras of another config
         self.snapshot_path = None
         self.run_started = time.perf_counter()
         # Status and progress bar change only once the run has taken PROGRESS_DELAY_S: a quick run should
@@ -302,7 +306,7 @@ class InitScopeApp(App[int]):
     # ------------------------------------------------------------------ drawing
     def redraw(self) -> None:
         """Draw the current state on the visible tab and the summary (hidden tabs catch up when shown)."""
-        self.state = ViewState(self.result, tuple(self.pins), self.layer, self.palette)
+        self.state = ViewState(self.result, tuple(self.pins), self.layer, self.palette, self.extras_for(self.result))
         active = self.query_one("#tabs", TabbedContent).active or "weights"
         self.query_one(f"#{active}-view", TabView).show(self.state)
         self.query_one(SummaryPane).show(self.result, self.layer)
@@ -315,10 +319,27 @@ class InitScopeApp(App[int]):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane.id or "weights"
-        self.query_one("#main").set_class(pane == "train", "-train-tab")  # the race gets the room (app.tcss)
+        self._room_for_race(pane)
+        # the Theory tab's views get more room (app.tcss); on the summary, not #main: a class on #main restyles
+        # every widget below it (~0.5 s here), one on the summary only its three lines
+        self.query_one(SummaryPane).set_class(pane == "theory", "-theory-tab")
         view = self.query_one(f"#{pane}-view", TabView)
         if view.shown_state is not self.state:
             view.show(self.state)
+
+    def _room_for_race(self, pane: str, width: int | None = None) -> None:
+        """On the Train tab the summary (it describes the explored net, not the raced one) makes room, and below
+        100 columns the controls too (the race takes only the activation from them; `a` still cycles it).
+        Inline `display`, not a class: a class restyles every widget below it (0.2 s for the controls)."""
+        train = pane == "train"
+        self.query_one(SummaryPane).display = not train
+        narrow = (self.size.width if width is None else width) < self.HORIZONTAL_BREAKPOINTS[1][0]
+        self.query_one(ControlPane).display = not (train and narrow)
+
+    def on_resize(self, event: events.Resize) -> None:
+        tabs = self.query("#tabs")
+        if tabs:  # not before the screen is composed
+            self._room_for_race(tabs.first(TabbedContent).active or "weights", event.size.width)
 
     def _set_status(self, text: str) -> None:
         self.status = text
@@ -416,11 +437,16 @@ class InitScopeApp(App[int]):
 
         from initscope import snapshot
 
-        try:
-            if race is not None:
+        if race is not None:
+            try:  # to_dict re-reads a race's data file: if it is gone, the snapshot goes without the race
                 result = dataclasses.replace(result, training=race.to_dict())
+            except ValueError as err:
+                text = str(err).splitlines()[0] if str(err) else type(err).__name__
+                self.call_from_thread(self.notify, f"the race is left out of the snapshot: {text}",
+                                      severity="warning", timeout=8)
+        try:
             json_path, csv_path = snapshot.export(result, self.export_dir)
-        except (OSError, ValueError) as err:  # ConfigError is a ValueError
+        except (OSError, ValueError) as err:
             text = str(err).splitlines()[0] if str(err) else type(err).__name__
             self.call_from_thread(self.notify, f"export failed: {text}", severity="error", timeout=8)
             return

@@ -153,6 +153,37 @@ class Line:
 
 
 @dataclass
+class Fill:
+    """A shaded band between two series on the same x (the seed ensemble's 10-90 % band); NaN is a gap."""
+
+    x: FloatArray
+    low: FloatArray
+    high: FloatArray
+    color: RGB | str
+    at_line: int | None = None
+    """None: under everything; k: drawn just before `Figure.lines[k]` (after them all when k >= their count),
+    so the lines before it are covered where they run inside the band."""
+
+
+def fill_path(fill: Fill, samples: int) -> list[tuple[FloatArray, FloatArray]]:
+    """A zigzag through the band, one polyline per finite run: vertical strokes from low to high at about
+    `samples` evenly spaced x (2 per column fills half-block cells solidly), joined along the edges."""
+    ok = np.isfinite(fill.low) & np.isfinite(fill.high)
+    span = float(fill.x[-1] - fill.x[0]) if fill.x.size > 1 else 0.0
+    out: list[tuple[FloatArray, FloatArray]] = []
+    for sx, _ in segments(fill.x, np.where(ok, 0.0, np.nan)):
+        first = int(np.searchsorted(fill.x, sx[0]))
+        lo, hi = fill.low[first:first + sx.size], fill.high[first:first + sx.size]
+        n = max(2, round(samples * float(sx[-1] - sx[0]) / span)) if span > 0 and sx.size > 1 else 1
+        xs = np.linspace(float(sx[0]), float(sx[-1]), n)
+        a, b = np.interp(xs, sx, lo), np.interp(xs, sx, hi)
+        flip = (np.arange(n) % 2).astype(bool)
+        first_y, second_y = np.where(flip, b, a), np.where(flip, a, b)
+        out.append((np.repeat(xs, 2), np.column_stack([first_y, second_y]).reshape(-1)))
+    return out
+
+
+@dataclass
 class Bars:
     """A pre-binned histogram: bar centres and counts."""
 
@@ -168,6 +199,8 @@ class Figure:
     lines: list[Line] = field(default_factory=list)
     bars: list[Bars] = field(default_factory=list)
     vlines: list[tuple[float, RGB | str]] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+    """Shaded bands, drawn first (under the bars and lines)."""
     log_y: bool = False
     """y values are log10: label decades."""
     x_range: tuple[float, float] | None = None
@@ -175,11 +208,14 @@ class Figure:
     x_is_layer: bool = True
     depth: int = 1
     x_label: str = ""
+    x_ticks: list[tuple[float, str]] | None = None
+    """Own x tick positions and labels (e.g. decades on a log10 axis) instead of evenly spaced numbers."""
     message: str = ""
     """Shown instead of a plot (e.g. 'all weights are 0: nothing to draw')."""
 
     def empty(self) -> bool:
-        return not self.message and not self.bars and not any(np.isfinite(ln.y).any() for ln in self.lines)
+        return (not self.message and not self.bars and not any(np.isfinite(ln.y).any() for ln in self.lines)
+                and not any(np.isfinite(f.low).any() for f in self.fills))
 
 
 class Canvas(PlotextPlot):
@@ -228,9 +264,27 @@ class Canvas(PlotextPlot):
         plt.frame(True)
         max_points = max(8, POINTS_PER_COLUMN * width)
         lo, hi = math.inf, -math.inf
+
+        def draw_fills(at: int | None) -> None:
+            """The fills drawn at this point: under everything (None), before line `at`, or after them all."""
+            nonlocal lo, hi
+            for band in fig.fills:
+                if at is None:
+                    due = band.at_line is None
+                elif at < len(fig.lines):
+                    due = band.at_line == at
+                else:
+                    due = band.at_line is not None and band.at_line >= at
+                if due:
+                    for fx, fy in fill_path(band, 2 * width):
+                        lo, hi = min(lo, float(fy.min())), max(hi, float(fy.max()))
+                        plt.plot(fx.tolist(), fy.tolist(), color=band.color, marker="hd")
+
+        draw_fills(None)
         for bars in fig.bars:  # first, so lines drawn over them stay visible ("sd": 3x cheaper than "hd")
             plt.bar(bars.centers.tolist(), bars.counts.tolist(), color=bars.color, width=1, marker="sd")
-        for line in fig.lines:
+        for k, line in enumerate(fig.lines):
+            draw_fills(k)
             x, y = downsample(line.x, line.y, max_points)
             finite = y[np.isfinite(y)]
             if finite.size:
@@ -243,6 +297,7 @@ class Canvas(PlotextPlot):
                     plt.scatter(sx.tolist(), sy.tolist(), color=line.color, marker=line.marker)
                 else:
                     plt.plot(sx.tolist(), sy.tolist(), color=line.color, marker=line.marker)
+        draw_fills(len(fig.lines))
         for position, color in fig.vlines:
             if math.isfinite(position):
                 plt.vline(position, color=color)
@@ -266,8 +321,11 @@ class Canvas(PlotextPlot):
             left, right = fig.x_range
             if right > left:
                 plt.xlim(left, right)
-                xs = np.linspace(left, right, max(2, min(6, width // 12)))
-                plt.xticks(xs.tolist(), [fmt_tick(float(t)) for t in xs])
+                if fig.x_ticks:
+                    plt.xticks([t for t, _ in fig.x_ticks], [label for _, label in fig.x_ticks])
+                else:
+                    xs = np.linspace(left, right, max(2, min(6, width // 12)))
+                    plt.xticks(xs.tolist(), [fmt_tick(float(t)) for t in xs])
         if fig.x_label:
             plt.xlabel(fig.x_label)
 

@@ -22,7 +22,12 @@ KEYS: list[tuple[str, str]] = [
     ("[ / ]", "previous / next initializer"),
     ("a", "next activation"),
     ("1 2 3 4 5", "Weights, Forward, Backward, Theory, Train tab"),
-    ("v", "next view of the tab (Forward: std, mean, saturated / dead, histograms)"),
+    ("v", "next view of the tab (Forward: std, mean, saturated / dead, histograms; Theory: std, saturation, "
+     "phase diagram, Jacobian)"),
+    ("j", "Jacobian spectrum of the current config (Theory tab): singular values of ∂a_L/∂x, eigenvalue mean and "
+     "variance of JJᵀ next to the free-probability prediction (widths up to 1024); it follows later edits"),
+    ("k", "seed bands: run 8 seeds and shade their 10–90 % band and median on the Forward std and Backward dA plots "
+     "(with the finite-width prediction for relu-like nets); k again hides them, a config change drops them"),
     (", / .", "previous / next layer (histograms and the summary)"),
     ("p", "pin the current run (up to 4): overlaid on Forward, Backward and Theory"),
     ("P", "clear the pins"),

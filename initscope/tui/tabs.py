@@ -1,4 +1,4 @@
-"""The contents of the right-hand tabs: Weights, Forward, Backward, Theory.
+"""The contents of the right-hand tabs: Weights, Forward, Backward (Theory: theory_views.py).
 
 Each tab turns a `ViewState` (the current Result, the pinned runs, the selected layer, the colours) into
 `Figure`s for its canvases and a caption per plot (legend and how many points were hidden). The app
@@ -20,6 +20,7 @@ from textual.widgets import ContentSwitcher, Static
 
 from initscope.engine.result import Histogram, Result
 from initscope.tui.expected import expected_counts
+from initscope.tui.extras import Extras, overlay_ensemble
 from initscope.tui.plots import (
     RGB,
     Canvas,
@@ -61,6 +62,8 @@ class ViewState:
     pins: tuple[Pin, ...] = ()
     layer: int = 1
     palette: Palette = field(default_factory=Palette)
+    extras: Extras = field(default_factory=Extras)
+    """On-demand results (seed ensemble, Jacobian, phase grid) that belong to `result` (extras.py)."""
 
 
 def hex_of(color: RGB) -> str:
@@ -268,6 +271,7 @@ class ForwardTab(TabView):
         for pin in state.pins:
             series.append((pin.label, pin.result.forward.activation.std, pin.color, pin.result))
         fig, legend, hidden, total = log_lines(state, series)
+        legend += overlay_ensemble(fig, state.extras, "activation", p.measured, p.theory2, self)
         caption = f"[b]std per layer[/b]  {legend}{hidden_note(hidden, total)}"
         self.query_one("#std", PlotCard).show(caption, fig)
 
@@ -359,6 +363,7 @@ class BackwardTab(TabView):
         ]
         series += [(pin.label, pin.result.backward.activation_grad_std, pin.color, pin.result) for pin in state.pins]
         fig, legend, hidden, total = log_lines(state, series)
+        legend += overlay_ensemble(fig, state.extras, "gradient", p.measured, p.theory2, self)
         self.query_one("#grad-std", PlotCard).show(
             f"[b]dA[/b]  {legend}{hidden_note(hidden, total)}", fig)
 
@@ -384,64 +389,3 @@ class BackwardTab(TabView):
             note.set(Content.from_markup(
                 "[dim]activation-gradient std dA (left) next to the weight-gradient norm ‖dW‖ (right): "
                 "a flat ‖dW‖ can hide a vanishing dA[/dim]"))
-
-
-# ---------------------------------------------------------------------------------------------- Theory
-class TheoryTab(TabView):
-    NAME = "theory"
-
-    def compose(self) -> ComposeResult:
-        yield Paragraph("", max_lines=3, id="theory-numbers")
-        with Horizontal(classes="side-by-side"):
-            yield PlotCard("measured vs predicted", id="theory-compare")
-            yield PlotCard("residual", id="theory-residual")
-
-    def draw(self, state: ViewState) -> None:
-        r = state.result
-        if r is None:
-            return
-        p = state.palette
-        t = r.theory
-        numbers = self.query_one("#theory-numbers", Paragraph)
-        if not t.applicable:
-            numbers.set(Content.from_markup("[b]mean-field theory does not apply:[/b] $why",
-                                               why=t.reason or "no reason given"))
-            message = Figure(message="no prediction to draw (see above)")
-            self.query_one("#theory-compare", PlotCard).show("[b]measured vs predicted[/b]", message)
-            self.query_one("#theory-residual", PlotCard).show("[b]residual[/b]", message)
-            return
-        numbers.set(Content.from_markup(
-            "[dim]q*[/dim] [b]$q[/b]  [dim]chi1[/dim] [b]$chi[/b]  [dim]phase[/dim] [b]$phase[/b]  "
-            "[dim]depth scale ξ[/dim] $xi  [dim]trainable depth ≈[/dim] $train  "
-            "[dim]σw²[/dim] $sw  [dim]σb²[/dim] $sb",
-            q=num(t.q_star), chi=num(t.chi1), phase=t.phase or "–", xi=num(t.depth_scale),
-            train=num(t.trainable_depth), sw=num(t.sigma_w2), sb=num(t.sigma_b2)))
-        series: list[tuple[str, FloatArray, RGB, Result]] = [
-            ("A std", r.forward.activation.std, p.measured, r),
-            ("predicted", r.theory_layers.activation_std, p.theory, r),
-            ("dA std", r.backward.activation_grad_std, p.second, r),
-            ("predicted dA", r.theory_layers.activation_grad_std, p.theory2, r),
-        ]
-        series += [(pin.label, pin.result.forward.activation.std, pin.color, pin.result) for pin in state.pins]
-        fig, legend, hidden, total = log_lines(state, series)
-        self.query_one("#theory-compare", PlotCard).show(
-            f"[b]measured vs predicted[/b]  {legend}{hidden_note(hidden, total)}", fig)
-
-        # residual in decades: log10(measured) - log10(predicted), a difference of two plotted series
-        ma, _ = log10_series(r.forward.activation.std)
-        pa, _ = log10_series(r.theory_layers.activation_std)
-        mg, _ = log10_series(r.backward.activation_grad_std)
-        pg, _ = log10_series(r.theory_layers.activation_grad_std)
-        x = layers_of(r)
-        res_a, res_g = ma - pa, mg - pg
-        worst = np.nanmax(np.abs(np.concatenate([res_a, res_g]))) if np.isfinite(
-            np.concatenate([res_a, res_g])).any() else math.nan
-        fig2 = Figure(lines=[Line(x, res_a, p.measured), Line(x, res_g, p.second)], depth=r.depth, x_label="layer")
-        if math.isfinite(worst):
-            span = max(0.05, float(worst) * 1.2)
-            fig2.y_range = (-span, span)
-        hidden2 = int(np.count_nonzero(~np.isfinite(res_a)) + np.count_nonzero(~np.isfinite(res_g)))
-        self.query_one("#theory-residual", PlotCard).show(
-            "[b]residual[/b] log10(measured/predicted)  " + swatch("A", p.measured, "━") + "  "
-            + swatch("dA", p.second, "━") + f"  [dim]worst {num(worst)} decades[/dim]"
-            + hidden_note(hidden2, 2 * r.depth), fig2)

@@ -1,0 +1,180 @@
+"""Pilot tests of the Theory tab's views and the on-demand extras: phase diagram cursor, Jacobian spectrum
+(key j), seed bands (key k), refusals, saturation residuals. Small nets, so the whole file runs in seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from textual.pilot import Pilot
+from textual.widgets import Input
+from tui_helpers import settle, text_of
+
+from initscope.engine.config import Config
+from initscope.engine.jacobian import jacobian_spectrum
+from initscope.engine.propagate import run
+from initscope.tui.app import InitScopeApp
+from initscope.tui.plots import Canvas
+from initscope.tui.summary import num
+from initscope.tui.tabs import PlotCard
+from initscope.tui.theory_views import PhaseMap
+
+SIZE = (120, 36)
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    """Let workers and messages run until `condition()` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def caption_of(app: InitScopeApp, card: str) -> str:
+    return text_of(app, f"{card} .caption")
+
+
+async def test_phase_cursor_sits_at_the_config_and_follows_the_gain() -> None:
+    cfg = Config(initializer="xavier_normal", activation="tanh", fan_in=64, depth=8, batch=32)
+    app = InitScopeApp(config=cfg, clock=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        app.action_set_view("theory", "phase")
+        pmap = app.query_one("#phase-map", PhaseMap)
+        await wait_for(pilot, lambda: pmap.grid is not None and pmap.cursor_cell is not None, "the phase grid")
+        assert app.result is not None
+        t = app.result.theory
+        assert pmap.cursor == (t.sigma_w2, t.sigma_b2)
+        assert math.isclose(t.sigma_w2, 1.0) and t.sigma_b2 == 0.0  # xavier, square: sigma_w^2 = gain^2
+        assert pmap.grid is not None
+
+        def column_of(sw2: float) -> int:
+            gutter, pw, _ = pmap.raster
+            assert pmap.grid is not None
+            return gutter + min(pw - 1, math.floor(sw2 / pmap.grid.w_max * pw))
+
+        first = pmap.cursor_cell
+        assert first is not None
+        assert first[0] == column_of(t.sigma_w2)
+        assert first[1] == pmap.raster[2] - 1  # sigma_b^2 = 0: the bottom row
+        assert "this net (σw² 1, σb² 0)" in text_of(app, "#phase-caption")
+
+        gain = app.query_one("#init-param-gain", Input)
+        gain.value = "1.5"
+        await settle(pilot)
+        await wait_for(pilot, lambda: pmap.cursor is not None and pmap.cursor[0] != t.sigma_w2, "the cursor to move")
+        moved = app.result.theory
+        assert math.isclose(moved.sigma_w2, 2.25)
+        assert pmap.cursor == (moved.sigma_w2, moved.sigma_b2)
+        await wait_for(pilot, lambda: pmap.cursor_cell is not None and pmap.cursor_cell != first, "a redraw")
+        assert pmap.cursor_cell is not None
+        assert pmap.cursor_cell[0] == column_of(moved.sigma_w2) > first[0]
+        assert "this net (σw² 2.25, σb² 0)" in text_of(app, "#phase-caption")
+
+
+async def test_jacobian_of_an_orthogonal_linear_net_is_an_isometry_on_screen() -> None:
+    cfg = Config(initializer="orthogonal", activation="linear", fan_in=64, depth=6, batch=64)
+    expected = jacobian_spectrum(cfg, threading.Event())
+    assert np.allclose(expected.singular_values, 1.0, atol=1e-5)
+    app = InitScopeApp(config=cfg, clock=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await wait_for(pilot, lambda: app.jacobian is not None and app.jacobian.status == "done", "the Jacobian")
+        assert app.query_one("#tabs").active == "theory"  # type: ignore[attr-defined]
+        numbers = text_of(app, "#jacobian-numbers")
+        sv = expected.singular_values
+        lo, mid, hi = num(float(sv.min())), num(float(np.median(sv))), num(float(sv.max()))
+        assert f"min {lo} · median {mid} · max {hi}" in numbers
+        assert "min 1 · median 1 · max 1" in numbers
+        assert f"mean {num(expected.eig_mean)} (predicted {num(expected.prediction.mean)})" in numbers
+        assert f"var/mean² {num(expected.eig_normalized_var)}" in numbers
+        assert "L(μ2/μ1² − 1 − s1) = 6 × 0 = 0" in numbers  # linear + orthogonal: every term is 0
+        assert "near dynamical isometry" in numbers
+        canvas = app.query_one("#jacobian-hist", Canvas)
+        assert canvas.figure is not None and canvas.figure.message.startswith(
+            f"all {sv.size} singular values equal 1")
+
+
+async def test_seed_bands_appear_on_forward_and_backward_and_go_with_a_config_change() -> None:
+    cfg = Config(fan_in=64, depth=6, batch=32)
+    app = InitScopeApp(config=cfg, clock=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await wait_for(pilot, lambda: app.ensemble is not None and app.ensemble.status == "done", "the ensemble")
+        assert app.query_one("#tabs").active == "forward"  # type: ignore[attr-defined]
+        std = app.query_one("#forward-view").query_one("#std", PlotCard)
+        caption = caption_of(app, "#forward-view #std")
+        assert "8 seeds, 10–90 %" in caption and "their median" in caption
+        assert "predicted 10–90 %" in caption  # relu, zero bias: the finite-width prediction applies
+        figure = std.query_one(Canvas).figure
+        assert figure is not None and len(figure.fills) == 1
+        assert app.ensemble is not None and app.ensemble.result is not None
+        band = app.ensemble.result.activation_std
+        assert np.allclose(figure.fills[0].low, np.log10(band.q10))
+        assert np.allclose(figure.fills[0].high, np.log10(band.q90))
+        assert np.all(band.q10 <= band.median) and np.all(band.median <= band.q90)
+        await pilot.press("3")
+        await pilot.pause()
+        assert "8 seeds, 10–90 %" in caption_of(app, "#backward-view #grad-std")
+
+        app.query_one("#seed", Input).value = "5"  # a config change drops the bands
+        await settle(pilot)
+        assert app.ensemble is None
+        assert "8 seeds" not in caption_of(app, "#backward-view #grad-std")
+        await pilot.press("2")
+        await pilot.pause()
+        assert "8 seeds" not in caption_of(app, "#forward-view #std")
+        figure = std.query_one(Canvas).figure
+        assert figure is not None and not figure.fills
+
+
+async def test_a_refused_width_is_a_notification_not_a_crash() -> None:
+    cfg = Config(fan_in=2048, depth=2, batch=4)
+    app = InitScopeApp(config=cfg, clock=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await pilot.pause()
+        assert app.jacobian is not None and app.jacobian.status == "refused"
+        assert any("fan_in: 2048 is too wide" in n.message for n in app._notifications)
+        canvas = app.query_one("#jacobian-hist", Canvas)
+        assert canvas.figure is not None and "up to 1024" in canvas.figure.message
+        # the app goes on: a narrower net is computed (the view follows the config once j was pressed)
+        app.query_one("#fan_in", Input).value = "32"
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.jacobian is not None and app.jacobian.status == "done", "the Jacobian")
+        assert app.jacobian is not None and app.jacobian.config.fan_in == 32
+
+
+async def test_saturation_residuals_for_tanh() -> None:
+    cfg = Config(initializer="xavier_normal", initializer_params={"gain": 5 / 3}, activation="tanh", fan_in=64,
+                 depth=10, batch=64)
+    r = run(cfg, threading.Event())
+    residual = 100.0 * (r.forward.saturated_fraction - r.theory_layers.saturated_fraction)
+    worst = int(np.argmax(np.abs(residual)))
+    app = InitScopeApp(config=cfg, clock=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        app.action_set_view("theory", "saturation")
+        await pilot.pause()
+        caption = caption_of(app, "#saturation-residual")
+        assert f"worst {num(abs(residual[worst]))} at layer {worst + 1}" in caption
+        left = caption_of(app, "#saturation-compare")
+        assert "measured" in left and "predicted" in left
+        figure = app.query_one("#saturation-residual", PlotCard).query_one(Canvas).figure
+        assert figure is not None
+        assert np.allclose(figure.lines[0].y, residual)
+        # the readouts compare the depth with the trainable depth in words
+        assert f"depth 10 is within the trainable depth ≈ {r.theory.trainable_depth:.0f}" in text_of(
+            app, "#theory-numbers")
