@@ -116,6 +116,7 @@ class InitScopeApp(OnDemandApp):
         Binding("P", "clear_pins", "clear pins", show=False),
         Binding("e", "export", "export"),
         Binding("o", "open", "open"),
+        Binding("r", "rerun", "re-run", show=False),
         Binding("s", "save_svg", "shot"),
         Binding("escape", "leave_field", "leave field", show=False),
         Binding("q", "quit", "quit"),
@@ -346,6 +347,10 @@ class InitScopeApp(OnDemandApp):
         self.query_one("#status", TextLine).set(text)
 
     # ------------------------------------------------------------------ actions
+    def action_rerun(self) -> None:
+        """Run the shown config live: after opening a snapshot, its numbers are recomputed by this engine."""
+        self.start_run(self.config)
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -493,7 +498,7 @@ class InitScopeApp(OnDemandApp):
         self.layer = max(1, min(self.layer, result.depth))
         self.query_one("#progress", ProgressBar).update(total=2 * result.depth, progress=2 * result.depth)
         self._set_status("snapshot")
-        self.notify(f"opened {path}")
+        self.notify(f"opened {path} (r re-runs its config)")
         self.redraw()
 
 

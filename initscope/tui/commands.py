@@ -32,6 +32,7 @@ def commands_for(app: InitScopeApp) -> list[Command]:
         ("clear pins", "remove every pinned run (key P)", app.action_clear_pins),
         ("screenshot (SVG)", "save an SVG screenshot in the export folder (key s)", app.action_save_svg),
         ("help", "every key (key ?)", app.action_help),
+        ("re-run", "run the shown config again, e.g. an opened snapshot's (key r)", app.action_rerun),
         ("next layer", "select the next layer (key .)", partial(app.action_layer, 1)),
         ("previous layer", "select the previous layer (key ,)", partial(app.action_layer, -1)),
         ("next view", "next view of the current tab (key v)", app.action_next_view),

@@ -34,6 +34,7 @@ KEYS: list[tuple[str, str]] = [
     ("e", "export a snapshot (JSON + CSV) to the export folder"),
     ("o", "open a snapshot"),
     ("s", "save an SVG screenshot to the export folder"),
+    ("r", "re-run the shown config (an opened snapshot becomes a live run)"),
     ("t, enter in a race field", "start the training race of the Train tab (same data and batches; only the init "
      "differs)"),
     ("x", "stop the race (what it has so far stays, marked cancelled); editing a race field stops it too"),

@@ -301,3 +301,30 @@ async def test_export_failure_is_one_line_and_app_goes_on(tmp_path: Path) -> Non
         app.query_one("#seed", Input).value = "2"
         await settle(pilot)
         assert app.config.seed == 2
+
+
+async def test_open_at_start_pin_the_snapshot_and_rerun(tmp_path: Path) -> None:
+    # `initscope --open FILE`: the snapshot is shown as exported; p pins it next to live runs; r re-runs it.
+    from initscope import snapshot
+    from initscope.engine import run
+
+    other = SMALL.replace(initializer="lecun_normal", initializer_params={})
+    saved = run(other)
+    path = snapshot.write_atomic(tmp_path / "lecun.json", snapshot.dumps(saved))
+    app = InitScopeApp(config=SMALL, export_dir=tmp_path, open_path=path, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        for _ in range(200):
+            if app.snapshot_path == path:
+                break
+            await pilot.pause(0.02)
+        assert app.snapshot_path == path and app.result is not None
+        assert app.result.created_utc == saved.created_utc  # shown as exported, not recomputed
+        assert app.query_one("#initializer", Select).value == "lecun_normal"
+        await pilot.press("p")
+        await pilot.pause()
+        assert len(app.pins) == 1 and app.pins[0].result.config == other
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.snapshot_path is None and app.result is not None
+        assert app.result.config == other
+        assert_summary_matches(app, other)
