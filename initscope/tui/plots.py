@@ -192,6 +192,20 @@ class Bars:
     color: RGB | str
 
 
+def bar_outline(bars: Bars, points: int) -> tuple[FloatArray, FloatArray]:
+    """The histogram as a filled step curve sampled `points` times across the bins: adjacent bars of the
+    bins' heights, drawn by plotext's fill in a few ms where `bar()` builds one rectangle per bin (~4x
+    slower, and the largest part of a redraw)."""
+    centers = np.asarray(bars.centers, dtype=np.float64)
+    counts = np.asarray(bars.counts, dtype=np.float64)
+    if centers.size == 1:
+        return np.array([centers[0] - 0.5, centers[0] + 0.5]), np.array([counts[0], counts[0]])
+    half = (centers[-1] - centers[0]) / (centers.size - 1) / 2
+    x = np.linspace(centers[0] - half, centers[-1] + half, max(points, 2 * centers.size))
+    index = np.clip(((x - (centers[0] - half)) / (2 * half)).astype(np.intp), 0, centers.size - 1)
+    return x, counts[index]
+
+
 @dataclass
 class Figure:
     """Everything one canvas shows; rebuilt into plotext on every render."""
@@ -281,8 +295,9 @@ class Canvas(PlotextPlot):
                         plt.plot(fx.tolist(), fy.tolist(), color=band.color, marker="hd")
 
         draw_fills(None)
-        for bars in fig.bars:  # first, so lines drawn over them stay visible ("sd": 3x cheaper than "hd")
-            plt.bar(bars.centers.tolist(), bars.counts.tolist(), color=bars.color, width=1, marker="sd")
+        for bars in fig.bars:  # first, so lines drawn over them stay visible
+            bx, by = bar_outline(bars, 2 * width)
+            plt.plot(bx.tolist(), by.tolist(), color=bars.color, marker="sd", fillx=True)
         for k, line in enumerate(fig.lines):
             draw_fills(k)
             x, y = downsample(line.x, line.y, max_points)
