@@ -32,7 +32,14 @@ from initscope.engine.result import Result
 from initscope.engine.training import RaceResult
 from initscope.tui.commands import InitScopeCommands
 from initscope.tui.controls import ControlPane, catalogue_in_family_order
-from initscope.tui.messages import ConfigEdited, ConfigRefused, RunFailed, RunFinished, RunProgress
+from initscope.tui.messages import (
+    ConfigEdited,
+    ConfigRefused,
+    RunFailed,
+    RunFinished,
+    RunProgress,
+    throttled_progress,
+)
 from initscope.tui.on_demand import OnDemandApp
 from initscope.tui.screens import HelpScreen, OpenScreen
 from initscope.tui.summary import SummaryPane
@@ -51,8 +58,6 @@ from initscope.tui.train_tab import TrainTab, race_of_snapshot
 
 TABS = ("weights", "forward", "backward", "theory", "train")
 MAX_PINS = 4
-PROGRESS_INTERVAL_S = 0.05
-"""The worker posts progress at most this often (and a newer message replaces a queued one)."""
 PROGRESS_DELAY_S = 0.15
 """No progress is shown for runs quicker than this (the result itself says it is done)."""
 
@@ -221,18 +226,8 @@ class InitScopeApp(OnDemandApp):
     def _compute(self, generation: int, cfg: Config) -> None:
         """Runs in a thread: the engine gets the worker's cancel event; results go back as messages."""
         worker = get_current_worker()
-        started = time.monotonic()
-        last = 0.0
-
-        def progress(done: int, total: int) -> None:
-            nonlocal last
-            now = time.monotonic()
-            if now - started < PROGRESS_DELAY_S:
-                return
-            if done == total or now - last >= PROGRESS_INTERVAL_S:
-                last = now
-                self.post_message(RunProgress(generation, done, total))
-
+        progress = throttled_progress(self.post_message, lambda done, total: RunProgress(generation, done, total),
+                                      delay=PROGRESS_DELAY_S)
         try:
             result = run(cfg, cancel=worker.cancelled_event, progress=progress)
         except Exception as err:  # the app goes on; the message says what failed

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from textual.message import Message
 
 from initscope.engine.config import Config
@@ -58,3 +61,26 @@ class ConfigRefused(Message):
         self.field = field
         self.message = message
         self.source = source
+
+
+PROGRESS_INTERVAL_S = 0.05
+"""Progress messages from a worker are posted at most this often (and always for the last step)."""
+
+
+def throttled_progress(post: Callable[[Message], object], make: Callable[[int, int], Message],
+                       delay: float = 0.0) -> Callable[[int, int], None]:
+    """A progress callback for the engine that posts `make(done, total)` at most every PROGRESS_INTERVAL_S,
+    and not at all before `delay` seconds: a quick computation should not compete with its own repaints."""
+    started = time.monotonic()
+    last = 0.0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - started < delay:
+            return
+        if done == total or now - last >= PROGRESS_INTERVAL_S:
+            last = now
+            post(make(done, total))
+
+    return progress

@@ -10,7 +10,6 @@ thread. Results are dropped, not shown, when the config they belong to is no lon
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import ClassVar
 
 from textual import work
@@ -42,9 +41,9 @@ from initscope.tui.extras import (
     phase_key,
     spans_decades,
 )
+from initscope.tui.messages import throttled_progress
 from initscope.tui.tabs import TabView
 
-PROGRESS_INTERVAL_S = 0.05
 MAX_PHASE_GRIDS = 32
 
 
@@ -159,15 +158,7 @@ class OnDemandApp(App[int]):
     @work(thread=True, exclusive=True, group="jacobian", exit_on_error=False)
     def _jacobian_worker(self, cfg: Config) -> None:
         worker = get_current_worker()
-        last = 0.0
-
-        def progress(done: int, total: int) -> None:
-            nonlocal last
-            now = time.monotonic()
-            if done == total or now - last >= PROGRESS_INTERVAL_S:
-                last = now
-                self.post_message(JacobianProgress(cfg, done, total))
-
+        progress = throttled_progress(self.post_message, lambda done, total: JacobianProgress(cfg, done, total))
         try:
             result = jacobian_spectrum(cfg, cancel=worker.cancelled_event, progress=progress)
         except Exception as err:  # the app goes on; the view says what failed
@@ -225,15 +216,7 @@ class OnDemandApp(App[int]):
     @work(thread=True, exclusive=True, group="ensemble", exit_on_error=False)
     def _ensemble_worker(self, cfg: Config) -> None:
         worker = get_current_worker()
-        last = 0.0
-
-        def progress(done: int, total: int) -> None:
-            nonlocal last
-            now = time.monotonic()
-            if done == total or now - last >= PROGRESS_INTERVAL_S:
-                last = now
-                self.post_message(EnsembleProgress(cfg, done, total))
-
+        progress = throttled_progress(self.post_message, lambda done, total: EnsembleProgress(cfg, done, total))
         try:
             result = seed_ensemble(cfg, DEFAULT_K, cancel=worker.cancelled_event, progress=progress)
         except Exception as err:
