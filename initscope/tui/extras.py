@@ -182,7 +182,9 @@ class JacobianWanted(Message):
     """The visible Jacobian view holds a spectrum of another config: the app recomputes for its config."""
 
 
-class JacobianProgress(Message):
+class ConfigProgress(Message):
+    """Steps done by an on-demand computation for `config`. Coalesced: a newer one of the same kind replaces it."""
+
     def __init__(self, config: Config, done: int, total: int) -> None:
         super().__init__()
         self.config = config
@@ -190,7 +192,11 @@ class JacobianProgress(Message):
         self.total = total
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, JacobianProgress)
+        return type(message) is type(self)
+
+
+class JacobianProgress(ConfigProgress):
+    """Layers of the Jacobian product done (then the SVD)."""
 
 
 class JacobianFinished(Message):
@@ -201,15 +207,8 @@ class JacobianFinished(Message):
         self.error = error
 
 
-class EnsembleProgress(Message):
-    def __init__(self, config: Config, done: int, total: int) -> None:
-        super().__init__()
-        self.config = config
-        self.done = done
-        self.total = total
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, EnsembleProgress)
+class EnsembleProgress(ConfigProgress):
+    """Layers done over all the ensemble's runs."""
 
 
 class EnsembleFinished(Message):
