@@ -18,51 +18,32 @@ import os
 import platform
 import time
 from collections.abc import Callable
-from typing import Any
+
+from bench_ui import SIZE, StallMeter, _settle  # the same app size and stall measure as the explorer benchmark
 
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
 from initscope.tui.plots import Canvas
 from initscope.tui.theory_views import PhaseMap
 
-SIZE = (120, 36)
-
-
-async def _settle(app: InitScopeApp, pilot: Any) -> None:
-    while app.shown_generation != app.generation:
-        await asyncio.sleep(0.001)
-    await pilot.pause()
-
 
 async def measure(cfg: Config, start: Callable[[InitScopeApp], None], done: Callable[[InitScopeApp], bool],
                   ) -> tuple[float, float, float, InitScopeApp]:
     """(wall ms from start() to done(), longest stall ms, p99 stall ms) with the app on `cfg`."""
     app = InitScopeApp(config=cfg, clock=False)
-    gaps: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
         await pilot.pause(0.2)
-        last = time.perf_counter()
-
-        def tick() -> None:
-            nonlocal last
-            now = time.perf_counter()
-            gaps.append((now - last) * 1000)
-            last = now
-
-        timer = app.set_interval(0.005, tick)
+        meter = StallMeter(app)
         await asyncio.sleep(0.2)
-        gaps.clear()
+        meter.gaps.clear()
         began = time.perf_counter()
         start(app)
         while not done(app):
             await asyncio.sleep(0.002)
         wall = (time.perf_counter() - began) * 1000
         await asyncio.sleep(0.1)
-        timer.stop()
-    gaps.sort()
-    worst = gaps[-1] - 5.0 if gaps else float("nan")
-    p99 = gaps[int(0.99 * (len(gaps) - 1))] - 5.0 if gaps else float("nan")
+        worst, p99, _ = meter.stop()
     return wall, worst, p99, app
 
 

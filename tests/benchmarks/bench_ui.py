@@ -79,24 +79,39 @@ def largest_allowed(base: Config) -> Config:
     return base.replace(depth=lo)
 
 
+class StallMeter:
+    """Gaps between the ticks of a 5 ms timer on the app's event loop: a gap beyond 5 ms is a stall."""
+
+    TICK_MS = 5.0
+
+    def __init__(self, app: InitScopeApp) -> None:
+        self.gaps: list[float] = []
+        self.last = time.perf_counter()
+        self.timer = app.set_interval(self.TICK_MS / 1000, self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append((now - self.last) * 1000)
+        self.last = now
+
+    def stop(self) -> tuple[float, float, int]:
+        """(longest stall ms, p99 stall ms, ticks)."""
+        self.timer.stop()
+        gaps = sorted(self.gaps)
+        if not gaps:
+            return float("nan"), float("nan"), 0
+        return gaps[-1] - self.TICK_MS, gaps[int(0.99 * (len(gaps) - 1))] - self.TICK_MS, len(gaps)
+
+
 async def stall_during_run(cfg: Config, seconds: float) -> tuple[float, float, int, float]:
     """(longest gap between 5 ms ticks in ms, p99 gap ms, ticks, seconds measured) after the depth field is
     changed so that `cfg` runs (the app starts on the same net with depth 1)."""
     app = InitScopeApp(config=cfg.replace(depth=1), clock=False)
-    gaps: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
-        last = time.perf_counter()
-
-        def tick() -> None:
-            nonlocal last
-            now = time.perf_counter()
-            gaps.append((now - last) * 1000)
-            last = now
-
-        timer = app.set_interval(0.005, tick)
+        meter = StallMeter(app)
         await asyncio.sleep(0.2)
-        gaps.clear()
+        meter.gaps.clear()
         generation = app.generation
         start = time.perf_counter()
         app.query_one("#depth", Input).value = str(cfg.depth)
@@ -104,12 +119,10 @@ async def stall_during_run(cfg: Config, seconds: float) -> tuple[float, float, i
                                                          app.shown_generation != app.generation):
             await asyncio.sleep(0.05)
         measured = time.perf_counter() - start
-        timer.stop()
+        worst, p99, ticks = meter.stop()
         app.workers.cancel_all()
         await pilot.pause()
-    gaps.sort()
-    p99 = gaps[int(0.99 * (len(gaps) - 1))] if gaps else float("nan")
-    return (max(gaps) - 5.0 if gaps else float("nan")), p99 - 5.0, len(gaps), measured
+    return worst, p99, ticks, measured
 
 
 FIRST_FRAME = """
