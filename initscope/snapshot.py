@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope import __version__
+from initscope.engine.jsonsafe import json_safe
 from initscope.engine.result import Histogram, Result
 
 FORMAT = "initscope.snapshot"
@@ -27,14 +28,8 @@ VERSION = 1
 
 def _num(x: Any) -> float | int | None:
     """A JSON-safe number: non-finite values become null (the layer's nonfinite_fraction says why)."""
-    if x is None:
-        return None
-    if isinstance(x, (bool, np.bool_)):
-        return int(bool(x))
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    value = float(x)
-    return value if math.isfinite(value) else None
+    value: float | int | None = json_safe(x)
+    return value
 
 
 def _hist(h: Histogram) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine import activations, initializers, theory
-from initscope.engine.config import Config, as_int, build, parse_call
+from initscope.engine.config import Config, as_float_from, as_int, as_positive_float, build, parse_call
 from initscope.engine.ensemble import Band, EnsembleResult, seed_ensemble
 from initscope.engine.errors import ConfigError
 from initscope.engine.jacobian import JacobianResult, jacobian_spectrum
@@ -85,28 +85,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------------------------ config
-def _bias_std(value: object) -> float:
-    allowed = "a finite number >= 0"
-    try:
-        number = float(str(value))
-    except ValueError:
-        raise ConfigError("bias_std", value, allowed) from None
-    if not math.isfinite(number) or number < 0.0:
-        raise ConfigError("bias_std", value, allowed)
-    return number
-
-
-def _gain(value: object) -> float:
-    allowed = "a finite number > 0"
-    try:
-        number = float(str(value))
-    except ValueError:
-        raise ConfigError("gain", value, allowed) from None
-    if not math.isfinite(number) or number <= 0.0:
-        raise ConfigError("gain", value, allowed)
-    return number
-
-
 UNLIMITED = 2**62
 """Memory budget when nothing stores a batch (readouts, Jacobian) and the run's budget would refuse the
 config: theory at width 65536 and depth 10000 needs no memory."""
@@ -114,7 +92,7 @@ config: theory at width 65536 and depth 10000 needs no memory."""
 
 def config_from_args(args: argparse.Namespace) -> tuple[Config, str]:
     """The Config the readouts describe, and how its weights read in words."""
-    bias_std = _bias_std(args.theory_bias_std)
+    bias_std = as_float_from("bias_std", args.theory_bias_std, 0.0, inclusive=True)
     bias = "zeros" if bias_std == 0.0 else f"normal(std={bias_std!r})"
     common: dict[str, object] = {
         "activation": args.theory_activation, "fan_in": args.theory_fan_in, "depth": args.theory_depth,
@@ -128,7 +106,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[Config, str]:
                 raise
             common["memory_budget"] = UNLIMITED
     if args.theory_init is None:
-        gain: float | str = "auto" if args.theory_gain is None else _gain(args.theory_gain)
+        gain: float | str = "auto" if args.theory_gain is None else as_positive_float("gain", args.theory_gain)
         cfg = build({**common, "initializer": "he_normal"})
         cfg = cfg.replace(initializer_params={"gain": gain, "mode": "fan_in"})
         g = float(cfg.initializer_params["gain"]) if gain != "auto" else activations.make(

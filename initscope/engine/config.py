@@ -55,17 +55,23 @@ def as_int(name: str, value: object, low: int, high: int) -> int:
     return number
 
 
-def as_positive_float(name: str, value: object, allowed: str = "a finite number > 0") -> float:
-    """A finite number > 0 (not a bool); else a ConfigError."""
+def as_float_from(name: str, value: object, low: float, inclusive: bool, allowed: str = "") -> float:
+    """A finite number above `low` (or equal to it when `inclusive`), not a bool; else a ConfigError."""
+    allowed = allowed or f"a finite number {'>=' if inclusive else '>'} {low:g}"
     if isinstance(value, bool):
         raise ConfigError(name, value, allowed)
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ConfigError(name, value, allowed) from None
-    if not math.isfinite(number) or number <= 0:
+    if not math.isfinite(number) or number < low or (number == low and not inclusive):
         raise ConfigError(name, value, allowed)
     return number
+
+
+def as_positive_float(name: str, value: object, allowed: str = "a finite number > 0") -> float:
+    """A finite number > 0 (not a bool); else a ConfigError."""
+    return as_float_from(name, value, 0.0, inclusive=False, allowed=allowed)
 
 
 def format_bytes(n: float) -> str:

@@ -41,6 +41,7 @@ import numpy.typing as npt
 from initscope.engine import activations, initializers
 from initscope.engine.config import Config, as_int, as_positive_float, parse_call
 from initscope.engine.errors import ConfigError
+from initscope.engine.jsonsafe import json_safe
 from initscope.engine.propagate import layer_rng
 
 Array = npt.NDArray[np.floating[Any]]
@@ -1034,41 +1035,42 @@ class RaceResult:
             "format": "initscope.training",
             "version": 1,
             "config": self.config.to_dict(),
-            "dataset": _json(self.dataset),
-            "target_loss": _json(self.target_loss),
+            "dataset": json_safe(self.dataset),
+            "target_loss": json_safe(self.target_loss),
             "steps_per_epoch": self.steps_per_epoch,
             "total_steps": self.total_steps,
             "epochs_done": self.epochs_done,
             "cancelled": self.cancelled,
-            "elapsed_s": _json(self.elapsed_s),
-            "steps_per_second": _json(self.steps_per_second),
+            "elapsed_s": json_safe(self.elapsed_s),
+            "steps_per_second": json_safe(self.steps_per_second),
             "layer_names": list(self.layer_names),
             "conclusion": self.conclusion(),
-            "curves": {"epoch_step": _json(self.epoch_steps[e_idx]), "record_step": _json(self.record_steps[r_idx])},
+            "curves": {"epoch_step": json_safe(self.epoch_steps[e_idx]),
+                       "record_step": json_safe(self.record_steps[r_idx])},
             "contenders": [
                 {
                     "label": c.label,
                     "initializer": c.initializer,
-                    "params": _json(c.params),
+                    "params": json_safe(c.params),
                     "status": c.status,
                     "stopped_step": c.stopped_step,
                     "reason": c.reason,
                     "steps_done": c.steps_done,
                     "steps_to_target": c.steps_to_target,
-                    "final_loss": _json(c.final_loss),
-                    "final_accuracy": _json(c.final_accuracy),
-                    "distinct_units_initial": _json(c.initial_distinct_units),
-                    "distinct_units_final": _json(c.final_distinct_units),
+                    "final_loss": json_safe(c.final_loss),
+                    "final_accuracy": json_safe(c.final_accuracy),
+                    "distinct_units_initial": json_safe(c.initial_distinct_units),
+                    "distinct_units_final": json_safe(c.final_distinct_units),
                     "distinct_units_min": c.min_distinct_units,
-                    "clip": {"clipped_fraction": _json(c.clipped_fraction), "norm_before": _json(c.norm_before),
-                             "norm_after": _json(c.norm_after)},
+                    "clip": {"clipped_fraction": json_safe(c.clipped_fraction), "norm_before": json_safe(c.norm_before),
+                             "norm_after": json_safe(c.norm_after)},
                     "curves": {
-                        "loss": _json(c.loss[e_idx]),
-                        "accuracy": _json(c.accuracy[e_idx]),
-                        "step_loss": _json(c.step_loss[r_idx]),
-                        "grad_norm": _json(c.grad_norm[r_idx]),
-                        "update_ratio": _json(c.update_ratio[r_idx]),
-                        "distinct_units": _json(c.distinct_units[r_idx]),
+                        "loss": json_safe(c.loss[e_idx]),
+                        "accuracy": json_safe(c.accuracy[e_idx]),
+                        "step_loss": json_safe(c.step_loss[r_idx]),
+                        "grad_norm": json_safe(c.grad_norm[r_idx]),
+                        "update_ratio": json_safe(c.update_ratio[r_idx]),
+                        "distinct_units": json_safe(c.distinct_units[r_idx]),
                     },
                 }
                 for c in self.contenders
@@ -1134,21 +1136,6 @@ def _floats(v: object, shape: tuple[int, ...]) -> FloatArray:
 def _ints(v: object, shape: tuple[int, ...]) -> IntArray:
     out = np.asarray(v, dtype=np.int64).reshape(shape) if shape[0] else np.zeros(shape, dtype=np.int64)
     return out
-
-
-def _json(v: Any) -> Any:
-    """JSON-safe: arrays -> lists, non-finite floats -> None, NumPy scalars -> Python numbers."""
-    if isinstance(v, np.ndarray):
-        return [_json(x) for x in v.tolist()] if v.ndim else _json(v.item())
-    if isinstance(v, (list, tuple)):
-        return [_json(x) for x in v]
-    if isinstance(v, Mapping):
-        return {str(k): _json(x) for k, x in v.items()}
-    if isinstance(v, (np.floating, float)):
-        return float(v) if math.isfinite(v) else None
-    if isinstance(v, np.integer):
-        return int(v)
-    return v
 
 
 def downsample_indices(n: int, points: int) -> npt.NDArray[np.intp]:
