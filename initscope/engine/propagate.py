@@ -12,6 +12,8 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -83,6 +85,53 @@ def _all_columns_equal(a: Array) -> bool:
     return bool(np.all(np.abs(a - a[:, :1]) <= tol * scale))
 
 
+@dataclass
+class LayerWeights:
+    """One layer's weights and bias with the statistics that depend on the weights alone."""
+
+    w: Array
+    b: Array | None
+    moments: stats.Moments
+    zero_fraction: float
+    histogram: Histogram
+    identical_columns: bool
+
+
+def weight_statistics(w: Array, b: Array | None) -> LayerWeights:
+    wm = stats.moments(w)
+    return LayerWeights(w, b, wm, 1.0 - np.count_nonzero(w) / w.size, stats.histogram(w, wm),
+                        _all_columns_equal(w))
+
+
+class WeightFeed:
+    """Draws layer l+1's weights (and, unless the initializer needs the data, their statistics) in a helper
+    thread while layer l propagates: each layer has its own random stream, so the values do not depend on
+    the order, and NumPy's sampling and counting release the GIL. On 2 cores this hides most of the
+    sampling (about a fifth of a default run) behind the GEMMs. At most one layer is drawn ahead."""
+
+    def __init__(self, cfg: Config, act: activations.Activation, with_statistics: bool,
+                 cancel: threading.Event | None) -> None:
+        self.cfg, self.act, self.with_statistics, self.cancel = cfg, act, with_statistics, cancel
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="initscope-weights")
+        self.pending: dict[int, Future[LayerWeights | tuple[Array, Array | None] | None]] = {}
+
+    def _draw(self, layer: int) -> LayerWeights | tuple[Array, Array | None] | None:
+        if self.cancel is not None and self.cancel.is_set():
+            return None
+        w, b = sample_layer(self.cfg, layer, self.act)  # the module attribute: a benchmark may replace it
+        return weight_statistics(w, b) if self.with_statistics else (w, b)
+
+    def get(self, layer: int) -> LayerWeights | tuple[Array, Array | None] | None:
+        """Layer `layer`'s draw (None when cancelled meanwhile); starts drawing the next layer."""
+        future = self.pending.pop(layer, None) or self.pool.submit(self._draw, layer)
+        if layer < self.cfg.n_layers:
+            self.pending[layer + 1] = self.pool.submit(self._draw, layer + 1)
+        return future.result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 def lsuv_rescale(a: Array, w: Array, b: Array | None, tol: float, max_iters: int) -> Array:
     """Mishkin & Matas 2016: scale W until the layer's output variance on this batch is 1 +- tol."""
     for _ in range(max_iters):
@@ -134,65 +183,75 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
 
     # ---------------------------------------------------------------- forward
     a = x
-    for layer in range(1, depth + 1):
-        if cancelled():
-            was_cancelled = True
-            break
-        i = layer - 1
-        fi, fo = cfg.layer_fans[i]
-        w, b = sample_layer(cfg, layer, act)
-        if entry.data_dependent:
-            p = cfg.initializer_params
-            w = lsuv_rescale(a, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10))))
-        weights.append(w)
+    feed = WeightFeed(cfg, act, not entry.data_dependent, cancel)
+    try:
+        for layer in range(1, depth + 1):
+            if cancelled():
+                was_cancelled = True
+                break
+            i = layer - 1
+            fi, fo = cfg.layer_fans[i]
+            drawn = feed.get(layer)
+            if drawn is None:
+                was_cancelled = True
+                break
+            if isinstance(drawn, tuple):  # lsuv: the weights are rescaled on this batch first
+                w, b = drawn
+                p = cfg.initializer_params
+                w = lsuv_rescale(a, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10))))
+                drawn = weight_statistics(w, b)
+            w, b = drawn.w, drawn.b
+            weights.append(w)
 
-        wm = stats.moments(w)
-        w_table.put(i, wm)
-        w_sumsq[i] = wm.sumsq
-        e = entry.expected(fi, fo, cfg.initializer_params, auto_gain=act.gain)
-        exp_mean[i], exp_std[i] = e.mean, e.std
-        if e.bounds is not None:
-            bound_lo[i], bound_hi[i] = e.bounds
-        zero_frac[i] = 1.0 - np.count_nonzero(w) / w.size
-        w_hists.append(stats.histogram(w, wm))
+            wm = drawn.moments
+            w_table.put(i, wm)
+            w_sumsq[i] = wm.sumsq
+            e = entry.expected(fi, fo, cfg.initializer_params, auto_gain=act.gain)
+            exp_mean[i], exp_std[i] = e.mean, e.std
+            if e.bounds is not None:
+                bound_lo[i], bound_hi[i] = e.bounds
+            zero_frac[i] = drawn.zero_fraction
+            w_hists.append(drawn.histogram)
 
-        with np.errstate(over="ignore", invalid="ignore"):
-            z = a @ w
-            if b is not None:
-                z += b
-        zm = stats.moments(z)
-        z_table.put(i, zm)
-        if zm.nonfinite:
-            first_nonfinite = layer
+            with np.errstate(over="ignore", invalid="ignore"):
+                z = a @ w
+                if b is not None:
+                    z += b
+            zm = stats.moments(z)
+            z_table.put(i, zm)
+            if zm.nonfinite:
+                first_nonfinite = layer
+                layers_done = layer
+                break
+            with np.errstate(over="ignore", invalid="ignore"):
+                if act.needs_z:
+                    derivs.append(act.dphi(z, z))
+                a = act.phi(z)  # may overwrite z
+            am = stats.moments(a)
+            a_table.put(i, am)
+            a_hists.append(stats.histogram(a, am))
+            if act.saturation is not None:
+                saturated[i] = np.count_nonzero(act.saturation(a)) / a.size
+            if act.can_die:
+                dead[i] = 1.0 - np.count_nonzero(a) / a.size
+                # A unit is dead for the batch when its column is all zeros: max == 0 (and min == 0 for
+                # leaky_relu, whose outputs can be negative). Column max/min vectorize; a column count does not.
+                silent = a.max(axis=0) == 0
+                if act.name != "relu":
+                    silent &= a.min(axis=0) == 0
+                dead_units[i] = np.count_nonzero(silent) / a.shape[1]
+            # Symmetric: the units carry identical values *because* their weights are identical (zero or
+            # constant init); units silenced by a bias are dead, not symmetric.
+            symmetric[i] = drawn.identical_columns and _all_columns_equal(a)
+            stored.append(a)
             layers_done = layer
-            break
-        with np.errstate(over="ignore", invalid="ignore"):
-            if act.needs_z:
-                derivs.append(act.dphi(z, z))
-            a = act.phi(z)  # may overwrite z
-        am = stats.moments(a)
-        a_table.put(i, am)
-        a_hists.append(stats.histogram(a, am))
-        if act.saturation is not None:
-            saturated[i] = np.count_nonzero(act.saturation(a)) / a.size
-        if act.can_die:
-            dead[i] = 1.0 - np.count_nonzero(a) / a.size
-            # A unit is dead for the batch when its column is all zeros: max == 0 (and min == 0 for
-            # leaky_relu, whose outputs can be negative). Column max/min vectorize; a column count does not.
-            silent = a.max(axis=0) == 0
-            if act.name != "relu":
-                silent &= a.min(axis=0) == 0
-            dead_units[i] = np.count_nonzero(silent) / a.shape[1]
-        # Symmetric: the units carry identical values *because* their weights are identical (zero or
-        # constant init); units silenced by a bias are dead, not symmetric.
-        symmetric[i] = _all_columns_equal(a) and _all_columns_equal(w)
-        stored.append(a)
-        layers_done = layer
-        if progress is not None:
-            progress(layer, total_steps)
-        if am.nonfinite:
-            first_nonfinite = layer
-            break
+            if progress is not None:
+                progress(layer, total_steps)
+            if am.nonfinite:
+                first_nonfinite = layer
+                break
+    finally:
+        feed.close()
 
     # ---------------------------------------------------------------- backward
     grad_std = np.full(depth, np.nan)
