@@ -249,7 +249,7 @@ def theme_rgb(widget: Widget, name: str, fallback: RGB) -> RGB:
 
 
 def surface_of(widget: Widget) -> RGB:
-    """The plot background of the current theme (what textual-plotext paints canvases with)."""
+    """The plot background of the current theme (the canvas paints with it)."""
     return theme_rgb(widget, "surface", (30, 30, 30))
 
 

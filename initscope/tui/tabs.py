@@ -19,11 +19,11 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from initscope.engine.result import Histogram, Result
+from initscope.tui.canvas import Canvas
 from initscope.tui.expected import expected_counts
 from initscope.tui.extras import Extras, overlay_ensemble
 from initscope.tui.plots import (
     RGB,
-    Canvas,
     Figure,
     FloatArray,
     Line,

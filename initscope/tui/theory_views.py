@@ -28,6 +28,7 @@ from textual.widgets import ContentSwitcher
 
 from initscope.engine.jacobian import JacobianResult, SpectrumPrediction
 from initscope.engine.result import Result, TheorySummary
+from initscope.tui.canvas import Canvas
 from initscope.tui.extras import (
     JacobianState,
     JacobianWanted,
@@ -41,7 +42,6 @@ from initscope.tui.extras import (
 )
 from initscope.tui.plots import (
     RGB,
-    Canvas,
     Figure,
     FloatArray,
     Line,

@@ -57,8 +57,9 @@ from initscope.engine.training import (
     run_race,
     split_top_level,
 )
+from initscope.tui.canvas import Canvas
 from initscope.tui.controls import NumberInput, catalogue_in_family_order
-from initscope.tui.plots import RGB, Canvas, Figure, FloatArray, Line, linear_series, log10_series
+from initscope.tui.plots import RGB, Figure, FloatArray, Line, Ticks, linear_series, log10_series
 from initscope.tui.summary import num
 from initscope.tui.tabs import PIN_COLORS, Palette, Pin, PlotCard, TabView, ViewState, hex_of, hidden_note, swatch
 from initscope.tui.text import Paragraph
@@ -71,8 +72,8 @@ PROGRESS_INTERVAL_S = 0.1
 LIVE_STATUS_INTERVAL_S = 0.1
 """While racing, the status line (progress) is redrawn at most this often (~10 a second)."""
 LIVE_PLOT_INTERVAL_S = 0.3
-"""While racing, the plots and the table are redrawn at most this often: a frame of the tab costs ~60 ms of
-the UI thread (two plotext canvases ~30 ms), and every ms of it is taken from the race (one GIL)."""
+"""While racing, the plots and the table are redrawn at most this often: every ms of a frame of the tab is
+taken from the race (one GIL)."""
 PAINT_GATE_TIMEOUT_S = 0.25
 """The race waits at most this long for a live frame to be painted (see RaceCancel)."""
 HEALTHY_UPDATE_RATIO = -3.0
@@ -332,25 +333,20 @@ class TickFigure(Figure):
     y_ticks: tuple[float, ...] = ()
     """Fixed y ticks of a linear axis (accuracy: 0, 25, ... 100)."""
 
+    def x_tick_marks(self, columns: int) -> Ticks | None:
+        if self.x_names:
+            return Ticks([float(i) for i in range(1, len(self.x_names) + 1)], list(self.x_names))
+        if self.step_total:
+            ticks = step_ticks(self.step_total, columns)
+            return Ticks([t for t, _ in ticks], [label for _, label in ticks])
+        return None
 
-class TickCanvas(Canvas):
-    """The plots.py canvas, with x ticks in round step counts or layer names."""
-
-    def _draw(self, fig: Figure, width: int, height: int) -> None:
-        super()._draw(fig, width, height)
-        if not isinstance(fig, TickFigure):
-            return
-        if fig.x_names:
-            self.plt.xticks([float(i) for i in range(1, len(fig.x_names) + 1)], list(fig.x_names))
-        elif fig.step_total:
-            ticks = step_ticks(fig.step_total, width - 8)
-            self.plt.xticks([t for t, _ in ticks], [label for _, label in ticks])
-        if fig.y_ticks:
-            self.plt.yticks(list(fig.y_ticks), [f"{t:g}" for t in fig.y_ticks])
+    def y_tick_marks(self) -> Ticks | None:
+        return Ticks(list(self.y_ticks), [f"{t:g}" for t in self.y_ticks]) if self.y_ticks else None
 
 
 class RaceCard(PlotCard):
-    """A PlotCard drawing with a TickCanvas; an unchanged caption is not set again (no repaint)."""
+    """A PlotCard for the race's figures; an unchanged caption is not set again (no repaint)."""
 
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(title, id=id)
@@ -358,7 +354,7 @@ class RaceCard(PlotCard):
 
     def compose(self) -> ComposeResult:
         yield Paragraph(self.title, max_lines=2, classes="caption")
-        yield TickCanvas()
+        yield Canvas()
 
     def show(self, caption: str, figure: Figure | None) -> None:
         if caption != self.caption_markup:

@@ -23,7 +23,7 @@ from bench_ui import SIZE, StallMeter, _settle  # the same app size and stall me
 
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
-from initscope.tui.plots import Canvas
+from initscope.tui.canvas import Canvas
 from initscope.tui.theory_views import PhaseMap
 
 

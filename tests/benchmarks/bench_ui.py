@@ -26,7 +26,7 @@ from textual.widgets import Input
 
 from initscope.engine.config import Config, format_bytes
 from initscope.tui.app import InitScopeApp
-from initscope.tui.plots import Canvas
+from initscope.tui.canvas import Canvas
 
 SIZE = (120, 36)
 

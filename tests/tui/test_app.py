@@ -13,8 +13,8 @@ from initscope.engine.config import Config
 from initscope.engine.propagate import run
 from initscope.engine.result import Result
 from initscope.tui.app import InitScopeApp
+from initscope.tui.canvas import Canvas
 from initscope.tui.controls import ControlPane
-from initscope.tui.plots import Canvas
 from initscope.tui.screens import HelpScreen
 from initscope.tui.summary import num, pct
 from initscope.tui.tabs import TabView

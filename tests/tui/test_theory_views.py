@@ -18,7 +18,7 @@ from initscope.engine.config import Config
 from initscope.engine.jacobian import jacobian_spectrum
 from initscope.engine.propagate import run
 from initscope.tui.app import InitScopeApp
-from initscope.tui.plots import Canvas
+from initscope.tui.canvas import Canvas
 from initscope.tui.summary import num
 from initscope.tui.tabs import PlotCard
 from initscope.tui.theory_views import PhaseMap
