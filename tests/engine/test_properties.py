@@ -55,8 +55,18 @@ def test_every_valid_config_runs_to_finite_or_flagged_numbers(cfg: Config) -> No
     assert r.verdict.text
 
 
+def names_a_valid_fan_in(text: str) -> bool:
+    """Text such as ' 12' or '1e2' is a fan-in the config accepts by its contract (a whole number 1..65536)."""
+    try:
+        number = float(text.strip())
+    except ValueError:
+        return False
+    return math.isfinite(number) and number.is_integer() and 1 <= number <= 65536
+
+
 FIELDS = {
-    "fan_in": st.one_of(st.integers(max_value=0), st.integers(min_value=65537), st.text(max_size=4),
+    "fan_in": st.one_of(st.integers(max_value=0), st.integers(min_value=65537),
+                        st.text(max_size=4).filter(lambda s: not names_a_valid_fan_in(s)),
                         st.floats().filter(lambda x: not float(x).is_integer() if math.isfinite(x) else True)),
     "depth": st.one_of(st.integers(max_value=0), st.integers(min_value=10001)),
     "batch": st.one_of(st.integers(max_value=0), st.integers(min_value=65537)),
