@@ -412,16 +412,28 @@ def compose(frame: Frame, raster: Raster, y_ticks: list[tuple[float, str]], xt: 
     for value, label in y_ticks:
         tick_rows.setdefault(frame.row_of(value), label)
     strips = [_text_strip(" " * gutter + "┌" + "─" * cols + "┐", width, base)]
+    # runs of one (colour, background) per row, found for all rows at once
+    change = np.zeros((rows, cols), dtype=bool)
+    change[:, 0] = True
+    change[:, 1:] = (raster.color[:, 1:] != raster.color[:, :-1]) | (raster.back[:, 1:] != raster.back[:, :-1])
+    run_rows, run_starts = np.nonzero(change)
+    run_colors = raster.color[run_rows, run_starts].tolist()
+    run_backs = raster.back[run_rows, run_starts].tolist()
+    texts = ["".join(row) for row in raster.glyph.tolist()]
+    k = 0
+    n_runs = run_rows.size
+    row_of_run = run_rows.tolist()
+    start_of_run = run_starts.tolist()
     for r in range(rows):
         tick = tick_rows.get(r)
         head = (tick.rjust(gutter) + "┤") if tick is not None else " " * gutter + "│"
         segments = [Segment(head, base)]
-        glyphs, colors, backs = raster.glyph[r], raster.color[r], raster.back[r]
-        change = np.flatnonzero((np.diff(colors) != 0) | (np.diff(backs) != 0)) + 1
-        starts = np.concatenate(([0], change))
-        ends = np.concatenate((change, [cols]))
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            segments.append(Segment("".join(glyphs[a:b].tolist()), style_of(int(colors[a]), int(backs[a]))))
+        text = texts[r]
+        while k < n_runs and row_of_run[k] == r:
+            a = start_of_run[k]
+            b = start_of_run[k + 1] if k + 1 < n_runs and row_of_run[k + 1] == r else cols
+            segments.append(Segment(text[a:b], style_of(run_colors[k], run_backs[k])))
+            k += 1
         segments.append(Segment("│", base))
         strips.append(Strip(segments, gutter + cols + 2).adjust_cell_length(width, base))
     axis = ["─"] * cols
