@@ -103,17 +103,27 @@ def weight_statistics(w: Array, b: Array | None) -> LayerWeights:
                         _all_columns_equal(w))
 
 
+def top_gradient(cfg: Config) -> Array:
+    """The unit-Gaussian gradient sent down from the top (its own stream), drawn in the compute precision."""
+    rng = layer_rng(cfg.seed, STREAM_READOUT, 0)
+    gen_dtype = np.float64 if cfg.np_dtype == np.float64 else np.float32
+    return rng.standard_normal((cfg.batch, cfg.widths[-1]), dtype=gen_dtype).astype(cfg.np_dtype, copy=False)
+
+
 class WeightFeed:
     """Draws layer l+1's weights (and, unless the initializer needs the data, their statistics) in a helper
     thread while layer l propagates: each layer has its own random stream, so the values do not depend on
     the order, and NumPy's sampling and counting release the GIL. On 2 cores this hides most of the
-    sampling (about a fifth of a default run) behind the GEMMs. At most one layer is drawn ahead."""
+    sampling (about a fifth of a default run) behind the GEMMs. At most one layer is drawn ahead; layer 1
+    is drawn while the input is, and the top gradient while the last layer propagates."""
 
     def __init__(self, cfg: Config, act: activations.Activation, with_statistics: bool,
                  cancel: threading.Event | None) -> None:
         self.cfg, self.act, self.with_statistics, self.cancel = cfg, act, with_statistics, cancel
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="initscope-weights")
-        self.pending: dict[int, Future[LayerWeights | tuple[Array, Array | None] | None]] = {}
+        self.pending: dict[int, Future[LayerWeights | tuple[Array, Array | None] | None]] = {
+            1: self.pool.submit(self._draw, 1)}
+        self.top: Future[Array] | None = None
 
     def _draw(self, layer: int) -> LayerWeights | tuple[Array, Array | None] | None:
         if self.cancel is not None and self.cancel.is_set():
@@ -126,7 +136,15 @@ class WeightFeed:
         future = self.pending.pop(layer, None) or self.pool.submit(self._draw, layer)
         if layer < self.cfg.n_layers:
             self.pending[layer + 1] = self.pool.submit(self._draw, layer + 1)
+        elif self.top is None:
+            self.top = self.pool.submit(top_gradient, self.cfg)
         return future.result()
+
+    def top_gradient(self) -> Array:
+        """The top gradient (drawn here if the helper did not get to it)."""
+        if self.top is not None and not self.top.cancelled():
+            return self.top.result()
+        return top_gradient(self.cfg)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -172,7 +190,12 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     symmetric = np.zeros(depth, dtype=bool)
     w_sumsq = np.full(depth, np.nan)
 
-    x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), dtype)
+    feed = WeightFeed(cfg, act, not entry.data_dependent, cancel)  # starts drawing layer 1
+    try:
+        x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), dtype)
+    except BaseException:
+        feed.close()
+        raise
     input_m = stats.moments(x)
     weights: list[Array] = []
     stored: list[Array] = [x]  # activations A_0..A_l for the backward pass
@@ -183,7 +206,6 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
 
     # ---------------------------------------------------------------- forward
     a = x
-    feed = WeightFeed(cfg, act, not entry.data_dependent, cancel)
     try:
         for layer in range(1, depth + 1):
             if cancelled():
@@ -262,9 +284,7 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     input_grad_std = math.nan
     complete_forward = first_nonfinite is None and not was_cancelled and layers_done == depth
     if complete_forward:
-        rng = layer_rng(cfg.seed, STREAM_READOUT, 0)
-        gen_dtype = np.float64 if dtype == np.float64 else np.float32  # draw in the compute precision
-        da: Array = rng.standard_normal((cfg.batch, cfg.widths[-1]), dtype=gen_dtype).astype(dtype, copy=False)
+        da: Array = feed.top_gradient()
         reduce_dtype = np.float32 if dtype == np.float16 else dtype  # float16 sums would overflow
         for layer in range(depth, 0, -1):
             if cancelled():
