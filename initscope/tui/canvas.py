@@ -74,20 +74,20 @@ class Frame:
         return (y - self.y0) / (self.y1 - self.y0)
 
     def sub_x(self, x: FloatArray) -> FloatArray:
-        """Continuous sub-cell column of x (0 .. 2·cols at the plot's left and right edges)."""
-        return self.fx(x) * 2 * self.cols
+        """Continuous sub-cell column of x: sub-cell k is centred on k, from 0 at x0 to 2·cols - 1 at x1."""
+        return self.fx(x) * (2 * self.cols - 1)
 
     def sub_y(self, y: FloatArray) -> FloatArray:
-        """Continuous sub-cell row of y counted from the bottom (0 .. 2·rows)."""
-        return self.fy(y) * 2 * self.rows
+        """Continuous sub-cell row of y counted from the bottom: 0 at y0, 2·rows - 1 at y1."""
+        return self.fy(y) * (2 * self.rows - 1)
 
     def col_of(self, x: float) -> int:
-        return min(self.cols - 1, max(0, math.floor(float(self.fx(np.array(x))) * self.cols)))
+        """The cell column of x (the same rounding as the data, so a tick sits where its value is drawn)."""
+        return int(np.clip(np.floor(self.sub_x(np.array(x)) + 0.5), 0, 2 * self.cols - 1)) // 2
 
     def row_of(self, y: float) -> int:
-        """Cell row of y counted from the top."""
-        r = min(self.rows - 1, max(0, math.floor(float(self.fy(np.array(y))) * self.rows)))
-        return self.rows - 1 - r
+        """The cell row of y counted from the top."""
+        return self.rows - 1 - int(np.clip(np.floor(self.sub_y(np.array(y)) + 0.5), 0, 2 * self.rows - 1)) // 2
 
 
 class Raster:
@@ -159,25 +159,30 @@ def line_samples(frame: Frame, x: FloatArray, y: FloatArray, per_unit: float) ->
 def subcell_image(frame: Frame, px: FloatArray, py: FloatArray) -> BoolArray:
     """The sub-cells hit by points given in sub-cell units (y from the bottom); points outside are dropped."""
     width, height = 2 * frame.cols, 2 * frame.rows
-    ix, iy = np.floor(px), np.floor(py)
-    # a point exactly on the top or right edge belongs to the last sub-cell
-    ix = np.where(px == width, width - 1, ix)
-    iy = np.where(py == height, height - 1, iy)
-    keep = (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height)
+    keep = _inside(px, width) & _inside(py, height)
+    ix, iy = np.floor(px + 0.5), np.floor(py + 0.5)
     image = np.zeros((height, width), dtype=bool)
     image[height - 1 - iy[keep].astype(np.int64), ix[keep].astype(np.int64)] = True
     return image
 
 
+def _inside(s: FloatArray, n: int) -> BoolArray:
+    """Sub-cell coordinates within the data limits (0 .. n - 1, a hair of round-off allowed)."""
+    return (s >= -1e-9) & (s <= n - 1 + 1e-9)
+
+
+def _cells(frame: Frame, px: FloatArray, py: FloatArray) -> tuple[IntArray, IntArray]:
+    """(rows from the top, columns) of the cells holding points given in sub-cell units; outsiders dropped."""
+    keep = _inside(px, 2 * frame.cols) & _inside(py, 2 * frame.rows)
+    cols = np.floor(px[keep] + 0.5).astype(np.int64) // 2
+    rows = frame.rows - 1 - np.floor(py[keep] + 0.5).astype(np.int64) // 2
+    return rows, cols
+
+
 def draw_line(raster: Raster, frame: Frame, line: Line, x: FloatArray, y: FloatArray) -> None:
     if line.marker in CELL_MARKERS:
-        px, py = line_samples(frame, x, y, 0.5)  # every cell along the way, in cell units below
-        cx, cy = np.floor(px / 2), np.floor(py / 2)
-        cx = np.where(px == 2 * frame.cols, frame.cols - 1, cx)
-        cy = np.where(py == 2 * frame.rows, frame.rows - 1, cy)
-        keep = (cx >= 0) & (cx < frame.cols) & (cy >= 0) & (cy < frame.rows)
-        raster.paint_cells(frame.rows - 1 - cy[keep].astype(np.int64), cx[keep].astype(np.int64),
-                           CELL_MARKERS[line.marker], line.color)
+        rows, cols = _cells(frame, *line_samples(frame, x, y, 0.5))  # every cell along the way
+        raster.paint_cells(rows, cols, CELL_MARKERS[line.marker], line.color)
         return
     px, py = line_samples(frame, x, y, 2.0)
     raster.paint_subcells(subcell_image(frame, px, py), line.color)
@@ -185,22 +190,19 @@ def draw_line(raster: Raster, frame: Frame, line: Line, x: FloatArray, y: FloatA
 
 def draw_points(raster: Raster, frame: Frame, x: FloatArray, y: FloatArray, color: RGB | str) -> None:
     ok = np.isfinite(x) & np.isfinite(y)
-    fx, fy = frame.fx(x[ok]), frame.fy(y[ok])
-    inside = (fx >= 0) & (fx <= 1) & (fy >= 0) & (fy <= 1)
-    cols = np.minimum(frame.cols - 1, np.floor(fx[inside] * frame.cols)).astype(np.int64)
-    rows = frame.rows - 1 - np.minimum(frame.rows - 1, np.floor(fy[inside] * frame.rows)).astype(np.int64)
+    rows, cols = _cells(frame, frame.sub_x(x[ok]), frame.sub_y(y[ok]))
     raster.paint_cells(rows, cols, POINT_MARKER, color)
 
 
 def column_centres(frame: Frame) -> FloatArray:
     """The data x at the centre of every sub-cell column."""
-    return frame.x0 + (np.arange(2 * frame.cols) + 0.5) / (2 * frame.cols) * (frame.x1 - frame.x0)
+    return frame.x0 + np.arange(2 * frame.cols) / (2 * frame.cols - 1) * (frame.x1 - frame.x0)
 
 
 def span_image(frame: Frame, low: FloatArray, high: FloatArray) -> BoolArray:
     """Sub-cells whose centre lies between low and high (data y per sub-cell column; NaN: none)."""
     height = 2 * frame.rows
-    centre = frame.y0 + (height - 1 - np.arange(height) + 0.5)[:, None] / height * (frame.y1 - frame.y0)
+    centre = frame.y0 + (height - 1 - np.arange(height))[:, None] / (height - 1) * (frame.y1 - frame.y0)
     lo, hi = np.minimum(low, high), np.maximum(low, high)
     with np.errstate(invalid="ignore"):
         return (centre >= lo[None, :]) & (centre <= hi[None, :])
@@ -214,9 +216,10 @@ def draw_bars(raster: Raster, frame: Frame, bars: Bars) -> None:
         return
     half = (centers[-1] - centers[0]) / (centers.size - 1) / 2 if centers.size > 1 else 0.5
     x = column_centres(frame)
-    index = np.floor((x - (centers[0] - half)) / (2 * half)).astype(np.int64)
-    inside = (index >= 0) & (index < centers.size)
-    height = np.where(inside, counts[np.clip(index, 0, centers.size - 1)], np.nan)
+    left, right = centers[0] - half, centers[-1] + half
+    index = np.clip(np.floor((x - left) / (2 * half)).astype(np.int64), 0, centers.size - 1)
+    inside = (x >= left) & (x <= right)
+    height = np.where(inside, counts[index], np.nan)
     top = np.where(height > 0, height, np.nan)
     image = span_image(frame, np.full(x.shape, min(frame.y0, 0.0)), top)
     # a bar lower than half a sub-cell still shows as one sub-cell: a bin with counts is never invisible
@@ -306,8 +309,9 @@ def y_axis(fig: Figure, rows: int) -> tuple[float, float, Ticks]:
     """The y limits and ticks of a figure drawn `rows` cells high."""
     lo, hi = data_limits(fig)
     custom = fig.y_tick_marks()
+    room = max(1, (rows - 1) // 2)  # tick intervals of at least two rows: evenly spaced labels
     if fig.log_y:
-        values, labels, (y0, y1) = decade_ticks(lo, hi, rows)
+        values, labels, (y0, y1) = decade_ticks(lo, hi, 2 * room)
         return y0, y1, Ticks(values, labels)
     if fig.y_range is not None:
         y0, y1 = fig.y_range
@@ -328,7 +332,11 @@ def y_axis(fig: Figure, rows: int) -> tuple[float, float, Ticks]:
         if top > 0:
             values = [0.0, top / 2, top]
             return y0, y1, Ticks(values, [count_label(v) for v in values])
-    values = nice_ticks(y0, y1, max(1, rows // 3))
+    values = nice_ticks(y0, y1, room)
+    if fig.y_range is None and len(values) >= 2:  # an axis of the data's own range ends on labelled ticks
+        step = values[1] - values[0]
+        y0, y1 = math.floor(y0 / step + 1e-9) * step, math.ceil(y1 / step - 1e-9) * step
+        values = nice_ticks(y0, y1, room + 2)
     return y0, y1, Ticks(values, [fmt_tick(v) for v in values])
 
 

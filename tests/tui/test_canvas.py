@@ -9,7 +9,7 @@ import pytest
 from rich.style import Style
 
 from initscope.tui.canvas import QUADRANTS, Frame, Raster, nice_ticks, render_figure, subcell_image
-from initscope.tui.plots import Bars, Figure, Line
+from initscope.tui.plots import Bars, Figure, Line, Ticks
 
 BASE = Style()
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)
@@ -59,12 +59,28 @@ def test_points_outside_the_limits_are_dropped() -> None:
     assert not image.any()
 
 
-def test_a_horizontal_line_sits_on_the_row_of_its_value_and_its_tick() -> None:
-    fig = Figure(lines=[Line(np.array([1.0, 10.0]), np.array([0.5, 0.5]), RED)], depth=10, y_range=(0.0, 1.0))
-    rows = text(fig)
+class HalfTicks(Figure):
+    def y_tick_marks(self) -> Ticks | None:
+        return Ticks([0.0, 0.5, 1.0], ["0", "half", "1"])
+
+
+@pytest.mark.parametrize("height", [8, 14, 21, 30])
+def test_a_horizontal_line_sits_on_the_row_of_its_value_and_its_tick(height: int) -> None:
+    fig = HalfTicks(lines=[Line(np.array([1.0, 10.0]), np.array([0.5, 0.5]), RED)], depth=10, y_range=(0.0, 1.0))
+    rows = text(fig, height=height)
     line_rows = [r for r, row in enumerate(rows) if any(ch in QUADRANTS[1:] for ch in row)]
     assert len(line_rows) == 1
-    assert "0.5┤" in rows[line_rows[0]]  # the 0.5 tick is on the same row
+    assert "half┤" in rows[line_rows[0]]  # the tick of 0.5 is on the same row
+
+
+def test_linear_ticks_are_evenly_spaced_and_end_the_axis() -> None:
+    fig = Figure(lines=[Line(np.arange(1.0, 11.0), np.linspace(0.03, 0.47, 10), RED)], depth=10)
+    for height in (10, 14, 20):
+        rows = text(fig, height=height)
+        tick_rows = [r for r, row in enumerate(rows) if "┤" in row]
+        gaps = np.diff(tick_rows)
+        assert len(tick_rows) >= 2 and gaps.max() - gaps.min() <= 1
+        assert tick_rows[0] == 1 and tick_rows[-1] == height - 3  # the first and the last plot row
 
 
 def test_nan_splits_a_line() -> None:
