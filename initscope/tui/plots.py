@@ -58,17 +58,15 @@ def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str
     bottom, top = math.floor(lo), math.ceil(hi)
     if top - bottom < 1:
         bottom, top = bottom - 1, top + 1
-    span = top - bottom
     room = max(2, rows // 2)
-    step = 1
-    for candidate in (1, 2, 3, 5, 10, 20, 25, 50, 100, 200, 500, 1000):
-        step = candidate
-        if span / candidate <= room:
+    ticks: list[int] = []
+    for step in (1, 2, 3, 5, 10, 20, 25, 50, 100, 200, 500, 1000, 10**4, 10**5):
+        # whole multiples of the step around [bottom, top]: the snapped span must fit the room too
+        first = math.floor(bottom / step) * step
+        last = math.ceil(top / step) * step
+        ticks = list(range(first, last + 1, step))
+        if len(ticks) - 1 <= room:
             break
-    first = int(math.floor(bottom / step) * step)
-    ticks = list(range(first, top + 1, step))
-    if ticks[-1] < top:
-        ticks.append(ticks[-1] + step)
     positions = [float(t) for t in ticks]
     return positions, [decade_label(t) for t in ticks], (float(ticks[0]), float(ticks[-1]))
 

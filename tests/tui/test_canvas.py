@@ -9,7 +9,7 @@ import pytest
 from rich.style import Style
 
 from initscope.tui.canvas import QUADRANTS, Frame, Raster, nice_ticks, render_figure, subcell_image
-from initscope.tui.plots import Bars, Figure, Line, Ticks
+from initscope.tui.plots import Bars, Figure, Line, Ticks, decade_ticks
 
 BASE = Style()
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)
@@ -160,3 +160,23 @@ def test_nice_ticks_are_round_and_inside(lo: float, hi: float, room: int) -> Non
     step = ticks[1] - ticks[0]
     mantissa = step / 10 ** math.floor(math.log10(step))
     assert any(math.isclose(mantissa, m) for m in (1, 2, 2.5, 5))
+
+
+@pytest.mark.parametrize(("lo", "hi", "rows"), [(-4.8, 0.15, 6), (-0.2, 0.1, 4), (-300.0, 308.0, 10), (2.0, 2.0, 8),
+                                                (-7.3, -2.1, 20)])
+def test_decade_ticks_cover_the_data_in_few_whole_decades(lo: float, hi: float, rows: int) -> None:
+    positions, labels, (bottom, top) = decade_ticks(lo, hi, rows)
+    assert bottom <= lo and top >= hi and bottom == positions[0] and top == positions[-1]
+    assert len(positions) - 1 <= max(2, rows // 2)
+    assert all(p.is_integer() for p in positions) and len(set(np.diff(positions))) == 1
+    assert labels == [f"1e{int(p)}" for p in positions]
+
+
+def test_log_ticks_are_evenly_spaced() -> None:
+    y = np.log10(np.geomspace(0.59, 1.58e-5, 30))
+    fig = Figure(lines=[Line(np.arange(1.0, 31.0), y, RED)], depth=30, log_y=True)
+    for height in (10, 11, 16, 24):
+        rows = text(fig, height=height)
+        tick_rows = [r for r, row in enumerate(rows) if "┤" in row]
+        gaps = np.diff(tick_rows)
+        assert len(tick_rows) >= 2 and gaps.min() >= 2 and gaps.max() - gaps.min() <= 1
