@@ -26,8 +26,12 @@ class Paragraph(Widget):
         self.max_lines = max_lines
 
     def set(self, content: Content | str) -> None:
-        """Show `content`; lays out again only if the number of lines changes."""
-        self.content = content if isinstance(content, Content) else Content(content)
+        """Show `content`; lays out again only if the number of lines changes, repaints only if it changed
+        (a repaint of one widget makes the compositor redraw everything between it and the others)."""
+        new = content if isinstance(content, Content) else Content(content)
+        if new.plain == self.content.plain and new.spans == self.content.spans:  # Content == ignores styles
+            return
+        self.content = new
         self._fit()
         self.refresh()
 
