@@ -311,8 +311,8 @@ def y_axis(fig: Figure, rows: int) -> tuple[float, float, Ticks]:
     custom = fig.y_tick_marks()
     room = max(1, (rows - 1) // 2)  # tick intervals of at least two rows: evenly spaced labels
     if fig.log_y:
-        values, labels, (y0, y1) = decade_ticks(lo, hi, 2 * room)
-        return y0, y1, Ticks(values, labels)
+        values, labels, _ = decade_ticks(lo, hi, 2 * room)
+        return (*on_whole_rows(values, rows), Ticks(values, labels))
     if fig.y_range is not None:
         y0, y1 = fig.y_range
     elif fig.bars:
@@ -335,9 +335,24 @@ def y_axis(fig: Figure, rows: int) -> tuple[float, float, Ticks]:
     values = nice_ticks(y0, y1, room)
     if fig.y_range is None and len(values) >= 2:  # an axis of the data's own range ends on labelled ticks
         step = values[1] - values[0]
-        y0, y1 = math.floor(y0 / step + 1e-9) * step, math.ceil(y1 / step - 1e-9) * step
-        values = nice_ticks(y0, y1, room + 2)
+        first, last = math.floor(y0 / step + 1e-9), math.ceil(y1 / step - 1e-9)
+        values = [k * step for k in range(first, last + 1)]
+        y0, y1 = on_whole_rows(values, rows)
     return y0, y1, Ticks(values, [fmt_tick(v) for v in values])
+
+
+def on_whole_rows(ticks: list[float], rows: int) -> tuple[float, float]:
+    """y limits that put evenly spaced ticks k rows apart, the first on the bottom row (any spare rows stay
+    above the last tick); without room for that, the ticks' own span."""
+    n = len(ticks) - 1
+    k = (rows - 1) // n if n > 0 else 0
+    if k < 1:
+        return ticks[0], ticks[-1]
+    step = ticks[1] - ticks[0]
+    # row r (from the bottom) is centred on sub-cell 2r + 0.5 of 2·rows; tick i must be on row i·k
+    span = step * (2 * rows - 1) / (2 * k)
+    y0 = ticks[0] - step / (4 * k)
+    return y0, y0 + span
 
 
 def x_ticks(fig: Figure, x0: float, x1: float, cols: int) -> Ticks:

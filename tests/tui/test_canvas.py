@@ -73,14 +73,17 @@ def test_a_horizontal_line_sits_on_the_row_of_its_value_and_its_tick(height: int
     assert "half┤" in rows[line_rows[0]]  # the tick of 0.5 is on the same row
 
 
-def test_linear_ticks_are_evenly_spaced_and_end_the_axis() -> None:
+def test_linear_ticks_are_evenly_spaced_from_the_bottom_row() -> None:
     fig = Figure(lines=[Line(np.arange(1.0, 11.0), np.linspace(0.03, 0.47, 10), RED)], depth=10)
-    for height in (10, 14, 20):
+    for height in (10, 11, 14, 20):
         rows = text(fig, height=height)
         tick_rows = [r for r, row in enumerate(rows) if "┤" in row]
-        gaps = np.diff(tick_rows)
-        assert len(tick_rows) >= 2 and gaps.max() - gaps.min() <= 1
-        assert tick_rows[0] == 1 and tick_rows[-1] == height - 3  # the first and the last plot row
+        gaps = set(np.diff(tick_rows).tolist())
+        assert len(tick_rows) >= 3 and len(gaps) == 1  # exactly even
+        gap = gaps.pop()
+        assert gap >= 2
+        assert tick_rows[-1] == height - 3  # the bottom plot row
+        assert tick_rows[0] - 1 < gap  # fewer spare rows above the top tick than a tick interval
 
 
 def test_nan_splits_a_line() -> None:
@@ -178,5 +181,5 @@ def test_log_ticks_are_evenly_spaced() -> None:
     for height in (10, 11, 16, 24):
         rows = text(fig, height=height)
         tick_rows = [r for r, row in enumerate(rows) if "┤" in row]
-        gaps = np.diff(tick_rows)
-        assert len(tick_rows) >= 2 and gaps.min() >= 2 and gaps.max() - gaps.min() <= 1
+        gaps = set(np.diff(tick_rows).tolist())
+        assert len(tick_rows) >= 2 and len(gaps) == 1 and gaps.pop() >= 2
