@@ -6,25 +6,30 @@ the longest event-loop stall meanwhile (gaps between 5 ms ticks, minus 5 ms; DES
 1. the phase-diagram grid (theory.phase_grid, 61 x 41) for tanh and for sigmoid (wider axis), cold;
 2. the Jacobian spectrum (key j) at the default config, at width 1024 depth 20 and orthogonal tanh depth 32;
 3. the seed ensemble (key k, 8 seeds) at the default config and at depth 50;
-4. one redraw of the phase view and of the Jacobian view (render of the visible widgets).
+4. one redraw of the phase view and of the Jacobian view (render of the visible widgets);
+5. plain switches of tab (keys 1-5) and of Theory view (v, j): the longest stall from the key to 0.6 s after
+   it (the switch's layout passes and frames, the tab underline's animation), median and worst of --rounds.
 
-    python tests/benchmarks/bench_theory_views.py
+    python tests/benchmarks/bench_theory_views.py [--rounds 5] [--switches-only]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import platform
+import statistics
 import time
 from collections.abc import Callable
 
 from bench_ui import SIZE, StallMeter, _settle  # the same app size and stall measure as the explorer benchmark
+from textual.widgets import TabbedContent
 
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
 from initscope.tui.canvas import Canvas
-from initscope.tui.theory_views import PhaseMap
+from initscope.tui.theory_views import PhaseMap, TheoryTab
 
 
 async def measure(cfg: Config, start: Callable[[InitScopeApp], None], done: Callable[[InitScopeApp], bool],
@@ -67,9 +72,64 @@ def ensemble_drawn(app: InitScopeApp) -> bool:
     return app.ensemble is not None and app.ensemble.status == "done"
 
 
+SWITCHES: tuple[tuple[str, str, str], ...] = (
+    ("4", "theory", "measured"), ("5", "train", ""), ("1", "weights", ""), ("2", "forward", ""),
+    ("3", "backward", ""), ("4", "theory", "measured"), ("v", "theory", "saturation"), ("v", "theory", "phase"),
+    ("v", "theory", "jacobian"), ("v", "theory", "measured"), ("j", "theory", "jacobian"), ("5", "train", ""),
+    ("4", "theory", "jacobian"), ("v", "theory", "measured"), ("1", "weights", ""),
+)
+"""(key, tab shown after it, Theory view after it): every tab entered from another, every Theory view."""
+SWITCH_WINDOW_S = 0.6
+
+
+async def switch_stalls(rounds: int) -> dict[str, list[float]]:
+    """Longest stall (ms) per switch of SWITCHES, once per round, in one app at the default config. The first
+    round computes the phase grid and the Jacobian (in workers) as it meets them; later rounds find them done."""
+    app = InitScopeApp(config=Config(), clock=False)
+    stalls: dict[str, list[float]] = {}
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        app.set_focus(None)  # the digit keys switch tabs (in a field they would be typed)
+        await pilot.pause(0.3)
+        theory = app.query_one(TheoryTab)
+        before = "weights"
+        for _ in range(rounds):
+            for key, tab, view in SWITCHES:
+                meter = StallMeter(app)
+                await asyncio.sleep(0.1)
+                meter.gaps.clear()
+                await pilot.press(key)
+                await asyncio.sleep(SWITCH_WINDOW_S)
+                worst, _, _ = meter.stop()
+                shown = app.query_one("#tabs", TabbedContent).active
+                assert shown == tab and (not view or theory.view == view), (key, shown, theory.view)
+                entered = f"{before} -> {tab}" + (f" ({view})" if view else "")
+                label = entered if key in "12345" else f"{key}: {view}"
+                stalls.setdefault(label, []).append(worst)
+                before = tab
+    return stalls
+
+
+def report_switches(rounds: int) -> None:
+    stalls = asyncio.run(switch_stalls(rounds))
+    print(f"tab and view switches (longest stall from the key to {SWITCH_WINDOW_S} s after; median / worst of "
+          f"{rounds} rounds; target <= 50 ms):")
+    for label, values in stalls.items():
+        print(f"  {label:28s} {statistics.median(values):6.1f} / {max(values):6.1f} ms")
+    medians = [statistics.median(v) for v in stalls.values()]
+    print(f"  all switches: worst median {max(medians):.1f} ms, median of medians {statistics.median(medians):.1f} ms")
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of tab and view switches")
+    parser.add_argument("--switches-only", action="store_true", help="only the tab and view switches")
+    args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, {platform.system()} {platform.release()}; headless {SIZE[0]}x{SIZE[1]}")
+    if args.switches_only:
+        report_switches(args.rounds)
+        return 0
     for act in ("tanh", "sigmoid"):
         wall, worst, p99, app = asyncio.run(measure(Config(activation=act), phase_view, phase_drawn))
         grid = next(iter(app.phase_grids.values()))
@@ -88,6 +148,7 @@ def main() -> int:
         assert app.ensemble is not None and app.ensemble.result is not None
         print(f"seed ensemble (8 seeds) {cfg.to_string()}: worker {app.ensemble.result.elapsed_s * 1000:.0f} ms, "
               f"key to bands drawn {wall:.0f} ms, stall max {worst:.1f} ms, p99 {p99:.1f} ms")
+    report_switches(args.rounds)
     return 0
 
 
