@@ -181,6 +181,7 @@ class InitScopeApp(OnDemandApp):
         self.query_one("#summary").border_title = "summary"
         self.palette = self._theme_palette()
         self.theme_changed_signal.subscribe(self, lambda _theme: self._on_theme())
+        self.watch(self.query_one("#tabs", TabbedContent), "active", self._tab_switched, init=False)
         if self.open_path is not None:
             self.load_snapshot(Path(self.open_path))
         elif self.run_on_start:
@@ -312,9 +313,11 @@ class InitScopeApp(OnDemandApp):
                 title = f"{title} · snapshot {self.snapshot_path.name}"
             self.query_one("#title", TextLine).set(title)
 
-    @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        pane = event.pane.id or "weights"
+    def _tab_switched(self, active: str) -> None:
+        """Called as the tab's `active` changes, not on the TabActivated message: the message arrives after
+        the switch's first frame, so a summary resized or a tab drawn there cost a second layout pass and
+        frame of the whole right side (~50 ms here)."""
+        pane = active or "weights"
         self._room_for_race(pane)
         # the Theory tab's views get more room (app.tcss); on the summary, not #main: a class on #main restyles
         # every widget below it (~0.5 s here), one on the summary only its three lines

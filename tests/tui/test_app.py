@@ -16,7 +16,7 @@ from initscope.tui.app import InitScopeApp
 from initscope.tui.canvas import Canvas
 from initscope.tui.controls import ControlPane
 from initscope.tui.screens import HelpScreen
-from initscope.tui.summary import num, pct
+from initscope.tui.summary import SummaryPane, num, pct
 from initscope.tui.tabs import TabView
 
 SMALL = Config(fan_in=64, depth=6, batch=64)
@@ -243,6 +243,24 @@ async def test_only_the_visible_tab_redraws() -> None:
         await pilot.pause()
         assert views["backward"].updates == before["backward"] + 1
         assert views["backward"].shown_state is app.state
+
+
+async def test_a_tab_switch_sets_the_room_and_draws_the_tab_at_once() -> None:
+    """The summary's room and the tab's drawing change with the switch itself, before the next frame (on the
+    TabActivated message they came a frame later: a second layout pass of the whole right side)."""
+    app = InitScopeApp(config=SMALL, clock=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        summary = app.query_one(SummaryPane)
+        app.action_tab("theory")
+        assert summary.display and summary.has_class("-theory-tab")
+        assert app.query_one("#theory-view", TabView).shown_state is app.state
+        app.action_tab("train")
+        assert not summary.display and not summary.has_class("-theory-tab")
+        app.action_tab("backward")
+        assert summary.display and not summary.has_class("-theory-tab")
+        assert app.query_one("#backward-view", TabView).shown_state is app.state
+        await pilot.pause()
 
 
 async def test_controls_follow_keys_and_keep_exact_defaults() -> None:
