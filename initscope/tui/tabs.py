@@ -114,7 +114,7 @@ def view_bar(views: list[tuple[str, str]], current: str, tab: str) -> str:
 
 
 class TabView(Vertical):
-    """Base of a tab's content: remembers which state it showed last."""
+    """Base of a tab's content: remembers which state it showed last, and which state each view was drawn with."""
 
     VIEWS: ClassVar[list[tuple[str, str]]] = []
     NAME = ""
@@ -124,6 +124,9 @@ class TabView(Vertical):
         self.shown_state: ViewState | None = None
         self.view = self.VIEWS[0][0] if self.VIEWS else ""
         self.updates = 0
+        self.drawn: dict[str, tuple[ViewState, object]] = {}
+        """view -> (state, view_key()) it was last drawn with: a view shown again unchanged keeps its widgets as
+        they are (drawing it again re-rasterized its plots at every `v`, tens of ms)."""
 
     def next_view(self) -> None:
         if not self.VIEWS:
@@ -140,14 +143,29 @@ class TabView(Vertical):
             self.query_one(".view-bar", Static).update(Content.from_markup(view_bar(self.VIEWS, view, self.NAME)))
         except Exception:
             return
-        if self.shown_state is not None:
-            self.draw(self.shown_state)
+        state = self.shown_state
+        drawn = self.drawn.get(view)
+        if state is not None and (drawn is None or drawn[0] is not state or drawn[1] != self.view_key()):
+            self.draw_view(state)
 
     def show(self, state: ViewState) -> None:
         """Draw `state` (the app calls this only while the tab is visible)."""
         self.shown_state = state
         self.updates += 1
+        self.draw_view(state)
+
+    def draw_view(self, state: ViewState) -> None:
+        """Draw the current view and remember what it was drawn with."""
+        self.drawn[self.view] = (state, self.view_key())
         self.draw(state)
+
+    def view_key(self) -> object:
+        """Besides the state, what the drawing of a view depends on (here nothing)."""
+        return None
+
+    def draw_again(self) -> None:
+        """The current view waits for something it asked for (a phase grid): draw it whenever it is shown."""
+        self.drawn.pop(self.view, None)
 
     def draw(self, state: ViewState) -> None:
         raise NotImplementedError

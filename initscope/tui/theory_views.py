@@ -469,7 +469,11 @@ class TheoryTab(TabView):
         if compact != self.compact:
             self.compact = compact
             if self.shown_state is not None:
-                self.draw(self.shown_state)
+                self.draw_view(self.shown_state)
+
+    def view_key(self) -> object:
+        """A view drawn in the other form (short or long) is drawn again when shown."""
+        return self.size.width < COMPACT_WIDTH
 
     def draw(self, state: ViewState) -> None:
         r = state.result
@@ -582,6 +586,7 @@ class TheoryTab(TabView):
         if grid is None:
             if extras.phase_key is not None:
                 self.post_message(PhaseGridWanted(extras.phase_key))
+                self.draw_again()
             caption.set(Content.from_markup("[b]phase diagram[/b] $act  [dim]computing chi1 over (σw², σb²)…[/dim]",
                                             act=act))
             pmap.show(None, cursor, [], colors, f"computing the phase diagram of {act}…")
@@ -625,6 +630,7 @@ class TheoryTab(TabView):
             return
         if extras.jacobian_follow and js.config != r.config:
             self.post_message(JacobianWanted())
+            self.draw_again()
         shown = js.result if js.status == "done" else js.previous
         if js.status == "refused":
             caption.set(Content.from_markup("[b]Jacobian spectrum[/b] [$warning]refused[/]"))

@@ -711,6 +711,10 @@ class TrainTab(TabView):
     def draw(self, state: ViewState) -> None:
         self._draw_race()
 
+    def view_key(self) -> object:
+        """The race changes without the state: a view is drawn again whenever it is shown."""
+        return object()
+
     def on_show(self, event: Show) -> None:
         if self.dirty:
             self._draw_race()

@@ -178,3 +178,31 @@ async def test_saturation_residuals_for_tanh() -> None:
         # the readouts compare the depth with the trainable depth in words
         assert f"depth 10 is within the trainable depth ≈ {r.theory.trainable_depth:.0f}" in text_of(
             app, "#theory-numbers")
+
+
+async def test_a_view_shown_again_unchanged_keeps_its_drawing() -> None:
+    """v draws a view only when the state changed since that view was drawn (drawing it again re-rasterized its
+    plots at every key); a new result draws the views anew as they are shown."""
+    cfg = Config(activation="tanh", fan_in=64, depth=8, batch=32)
+    app = InitScopeApp(config=cfg, clock=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        app.action_set_view("theory", "phase")
+        pmap = app.query_one("#phase-map", PhaseMap)
+        await wait_for(pilot, lambda: pmap.grid is not None, "the phase grid")
+        app.action_set_view("theory", "measured")
+        await pilot.pause()
+        canvases = [app.query_one(f"#{card}", PlotCard).query_one(Canvas) for card in ("theory-compare",
+                                                                                        "theory-residual")]
+        figures = [c.figure for c in canvases]
+        assert all(f is not None for f in figures)
+        for _ in range(4):  # saturation, phase, jacobian, and back to measured
+            app.action_next_view()
+            await pilot.pause()
+        assert app.query_one("#theory-view").view == "measured"  # type: ignore[attr-defined]
+        assert all(c.figure is f for c, f in zip(canvases, figures, strict=True))  # not drawn again
+        app.query_one("#seed", Input).value = "5"
+        await settle(pilot)
+        assert all(c.figure is not f for c, f in zip(canvases, figures, strict=True))  # the new result drawn
+
