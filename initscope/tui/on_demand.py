@@ -42,7 +42,7 @@ from initscope.tui.extras import (
     spans_decades,
 )
 from initscope.tui.messages import throttled_progress
-from initscope.tui.tabs import TabView
+from initscope.tui.tabs import TabView, ViewState
 
 MAX_PHASE_GRIDS = 32
 
@@ -57,6 +57,7 @@ class OnDemandApp(App[int]):
 
     config: Config
     result: Result | None
+    state: ViewState
     clock: bool
 
     def __init__(self) -> None:
@@ -277,6 +278,10 @@ class OnDemandApp(App[int]):
         while len(self.phase_grids) >= MAX_PHASE_GRIDS:
             self.phase_grids.pop(next(iter(self.phase_grids)))
         self.phase_grids[message.key] = message.grid
-        if self.result is not None and phase_key(self.result) == message.key and self._visible_tab() == "theory":
+        if self.result is None or phase_key(self.result) != message.key:
+            return
+        if self._visible_tab() == "theory":
             self.redraw()
+        else:  # a new state, not drawn: showing the Theory tab draws it (it showed "computing…" until a redraw)
+            self.state = dataclasses.replace(self.state, extras=self.extras_for(self.result))
 

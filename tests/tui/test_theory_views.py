@@ -206,3 +206,19 @@ async def test_a_view_shown_again_unchanged_keeps_its_drawing() -> None:
         await settle(pilot)
         assert all(c.figure is not f for c, f in zip(canvases, figures, strict=True))  # the new result drawn
 
+
+async def test_a_phase_grid_that_comes_while_the_tab_is_hidden_is_shown_on_return() -> None:
+    cfg = Config(activation="tanh", fan_in=64, depth=8, batch=32)
+    app = InitScopeApp(config=cfg, clock=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await pilot.pause()
+        app.action_set_view("theory", "phase")  # asks for the grid (a worker) ...
+        await pilot.press("1")  # ... and the tab is left before it comes
+        await wait_for(pilot, lambda: bool(app.phase_grids), "the phase grid")
+        pmap = app.query_one("#phase-map", PhaseMap)
+        assert pmap.grid is None  # hidden: not drawn
+        await pilot.press("4")
+        await pilot.pause()
+        assert pmap.grid is not None and not pmap.message
