@@ -123,9 +123,10 @@ class Raster:
         self.color[hit] = self.color_index(color)
 
     def paint_cells(self, rows: IntArray, cols: IntArray, glyph: str, color: RGB | str) -> None:
-        """One glyph per cell; a cell that was full keeps its colour as the background."""
-        full = (self.bits[rows, cols] == 15) & (self.color[rows, cols] >= 0)
-        self.back[rows, cols] = np.where(full, self.color[rows, cols], -1)
+        """One glyph per cell; a cell a line or bar went through keeps its colour as the background (a
+        measured point on its prediction shows both)."""
+        drawn = (self.bits[rows, cols] > 0) & (self.color[rows, cols] >= 0)
+        self.back[rows, cols] = np.where(drawn, self.color[rows, cols], -1)
         self.glyph[rows, cols] = glyph
         self.bits[rows, cols] = 0
         self.color[rows, cols] = self.color_index(color)
@@ -333,7 +334,10 @@ def y_axis(fig: Figure, rows: int) -> tuple[float, float, Ticks]:
             values = [0.0, top / 2, top]
             return y0, y1, Ticks(values, [count_label(v) for v in values])
     values = nice_ticks(y0, y1, room)
-    if fig.y_range is None and len(values) >= 2:  # an axis of the data's own range ends on labelled ticks
+    if fig.y_range is not None and len(values) >= 2 and math.isclose(values[0], y0) and math.isclose(
+            values[-1], y1, rel_tol=1e-9, abs_tol=1e-12):  # a fixed range whose ends are ticks: even rows too
+        y0, y1 = on_whole_rows(values, rows)
+    elif fig.y_range is None and len(values) >= 2:  # an axis of the data's own range ends on labelled ticks
         step = values[1] - values[0]
         first, last = math.floor(y0 / step + 1e-9), math.ceil(y1 / step - 1e-9)
         values = [k * step for k in range(first, last + 1)]

@@ -90,7 +90,7 @@ def test_nan_splits_a_line() -> None:
     y = np.array([1.0, 1.0, np.nan, 1.0, 1.0, 1.0])
     fig = Figure(lines=[Line(np.arange(1.0, 7.0), y, RED)], depth=6, y_range=(0.0, 2.0))
     rows = text(fig, width=40)
-    gutter = rows[1].index("┤")
+    gutter = next(row for row in rows if "┤" in row).index("┤")
     row = next(r for r in rows if any(ch in QUADRANTS[1:] for ch in r))
     drawn = row[gutter + 1:-1]
     assert " " in drawn.strip()  # a gap around layer 3
@@ -183,3 +183,11 @@ def test_log_ticks_are_evenly_spaced() -> None:
         tick_rows = [r for r, row in enumerate(rows) if "┤" in row]
         gaps = set(np.diff(tick_rows).tolist())
         assert len(tick_rows) >= 2 and len(gaps) == 1 and gaps.pop() >= 2
+
+
+def test_a_point_on_a_line_keeps_the_line_as_its_background() -> None:
+    x = np.arange(1.0, 11.0)
+    fig = Figure(lines=[Line(x, np.full(10, 0.5), GREEN), Line(x, np.full(10, 0.5), RED, marker="dot")],
+                 depth=10, y_range=(0.0, 1.0))
+    dots = [(color, back) for row in cells(fig) for ch, color, back in row if ch == "•"]
+    assert dots and all(color == RED and back == GREEN for color, back in dots)
