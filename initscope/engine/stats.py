@@ -145,7 +145,8 @@ def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[fl
         return Histogram(np.array([m.mean, m.mean]), np.array([m.count - m.nonfinite], dtype=np.int64),
                          m.count - m.nonfinite, m.nonfinite,
                          collapsed=f"all {m.count - m.nonfinite:,} values equal {m.mean:.4g}")
-    if not hi > lo or not math.isfinite(hi - lo) or (hi - lo) <= 1e-12 * max(abs(lo), abs(hi), 1e-300):
+    if (not hi > lo or not math.isfinite(hi - lo) or (hi - lo) <= 1e-12 * max(abs(lo), abs(hi), 1e-300)
+            or not (hi - lo) / bins > 0):
         value = m.min if m.min == m.max else m.mean
         return Histogram(np.array([m.min, m.max]), np.array([m.count - m.nonfinite], dtype=np.int64),
                          m.count - m.nonfinite, m.nonfinite,
@@ -165,10 +166,17 @@ def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[fl
             note = f"every {stride}th value ({rows.size:,} of {x.size:,})"
     # Slot k + 1 holds bin k; slot 0 and slot bins + 1 catch the values below and above the range
     # (clipped there), so one bincount over small integers yields the bins and the outside tallies.
-    work = np.float64 if rows.dtype == np.float64 else np.float32  # binning needs no more precision
+    work: type[np.floating] = np.float64 if rows.dtype == np.float64 else np.float32  # enough for binning
     scale = bins / (hi - lo)
-    slot = np.multiply(rows, work(scale), dtype=work)
-    slot += work(1.0 - lo * scale)
+    if work is np.float32 and not (scale < 1e30 and abs(lo * scale) < 1e30):
+        work = np.float64  # a range of subnormal width (vanished activations): float32 cannot scale it
+    if math.isfinite(scale) and math.isfinite(lo * scale):
+        slot = np.multiply(rows, work(scale), dtype=work)
+        slot += work(1.0 - lo * scale)
+    else:  # narrower than float64 can scale: divide by the bin width instead
+        slot = np.subtract(rows, lo, dtype=np.float64)
+        slot /= (hi - lo) / bins
+        slot += 1.0
     if m.nonfinite:
         slot = slot[np.isfinite(slot)]
     np.clip(slot, 0, bins + 1, out=slot)
