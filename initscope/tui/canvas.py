@@ -269,18 +269,19 @@ def nice_ticks(lo: float, hi: float, room: int) -> list[float]:
     return [k * step for k in range(first, last + 1)]
 
 
-def data_limits(fig: Figure) -> tuple[float, float]:
-    """min and max over everything a figure plots on y (lines, fills, bars from 0)."""
+def finite_span(arrays: list[FloatArray]) -> tuple[float, float]:
+    """min and max of the finite values of all the arrays ((inf, -inf) when there are none)."""
     lo, hi = math.inf, -math.inf
-    for line in fig.lines:
-        finite = line.y[np.isfinite(line.y)]
+    for values in arrays:
+        finite = values[np.isfinite(values)]
         if finite.size:
             lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
-    for band in fig.fills:
-        for edge in (band.low, band.high):
-            finite = edge[np.isfinite(edge)]
-            if finite.size:
-                lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    return lo, hi
+
+
+def data_limits(fig: Figure) -> tuple[float, float]:
+    """min and max over everything a figure plots on y (lines, fills, bars from 0)."""
+    lo, hi = finite_span([line.y for line in fig.lines] + [e for band in fig.fills for e in (band.low, band.high)])
     for bars in fig.bars:
         if bars.counts.size:
             lo, hi = min(lo, 0.0), max(hi, float(np.max(bars.counts)))
@@ -293,14 +294,8 @@ def x_limits(fig: Figure) -> tuple[float, float]:
         return (0.5, depth + 0.5) if depth > 1 else (0.0, 2.0)
     if fig.x_range is not None and fig.x_range[1] > fig.x_range[0]:
         return fig.x_range
-    lo, hi = math.inf, -math.inf
-    for line in fig.lines:
-        finite = line.x[np.isfinite(line.x)]
-        if finite.size:
-            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
-    for bars in fig.bars:
-        if bars.centers.size:
-            lo, hi = min(lo, float(bars.centers.min())), max(hi, float(bars.centers.max()))
+    lo, hi = finite_span([line.x for line in fig.lines] + [np.asarray(b.centers, dtype=np.float64)
+                                                            for b in fig.bars])
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return 0.0, 1.0
     return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
