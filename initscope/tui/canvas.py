@@ -39,6 +39,7 @@ from initscope.tui.plots import (
     downsample,
     fmt_tick,
     layer_ticks,
+    nice_ticks,
     segments,
 )
 
@@ -253,22 +254,6 @@ def _gaps(x: FloatArray, ok: BoolArray) -> list[tuple[float, float]]:
 
 
 # ------------------------------------------------------------------------------------------ axes
-def nice_ticks(lo: float, hi: float, room: int) -> list[float]:
-    """Round values (1, 2, 2.5, 5 x 10^k apart) inside [lo, hi], at most `room` + 1 of them."""
-    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-        return [lo] if math.isfinite(lo) else []
-    raw = (hi - lo) / max(1, room)
-    magnitude = 10.0 ** math.floor(math.log10(raw))
-    step = magnitude * 10
-    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if m * magnitude >= raw:
-            step = m * magnitude
-            break
-    first = math.ceil(lo / step - 1e-9)
-    last = math.floor(hi / step + 1e-9)
-    return [k * step for k in range(first, last + 1)]
-
-
 def finite_span(arrays: list[FloatArray]) -> tuple[float, float]:
     """min and max of the finite values of all the arrays ((inf, -inf) when there are none)."""
     lo, hi = math.inf, -math.inf
@@ -509,16 +494,9 @@ class Canvas(Widget):
 
     def show(self, figure: Figure | None) -> None:
         self.figure = figure
-        self._strips = None
+        self._strips, self._key = None, None  # a new figure may reuse a freed one's id
         self._failure = ""
         self.refresh()
-
-    def _drawable(self) -> Figure | None:
-        """The figure when there is a plot to draw at this size (else `render` says why not)."""
-        fig = self.figure
-        if fig is None or fig.message or fig.empty() or self.size.width < 12 or self.size.height < 4:
-            return None
-        return None if self._failure else fig
 
     def render(self) -> RenderResult:
         """The words shown instead of a plot."""
@@ -534,19 +512,26 @@ class Canvas(Widget):
         return Text("(too small to plot)", style="dim")
 
     def render_line(self, y: int) -> Strip:
-        fig = self._drawable()
-        if fig is None:
-            return super().render_line(y)
         base = self.visual_style.rich_style
-        key = (id(fig), self.size, base)
-        if self._strips is None or self._key != key:
-            try:
-                self._strips = render_figure(fig, self.size.width, self.size.height, base)
-            except Exception as err:  # a plot must never take the app down
-                self._failure = f"plot failed: {err}"
-                self.refresh()
-                return super().render_line(y)
+        key = (id(self.figure), self.size, base)
+        if self._key != key:  # decided once per figure, size and style, not per row
             self._key = key
-            self.renders += 1
+            self._strips = self._build(base)
+        if self._strips is None:
+            return super().render_line(y)
         strips = self._strips
         return strips[y] if 0 <= y < len(strips) else Strip.blank(self.size.width, base)
+
+    def _build(self, base: Style) -> list[Strip] | None:
+        """The plot's rows, or None when `render` shows words instead (no plot, too small, failed)."""
+        fig = self.figure
+        if fig is None or fig.message or fig.empty() or self.size.width < 12 or self.size.height < 4:
+            return None
+        try:
+            strips = render_figure(fig, self.size.width, self.size.height, base)
+        except Exception as err:  # a plot must never take the app down
+            self._failure = f"plot failed: {err}"
+            self.refresh()
+            return None
+        self.renders += 1
+        return strips

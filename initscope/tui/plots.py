@@ -71,6 +71,23 @@ def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str
     return positions, [decade_label(t) for t in ticks], (float(ticks[0]), float(ticks[-1]))
 
 
+def nice_ticks(lo: float, hi: float, room: int, mantissas: tuple[float, ...] = (1.0, 2.0, 2.5, 5.0)
+               ) -> list[float]:
+    """Round values (mantissa x 10^k apart) inside [lo, hi], at most `room` + 1 of them."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo] if math.isfinite(lo) else []
+    raw = (hi - lo) / max(1, room)
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = magnitude * 10
+    for m in mantissas:
+        if m * magnitude >= raw:
+            step = m * magnitude
+            break
+    first = math.ceil(lo / step - 1e-9)
+    last = math.floor(hi / step + 1e-9)
+    return [k * step for k in range(first, last + 1)]
+
+
 def downsample(x: FloatArray, y: FloatArray, max_points: int) -> tuple[FloatArray, FloatArray]:
     """Keep at most `max_points` evenly spaced points (first and last always kept)."""
     n = len(x)

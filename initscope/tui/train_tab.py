@@ -59,7 +59,7 @@ from initscope.engine.training import (
 )
 from initscope.tui.canvas import Canvas
 from initscope.tui.controls import NumberInput, catalogue_in_family_order
-from initscope.tui.plots import RGB, Figure, FloatArray, Line, Ticks, linear_series, log10_series
+from initscope.tui.plots import RGB, Figure, FloatArray, Line, Ticks, linear_series, log10_series, nice_ticks
 from initscope.tui.summary import num
 from initscope.tui.tabs import PIN_COLORS, Palette, Pin, PlotCard, TabView, ViewState, hex_of, hidden_note, swatch
 from initscope.tui.text import Paragraph
@@ -307,21 +307,11 @@ def step_label(x: float) -> str:
 
 
 def step_ticks(total: int, columns: int) -> list[tuple[float, str]]:
-    """Round tick positions 0 .. total (1, 2, 5 x 10^k apart) that fit `columns` text columns."""
+    """Round tick positions 0 .. total (1, 2, 5 x 10^k apart, whole steps) that fit `columns` text columns."""
     if total <= 0:
         return [(0.0, "0")]
-    room = max(2, columns // 7)
-    step = 1.0
-    for exponent in range(0, 10):
-        for mantissa in (1, 2, 5):
-            step = float(mantissa * 10**exponent)
-            if total / step <= room:
-                break
-        else:
-            continue
-        break
-    ticks = [k * step for k in range(int(total // step) + 1)]
-    return [(t, step_label(t)) for t in ticks]
+    room = min(max(2, columns // 7), total)  # a tick per step at most: no fractional steps
+    return [(t, step_label(t)) for t in nice_ticks(0.0, float(total), room, mantissas=(1.0, 2.0, 5.0))]
 
 
 @dataclass

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from rich.style import Style
 
-from initscope.tui.canvas import QUADRANTS, Frame, Raster, nice_ticks, render_figure, subcell_image
-from initscope.tui.plots import Bars, Figure, Line, Ticks, decade_ticks
+from initscope.tui.canvas import QUADRANTS, Frame, Raster, render_figure, subcell_image
+from initscope.tui.plots import Bars, Figure, Line, Ticks, decade_ticks, nice_ticks
 
 BASE = Style()
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)
