@@ -104,10 +104,10 @@ def weight_statistics(w: Array, b: Array | None) -> LayerWeights:
 
 
 def top_gradient(cfg: Config) -> Array:
-    """The unit-Gaussian gradient sent down from the top (its own stream), drawn in the compute precision."""
+    """The unit-Gaussian gradient sent down from the top (its own stream), drawn in float64 and cast, so every
+    dtype starts from the same values."""
     rng = layer_rng(cfg.seed, STREAM_READOUT, 0)
-    gen_dtype = np.float64 if cfg.np_dtype == np.float64 else np.float32
-    return rng.standard_normal((cfg.batch, cfg.widths[-1]), dtype=gen_dtype).astype(cfg.np_dtype, copy=False)
+    return rng.standard_normal((cfg.batch, cfg.widths[-1])).astype(cfg.np_dtype, copy=False)
 
 
 class WeightFeed:
