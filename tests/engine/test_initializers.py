@@ -206,7 +206,7 @@ def test_orthogonal_in_float32_is_orthonormal_to_float32_precision() -> None:
 
 def torch_sparse_zeros(sparsity: float, rows: int) -> int:
     """torch.nn.init.sparse_ (torch/nn/init.py): num_zeros = int(math.ceil(sparsity * rows))."""
-    return int(math.ceil(sparsity * rows))
+    return int(math.ceil(sparsity * rows))  # noqa: RUF046 - torch's exact expression
 
 
 @pytest.mark.parametrize(("fi", "sparsity", "zeros"),
