@@ -172,13 +172,17 @@ def jacobian_doc(r: JacobianResult) -> dict[str, Any]:
     p = r.prediction
     sv = r.singular_values
 
+    resolved = r.resolved
+
     def quant(q: float) -> float | None:
-        return _num(float(np.quantile(sv, q))) if sv.size else None
+        return _num(float(np.quantile(resolved, q))) if resolved.size else None
 
     return {
         "sample_index": r.sample_index, "shape": [r.config.fan_in, r.config.widths[-1]], "depth": r.config.n_layers,
-        "singular_values": {"count": int(sv.size), "min": quant(0.0), "median": quant(0.5), "max": quant(1.0),
-                            "values": _nums(sv)},
+        # min/median/max over the values above round-off; the numerically zero ones are counted apart
+        "singular_values": {"count": int(sv.size), "numerically_zero": r.numerically_zero,
+                            "zero_tolerance": _num(r.zero_tolerance), "min": quant(0.0), "median": quant(0.5),
+                            "max": quant(1.0), "values": _nums(sv)},
         "histogram": {"edges": _nums(r.histogram.edges), "counts": [int(c) for c in r.histogram.counts],
                       "collapsed": r.histogram.collapsed},
         "eig_mean": _num(r.eig_mean), "eig_var": _num(r.eig_var), "eig_normalized_var": _num(r.eig_normalized_var),
@@ -261,7 +265,13 @@ def jacobian_table(doc: dict[str, Any]) -> str:
     if doc["note"]:
         lines.append(f"  note             {doc['note']}")
     if sv["count"]:
-        lines.append(f"  singular values  min {_g(sv['min'], 0)}  median {_g(sv['median'], 0)}  max {_g(sv['max'], 0)}")
+        zeros = sv["numerically_zero"]
+        above = f"{sv['count'] - zeros} above round-off: " if zeros else ""
+        lines.append(f"  singular values  {above}min {_g(sv['min'], 0)}  median {_g(sv['median'], 0)}  "
+                     f"max {_g(sv['max'], 0)}")
+        if zeros:
+            lines.append(f"  round-off        {zeros} of {sv['count']} singular values numerically zero "
+                         f"(<= {sv['zero_tolerance']:.3g} = max x n x eps of the dtype)")
         lines.append(f"  eig of J J^T     mean {_g(doc['eig_mean'], 0)}  var {_g(doc['eig_var'], 0)}  "
                      f"var/mean^2 {_g(doc['eig_normalized_var'], 0)}")
     p = doc["prediction"]
