@@ -53,9 +53,10 @@ def table(r: Result) -> str:
         if finding.kind == v.kind and finding.text == v.text:
             continue
         lines.append(f"  [{finding.severity}] {finding.text}")
-    fixes = [x.fix for x in v.findings if x.fix]
-    if fixes:
-        lines.append(f"  fix: {fixes[0]}")
+    if v.fix is not None:
+        lines.append(f"  fix: {v.fix['text']}")
+        if v.fix.get("config"):
+            lines.append(f"  fix config: {v.fix['config']}")
     if r.cancelled:
         lines.append(f"(cancelled after {r.layers_done} of {cfg.n_layers} layers)")
     return "\n".join(lines) + "\n"

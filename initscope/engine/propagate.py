@@ -163,8 +163,11 @@ def lsuv_rescale(a: Array, w: Array, b: Array | None, tol: float, max_iters: int
     return w
 
 
-def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None) -> Result:
-    """Run the forward and backward experiments for `cfg` and return every statistic with the theory."""
+def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None,
+        advise: bool = True) -> Result:
+    """Run the forward and backward experiments for `cfg` and return every statistic with the theory.
+
+    `advise`: an unhealthy verdict gets a fix checked by one more run (False for that checking run)."""
     from initscope.engine import theory, verdict
 
     started = time.perf_counter()
@@ -334,7 +337,7 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     theory_layers, theory_summary = theory.predict(cfg, input_second_moment=input_m.sumsq / input_m.count)
     partial = Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
                      verdict.Verdict("stable", "", [], first_nonfinite), layers_done, was_cancelled)
-    partial.verdict = verdict.diagnose(partial)
+    partial.verdict = verdict.diagnose(partial, cancel, advise)
     partial.elapsed_s = time.perf_counter() - started
     partial.created_utc = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return partial

@@ -162,6 +162,9 @@ class Verdict:
     """Geometric mean change of activation std per layer."""
     backward_factor: float = float("nan")
     """Geometric mean change of activation-gradient std per layer, going down."""
+    fix: dict[str, Any] | None = None
+    """None when the net is healthy; else {'config': one-line config string or None when no initializer
+    helps, 'text': the advice in words, 'measured': the numbers that back it} (engine/advice.py)."""
 
     @property
     def severity(self) -> str:
