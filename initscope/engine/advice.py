@@ -107,7 +107,10 @@ def _gain_text(g: float) -> str:
 
 
 def _candidate(cfg: Config, gain: float) -> Config:
+    """he_normal with this gain (mode fan_in); plain he_normal when the gain is its default sqrt 2."""
     params: dict[str, initializers.ParamValue] = {"gain": float(_gain_text(gain)), "mode": "fan_in"}
+    if abs(gain - math.sqrt(2.0)) <= 1e-12:
+        params = {}
     return cfg.replace(initializer="he_normal", initializer_params=params)
 
 
@@ -140,6 +143,9 @@ def _instead(act_name: str, critical: Critical | None, already: bool) -> str:
                 "zero-centred; tanh with Xavier init (Glorot & Bengio 2010) or normalization is the usual remedy")
     if critical is None:
         return f"no weight variance reaches chi_1 = 1 for {act_name} with this bias ({EDGE_SOURCES})"
+    if critical.q_star == 0.0:
+        return ("at q* = 0 the variance shrinks toward 0 and gradients still decay as a power law of depth; a "
+                "small bias variance moves the critical point to q* > 0 (Poole et al. 2016)")
     return (f"the only chi_1 = 1 point has q* = {critical.q_star:.3g} ({EDGE_SOURCES}); normalization or a "
             f"different activation (relu with He init, {HE_SOURCE}) keeps the signal")
 
@@ -178,9 +184,9 @@ def propose(r: Result, cancel: threading.Event | None = None) -> dict[str, objec
             f"({EDGE_SOURCES})")
     if not after < now:
         return {"config": None, "measured": measured,
-                "text": f"{_instead(act.name, critical, False)}; {edge}, measured {_decades(after)} over depth, "
-                        f"no better than now ({_decades(now)})"}
-    text = f"use {edge}; measured {_decades(after)} over depth instead of {_decades(now)}"
+                "text": f"{_instead(act.name, critical, False)}; {edge}, measured {_state(trial, after)} over "
+                        f"depth, no better than now ({_state(r, now)})"}
+    text = f"use {edge}; measured {_state(trial, after)} over depth instead of {_state(r, now)}"
     if trial.verdict.kind != "stable":
         text += f"; the fix is still {trial.verdict.kind}: {_instead(act.name, critical, False)}"
     elif not critical.healthy:
@@ -188,8 +194,15 @@ def propose(r: Result, cancel: threading.Event | None = None) -> dict[str, objec
     return {"config": candidate.to_string(), "text": text, "measured": measured}
 
 
-def _decades(x: float) -> str:
-    return "overflow" if math.isinf(x) else f"{x:.2g} decades"
+def _state(r: Result, decades: float) -> str:
+    """The measured change in words: decades, or why there is no number."""
+    if math.isfinite(decades):
+        return f"{decades:.2g} decades"
+    if r.verdict.first_nonfinite_layer is not None:
+        return f"overflow at layer {r.verdict.first_nonfinite_layer}"
+    if bool(r.forward.symmetric[:r.layers_done].any()):
+        return "identical units"
+    return "an incomplete run"
 
 
 def _finite(x: float) -> float | None:
