@@ -622,17 +622,25 @@ def criticality(act: Activation, sigma_w2: float, sigma_b2: float, q0: float = 1
     return Criticality(q_star, chi, phase, xi, TRAINABLE_FACTOR * xi, c_star, chi_c, note)
 
 
-_C_PROBES = (1.0 - 1e-7, 1.0 - 1e-6, 1.0 - 1e-5, 1.0 - 1e-4, 1.0 - 1e-3, 0.99, 0.95, 0.9, 0.75, 0.5, 0.25, 0.0,
-             -0.5, -1.0)
+_C_PROBES = (1.0 - 1e-7, 1.0 - 1e-4, 0.99, 0.9, 0.5, 0.0, -1.0)
 """Where c' - c is probed, from just below 1 downwards, for the first sign change (the stable c* below 1)."""
 
 
 def _stable_correlation(act: Activation, q_star: float, sw2: float, sb2: float) -> float:
+    """c*, cached: the explorer reruns one map for every change of depth, seed or batch."""
+    return _stable_correlation_of(act.name, tuple(sorted(act.params.items())), float(f"{q_star:.12e}"), sw2, sb2)
+
+
+@lru_cache(maxsize=256)
+def _stable_correlation_of(name: str, params: tuple[tuple[str, float], ...], q_star: float, sw2: float,
+                           sb2: float) -> float:
     """c*: the stable fixed point of the correlation map below 1 (chaotic phase), NaN when there is none.
 
     c = 1 repels in the chaotic phase, so c' - c < 0 just below 1; scan downwards for the first sign change
     and solve there (an exact 0, odd phi without bias, is c* = 0 itself).
     """
+    act = activations.make(name, dict(params))
+
     def gap(c: float) -> float:
         return correlation.correlation_map(act, q_star, c, sw2, sb2) - c
 
