@@ -155,7 +155,7 @@ def diagnose(r: Result, cancel: threading.Event | None = None, advise: bool = Tr
     kinds = [f.kind for f in findings if f.severity in ("warning", "error")]
     kind = next((k for k in PRIORITY if k in kinds), "stable")
     proposal: dict[str, object] | None = None
-    if kind != "stable" and advise:
+    if kind != "stable" and advise and not r.cancelled:  # a cancelled run's numbers are partial
         from initscope.engine.advice import propose
 
         proposal = propose(r, cancel)
