@@ -17,6 +17,11 @@ def _g(x: float, width: int = 9) -> str:
     return f"{x:.3g}".rjust(width)
 
 
+def _scale(x: float) -> str:
+    """A depth scale: NaN means the theory has none here (the note under the line says why)."""
+    return "none" if math.isnan(x) else _g(x, 0)
+
+
 def _pct(x: float, width: int = 6) -> str:
     return "-".rjust(width) if not np.isfinite(x) else f"{100 * x:.1f}".rjust(width)
 
@@ -43,8 +48,10 @@ def table(r: Result) -> str:
     lines.append("")
     if th.applicable:
         lines.append(f"theory   sigma_w^2 {th.sigma_w2:.4g}  sigma_b^2 {th.sigma_b2:.4g}  q* {_g(th.q_star, 0)}  "
-                     f"chi1 {_g(th.chi1, 0)}  phase {th.phase}  depth scale {_g(th.depth_scale, 0)}  "
-                     f"trainable depth ~{_g(th.trainable_depth, 0)}")
+                     f"chi1 {_g(th.chi1, 0)}  phase {th.phase}  depth scale {_scale(th.depth_scale)}  "
+                     f"trainable depth ~{_scale(th.trainable_depth)}")
+        if th.depth_note:
+            lines.append(f"         {th.depth_note}")
     else:
         lines.append(f"theory   not applicable: {th.reason}")
     v = r.verdict
@@ -53,9 +60,10 @@ def table(r: Result) -> str:
         if finding.kind == v.kind and finding.text == v.text:
             continue
         lines.append(f"  [{finding.severity}] {finding.text}")
-    fixes = [x.fix for x in v.findings if x.fix]
-    if fixes:
-        lines.append(f"  fix: {fixes[0]}")
+    if v.fix is not None:
+        lines.append(f"  fix: {v.fix['text']}")
+        if v.fix.get("config"):
+            lines.append(f"  fix config: {v.fix['config']}")
     if r.cancelled:
         lines.append(f"(cancelled after {r.layers_done} of {cfg.n_layers} layers)")
     return "\n".join(lines) + "\n"

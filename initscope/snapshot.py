@@ -104,6 +104,7 @@ def to_document(r: Result) -> dict[str, Any]:
                           "numbers": {k: _num(n) for k, n in x.numbers.items()}} for x in v.findings],
             "first_nonfinite_layer": v.first_nonfinite_layer,
             "forward_factor": _num(v.forward_factor), "backward_factor": _num(v.backward_factor),
+            "fix": v.fix,
         },
         "theory": {
             "applicable": th.applicable, "reason": th.reason, "q_star": _num(th.q_star), "chi1": _num(th.chi1),
@@ -480,8 +481,11 @@ def from_document(doc: Any, source: str = "snapshot") -> Result:
     first_bad = v.get("first_nonfinite_layer")
     if first_bad is not None and (isinstance(first_bad, bool) or not isinstance(first_bad, int)):
         raise rd.fail("verdict.first_nonfinite_layer", f"expected a whole number or null, got {_kind(first_bad)}")
+    fix = v.get("fix")
+    if fix is not None and not (isinstance(fix, dict) and isinstance(fix.get("text"), str)):
+        raise rd.fail("verdict.fix", f"expected null or an object with a 'text', got {_kind(fix)}")
     verdict = Verdict(kind, vtext, findings, first_bad, rd.num(v, "forward_factor", "verdict", optional=True),
-                      rd.num(v, "backward_factor", "verdict", optional=True))
+                      rd.num(v, "backward_factor", "verdict", optional=True), fix)
     th = rd.obj(doc, "theory", "")
     theory = TheorySummary(
         bool(th.get("applicable", False)), str(th.get("reason", "")), rd.num(th, "q_star", "theory", True),

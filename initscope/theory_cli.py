@@ -31,8 +31,9 @@ MAX_TABLE_ROWS = 12
 DESCRIPTION = """\
 Mean-field readouts of a plain fully-connected net at init, without running it: sigma_w^2 (fan_in Var W),
 sigma_b^2 (Var b), the fixed point q* of the pre-activation variance, chi_1 (the factor on the gradient
-variance per layer at q*), the phase (ordered < 1 = critical < chaotic), the depth scale and the trainable
-depth (about 6 depth scales), compared with --depth, and one line on what it means.
+variance per layer at q*), the phase (ordered < 1 = critical < chaotic), the depth scale (ordered:
+-1/ln chi_1; chaotic: xi_c = -1/ln chi_c at the stable correlation c* < 1, Schoenholz et al. 2017) and
+the trainable depth (about 6 depth scales), compared with --depth, and one line on what it means.
 
 Weights: without --init they are normal with std = gain / sqrt(fan_in), so sigma_w^2 = gain^2 (--gain
 defaults to the activation's gain: relu sqrt2 = He, tanh 5/3; the config shows it as he_normal(gain=G)).
@@ -128,24 +129,41 @@ def config_from_args(args: argparse.Namespace) -> tuple[Config, str]:
 
 
 # ------------------------------------------------------------------------------------------ readouts
-def explain(summary: TheorySummary, depth: int) -> str:
-    """One line on what the readouts mean for this depth, and what to change."""
+def explain(summary: TheorySummary, depth: int, gradient_ratio: float = math.nan) -> str:
+    """One line on what the readouts mean for this depth, and what to change.
+
+    `gradient_ratio`: the per-layer prediction's gradient std at layer 1 over the top's (said where no
+    exponential scale applies: a power law at q* = 0, or growth without a finite q*).
+    """
     if not summary.applicable:
         return f"theory does not apply: {summary.reason}"
     chi, xi, trainable = summary.chi1, summary.depth_scale, summary.trainable_depth
+    over = (f"; the per-layer prediction has the gradient std x{gradient_ratio:.3g} from the top to layer 1"
+            if math.isfinite(gradient_ratio) else "")
     if summary.phase == "critical":
+        if summary.q_star == 0.0:
+            return (f"edge of chaos at q* = 0: chi_1 = {chi:.4f} only in the limit; the variance shrinks toward 0 "
+                    f"and gradients decay as a power law of depth, not exponentially{over}")
         return (f"edge of chaos: chi_1 = {chi:.4f}, so gradients keep their size layer after layer; no depth "
                 f"scale limits training at init (depth {depth} is fine)")
     if summary.phase not in ("ordered", "chaotic"):
         return f"chi_1 = {chi:.4g}: no phase (the fixed point is not finite)"
     ordered = summary.phase == "ordered"
-    trend = "shrinks" if ordered else "grows"
     fix = ("raise sigma_w^2 (or lower sigma_b^2) toward the chi_1 = 1 line" if ordered
            else "lower sigma_w^2 toward the chi_1 = 1 line")
+    if not math.isfinite(trainable):
+        return (f"chaotic: chi_1 = {chi:.4g} > 1 with q* = inf: the variance grows without bound and inputs never "
+                f"decorrelate (correlations approach 1), so there is no decorrelation depth scale{over}; {fix}")
     where = "within" if depth <= trainable else "beyond"
-    text = (f"{summary.phase}: chi_1 = {chi:.4g} {'<' if ordered else '>'} 1, so the gradient variance {trend} "
-            f"by a factor e every {xi:.3g} layers; depth {depth} is {where} the trainable depth of about "
-            f"{trainable:.0f} layers")
+    if ordered:
+        text = (f"ordered: chi_1 = {chi:.4g} < 1, so correlations go to 1 and the gradient variance shrinks by a "
+                f"factor e every {xi:.3g} layers")
+    else:
+        c_star = f"{summary.c_star:.3g}" if abs(summary.c_star) > 1e-12 else "0"
+        text = (f"chaotic: chi_1 = {chi:.4g} > 1, so the gradient variance grows by {chi:.4g} per layer, and "
+                f"inputs decorrelate toward c* = {c_star} with depth scale xi_c = {xi:.4g} (chi_c = "
+                f"{summary.chi_c:.4g})")
+    text += f"; depth {depth} is {where} the trainable depth of about {trainable:.3g} layers"
     return text + (f"; {fix}" if where == "beyond" else "")
 
 
@@ -159,26 +177,33 @@ def _nums(values: npt.NDArray[Any]) -> list[float | None]:
 
 def theory_doc(cfg: Config, weights: str) -> dict[str, Any]:
     """The readouts as a dict (JSON field names as the snapshot's `theory` block, plus more)."""
-    _, s = theory.predict(cfg)
+    layers, s = theory.predict(cfg)
     depth = cfg.n_layers
     within = None if not s.applicable or math.isnan(s.trainable_depth) else bool(depth <= s.trainable_depth)
+    ratio = float(layers.activation_grad_std[0]) if depth else math.nan
     return {"applicable": s.applicable, "reason": s.reason, "weights": weights, "sigma_w2": _num(s.sigma_w2),
             "sigma_b2": _num(s.sigma_b2), "q_star": _num(s.q_star), "chi1": _num(s.chi1), "phase": s.phase,
-            "depth_scale": _num(s.depth_scale), "trainable_depth": _num(s.trainable_depth), "depth": depth,
-            "within_trainable_depth": within, "explanation": explain(s, depth)}
+            "c_star": _num(s.c_star), "chi_c": _num(s.chi_c),
+            "depth_scale": _num(s.depth_scale), "depth_note": s.depth_note,
+            "trainable_depth": _num(s.trainable_depth), "depth": depth,
+            "within_trainable_depth": within, "explanation": explain(s, depth, ratio)}
 
 
 def jacobian_doc(r: JacobianResult) -> dict[str, Any]:
     p = r.prediction
     sv = r.singular_values
 
+    resolved = r.resolved
+
     def quant(q: float) -> float | None:
-        return _num(float(np.quantile(sv, q))) if sv.size else None
+        return _num(float(np.quantile(resolved, q))) if resolved.size else None
 
     return {
         "sample_index": r.sample_index, "shape": [r.config.fan_in, r.config.widths[-1]], "depth": r.config.n_layers,
-        "singular_values": {"count": int(sv.size), "min": quant(0.0), "median": quant(0.5), "max": quant(1.0),
-                            "values": _nums(sv)},
+        # min/median/max over the values above round-off; the numerically zero ones are counted apart
+        "singular_values": {"count": int(sv.size), "numerically_zero": r.numerically_zero,
+                            "zero_tolerance": _num(r.zero_tolerance), "min": quant(0.0), "median": quant(0.5),
+                            "max": quant(1.0), "values": _nums(sv)},
         "histogram": {"edges": _nums(r.histogram.edges), "counts": [int(c) for c in r.histogram.counts],
                       "collapsed": r.histogram.collapsed},
         "eig_mean": _num(r.eig_mean), "eig_var": _num(r.eig_var), "eig_normalized_var": _num(r.eig_normalized_var),
@@ -229,6 +254,24 @@ def _rows(depth: int) -> list[int]:
     return [int(i) for i in picks]
 
 
+def _scale(value: float | None, phase: str) -> str:
+    """A depth scale: a number, inf at criticality, 'none' where the theory has none."""
+    if value is not None:
+        return _g(value, 12)
+    return f"{'inf' if phase == 'critical' else 'none':>12}"
+
+
+def _scale_note(doc: dict[str, Any]) -> str:
+    if doc["phase"] == "chaotic" and doc["chi_c"] is not None:
+        c_star = f"{doc['c_star']:.3g}" if abs(doc["c_star"]) > 1e-12 else "0"
+        return f"xi_c = -1/ln chi_c, chi_c {doc['chi_c']:.4g} at the stable correlation c* {c_star}"
+    if doc["phase"] == "chaotic":
+        return "q* = inf: correlations never decorrelate (relu-like), no decorrelation scale"
+    if doc["phase"] == "critical":
+        return "chi_1 = 1: no exponential scale" + (" (q* = 0: power-law decay)" if doc["q_star"] == 0 else "")
+    return "xi = -1/ln chi_1: layers per factor e of the gradient variance"
+
+
 def theory_table(cfg: Config, doc: dict[str, Any]) -> str:
     bias = "zeros" if cfg.bias == "zeros" else f"N(0, {float(cfg.bias_params.get('std', 0.0)):.4g}^2)"
     lines = [f"theory  {cfg.activation}  weights {doc['weights']}  bias {bias}  fan_in {cfg.fan_in}  "
@@ -243,10 +286,8 @@ def theory_table(cfg: Config, doc: dict[str, Any]) -> str:
         ("q*", _g(doc["q_star"], 12), "where the pre-activation variance settles"),
         ("chi_1", _g(doc["chi1"], 12), "factor on the gradient variance per layer at q*"),
         ("phase", f"{doc['phase']:>12}", "ordered < 1 = critical < chaotic"),
-        ("depth scale", _g(doc["depth_scale"], 12) if doc["depth_scale"] is not None else f"{'inf':>12}",
-         "layers per factor e of gradient variance, 1/|ln chi_1|"),
-        ("trainable depth", (f"{trainable:>12.0f}" if trainable is not None else f"{'inf':>12}"),
-         f"about 6 depth scales; chosen depth {doc['depth']}"),
+        ("depth scale", _scale(doc["depth_scale"], doc["phase"]), _scale_note(doc)),
+        ("trainable depth", _scale(trainable, doc["phase"]), f"about 6 depth scales; chosen depth {doc['depth']}"),
     ]
     lines += [f"  {name:<16}{value}  {note}" for name, value, note in rows]
     lines.append(f"  => {doc['explanation']}")
@@ -261,7 +302,13 @@ def jacobian_table(doc: dict[str, Any]) -> str:
     if doc["note"]:
         lines.append(f"  note             {doc['note']}")
     if sv["count"]:
-        lines.append(f"  singular values  min {_g(sv['min'], 0)}  median {_g(sv['median'], 0)}  max {_g(sv['max'], 0)}")
+        zeros = sv["numerically_zero"]
+        above = f"{sv['count'] - zeros} above round-off: " if zeros else ""
+        lines.append(f"  singular values  {above}min {_g(sv['min'], 0)}  median {_g(sv['median'], 0)}  "
+                     f"max {_g(sv['max'], 0)}")
+        if zeros:
+            lines.append(f"  round-off        {zeros} of {sv['count']} singular values numerically zero "
+                         f"(<= {sv['zero_tolerance']:.3g} = max x n x eps of the dtype)")
         lines.append(f"  eig of J J^T     mean {_g(doc['eig_mean'], 0)}  var {_g(doc['eig_var'], 0)}  "
                      f"var/mean^2 {_g(doc['eig_normalized_var'], 0)}")
     p = doc["prediction"]

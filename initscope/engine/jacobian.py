@@ -129,6 +129,18 @@ class JacobianResult:
     """Seconds drawing the weights, pushing the input forward and multiplying the L factors."""
     svd_s: float = 0.0
     elapsed_s: float = 0.0
+    zero_tolerance: float = math.nan
+    """Singular values at or below this are numerically zero: max * n * eps of the chain's dtype (numpy's
+    matrix_rank rule). A float32 chain of a ReLU net leaves its exact zeros (about half: the masks D_l
+    cut the rank) as round-off of order 1e-7 * max; counting them as values would put the median there."""
+    numerically_zero: int = 0
+    """How many singular values are at or below zero_tolerance."""
+
+    @property
+    def resolved(self) -> FloatArray:
+        """The singular values above zero_tolerance (descending): what min/median/max summarize."""
+        sv = self.singular_values
+        return sv[sv > self.zero_tolerance] if math.isfinite(self.zero_tolerance) else sv
 
 
 def check_size(cfg: Config) -> None:
@@ -335,13 +347,16 @@ def jacobian_spectrum(cfg: Config, cancel: threading.Event | None = None,
         eig_mean = float(np.ldexp(lam_mean, 2 * exponent))
         eig_var = float(np.ldexp(lam_var, 4 * exponent))
         normalized = lam_var / (lam_mean * lam_mean) if lam_mean > 0 else math.nan
+    tolerance = float(values.max()) * max(j.shape) * float(np.finfo(work).eps) if values.size else math.nan
+    zeros = int(np.count_nonzero(values <= tolerance)) if math.isfinite(tolerance) else 0
     hist = stats.histogram(values, stats.moments(values))
     log_hist = stats.histogram(logs, stats.moments(logs))
     if progress is not None:
         progress(total, total)
     return JacobianResult(cfg, values, logs, hist, log_hist, eig_mean, eig_var, normalized, log10_mean, prediction,
                           layers_done, False, None, note, input_second_moment=second, chain_s=chain_s,
-                          svd_s=svd_s, elapsed_s=time.perf_counter() - started)
+                          svd_s=svd_s, elapsed_s=time.perf_counter() - started, zero_tolerance=tolerance,
+                          numerically_zero=zeros)
 
 
 def input_output_jacobian(cfg: Config) -> FloatArray:

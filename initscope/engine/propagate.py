@@ -104,10 +104,10 @@ def weight_statistics(w: Array, b: Array | None) -> LayerWeights:
 
 
 def top_gradient(cfg: Config) -> Array:
-    """The unit-Gaussian gradient sent down from the top (its own stream), drawn in the compute precision."""
+    """The unit-Gaussian gradient sent down from the top (its own stream), drawn in float64 and cast, so every
+    dtype starts from the same values."""
     rng = layer_rng(cfg.seed, STREAM_READOUT, 0)
-    gen_dtype = np.float64 if cfg.np_dtype == np.float64 else np.float32
-    return rng.standard_normal((cfg.batch, cfg.widths[-1]), dtype=gen_dtype).astype(cfg.np_dtype, copy=False)
+    return rng.standard_normal((cfg.batch, cfg.widths[-1])).astype(cfg.np_dtype, copy=False)
 
 
 class WeightFeed:
@@ -163,8 +163,11 @@ def lsuv_rescale(a: Array, w: Array, b: Array | None, tol: float, max_iters: int
     return w
 
 
-def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None) -> Result:
-    """Run the forward and backward experiments for `cfg` and return every statistic with the theory."""
+def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None,
+        advise: bool = True) -> Result:
+    """Run the forward and backward experiments for `cfg` and return every statistic with the theory.
+
+    `advise`: an unhealthy verdict gets a fix checked by one more run (False for that checking run)."""
     from initscope.engine import theory, verdict
 
     started = time.perf_counter()
@@ -334,7 +337,7 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     theory_layers, theory_summary = theory.predict(cfg, input_second_moment=input_m.sumsq / input_m.count)
     partial = Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
                      verdict.Verdict("stable", "", [], first_nonfinite), layers_done, was_cancelled)
-    partial.verdict = verdict.diagnose(partial)
+    partial.verdict = verdict.diagnose(partial, cancel, advise)
     partial.elapsed_s = time.perf_counter() - started
     partial.created_utc = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return partial

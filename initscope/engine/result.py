@@ -122,11 +122,21 @@ class TheorySummary:
     phase: str = ""
     """ordered | critical | chaotic"""
     depth_scale: float = float("nan")
-    """xi_c = -1/log(chi1); inf at criticality."""
+    """Ordered phase: xi = -1/ln chi1. Chaotic phase with a finite q*: xi_c = -1/ln chi_c at the stable
+    correlation c* < 1 (Schoenholz et al. 2017). inf at criticality; NaN where the theory has no such scale
+    (chaotic with q* = inf, as relu: correlations never decorrelate); depth_note says which."""
     trainable_depth: float = float("nan")
-    """About 6 * xi_c."""
+    """About 6 depth scales."""
     sigma_w2: float = float("nan")
     sigma_b2: float = float("nan")
+    c_star: float = float("nan")
+    """Chaotic phase: the stable fixed point of the correlation map below 1."""
+    chi_c: float = float("nan")
+    """Chaotic phase: the correlation map's slope at c*."""
+    depth_note: str = ""
+    """What the depth scale is, or why there is none, in words."""
+    maps: int = 1
+    """Distinct layer maps (sigma_w^2, sigma_b^2); the summary describes the one most layers share."""
 
 
 @dataclass
@@ -152,6 +162,9 @@ class Verdict:
     """Geometric mean change of activation std per layer."""
     backward_factor: float = float("nan")
     """Geometric mean change of activation-gradient std per layer, going down."""
+    fix: dict[str, Any] | None = None
+    """None when the net is healthy; else {'config': one-line config string or None when no initializer
+    helps, 'text': the advice in words, 'measured': the numbers that back it} (engine/advice.py)."""
 
     @property
     def severity(self) -> str:

@@ -32,7 +32,7 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from initscope.engine import activations, initializers
+from initscope.engine import activations, correlation, initializers
 from initscope.engine.activations import Activation
 from initscope.engine.config import Config
 from initscope.engine.result import TheoryLayers, TheorySummary
@@ -393,7 +393,16 @@ class Criticality:
     phase: str
     """ordered (chi1 < 1 - PHASE_EPS) | critical | chaotic (chi1 > 1 + PHASE_EPS); '' when chi1 is NaN."""
     depth_scale: float
+    """Ordered: xi = -1/ln chi_1. Chaotic with a finite q*: xi_c = -1/ln chi_c at the stable correlation c* < 1.
+    inf at criticality; NaN where there is no such scale (chaotic with q* = inf: see depth_note)."""
     trainable_depth: float
+    """TRAINABLE_FACTOR (6) depth scales."""
+    c_star: float = math.nan
+    """The stable fixed point of the correlation map below 1 (chaotic phase only)."""
+    chi_c: float = math.nan
+    """The correlation map's slope at c* (chaotic phase only)."""
+    depth_note: str = ""
+    """What the depth scale is, or why there is none, in words."""
 
 
 def phase_of(chi: float) -> str:
@@ -408,12 +417,13 @@ def phase_of(chi: float) -> str:
 
 
 def depth_scale(chi: float) -> float:
-    """Layers over which the gradient variance changes by a factor e: 1 / |ln chi_1|.
+    """Layers over which a quantity multiplied by `chi` per layer changes by a factor e: 1 / |ln chi|.
 
-    In the ordered phase this is Schoenholz et al.'s xi = -1/ln(chi_1) (gradients vanish); in the
-    chaotic phase it is the growth scale 1/ln(chi_1) of exploding gradients (Schoenholz's chaotic-phase
-    correlation length uses the correlation map's slope at c* < 1, which is not computed here).
-    inf at chi_1 = 1 (|ln chi_1| <= 1e-12, so rounding in sigma_w^2 = fan_in * (sqrt2/sqrt(fan_in))^2
+    With chi = chi_1 < 1 this is Schoenholz et al. 2017's ordered-phase xi = -1/ln chi_1 (correlations
+    converge to 1 and gradients vanish at that rate); with chi = chi_c (the correlation map's slope at its
+    stable c* < 1) it is their chaotic-phase xi_c = -1/ln chi_c. With chi_1 > 1 it would be only the growth
+    scale of exploding gradients, not a depth scale of the theory: `criticality` does not use it so.
+    inf at chi = 1 (|ln chi_1| <= 1e-12, so rounding in sigma_w^2 = fan_in * (sqrt2/sqrt(fan_in))^2
     does not turn He + relu into a finite 4.5e15); 0 for chi_1 = 0 or inf; NaN for NaN.
     """
     if math.isnan(chi) or chi < 0.0:
@@ -583,11 +593,68 @@ def criticality(act: Activation, sigma_w2: float, sigma_b2: float, q0: float = 1
     slope of the map there (relu: sigma_w2 / 2 whatever q; tanh at q* = 0: sigma_w2).
     """
     mapping = _Map(act)
-    q_star = _solve(mapping, float(sigma_w2), float(sigma_b2), float(q0), exact=True)
+    sw2, sb2 = float(sigma_w2), float(sigma_b2)
+    q_star = _solve(mapping, sw2, sb2, float(q0), exact=True)
     with np.errstate(all="ignore"):
-        chi = math.nan if math.isnan(q_star) else float(sigma_w2) * mapping.dphi2(q_star)
-    xi = depth_scale(chi)
-    return Criticality(q_star, chi, phase_of(chi), xi, TRAINABLE_FACTOR * xi)
+        chi = math.nan if math.isnan(q_star) else sw2 * mapping.dphi2(q_star)
+    phase = phase_of(chi)
+    c_star = chi_c = xi = math.nan
+    note = ""
+    if phase == "ordered":
+        xi = depth_scale(chi)
+        note = "xi = -1/ln chi_1: correlations go to 1 and the gradient variance shrinks by e every xi layers"
+    elif phase == "critical":
+        xi = depth_scale(chi)  # 1/|ln chi_1| > 1000 layers inside the band, inf at chi_1 = 1 (both scales diverge)
+        note = ("q* = 0: chi_1 = 1 only in the limit, the variance itself shrinks toward 0 and gradients decay "
+                "as a power law of depth, not exponentially" if q_star == 0.0 else
+                "chi_1 = 1: no exponential depth scale")
+    elif phase == "chaotic" and 0.0 < q_star < math.inf and not mapping.closed:
+        c_star = _stable_correlation(act, q_star, sw2, sb2)
+        if math.isfinite(c_star):
+            chi_c = correlation.chi_c(act, q_star, c_star, sw2)
+            xi = depth_scale(chi_c) if chi_c < 1.0 else math.nan
+            shown = f"{c_star:.3g}" if abs(c_star) > 1e-12 else "0"
+            note = (f"xi_c = -1/ln chi_c: correlations settle at c* = {shown} at the rate chi_c = {chi_c:.4g} "
+                    "(Schoenholz et al. 2017)")
+    elif phase == "chaotic":
+        note = ("q* = inf: the variance grows without bound and correlations approach 1 (never decorrelate), as "
+                "for relu: no decorrelation depth scale; gradients grow by chi_1 per layer")
+    return Criticality(q_star, chi, phase, xi, TRAINABLE_FACTOR * xi, c_star, chi_c, note)
+
+
+_C_PROBES = (1.0 - 1e-7, 1.0 - 1e-4, 0.99, 0.9, 0.5, 0.0, -1.0)
+"""Where c' - c is probed, from just below 1 downwards, for the first sign change (the stable c* below 1)."""
+
+
+def _stable_correlation(act: Activation, q_star: float, sw2: float, sb2: float) -> float:
+    """c*, cached: the explorer reruns one map for every change of depth, seed or batch."""
+    return _stable_correlation_of(act.name, tuple(sorted(act.params.items())), float(f"{q_star:.12e}"), sw2, sb2)
+
+
+@lru_cache(maxsize=256)
+def _stable_correlation_of(name: str, params: tuple[tuple[str, float], ...], q_star: float, sw2: float,
+                           sb2: float) -> float:
+    """c*: the stable fixed point of the correlation map below 1 (chaotic phase), NaN when there is none.
+
+    c = 1 repels in the chaotic phase, so c' - c < 0 just below 1; scan downwards for the first sign change
+    and solve there (an exact 0, odd phi without bias, is c* = 0 itself).
+    """
+    act = activations.make(name, dict(params))
+
+    def gap(c: float) -> float:
+        return correlation.correlation_map(act, q_star, c, sw2, sb2) - c
+
+    hi, g_hi = _C_PROBES[0], gap(_C_PROBES[0])
+    if not g_hi < 0.0:
+        return math.nan
+    for lo in _C_PROBES[1:]:
+        g_lo = gap(lo)
+        if g_lo == 0.0:
+            return lo
+        if g_lo > 0.0:
+            return _root(gap, lo, hi, g_lo, g_hi)
+        hi, g_hi = lo, g_lo
+    return math.nan
 
 
 def phase_grid(act: Activation, sigma_w2_values: npt.ArrayLike, sigma_b2_values: npt.ArrayLike) -> FloatArray:
@@ -696,8 +763,10 @@ def predict(config: Config, input_second_moment: float = 1.0) -> tuple[TheoryLay
     - sigma_b^2 is the bias's second moment E[b^2] = Var(b) + mean(b)^2: mean field treats a bias with a
       non-zero mean (constant, one-sided draws) as a random offset of that size, an approximation.
       The predicted preactivation_var is therefore the second moment E[z^2].
-    - The summary's q*, chi_1, depth scale, sigma_w2 and sigma_b2 are those of the FIRST layer's map (its
-      fans and bias), iterated from q_1; for a net of equal widths that is every layer's map.
+    - The summary's q*, chi_1, depth scale, sigma_w2 and sigma_b2 are those of the map most layers share
+      (ties: the deeper one), iterated from the q entering its first layer; for a net of equal widths that
+      is every layer's map. `maps` counts the distinct maps (fan-in 256 then width 50 under xavier: the
+      first layer's sigma_w^2 is 1.67, the other nine layers' 1, and those nine decide).
     For orthogonal weights the prediction is of variances only (not of the Jacobian's spectrum).
     Not applicable (NaN arrays, `reason` set) for zero/constant/identity weights, data-dependent
     initializers (lsuv) and weights with a non-zero expected mean. Never raises on overflow: values
@@ -724,10 +793,9 @@ def predict(config: Config, input_second_moment: float = 1.0) -> tuple[TheoryLay
     which = which.reshape(-1)
     var_w, sb2 = var_w_of[which], sb2_of[which]
     sw2 = fans[:, 0].astype(np.float64) * var_w
-    sw2_first, sb2_first = float(sw2[0]), float(sb2[0])
     mapping = _Map(act)
     with np.errstate(all="ignore"):
-        q1 = sw2_first * float(input_second_moment) + sb2_first
+        q1 = float(sw2[0]) * float(input_second_moment) + float(sb2[0])
         if mapping.closed:
             c = _slope_coefficients(act)[0]
             qa = _iterate(lambda v: c * v, q1, sw2, sb2)
@@ -746,7 +814,13 @@ def predict(config: Config, input_second_moment: float = 1.0) -> tuple[TheoryLay
         if depth > 1:
             grad_var[:-1] = np.cumprod(factors[1:][::-1])[::-1]
         layers = TheoryLayers(qa, np.sqrt(var), _saturated_fraction(act.name, qa), np.sqrt(grad_var))
-        crit = criticality(act, sw2_first, sb2_first, q0=q1)
+        pairs = list(zip(sw2.tolist(), sb2.tolist(), strict=True))
+        counts = {pair: pairs.count(pair) for pair in dict.fromkeys(pairs)}
+        sw2_main, sb2_main = max(reversed(pairs), key=lambda pair: counts[pair])
+        first = pairs.index((sw2_main, sb2_main))
+        q_enter = q1 if first == 0 else float(qa[first])
+        crit = criticality(act, sw2_main, sb2_main, q0=q_enter)
     summary = TheorySummary(True, "", crit.q_star, crit.chi1, crit.phase, crit.depth_scale,
-                            crit.trainable_depth, sw2_first, sb2_first)
+                            crit.trainable_depth, sw2_main, sb2_main, crit.c_star, crit.chi_c, crit.depth_note,
+                            len(counts))
     return layers, summary

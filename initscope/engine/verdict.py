@@ -8,6 +8,7 @@ saturated), or `stable` when there is none.
 from __future__ import annotations
 
 import math
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +19,7 @@ from initscope.engine.result import Finding, Verdict
 if TYPE_CHECKING:
     from initscope.engine.result import Result
 
-__all__ = ["Verdict", "diagnose", "per_layer_factor", "recommended"]
+__all__ = ["Verdict", "diagnose", "per_layer_factor"]
 
 PRIORITY = ("overflow", "symmetric", "exploding", "vanishing", "dead", "saturated")
 WARN_DECADES = 1.0
@@ -31,19 +32,6 @@ DEAD_UNITS_INFO, DEAD_UNITS_WARN, DEAD_UNITS_ERROR = 0.25, 0.50, 0.90
 correlated, so some units go silent for a whole batch even with He init (about 13 % by layer 8 at width
 256): a quarter is where it is worth a note, half where capacity is really lost."""
 ILLUSION_FLAT_DECADES = 0.5
-
-
-def recommended(activation: str) -> tuple[str, str]:
-    """(initializer, why) that keeps the signal for this activation."""
-    if activation in ("relu", "leaky_relu", "gelu", "silu", "elu", "softplus"):
-        return "he_normal", "variance 2/fan_in keeps the relu-like signal (chi = 1)"
-    if activation == "selu":
-        return "lecun_normal", "variance 1/fan_in is what self-normalizing nets assume"
-    if activation == "tanh":
-        return "xavier_normal", "variance 1/fan keeps tanh at the edge of chaos (chi = 1)"
-    if activation == "sigmoid":
-        return "xavier_normal", "variance 1/fan; sigmoid is not zero-centred, so also consider tanh"
-    return "lecun_normal", "variance 1/fan_in keeps a linear signal constant"
 
 
 def per_layer_factor(values: npt.NDArray[np.float64]) -> tuple[float, float]:
@@ -70,11 +58,18 @@ def _crossing(values: npt.NDArray[np.float64], below: bool) -> int | None:
     return int(hits[0]) + 1 if hits.size else None
 
 
-def diagnose(r: Result) -> Verdict:
-    """All findings for a result and the verdict they add up to."""
+FIX_PENDING = "\0fix"
+"""Stands for the fix text in findings until the fix is known (computed only for an unhealthy run)."""
+
+
+def diagnose(r: Result, cancel: threading.Event | None = None, advise: bool = True) -> Verdict:
+    """All findings for a result and the verdict they add up to.
+
+    With `advise`, an unhealthy verdict gets a fix computed from theory and checked by one more run of the
+    same size (engine/advice.py); its text is every finding's fix. A stable run costs nothing extra.
+    """
     cfg = r.config
-    fix_init, why = recommended(cfg.activation)
-    fix = f"use {fix_init}: {why}" if cfg.initializer != fix_init else why
+    fix = FIX_PENDING
     findings: list[Finding] = []
     first_bad = r.verdict.first_nonfinite_layer
     n = r.layers_done
@@ -93,7 +88,7 @@ def diagnose(r: Result) -> Verdict:
             "symmetric", "error",
             f"All units of layer {int(sym[0]) + 1} carry identical values ({sym.size} of {n} layers): "
             "they get identical gradients and stay identical, so the layer acts like one unit.",
-            f"use a random initializer such as {fix_init}",
+            fix,
             {"first_symmetric_layer": int(sym[0]) + 1, "symmetric_layers": int(sym.size)},
         ))
 
@@ -126,7 +121,7 @@ def diagnose(r: Result) -> Verdict:
                     "saturated", "error" if mean_sat > SATURATED_ERROR else "warning",
                     f"{100 * mean_sat:.1f} % of {cfg.activation} units are saturated on average "
                     f"(worst: {100 * sat[worst]:.1f} % at layer {worst + 1}); their gradient is < 6 % of the peak.",
-                    "use a smaller scale: " + fix, {"mean_saturated_fraction": mean_sat, "worst_layer": worst + 1},
+                    fix, {"mean_saturated_fraction": mean_sat, "worst_layer": worst + 1},
                 ))
 
     dead_units = r.forward.dead_unit_fraction[:n]
@@ -145,16 +140,31 @@ def diagnose(r: Result) -> Verdict:
     th = r.theory
     if th.applicable and math.isfinite(th.trainable_depth) and cfg.n_layers > th.trainable_depth and \
             th.phase in ("ordered", "chaotic"):
+        what = ("correlations between inputs go to 1 and gradients shrink by e every "
+                f"{_fmt(th.depth_scale)} layers (xi = -1/ln chi1)" if th.phase == "ordered" else
+                f"inputs decorrelate toward c* = {_fmt(th.c_star)} with depth scale xi_c = {_fmt(th.depth_scale)} "
+                f"(chi_c {_fmt(th.chi_c)})")
         findings.append(Finding(
             th.phase, "info",
-            f"Mean-field theory puts this config in the {th.phase} phase (chi1 {_fmt(th.chi1)}): "
-            f"signals decorrelate or collapse within about {_fmt(th.trainable_depth)} layers, "
-            f"fewer than the depth {cfg.n_layers}.",
+            f"Mean-field theory puts this config in the {th.phase} phase (chi1 {_fmt(th.chi1)}): {what}; "
+            f"the trainable depth, about 6 depth scales (Schoenholz et al. 2017), is {_fmt(th.trainable_depth)} "
+            f"layers, fewer than the depth {cfg.n_layers}.",
             fix, {"chi1": th.chi1, "trainable_depth": th.trainable_depth},
         ))
 
     kinds = [f.kind for f in findings if f.severity in ("warning", "error")]
     kind = next((k for k in PRIORITY if k in kinds), "stable")
+    proposal: dict[str, object] | None = None
+    if kind != "stable" and advise and not r.cancelled:  # a cancelled run's numbers are partial
+        from initscope.engine.advice import propose
+
+        proposal = propose(r, cancel)
+    fix_text = str(proposal["text"]) if proposal is not None else ""
+    for finding in findings:
+        if finding.fix == FIX_PENDING:
+            finding.fix = fix_text
+        elif finding.fix.startswith(FIX_PENDING):  # float16 overflow: the fix, then a word on the dtype
+            finding.fix = (fix_text + finding.fix[len(FIX_PENDING):]).lstrip("; ")
     if kind == "stable":
         chi = f" (chi1 {_fmt(th.chi1)})" if th.applicable and math.isfinite(th.chi1) else ""
         text = (f"The signal is stable: activation std ×{_fmt(f_factor)} per layer, "
@@ -163,7 +173,7 @@ def diagnose(r: Result) -> Verdict:
                                                              "backward_factor": b_factor}))
     else:
         text = next(f.text for f in findings if f.kind == kind)
-    return Verdict(kind, text, findings, first_bad, f_factor, b_factor)
+    return Verdict(kind, text, findings, first_bad, f_factor, b_factor, proposal)
 
 
 def _trend(findings: list[Finding], what: str, values: npt.NDArray[np.float64], factor: float,

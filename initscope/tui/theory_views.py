@@ -87,11 +87,17 @@ def factor_text(log10_factor: float) -> str:
 def depth_words(t: TheorySummary, depth: int, compact: bool = False) -> tuple[str, str]:
     """(severity, sentence): the chosen depth against the trainable depth (about 6 depth scales)."""
     chi = t.chi1
+    if t.phase == "critical" and t.q_star == 0.0:
+        return "info", (f"depth {depth}: edge of chaos at q* = 0, gradients decay as a power law"
+                        + ("" if compact else " of depth (not exponentially)"))
     if t.phase == "critical":
         return "ok", (f"depth {depth}: at the edge of chaos (chi1 ≈ 1) gradients keep their size"
                       + ("" if compact else "; no depth scale limits training"))
     if t.phase not in ("ordered", "chaotic") or not math.isfinite(chi):
         return "info", f"chi1 = {num(chi)}: no phase (the fixed point is not finite)"
+    if not math.isfinite(t.trainable_depth):
+        return "warning", ("q* = ∞: no decorrelation depth scale; lower σw² toward chi1 = 1" if compact
+                           else f"depth {depth}: {t.depth_note}; lower σw² toward chi1 = 1")
     log_factor = depth * math.log10(chi) if chi > 0 else -math.inf
     factor = factor_text(log_factor)
     fix = "raise σw² (or lower σb²) toward chi1 = 1" if t.phase == "ordered" else "lower σw² toward chi1 = 1"

@@ -49,7 +49,9 @@ def test_tanh_readouts_as_the_issue_writes_them(capsys: pytest.CaptureFixture[st
     assert t["q_star"] == pytest.approx(crit.q_star, rel=1e-9)
     assert t["chi1"] == pytest.approx(crit.chi1, rel=1e-9)
     assert t["phase"] == "chaotic" and t["chi1"] > 1.1
-    assert t["trainable_depth"] == pytest.approx(6.0 / math.log(crit.chi1), rel=1e-9)
+    # chaotic: 6 xi_c, xi_c = -1/ln chi_c at the stable correlation c* < 1 (Schoenholz et al. 2017)
+    assert t["trainable_depth"] == pytest.approx(-6.0 / math.log(crit.chi_c), rel=1e-9)
+    assert t["chi_c"] == pytest.approx(crit.chi_c, rel=1e-9) and 0.0 < t["c_star"] < 1.0
     assert t["depth"] == 10 and t["within_trainable_depth"] is True
     code, table = call(capsys, "--activation", "tanh", "--gain", "1.667", "--bias-std", "0.05")
     assert code == 0
@@ -153,3 +155,18 @@ def test_help_says_what_gain_means(capsys: pytest.CaptureFixture[str]) -> None:
         make_parser().parse_args(["theory", "--help"])
     text = capsys.readouterr().out
     assert "std = gain / sqrt(fan_in)" in text and "--init NAME" in text and "--bias-std" in text
+
+
+def test_tanh_xavier_auto_gain_reports_xi_c(capsys: pytest.CaptureFixture[str]) -> None:
+    # The issue's check: depth scale 12.12 (1 %) and trainable depth 72.7 (the old readout: 5.25 and 31.5).
+    t = doc_of(capsys, "--init", "xavier_normal", "--gain", "auto", "--activation", "tanh")["theory"]
+    assert t["depth_scale"] == pytest.approx(12.12, rel=0.01)
+    assert t["trainable_depth"] == pytest.approx(72.7, rel=0.01)
+    code, table = call(capsys, "--init", "xavier_normal", "--gain", "auto", "--activation", "tanh")
+    assert code == 0 and "12.12" in table and "72.7" in table
+
+
+def test_q_star_zero_edge_is_a_power_law_not_kept_gradients(capsys: pytest.CaptureFixture[str]) -> None:
+    t = doc_of(capsys, "--activation", "tanh", "--gain", "1", "--depth", "100")["theory"]
+    assert t["phase"] == "critical" and t["q_star"] == 0.0
+    assert "power law" in t["explanation"] and "keep their size" not in t["explanation"]

@@ -26,6 +26,7 @@ from initscope.engine.initializers import (
     lookup,
     names,
     sample,
+    sparse_zeros,
     truncated_std_factor,
 )
 from initscope.reference import ONE_SIDED_MARK, catalogue_markdown, catalogue_table
@@ -203,12 +204,18 @@ def test_orthogonal_in_float32_is_orthonormal_to_float32_precision() -> None:
     np.testing.assert_allclose(gram, np.eye(64), rtol=0, atol=1e-5)
 
 
+def torch_sparse_zeros(sparsity: float, rows: int) -> int:
+    """torch.nn.init.sparse_ (torch/nn/init.py): num_zeros = int(math.ceil(sparsity * rows))."""
+    return int(math.ceil(sparsity * rows))  # noqa: RUF046 - torch's exact expression
+
+
 @pytest.mark.parametrize(("fi", "sparsity", "zeros"),
                          [(10, 0.25, 3), (10, 0.1, 1), (10, 0.3, 3), (400, 0.1, 40), (7, 0.0, 0),
-                          (7, 1.0, 7), (100, 0.07, 7)])  # 0.07·100 = 7.000000000000001 in floats
+                          (7, 1.0, 7), (100, 0.07, 8)])  # 0.07·100 = 7.000000000000001 in floats: torch 8
 def test_sparse_has_exactly_ceil_sparsity_fan_in_zeros_per_column(fi: int, sparsity: float,
                                                                    zeros: int) -> None:
     entry = lookup("sparse")
+    assert torch_sparse_zeros(sparsity, fi) == zeros  # the expected count is torch's
     w = draw(entry, {"sparsity": sparsity}, fi=fi, fo=500)
     assert np.all(np.count_nonzero(w == 0, axis=0) == zeros)
     kept = 1 - zeros / fi
@@ -470,15 +477,23 @@ def test_unknown_name_without_a_close_match_points_to_the_list() -> None:
 
 
 # ----------------------------------------------------------------------------- dtype and the public sample()
-def test_float32_draws_use_the_fast_float32_path() -> None:
+def test_every_dtype_draws_the_float64_values_rounded() -> None:
     entry = lookup("he_normal")
-    w = draw(entry, fi=256, fo=128, dtype=np.float32)
-    z = np.random.default_rng(0).standard_normal((256, 128), dtype=np.float32)
-    z *= math.sqrt(2.0) / math.sqrt(256)
-    assert w.dtype == np.float32
-    np.testing.assert_array_equal(w, z)
-    assert draw(entry, fi=16, fo=16, dtype=np.float16).dtype == np.float16
-    assert draw(entry, fi=16, fo=16).dtype == np.float64
+    z = np.random.default_rng(0).standard_normal((256, 128)) * (math.sqrt(2.0) / math.sqrt(256))
+    np.testing.assert_array_equal(draw(entry, fi=256, fo=128), z)
+    for dtype in (np.float32, np.float16):
+        w = draw(entry, fi=256, fo=128, dtype=dtype)
+        assert w.dtype == dtype
+        np.testing.assert_array_equal(w, z.astype(dtype))
+
+
+@pytest.mark.parametrize("entry", CATALOGUE, ids=names())
+def test_one_seed_gives_the_same_weights_in_float32_and_float64(entry: Initializer) -> None:
+    # The same draw, rounded once: float32 weights are the float64 ones to float32 rounding (bitwise the
+    # cast), for every entry including the rejection samplers and the QR of orthogonal.
+    w64 = draw(entry, fi=48, fo=40, seed=7)
+    w32 = draw(entry, fi=48, fo=40, seed=7, dtype=np.float32)
+    np.testing.assert_array_equal(w32, w64.astype(np.float32))
 
 
 @pytest.mark.parametrize("entry", CATALOGUE, ids=names())
@@ -611,3 +626,12 @@ def test_docs_initializers_md_is_up_to_date() -> None:
         "docs/initializers.md is out of date; regenerate with: "
         "python -m initscope.reference > docs/initializers.md"
     )
+
+
+@pytest.mark.parametrize("fi", [1, 3, 7, 10, 13, 100, 256, 1000])
+def test_sparse_zero_count_is_torchs_formula_for_every_sparsity_on_a_grid(fi: int) -> None:
+    # torch counts int(math.ceil(sparsity * rows)) with the float product as it comes out: where the
+    # product lands a hair above an integer (0.07 * 100) torch zeros one more, and so must we.
+    for k in range(101):
+        sparsity = k / 100
+        assert sparse_zeros(sparsity, fi) == torch_sparse_zeros(sparsity, fi), (sparsity, fi)

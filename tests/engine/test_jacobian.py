@@ -258,3 +258,30 @@ def test_lsuv_uses_the_rescaled_weights_and_theory_says_why_not() -> None:
     r = jacobian_spectrum(cfg)
     assert r.singular_values.size == 32 and np.isfinite(r.eig_mean)
     assert not r.prediction.applicable and "data" in r.prediction.reason
+
+
+def test_round_off_singular_values_are_counted_as_zero_not_summarized() -> None:
+    # A ReLU Jacobian has rank at most the fewest live units of any layer (D_l zeroes the rest), so at least
+    # n - min_l(live_l) singular values are exactly 0. The float32 chain leaves them as round-off near
+    # 1e-7 * max; they must be counted as numerically zero, and the median taken over the rest must sit
+    # above the round-off bar (the old report gave a median of 1.5e-7 for this net).
+    cfg = Config(initializer="he_normal", activation="relu", fan_in=128, depth=10, batch=1, seed=3)
+    act = activations.make("relu")
+    a = make_input("normal", 1, 128, layer_rng(3, STREAM_INPUT, 0), np.float64)[0]
+    live = []
+    for layer in range(1, 11):
+        w, _ = sample_layer(cfg.replace(dtype="float64"), layer, act)
+        a = np.maximum(a @ w, 0.0)
+        live.append(int(np.count_nonzero(a)))
+    exact_zeros = 128 - min(live)
+    r32 = jacobian_spectrum(cfg)
+    r64 = jacobian_spectrum(cfg.replace(dtype="float64"))
+    assert r64.numerically_zero >= exact_zeros
+    assert r32.numerically_zero >= r64.numerically_zero  # float32 resolves no more than float64
+    eps32 = float(np.finfo(np.float32).eps)
+    assert r32.zero_tolerance == pytest.approx(float(r32.singular_values.max()) * 128 * eps32)
+    resolved = r32.resolved
+    assert resolved.size == 128 - r32.numerically_zero and np.all(resolved > r32.zero_tolerance)
+    assert float(np.median(resolved)) > 100 * r32.zero_tolerance
+    # the largest values are the same matrix's in both precisions (same seed, same weights)
+    np.testing.assert_allclose(r32.singular_values[:10], r64.singular_values[:10], rtol=1e-4)

@@ -230,3 +230,25 @@ def test_theory_and_measurement_agree_at_width_1024(initializer: str, activation
     assert predicted is not None
     band = 0.5 * _band(5, n, depth, seeds)
     assert np.all(np.abs(np.sqrt(measured) / predicted - 1) < band), (np.sqrt(measured), predicted)
+
+
+@pytest.mark.parametrize("source", ["normal", "uniform"])
+def test_one_seed_gives_the_same_net_in_float32_and_float64(source: str) -> None:
+    # Weights, biases, input and top gradient are drawn in float64 and cast, so a float32 run and a float64
+    # run of one seed differ by precision only: the draws agree to float32 rounding (bitwise the cast).
+    from initscope.engine.inputs import make_input
+    from initscope.engine.propagate import STREAM_INPUT, layer_rng, top_gradient
+
+    c64 = Config(initializer="he_normal", activation="tanh", fan_in=32, depth=3, batch=16, seed=5,
+                 bias="normal", bias_params={"std": 0.1}, input=source,
+                 dtype="float64")
+    c32 = c64.replace(dtype="float32")
+    act = make("tanh")
+    for layer in (1, 2, 3):
+        (w64, b64), (w32, b32) = sample_layer(c64, layer, act), sample_layer(c32, layer, act)
+        assert b64 is not None and b32 is not None
+        np.testing.assert_array_equal(w32, w64.astype(np.float32))
+        np.testing.assert_array_equal(b32, b64.astype(np.float32))
+    x64, x32 = (make_input(source, 16, 32, layer_rng(5, STREAM_INPUT, 0), d) for d in (np.float64, np.float32))
+    np.testing.assert_allclose(x32, x64.astype(np.float32), rtol=0, atol=2e-7 * float(np.abs(x64).max()))
+    np.testing.assert_array_equal(top_gradient(c32), top_gradient(c64).astype(np.float32))

@@ -365,7 +365,9 @@ def test_unbounded_maps_without_a_fixed_point_report_inf_and_the_asymptotic_slop
     # relu, sigma_w2 > 2: q grows by sigma_w2/2 per layer, chi_1 = sigma_w2/2.
     crit = theory.criticality(relu, 3.0, 0.0)
     assert crit.q_star == math.inf and crit.chi1 == 1.5 and crit.phase == "chaotic"
-    assert crit.depth_scale == pytest.approx(1.0 / math.log(1.5), rel=1e-12)  # growth scale
+    # no decorrelation scale: relu correlations approach 1 at any depth (1/ln chi_1 would be only the growth
+    # scale of exploding gradients, not a depth scale of the theory)
+    assert math.isnan(crit.depth_scale) and "never decorrelate" in crit.depth_note
     # sigma_w2 = 2 with a bias: q grows by sigma_b2 per layer, never settles; chi_1 = 1.
     crit = theory.criticality(relu, 2.0, 0.1)
     assert crit.q_star == math.inf and crit.chi1 == pytest.approx(1.0, rel=1e-15)
@@ -424,7 +426,8 @@ def test_layers_use_their_own_fans_forward_and_backward() -> None:
         g *= fo * s * s
         grads.append(g)
     np.testing.assert_allclose(layers.activation_grad_std, np.sqrt(grads[::-1]), rtol=1e-12)
-    assert summary.sigma_w2 == pytest.approx(48 * s * s, rel=1e-12)  # the FIRST layer's
+    # every layer has its own map, one layer each: the tie goes to the deepest map
+    assert summary.sigma_w2 == pytest.approx(128 * s * s, rel=1e-12) and summary.maps == 4
 
 
 def test_bias_enters_as_its_second_moment() -> None:
@@ -508,3 +511,59 @@ def test_symmetric_uniform_is_applicable() -> None:
     _, summary = theory.predict(cfg)
     assert summary.applicable
     assert summary.sigma_w2 == pytest.approx(64 * 0.05**2 / 3.0, rel=1e-12)
+
+
+# ------------------------------------------------------------------------------------------ depth scales
+def test_chaotic_tanh_depth_scale_is_xi_c_at_the_stable_correlation() -> None:
+    # Schoenholz et al. 2017: in the chaotic phase the depth scale is xi_c = -1/ln chi_c with chi_c the
+    # correlation map's slope at its stable c* < 1. tanh, sigma_w = 5/3 (torch's gain), sigma_b = 0: the map is
+    # odd, c* = 0, and chi_c = sigma_w^2 E[tanh'(u)]^2 (u1, u2 independent at c = 0), by the 1-D quadrature.
+    # The issue's independent figures: chi_c 0.9208, xi_c 12.12, trainable depth 72.7 (1 %); the old
+    # readout (1/ln chi_1 = 5.25, trainable 31.5) fails.
+    act = activations.make("tanh")
+    sw2 = (5.0 / 3.0) ** 2
+    crit = theory.criticality(act, sw2, 0.0)
+    assert crit.phase == "chaotic" and abs(crit.c_star) < 1e-9
+    mean_slope = theory.gaussian_expectation(lambda x: 1.0 - np.tanh(x) ** 2, crit.q_star)
+    assert crit.chi_c == pytest.approx(sw2 * mean_slope**2, rel=1e-9)
+    assert crit.depth_scale == pytest.approx(12.12, rel=0.01)
+    assert crit.trainable_depth == pytest.approx(72.7, rel=0.01)
+
+
+def test_selu_depth_scale_uses_chi_c_whose_closed_form_is_known() -> None:
+    # SELU with LeCun weights sits at q* = 1 with E[selu] = 0, so c* = 0 and chi_c = E[selu'(z)]^2 with
+    # E[selu'] = scale (1/2 + alpha e^(1/2) Phi(-1)) in closed form: chi_c 0.97068, xi_c 33.6, trainable 201.6.
+    act = activations.make("selu")
+    crit = theory.criticality(act, 1.0, 0.0)
+    phi_minus_1 = 0.5 * math.erfc(1.0 / math.sqrt(2.0))
+    slope = activations.SELU_SCALE * (0.5 + activations.SELU_ALPHA * math.exp(0.5) * phi_minus_1)
+    assert crit.phase == "chaotic"
+    assert crit.chi_c == pytest.approx(slope**2, rel=1e-9)
+    assert crit.trainable_depth == pytest.approx(-6.0 / math.log(slope**2), rel=1e-9)
+
+
+def test_correlation_map_at_c_1_is_the_variance_map_and_its_slope_chi_1() -> None:
+    from initscope.engine import correlation
+
+    for name, sw2, sb2 in (("tanh", 2.0, 0.05), ("selu", 1.0, 0.0), ("sigmoid", 150.0, 0.0), ("elu", 1.5, 0.1)):
+        act = activations.make(name)
+        q = theory.fixed_point(act, sw2, sb2)
+        assert correlation.correlation_map(act, q, 1.0, sw2, sb2) == pytest.approx(1.0, rel=1e-9)
+        assert correlation.chi_c(act, q, 1.0, sw2) == pytest.approx(theory.chi1(act, q, sw2), rel=1e-9)
+
+
+def test_relu_like_chaos_has_no_decorrelation_scale() -> None:
+    # relu with sigma_w^2 = 256 (chi_1 = 128): q* = inf and correlations approach 1, so there is no
+    # decorrelation depth scale (the old readout said 'decorrelate within 1.24 layers').
+    crit = theory.criticality(activations.make("relu"), 256.0, 0.0)
+    assert crit.phase == "chaotic" and math.isnan(crit.depth_scale) and math.isnan(crit.trainable_depth)
+    assert "never decorrelate" in crit.depth_note
+
+
+def test_summary_describes_the_map_most_layers_share() -> None:
+    # fan-in 256 then width 50 under xavier/relu: layer 1 has sigma_w^2 = 256 * 2/306 = 1.67 (chi_1 0.84),
+    # the other nine 50 * 2/100 = 1 (chi_1 0.5). The nine decide: ordered, trainable depth 6/ln 2 = 8.7 < 10.
+    cfg = Config(initializer="xavier_normal", activation="relu", fan_in=256, width=50, depth=10)
+    _, s = theory.predict(cfg)
+    assert s.sigma_w2 == pytest.approx(1.0, rel=1e-12) and s.chi1 == pytest.approx(0.5, rel=1e-12)
+    assert s.trainable_depth == pytest.approx(6.0 / math.log(2.0), rel=1e-12) and s.maps == 2
