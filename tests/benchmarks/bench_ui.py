@@ -1,4 +1,4 @@
-"""UI benchmark (a plain script, not collected by pytest). DESIGN §7 targets:
+"""UI benchmark (a plain script, not collected by pytest). Targets (docs/architecture.md, "Performance targets"):
 
 1. a changed control to a redrawn screen at the default config: median <= 100 ms;
 2. the longest event-loop stall while the largest allowed run computes: <= 50 ms;
