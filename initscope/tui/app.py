@@ -23,6 +23,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
@@ -98,6 +99,17 @@ class TextLine(Widget):
 
     def render(self) -> Text:
         return Text(self.text, no_wrap=True, overflow="ellipsis")
+
+
+class QuietFooter(Footer):
+    """The Footer, which does not rebuild its keys while its screen is covered (by the palette, help, the open
+    dialog): Textual rebuilds them whenever the screen stack changes, and rebuilding the main screen's footer
+    restyled and re-laid out ~80 widgets as the palette opened. Its screen's resume changes the stack again,
+    so the keys are rebuilt then."""
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        if screen.app.screen is screen:  # not `is_current`: that is also true under a translucent screen
+            super().bindings_changed(screen)
 
 
 class InitScopeApp(OnDemandApp):
@@ -186,7 +198,7 @@ class InitScopeApp(OnDemandApp):
                     with TabPane("5 Train", id="train"):
                         yield TrainTab(id="train-view")
                 yield SummaryPane(id="summary")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.query_one("#controls").border_title = "controls"
@@ -293,6 +305,8 @@ class InitScopeApp(OnDemandApp):
         bar.update(total=2 * message.result.depth, progress=2 * message.result.depth)
         self._set_status(f"{message.result.elapsed_s * 1000:.0f} ms" if self.clock else "done")
         self.result_status = self.status
+        if self.query_one(ControlPane).invalid_field is not None:  # refused while this run was computing
+            self._set_status(REFUSED_STATUS)
         self.redraw()
 
     def on_run_failed(self, message: RunFailed) -> None:

@@ -75,8 +75,11 @@ class InitScopeCommands(Provider):
         return commands_for(cast(InitScopeApp, self.app))
 
     async def discover(self) -> Hits:
+        # the list shown before anything is typed: every command but the 28 `race: add` ones (typing `race`
+        # finds them); each listed entry is laid out as the palette opens, ~0.7 ms apiece here
         for text, help_text, callback in self._commands():
-            yield DiscoveryHit(text, callback, help=help_text)
+            if not text.startswith("race: add"):
+                yield DiscoveryHit(text, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
