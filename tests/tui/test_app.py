@@ -577,3 +577,17 @@ async def test_progress_counts_layers_then_says_it_is_waiting(monkeypatch: pytes
         await settle(pilot)
         assert app.result is not None and app.result.config.depth == 8
         assert bar.total == 16 and bar.progress == 16
+
+
+async def test_the_train_tab_data_field_has_room_for_a_file_name() -> None:
+    # It was one grid column (10 cells at 100 columns): a data file's name was cut to its last letters.
+    name = "spirals_2000_rows.csv"
+    app = InitScopeApp(config=SMALL, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await pilot.pause()
+        data = app.query_one("#race-data", Input)
+        contenders = app.query_one("#race-contenders", Input)
+        assert data.size.width >= len(f"data/{name}"), data.size
+        assert data.size.width == contenders.size.width
