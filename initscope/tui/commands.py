@@ -17,9 +17,25 @@ if TYPE_CHECKING:
     from initscope.tui.app import InitScopeApp
 
 Command = tuple[str, str, Callable[[], object]]
+ALIAS_SCORE = 0.9
+"""Score of an initializer whose alias starts with the query (`kaiming` -> he_normal's kaiming_normal):
+about a close name match's, above a word of a description."""
 DESCRIPTION_SCORE = 0.5
-"""Score of a command found by the words of its description or aliases, not by its name: below a close
-name match, so `glorot` lists keras_glorot_normal (name) before xavier_uniform (alias glorot_uniform)."""
+"""Score of a command found by the words of its description (`torch` also finds every entry whose
+summary mentions torch)."""
+
+
+def alias_hits(query: str) -> dict[str, str]:
+    """Command text -> the alias of its initializer that starts with `query` (any of its words)."""
+    words = query.lower().split()
+    out: dict[str, str] = {}
+    for entry in initializers.CATALOGUE:
+        alias = next((a for a in entry.aliases if words and all(a.startswith(w) or f"_{w}" in a for w in words)),
+                     None)
+        if alias is not None:
+            out[f"initializer: {entry.name}"] = alias
+            out[f"race: add {entry.name}"] = alias
+    return out
 
 
 def commands_for(app: InitScopeApp) -> list[Command]:
@@ -84,9 +100,12 @@ class InitScopeCommands(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         words = query.lower().split()
+        aliases = alias_hits(query)
         for text, help_text, callback in self._commands():
             score = matcher.match(text)
-            if score > 0:
+            if text in aliases and score < ALIAS_SCORE:
+                yield Hit(ALIAS_SCORE, f"{text} ({aliases[text]})", callback, text=text, help=help_text)
+            elif score > 0:
                 yield Hit(score, matcher.highlight(text), callback, text=text, help=help_text)
             elif words and all(word in help_text.lower() for word in words):
                 yield Hit(DESCRIPTION_SCORE, text, callback, text=text, help=help_text)
