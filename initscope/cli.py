@@ -1,13 +1,15 @@
 """The front door: `initscope` opens the explorer; subcommands run the same engine headless.
 
 Exit codes: 0 ok, 2 bad usage or input (one line on stderr naming the field, the value and what is
-allowed; no traceback), 1 unexpected failure.
+allowed; no traceback), 1 unexpected failure, 141 (128 + SIGPIPE, as the shell reports a command a
+closed pipe stopped) when the reader of the output went away (`initscope list | head -3`), quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +24,7 @@ from initscope.engine.errors import ConfigError
 from initscope.snapshot import SnapshotError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 141
 
 
 class UsageError(Exception):
@@ -49,6 +52,37 @@ def _activation_param_names() -> list[str]:
     return list(names)
 
 
+def _some(names: list[str], most: int = 4) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def initializer_param_help(name: str) -> str:
+    """What an initializer parameter flag means, its range, and which initializers take it."""
+    takers = [e for e in initializers.CATALOGUE if any(p.name == name for p in e.params)]
+    param = next(p for p in takers[0].params if p.name == name)
+    text = f"{param.help}; {param.allowed()} (taken by {_some([e.name for e in takers])})"
+    return text.replace("%", "%%")  # argparse formats help with %
+
+
+def activation_param_help(name: str) -> str:
+    """What an activation parameter flag means: its activations, default and range."""
+    takers = [(act, spec.params[name]) for act, spec in activations.SPECS.items() if name in spec.params]
+    default, low, high = takers[0][1]
+    return (f"parameter of the {_some([act for act, _ in takers])} activation (default {default:g}, "
+            f"{low:g} to {high:g})").replace("%", "%%")
+
+
+def add_param_flags(group: argparse._ArgumentGroup | argparse.ArgumentParser, activation: bool = True) -> None:
+    """A flag for every initializer parameter (and every activation parameter), with its help."""
+    for name in _initializer_param_names():
+        group.add_argument("--" + name.replace("_", "-"), dest="param_" + name, metavar="V",
+                           help=initializer_param_help(name))
+    if activation:
+        for name in _activation_param_names():
+            group.add_argument("--" + name.replace("_", "-"), dest="param_" + name, metavar="V",
+                               help=activation_param_help(name))
+
+
 def add_config_flags(p: argparse.ArgumentParser) -> None:
     """Every Config field as a flag, plus every initializer and activation parameter."""
     g = p.add_argument_group("configuration (every field of the run; see `initscope list`)")
@@ -69,9 +103,7 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--clip", metavar="T", help="clip gradients to L2 norm T (default off)")
     g.add_argument("--clip-mode", dest="clip_mode", metavar="MODE", help="per_layer (default) or global")
     g.add_argument("--memory-budget", dest="memory_budget", metavar="SIZE", help="refuse runs above this (2GiB)")
-    params = p.add_argument_group("initializer and activation parameters (only those the choice takes)")
-    for name in _initializer_param_names() + _activation_param_names():
-        params.add_argument("--" + name.replace("_", "-"), dest="param_" + name, metavar="V")
+    add_param_flags(p.add_argument_group("initializer and activation parameters (only those the choice takes)"))
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -228,22 +260,26 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     p_list = sub.add_parser("list", help="the initializer catalogue with formulas and framework snippets")
-    p_list.add_argument("--format", choices=("table", "markdown"), default="table")
+    p_list.add_argument("--format", choices=("table", "markdown"), default="table",
+                        help="table (default: aligned text with the framework code) or markdown "
+                        "(docs/initializers.md)")
     p_list.set_defaults(func=cmd_list)
 
     p_sample = sub.add_parser("sample", help="draw values from one initializer and compare with its formula")
-    p_sample.add_argument("--init", "--initializer", dest="initializer", default="he_normal", metavar="NAME")
-    p_sample.add_argument("--fan-in", dest="fan_in", required=True, metavar="N")
+    p_sample.add_argument("--init", "--initializer", dest="initializer", default="he_normal", metavar="NAME",
+                          help="initializer name or alias (default he_normal; see `initscope list`)")
+    p_sample.add_argument("--fan-in", dest="fan_in", required=True, metavar="N", help="fan-in, 1..65536")
     p_sample.add_argument("--fan-out", dest="fan_out", metavar="M", help="default: fan-in")
     p_sample.add_argument("-n", dest="n", default="1000", metavar="COUNT", help="number of draws (default 1000)")
-    p_sample.add_argument("--seed", default="0", metavar="S")
+    p_sample.add_argument("--seed", default="0", metavar="S", help="random seed, an integer >= 0 (default 0)")
     p_sample.add_argument("--activation", "--act", dest="activation", metavar="NAME",
                           help="whose gain 'auto' means (default relu)")
-    p_sample.add_argument("--format", choices=("table", "json"), default="table")
+    p_sample.add_argument("--format", choices=("table", "json"), default="table",
+                          help="table (default) or json")
     p_sample.add_argument("-o", "--output", metavar="VALUES.npy", help="save the raw draws (.npy)")
     p_sample.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
-    for name in _initializer_param_names():
-        p_sample.add_argument("--" + name.replace("_", "-"), dest="param_" + name, metavar="V")
+    add_param_flags(p_sample.add_argument_group("initializer parameters (only those the choice takes)"),
+                    activation=False)
     p_sample.set_defaults(func=cmd_sample)
 
     p_run = sub.add_parser("run", help="forward and backward statistics per layer, theory and verdict")
@@ -254,9 +290,9 @@ def make_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p_run.set_defaults(func=cmd_run)
     p_diff = sub.add_parser("diff", help="compare two snapshots: config differences and per-layer ratios")
-    p_diff.add_argument("a", metavar="A.json")
-    p_diff.add_argument("b", metavar="B.json")
-    p_diff.add_argument("--format", choices=("table", "json"), default="table")
+    p_diff.add_argument("a", metavar="A.json", help="the first snapshot (`initscope run ... -o A.json`)")
+    p_diff.add_argument("b", metavar="B.json", help="the snapshot compared with it")
+    p_diff.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
     p_diff.set_defaults(func=cmd_diff)
 
     from initscope import theory_cli, train_cli
@@ -267,11 +303,33 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _dispatch(argv)
+        sys.stdout.flush()  # a reader that went away shows here, where it is caught, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout is gone: point stdout at /dev/null so that Python's final flush cannot fail
+    and print a traceback (the recipe of the Python docs, "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (captured): nothing to do
+        pass
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     parser = make_parser()
     try:
         args = parser.parse_args(argv)
         func = getattr(args, "func", None)
         return int(func(args)) if func is not None else cmd_tui(args)
+    except BrokenPipeError:
+        raise
     except (ConfigError, UsageError, SnapshotError) as err:
         print(str(err) if isinstance(err, UsageError) else f"initscope: error: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -286,8 +344,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("initscope: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # pragma: no cover
-        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

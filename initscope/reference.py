@@ -49,6 +49,8 @@ def catalogue_table() -> str:
         "initscope initializers (fi = fan_in, fo = fan_out, g = gain, fan = fi or fo by mode;",
         "weights are (fi, fo) and a layer computes Z = A @ W; PyTorch stores W.T).",
         f"Entries marked {ONE_SIDED_MARK} draw U[0, b) as KotlinDL does, not U(-b, b).",
+        "The code lines write the same initializer in PyTorch, Keras 3, JAX and KotlinDL for a "
+        f"{EXAMPLE_FANS[0]} -> {EXAMPLE_FANS[1]} layer.",
     ]
 
     def field(name: str, text: str) -> None:
@@ -78,6 +80,9 @@ def catalogue_table() -> str:
                      if flag]
             if flags:
                 field("flags", "; ".join(flags))
+            for key, code in entry.snippets(*EXAMPLE_FANS).items():  # code is never wrapped
+                for i, code_line in enumerate(code.splitlines()):
+                    lines.append(f"    {key if i == 0 else '':<{label}}{code_line}")
     return "\n".join(lines) + "\n"
 
 
@@ -89,7 +94,7 @@ _XAVIERS = "\n".join([
     "",
     '| what people call "Xavier" | distribution | variance | initscope entry |',
     "|---|---|---|---|",
-    '| the seed article\'s "Xavier"; Glorot & Bengio 2010 **eq. (1)**, the "commonly used heuristic" the '
+    '| the "Xavier" of many tutorials; Glorot & Bengio 2010 **eq. (1)**, the "commonly used heuristic" the '
     "paper argues against; PyTorch's `nn.Linear`/`nn.Conv*` default (`kaiming_uniform_(a=sqrt(5))`) "
     "| U(±1/sqrt(fi)) | 1/(3·fi) "
     "| `inv_sqrt_fan_in_uniform` (aliases `torch_default`, `pytorch_linear`, `glorot_heuristic`) |",
@@ -99,8 +104,9 @@ _XAVIERS = "\n".join([
     "| Caffe's `\"xavier\"` filler (default `variance_norm: FAN_IN`) | U(±sqrt(3/fi)) | 1/fi "
     "| `lecun_uniform` |",
     "",
-    "For fi = 10 (the seed article's example) the first has bound 0.316228 and std 0.182574. For a square "
-    "layer (fi = fo) the second and third coincide, and the first is sqrt(3) smaller in std.",
+    "For fi = 10 (the U(-1/sqrt(n), 1/sqrt(n)) example with n = 10) the first has bound 0.316228 and std "
+    "0.182574. For a square layer (fi = fo) the second and third coincide, and the first is sqrt(3) smaller "
+    "in std.",
     "",
 ])
 

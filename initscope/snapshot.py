@@ -1,4 +1,4 @@
-"""Snapshots: the JSON document of a Result (DESIGN §6; field names are a contract), its per-layer CSV,
+"""Snapshots: the JSON document of a Result (docs/snapshots.md; field names are a contract), its per-layer CSV,
 and atomic writes that never overwrite what a user already has.
 """
 

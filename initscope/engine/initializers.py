@@ -824,11 +824,11 @@ CATALOGUE: tuple[Initializer, ...] = (
         "inv_sqrt_fan_in_uniform", ("torch_default", "pytorch_linear", "glorot_heuristic"),
         "variance scaling",
         "U(±1/sqrt(fi)): Glorot & Bengio 2010 eq. (1), the heuristic that paper argues against; "
-        "PyTorch's nn.Linear/Conv default, kaiming_uniform_(a=sqrt5); the seed article calls it \"Xavier\"",
+        "PyTorch's nn.Linear/Conv default, kaiming_uniform_(a=sqrt5); often mislabelled \"Xavier\"",
         "W ~ U(-b, b), b = 1/sqrt(fi); std = 1/sqrt(3·fi)", (),
         _vs(1.0 / 3.0, "fan_in", "uniform")[0], _torch_default_codes,
         "Variance 1/(3·fi), a third of LeCun's: a linear layer shrinks the signal std by sqrt3 (relu: "
-        "sqrt6). It is not Glorot/Xavier (eq. 16), whatever the seed article says; torch keeps it for "
+        "sqrt6). It is not Glorot/Xavier (eq. 16), whatever tutorials call it; torch keeps it for "
         "backward compatibility (pytorch#1667, #15314). torch's bias default is the same U(±1/sqrt(fi)).",
     ),
     Initializer(

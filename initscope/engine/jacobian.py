@@ -2,7 +2,8 @@
 
 Why: the spread of J's singular values tells whether a net is near dynamical isometry (every singular
 value near 1, so every direction of the gradient survives the depth). Orthogonal weights with tanh near
-q* -> 0 can get there; ReLU nets cannot, whatever their variance (DESIGN §3.4).
+q* -> 0 can get there; ReLU nets cannot, whatever their variance (Pennington, Schoenholz & Ganguli 2017,
+"Resurrecting the sigmoid in deep learning through dynamical isometry").
 
 Layout: weights are (fan_in, fan_out) and a layer computes z_l = a_{l-1} W_l + b_l, a_l = phi(z_l), with a
 batch as rows. For one input row x, da_l = da_{l-1} W_l D_l with D_l = diag(phi'(z_l)), so

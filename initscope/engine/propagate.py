@@ -1,9 +1,10 @@
 """Forward and backward passes through depth, with per-layer statistics and cancellation.
 
 One run samples every layer's weights from its own random stream (so a deeper net keeps the first
-layers' weights), pushes a batch forward, sends a unit-Gaussian gradient back down, and records what
-DESIGN §3.4 lists. Overflow is a finding: the first non-finite layer is recorded and propagation stops
-there. The cancel event is checked between layers; a cancelled run returns what it had, flagged.
+layers' weights), pushes a batch forward, sends a unit-Gaussian gradient back down, and records the
+per-layer statistics of engine/result.py (docs/architecture.md, "Data flow"). Overflow is a finding: the
+first non-finite layer is recorded and propagation stops there. The cancel event is checked between
+layers; a cancelled run returns what it had, flagged.
 """
 
 from __future__ import annotations

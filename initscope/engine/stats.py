@@ -159,11 +159,11 @@ def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[fl
             stride = -(-rows.size // HIST_MAX_VALUES)
             stride = min(stride, rows.shape[0])
             rows = rows[::stride]
-            note = f"every {stride}th row ({rows.size:,} of {x.size:,} values)"
+            note = f"every {ordinal(stride)} row ({rows.size:,} of {x.size:,} values)"
         else:
             stride = -(-rows.size // HIST_MAX_VALUES)
             rows = rows[:, ::stride]
-            note = f"every {stride}th value ({rows.size:,} of {x.size:,})"
+            note = f"every {ordinal(stride)} value ({rows.size:,} of {x.size:,})"
     # Slot k + 1 holds bin k; slot 0 and slot bins + 1 catch the values below and above the range
     # (clipped there), so one bincount over small integers yields the bins and the outside tallies.
     work: type[np.floating] = np.float64 if rows.dtype == np.float64 else np.float32  # enough for binning
@@ -190,3 +190,9 @@ def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[fl
     above = int(tally[bins + 1]) if not hi >= m.max else 0
     edges = lo + (hi - lo) * np.arange(bins + 1, dtype=np.float64) / bins
     return Histogram(edges, counts, int(counts.sum()), m.nonfinite, outside=(below, above), note=note)
+
+
+def ordinal(n: int) -> str:
+    """2nd, 3rd, 4th, 11th, 21st: the English ordinal of a positive integer."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

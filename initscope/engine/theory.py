@@ -1,4 +1,5 @@
-"""Mean-field theory: the infinite-width prediction drawn over every empirical curve (DESIGN §3.5).
+"""Mean-field theory: the infinite-width prediction drawn over every empirical curve (Poole et al. 2016,
+Schoenholz et al. 2017).
 
 A unit's pre-activation in layer l is treated as z_l ~ N(0, q_l) with
 

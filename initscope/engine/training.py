@@ -1,6 +1,6 @@
 """The training race: the same MLP, data and mini-batch order for every contender; only the initializer differs.
 
-What a race is (DESIGN §3.6):
+What a race is:
 - Network: `network.depth` hidden layers of `network.widths` units with `network.activation`, then a linear
   readout to the output dimension (classes, or 1 target). Every weight matrix, the readout included, is
   drawn by the contender's initializer ('auto' gain: the activation's for hidden layers, 1 for the linear

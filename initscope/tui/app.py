@@ -2,7 +2,9 @@
 
 Data flows one way: controls -> Config -> engine (an exclusive thread worker, cancelled through its
 `cancelled_event`) -> RunFinished message -> the visible tab and the summary draw the Result. A result
-whose generation is not the latest request is dropped, so ten quick edits show only the last one.
+whose generation is not the latest request is dropped, so ten quick edits show only the last one. The
+header names the config of the result on screen (not the one requested), so it never describes a net
+that is not drawn. docs/architecture.md describes the layers.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import gc
 import time
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,6 +23,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
@@ -31,7 +35,7 @@ from initscope.engine.errors import ConfigError
 from initscope.engine.propagate import run
 from initscope.engine.result import Result
 from initscope.engine.training import RaceResult
-from initscope.tui.commands import InitScopeCommands
+from initscope.tui.commands import InitScopeCommands, InitScopePalette
 from initscope.tui.controls import ControlPane, catalogue_in_family_order
 from initscope.tui.messages import (
     ConfigEdited,
@@ -61,6 +65,8 @@ TABS = ("weights", "forward", "backward", "theory", "train")
 MAX_PINS = 4
 PROGRESS_DELAY_S = 0.15
 """No progress is shown for runs quicker than this (the result itself says it is done)."""
+REFUSED_STATUS = "invalid · kept"
+"""The status while a field is refused: the result on screen is the last valid one."""
 FREEZE_DELAY_S = 0.5
 """The heap is frozen this long after a first result or a tab's first showing (their frames are painted by then)."""
 
@@ -93,6 +99,17 @@ class TextLine(Widget):
 
     def render(self) -> Text:
         return Text(self.text, no_wrap=True, overflow="ellipsis")
+
+
+class QuietFooter(Footer):
+    """The Footer, which does not rebuild its keys while its screen is covered (by the palette, help, the open
+    dialog): Textual rebuilds them whenever the screen stack changes, and rebuilding the main screen's footer
+    restyled and re-laid out ~80 widgets as the palette opened. Its screen's resume changes the stack again,
+    so the keys are rebuilt then."""
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        if screen.app.screen is screen:  # not `is_current`: that is also true under a translucent screen
+            super().bindings_changed(screen)
 
 
 class InitScopeApp(OnDemandApp):
@@ -150,6 +167,8 @@ class InitScopeApp(OnDemandApp):
         self.state = ViewState(None)
         self.palette = Palette()
         self.status = ""
+        self.result_status = ""
+        """What the status said when the shown result arrived (it returns when a refused field is fixed)."""
         self.run_started = 0.0
         self.last_refusal = ""
         self.snapshot_path: Path | None = None
@@ -179,7 +198,7 @@ class InitScopeApp(OnDemandApp):
                     with TabPane("5 Train", id="train"):
                         yield TrainTab(id="train-view")
                 yield SummaryPane(id="summary")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.query_one("#controls").border_title = "controls"
@@ -238,9 +257,17 @@ class InitScopeApp(OnDemandApp):
         self.snapshot_path = None
         self.run_started = time.perf_counter()
         # Status and progress bar change only once the run has taken PROGRESS_DELAY_S: a quick run should
-        # not compete with the worker for the GIL by repainting them (it doubled the run time).
-        self.query_one("#title", TextLine).set(short_config(cfg))
+        # not compete with the worker for the GIL by repainting them (it doubled the run time). The title
+        # changes with the result (redraw): it names what is drawn.
+        self.set_timer(PROGRESS_DELAY_S, partial(self._still_running, self.generation))
         self._compute(self.generation, cfg)
+
+    def _still_running(self, generation: int) -> None:
+        """The run has taken PROGRESS_DELAY_S: without a layer count yet, say so with a moving bar."""
+        if generation == self.generation and self.shown_generation != generation and \
+                not self.status.startswith("running"):
+            self.query_one("#progress", ProgressBar).update(total=None)
+            self._set_status("running")
 
     @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
     def _compute(self, generation: int, cfg: Config) -> None:
@@ -260,8 +287,13 @@ class InitScopeApp(OnDemandApp):
     def on_run_progress(self, message: RunProgress) -> None:
         if message.generation != self.generation:
             return
-        self.query_one("#progress", ProgressBar).update(total=message.total, progress=message.done)
-        self._set_status(f"running {message.done}/{message.total}")
+        bar = self.query_one("#progress", ProgressBar)
+        if message.done < message.total:
+            bar.update(total=message.total, progress=message.done)
+            self._set_status(f"running {message.done}/{message.total} layers")
+        else:  # every layer is done; the theory and the verdict take an unknown while more
+            bar.update(total=None)
+            self._set_status("running: theory, verdict")
 
     def on_run_finished(self, message: RunFinished) -> None:
         if message.generation != self.generation:
@@ -272,6 +304,9 @@ class InitScopeApp(OnDemandApp):
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=2 * message.result.depth, progress=2 * message.result.depth)
         self._set_status(f"{message.result.elapsed_s * 1000:.0f} ms" if self.clock else "done")
+        self.result_status = self.status
+        if self.query_one(ControlPane).invalid_field is not None:  # refused while this run was computing
+            self._set_status(REFUSED_STATUS)
         self.redraw()
 
     def on_run_failed(self, message: RunFailed) -> None:
@@ -280,6 +315,7 @@ class InitScopeApp(OnDemandApp):
         err = message.error
         text = str(err).splitlines()[0] if str(err) else type(err).__name__
         self._set_status("failed")
+        self.query_one("#progress", ProgressBar).update(total=1, progress=0)
         self.notify(f"run failed: {text}", severity="error", timeout=8)
         if isinstance(err, ConfigError):
             controls = self.query_one(ControlPane)
@@ -289,13 +325,15 @@ class InitScopeApp(OnDemandApp):
     @on(ConfigEdited)
     def _config_edited(self, message: ConfigEdited) -> None:
         self.last_refusal = ""
+        if self.status == REFUSED_STATUS:  # the fields are valid again: say what the screen shows
+            self._set_status(self.result_status)
         if message.config == self.config and self.result is not None and self.snapshot_path is None:
             return
         self.start_run(message.config)
 
     @on(ConfigRefused)
     def _config_refused(self, message: ConfigRefused) -> None:
-        self._set_status("invalid · kept")
+        self._set_status(REFUSED_STATUS)
         if message.field == "memory_budget" and message.message != self.last_refusal:
             self.notify(message.message, severity="warning", timeout=8)
         self.last_refusal = message.message
@@ -366,6 +404,15 @@ class InitScopeApp(OnDemandApp):
         self.query_one("#status", TextLine).set(text)
 
     # ------------------------------------------------------------------ actions
+    def action_command_palette(self) -> None:
+        """ctrl+p: the palette (commands.py), opaque and keeping the keys typed while it opens."""
+        if self.use_command_palette and not any(isinstance(s, InitScopePalette) for s in self.screen_stack):
+            self.push_screen(InitScopePalette())
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: Textual binds it to copy the selected text; with nothing selected (the copy skipped) it quits."""
+        self.exit()
+
     def action_rerun(self) -> None:
         """Run the shown config live: after opening a snapshot, its numbers are recomputed by this engine."""
         self.start_run(self.config)
@@ -420,8 +467,9 @@ class InitScopeApp(OnDemandApp):
         if r is None:
             self.notify("nothing to pin yet", severity="warning")
             return
-        if any(p.result is r for p in self.pins):
-            self.notify("this run is already pinned")
+        same = next((i for i, p in enumerate(self.pins) if p.result.config == r.config), None)
+        if same is not None:  # the same config and seed draws the same numbers: a second pin adds nothing
+            self.notify(f"this config is pinned already (pin {same + 1})")
             return
         if len(self.pins) >= MAX_PINS:
             self.notify(f"{MAX_PINS} runs pinned already: P clears them", severity="warning")
@@ -517,6 +565,7 @@ class InitScopeApp(OnDemandApp):
         self.layer = max(1, min(self.layer, result.depth))
         self.query_one("#progress", ProgressBar).update(total=2 * result.depth, progress=2 * result.depth)
         self._set_status("snapshot")
+        self.result_status = self.status
         self.notify(f"opened {path} (r re-runs its config)")
         self.redraw()
 

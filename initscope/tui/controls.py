@@ -1,9 +1,11 @@
 """The control pane: every Config field as a compact input, validated as the user types.
 
-The pane keeps the text of every field; on each change it tries to build a Config (cheap) and posts
-`ConfigEdited` when the engine would accept it, or `ConfigRefused` naming the field that is wrong, which
-it marks with a one-line reason. Values the user did not touch are passed exactly (gain sqrt2 stays
-sqrt2, not the 6 digits shown).
+The pane keeps the text of every field. A choice (a Select, an arrow-key step) is applied at once; typed
+text is applied once typing pauses for EDIT_PAUSE_S or on enter, so a number typed digit by digit never
+runs its prefixes (typing 65537 must not show a 655-wide net). Applying tries to build a Config (cheap)
+and posts `ConfigEdited` when the engine would accept it, or `ConfigRefused` naming the field that is
+wrong, which it marks with a one-line reason. Values the user did not touch are passed exactly (gain
+sqrt2 stays sqrt2, not the 6 digits shown).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.events import Key
+from textual.message import Message
 from textual.suggester import SuggestFromList
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
@@ -35,6 +38,8 @@ FIELD_LABELS = {
     "batch": "batch", "dtype": "dtype", "seed": "seed", "input": "input", "bias": "bias", "clip": "clip",
     "clip_mode": "clip on",
 }
+EDIT_PAUSE_S = 0.35
+"""Typed text is applied when typing pauses this long (or on enter); quicker keystrokes are one edit."""
 BIAS_SUGGESTIONS = ["zeros", "constant(0.1)", "normal(std=0.01)", "uniform", "he_uniform", "xavier_uniform",
                     "truncated_normal"]
 
@@ -83,26 +88,24 @@ class GroupedSelect(Select[str]):
 
 
 class NumberInput(Input):
-    """An Input for a number: up/down (and + / - for whole numbers) step it ×2 / ÷2 (the seed by 1)."""
+    """An Input for a number: up/down step it ×2 / ÷2 (the seed by 1).
+
+    Every printable key is text, `+` and `-` included: a typed `-5` is the value -5, which the Config
+    refuses with the field's allowed range, never a halving followed by a 5."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "step(1)", "×2", show=False),
         Binding("down", "step(-1)", "÷2", show=False),
     ]
 
+    class Stepped(Message):
+        """The value was stepped by a key (applied at once, not after the typing pause)."""
+
     def __init__(self, value: str, *, integer: bool, low: float | None = None, high: float | None = None,
                  **kwargs: Any) -> None:
         super().__init__(value, compact=True, **kwargs)
         self.integer = integer
         self.low, self.high = low, high
-
-    async def _on_key(self, event: Key) -> None:
-        if self.integer and event.character in ("+", "-"):
-            event.stop()
-            event.prevent_default()
-            self.action_step(1 if event.character == "+" else -1)
-            return
-        await super()._on_key(event)
 
     def action_step(self, direction: int) -> None:
         text = self.value.strip()
@@ -126,6 +129,7 @@ class NumberInput(Input):
             number = min(self.high, number)
         self.value = str(int(number)) if self.integer else f"{number:.6g}"
         self.cursor_position = len(self.value)
+        self.post_message(self.Stepped())  # after the value's Changed message, so the pane has the new text
 
 
 def _row(label: str, widget: Widget, row_id: str | None = None) -> Horizontal:
@@ -148,6 +152,9 @@ class ControlPane(VerticalScroll):
         self._exact_values: dict[str, str] = {}
         self.invalid_field: str | None = None
         self.error_text = ""
+        self._typed_source: str | None = None
+        """The field typed into last, while its text waits for the typing pause (None: nothing waits)."""
+        self._pause_timer: Timer | None = None
         self._load_values(config)
 
     # ------------------------------------------------------------------ values <-> Config
@@ -270,37 +277,87 @@ class ControlPane(VerticalScroll):
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._store(event.input.id or "", event.value)
+        wid = event.input.id or ""
+        if self._store(wid, event.value):
+            self._typed_source = wid
+            if self._pause_timer is not None:
+                self._pause_timer.stop()
+            self._pause_timer = self.set_timer(EDIT_PAUSE_S, self.apply_typed)
+
+    @on(Input.Submitted)
+    def _input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.apply_typed()
+
+    @on(NumberInput.Stepped)
+    def _input_stepped(self, event: NumberInput.Stepped) -> None:
+        event.stop()
+        self.apply_typed()
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
         event.stop()
         if event.value is Select.NULL:
             return
-        self._store(event.select.id or "", str(event.value))
+        wid = event.select.id or ""
+        if self._store(wid, str(event.value)):
+            self._cancel_typing_pause()
+            self.validate_and_post(wid)  # builds from every field: text still waiting is applied with it
 
-    def _store(self, wid: str, text: str) -> None:
+    @property
+    def edit_pending(self) -> bool:
+        """Typed text waits for the typing pause (it is not applied yet)."""
+        return self._typed_source is not None
+
+    def apply_typed(self) -> None:
+        """Apply the typed text now (the typing pause ended, enter was pressed, or a number was stepped)."""
+        source = self._typed_source
+        self._cancel_typing_pause()
+        if source is not None:
+            self.validate_and_post(source)
+
+    def _cancel_typing_pause(self) -> None:
+        if self._pause_timer is not None:
+            self._pause_timer.stop()
+            self._pause_timer = None
+        self._typed_source = None
+
+    def _store(self, wid: str, text: str) -> bool:
+        """Keep the text of field `wid`; False when it did not change (or is not a field of the Config)."""
         if wid.startswith("init-param-"):
             key = wid.removeprefix("init-param-")
             if self.init_params.get(key) == text:
-                return
+                return False
             self.init_params[key] = text
         elif wid.startswith("act-param-"):
             key = wid.removeprefix("act-param-")
             if self.act_params.get(key) == text:
-                return
+                return False
             self.act_params[key] = text
         elif wid in self.values:
             if self.values[wid] == text:
-                return
+                return False
             self.values[wid] = text
             if wid == "initializer":
                 self._reset_init_params(text)
             elif wid == "activation":
                 self._reset_act_params(text)
+            elif wid == "width":
+                self._depth_from_width_list(text)
         else:
+            return False
+        return True
+
+    def _depth_from_width_list(self, text: str) -> None:
+        """A width list (784,512,10) is one width per layer: the depth field shows its length."""
+        pieces = text.replace(" ", "").split(",")
+        if len(pieces) < 2 or not all(p.isdigit() for p in pieces):
             return
-        self.validate_and_post(wid)
+        depth = str(len(pieces))
+        if self.values["depth"] != depth:
+            self.values["depth"] = depth
+            with self.prevent(Input.Changed):
+                self.query_one("#depth", Input).value = depth
 
     def _reset_init_params(self, name: str) -> None:
         entry = initializers.lookup(name)
@@ -378,6 +435,7 @@ class ControlPane(VerticalScroll):
     # ------------------------------------------------------------------ setting from outside
     def set_config(self, cfg: Config) -> None:
         """Show `cfg` in every field (palette, [ ] keys, an opened snapshot) without re-posting edits."""
+        self._cancel_typing_pause()  # what was typed is replaced
         self.config = cfg
         self._load_values(cfg)
         with self.prevent(Input.Changed, Select.Changed):

@@ -1,7 +1,7 @@
 """What a plot shows, and the presentation helpers every plot shares (canvas.py draws it).
 
-The rules of DESIGN §1 live here, once: never a logarithmic axis transform at draw time (we plot log10(y)
-on a linear axis and label the decades ourselves), every series is sanitized before it is drawn
+The plot rules of docs/architecture.md live here, once: never a logarithmic axis transform at draw time (we
+plot log10(y) on a linear axis and label the decades ourselves), every series is sanitized before it is drawn
 (non-finite and non-positive values become gaps, and the caller says how many were hidden), lines are
 downsampled to the width they are drawn at, and histograms arrive pre-binned from the engine. Nothing here
 computes a statistic of the data: log10 and downsampling are presentation only.

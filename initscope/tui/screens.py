@@ -18,7 +18,8 @@ KEYS: list[tuple[str, str]] = [
     ("?", "this help (escape or ? closes it)"),
     ("ctrl+p", "command palette: every initializer, activation, tab and action"),
     ("tab / shift+tab", "move between controls; escape leaves a text field so the keys below work"),
-    ("↑ / ↓ in a number field", "step the number ×2 / ÷2 (the seed by 1); + / - too in whole-number fields"),
+    ("↑ / ↓ in a number field", "step the number ×2 / ÷2 (the seed by 1); typed text (a minus sign too) is "
+     "applied when typing pauses, or at once with enter"),
     ("[ / ]", "previous / next initializer"),
     ("a", "next activation"),
     ("1 2 3 4 5", "Weights, Forward, Backward, Theory, Train tab"),
@@ -38,7 +39,7 @@ KEYS: list[tuple[str, str]] = [
     ("t, enter in a race field", "start the training race of the Train tab (same data and batches; only the init "
      "differs)"),
     ("x", "stop the race (what it has so far stays, marked cancelled); editing a race field stops it too"),
-    ("q", "quit"),
+    ("q, ctrl+c", "quit (ctrl+c copies instead when text is selected)"),
 ]
 
 

@@ -88,9 +88,10 @@ def activation_line(r: Result, layer: int) -> Content:
         return Content.from_markup("[b]A[/b] [dim]layer[/dim] $layer: not computed ($why)", layer=str(layer),
                                    why="run cancelled" if r.cancelled else "propagation stopped earlier")
     return Content.from_markup(
-        "[b]A[/b] [dim]mean[/dim] $mean  [dim]std[/dim] [b]$std[/b]$theory  "
+        "[b]A[/b] [dim]min[/dim] $min  [dim]max[/dim] $max  [dim]mean[/dim] $mean  [dim]std[/dim] [b]$std[/b]$theory  "
         "[dim]pre-act std[/dim] $zstd  [dim]grad std[/dim] $gstd  $extras",
-        mean=num(a.mean[i]), std=num(a.std[i]), theory=theory_text, zstd=num(f.preactivation.std[i]),
+        min=num(a.min[i]), max=num(a.max[i]), mean=num(a.mean[i]), std=num(a.std[i]), theory=theory_text,
+        zstd=num(f.preactivation.std[i]),
         gstd=num(r.backward.activation_grad_std[i]), extras="  ".join(extras),
     )
 

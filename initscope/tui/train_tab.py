@@ -77,7 +77,7 @@ taken from the race (one GIL)."""
 PAINT_GATE_TIMEOUT_S = 0.25
 """The race waits at most this long for a live frame to be painted (see RaceCancel)."""
 HEALTHY_UPDATE_RATIO = -3.0
-"""log10 of the update:data ratio people aim for (DESIGN §3.6: healthy near 1e-3)."""
+"""log10 of the update:data ratio people aim for (CS231n, "ratio of weights:updates": about 1e-3)."""
 
 FORM_FIELDS: tuple[tuple[str, str], ...] = (
     ("contenders", "race"), ("data", "data"), ("epochs", "epochs"), ("batch", "batch"), ("optimizer", "opt"),

@@ -5,7 +5,7 @@ Run:  python tests/benchmarks/bench_engine.py [--repeats 7]
 Both sides run in this process, interleaved, and the figure reported is the median of the per-repeat
 ratios, so machine noise (shared cores) cancels out as far as it can. Two engine figures are printed:
 `run()` as a user calls it (weights sampled inside), and the propagation alone (weights sampled once and
-handed in), which is what the <= 1.15 target of DESIGN §7 is about. With PyTorch installed (it is not a
+handed in), which is what the <= 1.15 target of docs/architecture.md is about. With PyTorch installed (it is not a
 dependency) the same forward+backward in torch on the CPU is timed too.
 """
 

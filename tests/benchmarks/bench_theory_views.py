@@ -1,7 +1,7 @@
 """Benchmark of the Theory tab's on-demand work in the app (a plain script, not collected by pytest).
 
 For each: the work's own time (in its worker thread), the wall time from the request to the view drawn, and
-the longest event-loop stall meanwhile (gaps between 5 ms ticks, minus 5 ms; DESIGN §7 target <= 50 ms):
+the longest event-loop stall meanwhile (gaps between 5 ms ticks, minus 5 ms; docs/architecture.md target <= 50 ms):
 
 1. the phase-diagram grid (theory.phase_grid, 61 x 41) for tanh and for sigmoid (wider axis), cold;
 2. the Jacobian spectrum (key j) at the default config, at width 1024 depth 20 and orthogonal tanh depth 32;

@@ -42,7 +42,7 @@ def test_list_markdown_is_the_generated_reference(capsys: pytest.CaptureFixture[
     assert out == (Path(__file__).parents[2] / "docs" / "initializers.md").read_text(encoding="utf-8")
 
 
-def test_sample_reproduces_the_seed_article(capsys: pytest.CaptureFixture[str]) -> None:
+def test_sample_reproduces_the_inv_sqrt_fan_in_example(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = call(capsys, "sample", "--init", "inv_sqrt_fan_in_uniform", "--fan-in", "10", "-n", "1000",
                         "--format", "json")
     assert code == 0

@@ -394,7 +394,7 @@ def test_reference_figures(what: str, computed: Any, quoted: float) -> None:
     assert abs(computed() - quoted) <= 5e-7
 
 
-def test_seed_article_example_samples_within_the_torch_default_bound() -> None:
+def test_inv_sqrt_fan_in_example_samples_within_the_torch_default_bound() -> None:
     values = sample("torch_default", fan_in=10, n=100_000, seed=0)
     assert values.shape == (100_000,)
     b = 1 / math.sqrt(10)

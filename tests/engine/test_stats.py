@@ -87,3 +87,10 @@ def test_a_range_of_subnormal_width_is_binned_exactly(dtype: type, tiny: float) 
     values = x.astype(np.float64).ravel()
     expected = np.histogram(values, bins=h.edges)[0]
     assert np.abs(h.counts - expected).sum() <= 2  # at most an edge value on the other side of a bin edge
+
+
+def test_ordinals_read_as_english() -> None:
+    from initscope.engine.stats import ordinal
+
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th", "112th"]

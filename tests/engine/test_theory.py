@@ -103,7 +103,7 @@ def test_he_relu_is_critical_with_constant_variance() -> None:
 
 def test_relu_with_one_over_n_variance_halves_q_per_layer() -> None:
     # Var(W) = 1/n: q_l = q_{l-1}/2 and Var(dA_{l-1}) = Var(dA_l)/2. Over 30 layers the activation
-    # gradient's std falls by 2^(-29/2) = 4.3e-5 (DESIGN §3.4's "~4e-5 over 30 layers"). Closed form:
+    # gradient's std falls by 2^(-29/2) = 4.3e-5 (the "~4e-5 over 30 layers" of a 1/n-variance ReLU net). Closed form:
     # rtol 1e-12.
     n = 64
     cfg = make_config(initializer="normal", initializer_params={"std": 1.0 / math.sqrt(n)}, activation="relu",
@@ -121,8 +121,8 @@ def test_relu_with_one_over_n_variance_halves_q_per_layer() -> None:
 
 
 def test_post_relu_mean_and_std_of_a_unit_variance_preactivation() -> None:
-    # mean = 1/sqrt(2 pi) = 0.398942, std = sqrt(1/2 - 1/(2 pi)) = 0.583819 (DESIGN §3.5). The closed
-    # form must match to rounding; the generic quadrature (which knows nothing of relu) to 1e-12, its
+    # mean = 1/sqrt(2 pi) = 0.398942, std = sqrt(1/2 - 1/(2 pi)) = 0.583819 (the rectified Gaussian's closed
+    # forms). The closed form must match to rounding; the generic quadrature (which knows nothing of relu) to 1e-12, its
     # measured accuracy for a kink at 0.
     relu = activations.make("relu")
     m = theory.gaussian_moments(relu, 1.0)
@@ -282,7 +282,7 @@ def test_table_used_by_predict_agrees_with_the_quadrature() -> None:
 @pytest.mark.parametrize("sigma_w2", [0.25, 0.5, 0.9, 0.999, 1.0])
 def test_tanh_without_bias_and_sigma_w_at_most_one_collapses_to_zero(sigma_w2: float) -> None:
     # E[tanh(x)^2] < q for q > 0, so with sigma_b = 0 and sigma_w <= 1 the map pulls q to 0, where
-    # chi_1 = sigma_w2 tanh'(0)^2 = sigma_w2 (DESIGN §3.5; critical at sigma_w = 1).
+    # chi_1 = sigma_w2 tanh'(0)^2 = sigma_w2 (Poole et al. 2016; critical at sigma_w = 1).
     tanh = activations.make("tanh")
     assert theory.fixed_point(tanh, sigma_w2, 0.0) == 0.0
     crit = theory.criticality(tanh, sigma_w2, 0.0)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, Select
 from tui_helpers import settle, text_of
 
 from initscope.engine.config import Config
 from initscope.engine.propagate import run
 from initscope.engine.result import Result
-from initscope.tui.app import InitScopeApp
+from initscope.tui.app import InitScopeApp, TextLine
 from initscope.tui.canvas import Canvas
 from initscope.tui.controls import ControlPane
 from initscope.tui.screens import HelpScreen
@@ -102,9 +104,7 @@ async def test_invalid_fan_in_marks_the_field_and_keeps_the_old_result() -> None
         await settle(pilot)
         before = app.result
         app.query_one("#fan_in", Input).value = "0"
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         fan_in = app.query_one("#fan_in", Input)
         assert fan_in.has_class("-invalid-field")
         error = text_of(app, "#control-error")
@@ -126,7 +126,7 @@ async def test_memory_budget_refusal_is_a_notification_and_a_marked_field() -> N
         await settle(pilot)
         before = app.result
         app.query_one("#batch", Input).value = "65536"
-        await pilot.pause()
+        await settle(pilot)
         assert app.query_one("#batch", Input).has_class("-invalid-field")
         assert any("memory_budget" in n.message for n in app._notifications)
         assert app.result is before
@@ -346,3 +346,249 @@ async def test_open_at_start_pin_the_snapshot_and_rerun(tmp_path: Path) -> None:
         assert app.snapshot_path is None and app.result is not None
         assert app.result.config == other
         assert_summary_matches(app, other)
+
+
+# ---------------------------------------------------------------- the screen shows only the state it drew
+async def type_into(pilot: Pilot[InitScopeApp], field: Input, text: str) -> None:
+    """Focus `field`, clear it and type `text` key by key, as quickly as the pilot sends keys."""
+    field.focus()
+    await pilot.press("end", *["backspace"] * len(field.value), *text)
+
+
+async def test_typing_65537_into_fan_in_never_shows_a_prefix_result() -> None:
+    # Each keystroke used to run its prefix (6, 65, 655, 6553) and the header named the prefix while the field
+    # said 65537 was refused. Now the text is applied when typing pauses: 65537 is refused as a whole, and the
+    # header only ever names the config of the result on screen.
+    app = InitScopeApp(config=SMALL, clock=False)
+    shown: list[int] = []
+    titles: list[str] = []
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        before = app.result
+        original_redraw = app.redraw
+
+        def spy() -> None:
+            if app.result is not None:
+                shown.append(app.result.config.fan_in)
+            original_redraw()
+
+        app.redraw = spy  # type: ignore[method-assign]
+        title = app.query_one("#title", TextLine)
+        original_set = title.set
+
+        def record(text: str) -> None:
+            titles.append(text)
+            original_set(text)
+
+        title.set = record  # type: ignore[method-assign]
+        await type_into(pilot, app.query_one("#fan_in", Input), "65537")
+        await settle(pilot)
+        assert set(shown) <= {SMALL.fan_in}, shown
+        assert app.result is before
+        assert all("fan-in 64 " in t for t in titles), titles
+        assert "fan-in 64 " in title.text
+        assert app.status == "invalid · kept"
+        assert "fan_in" in text_of(app, "#control-error") and "65537" in text_of(app, "#control-error")
+
+
+async def test_enter_applies_typed_text_at_once() -> None:
+    app = InitScopeApp(config=SMALL, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await type_into(pilot, app.query_one("#depth", Input), "9")
+        assert app.query_one(ControlPane).edit_pending
+        await pilot.press("enter")
+        assert not app.query_one(ControlPane).edit_pending
+        assert app.config.depth == 9
+        await settle(pilot)
+        assert app.result is not None and app.result.config.depth == 9
+
+
+async def test_a_typed_minus_is_an_error_naming_the_field_not_a_halving() -> None:
+    # `-` used to halve the focused number: typing -5 ran fan-in 5 without a word.
+    app = InitScopeApp(config=SMALL, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        before = app.result
+        fan_in = app.query_one("#fan_in", Input)
+        await type_into(pilot, fan_in, "-5")
+        await settle(pilot)
+        assert fan_in.value == "-5"
+        assert fan_in.has_class("-invalid-field")
+        error = text_of(app, "#control-error")
+        assert "fan_in" in error and "-5" in error, error
+        assert app.config.fan_in == SMALL.fan_in
+        assert app.result is before
+
+
+async def test_invalid_kept_clears_once_the_field_is_valid_again() -> None:
+    # Correcting a refused value back to the shown config used to leave `invalid · kept` until `r`.
+    app = InitScopeApp(config=SMALL, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        fan_in = app.query_one("#fan_in", Input)
+        fan_in.value = "0"
+        await settle(pilot)
+        assert app.status == "invalid · kept"
+        fan_in.value = str(SMALL.fan_in)  # one edit back to the config on screen: no run is needed
+        await settle(pilot)
+        assert app.status == "done"
+        assert not fan_in.has_class("-invalid-field")
+        assert text_of(app, "#control-error") == ""
+
+
+async def test_a_width_list_sets_the_depth() -> None:
+    app = InitScopeApp(config=SMALL, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await type_into(pilot, app.query_one("#width", Input), "48,32,16")
+        await settle(pilot)
+        assert app.query_one("#depth", Input).value == "3"
+        assert app.result is not None
+        assert app.result.config.widths == (48, 32, 16) and app.result.config.depth == 3
+        assert not app.query_one("#depth", Input).has_class("-invalid-field")
+
+
+async def test_the_same_config_cannot_be_pinned_twice() -> None:
+    app = InitScopeApp(config=SMALL, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        app.query_one("#depth", Input).value = "7"
+        await settle(pilot)
+        app.query_one("#depth", Input).value = str(SMALL.depth)
+        await settle(pilot)  # a new run of the pinned config
+        await pilot.press("p")
+        await pilot.pause()
+        assert len(app.pins) == 1
+        assert any("pinned already" in n.message for n in app._notifications)
+
+
+async def test_summary_shows_activation_min_and_max() -> None:
+    app = InitScopeApp(config=SMALL, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        a = engine(SMALL).forward.activation
+        acts = text_of(app, "#summary-activations")
+        assert f"min {num(a.min[0])}  max {num(a.max[0])}" in acts, acts
+
+
+# ---------------------------------------------------------------- palette, ctrl+c, progress
+async def palette_hits(pilot: Pilot[InitScopeApp], query: str) -> list[str]:
+    """The command texts the palette lists for `query`."""
+    from textual.command import CommandList
+
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await pilot.press(*query)
+    await pilot.pause(0.5)
+    hits = [str(option.prompt) for option in app.screen.query_one(CommandList).options]
+    await pilot.press("escape")
+    await pilot.pause()
+    return hits
+
+
+async def test_palette_finds_aliases_and_description_words() -> None:
+    app = InitScopeApp(config=SMALL, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        kaiming = await palette_hits(pilot, "kaiming")  # aliases kaiming_normal, kaiming_uniform: listed first
+        assert {h.split(" (")[0] for h in kaiming[:2]} == {"initializer: he_normal", "initializer: he_uniform"}, kaiming
+        torch = await palette_hits(pilot, "torch")  # the alias torch_default first, then summaries naming torch
+        assert torch[0].startswith("initializer: inv_sqrt_fan_in_uniform"), torch
+        assert len(torch) > 2
+        glorot = "\n".join(await palette_hits(pilot, "glorot"))
+        assert "initializer: xavier_uniform" in glorot and "initializer: xavier_normal" in glorot, glorot
+
+
+async def test_keys_typed_while_the_palette_opens_are_its_query(tmp_path: Path) -> None:
+    # Until the palette's input has the focus, a key went to the app's bindings (`e` wrote an export).
+    from textual.command import CommandInput, CommandPalette
+
+    app = InitScopeApp(config=SMALL, clock=False, export_dir=tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        app.screen.set_focus(None)  # the state of its first frames, before its input is focused
+        await pilot.press("e", "x")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert list(tmp_path.iterdir()) == []
+        assert app.screen.query_one(CommandInput).value == "ex"
+
+
+async def test_ctrl_c_quits_when_nothing_is_selected() -> None:
+    app = InitScopeApp(config=SMALL, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert app._exit
+
+
+async def test_progress_counts_layers_then_says_it_is_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bar is determinate while layers are counted and indeterminate otherwise, never full before the
+    result (it sat full while a depth-1000 run worked)."""
+    import time as time_module
+
+    from textual.widgets import ProgressBar
+
+    import initscope.tui.app as app_module
+
+    release = threading.Event()
+    reached: dict[str, threading.Event] = {k: threading.Event() for k in ("start", "half", "all")}
+
+    def slow_run(cfg: Config, cancel: threading.Event | None = None, progress: Any = None) -> Result:
+        time_module.sleep(0.3)  # beyond PROGRESS_DELAY_S, before any layer is counted
+        reached["start"].set()
+        release.wait(10)
+        release.clear()
+        progress(cfg.n_layers, 2 * cfg.n_layers)
+        reached["half"].set()
+        release.wait(10)
+        release.clear()
+        progress(2 * cfg.n_layers, 2 * cfg.n_layers)
+        reached["all"].set()
+        release.wait(10)
+        return run(cfg, threading.Event())
+
+    app = InitScopeApp(config=SMALL, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(app_module, "run", slow_run)
+        bar = app.query_one("#progress", ProgressBar)
+        app.query_one("#depth", Input).value = "8"
+        app.query_one(ControlPane).apply_typed()
+
+        async def wait_for(key: str) -> None:
+            while not reached[key].is_set():
+                await pilot.pause(0.02)
+            await pilot.pause(0.1)
+
+        await wait_for("start")
+        assert bar.total is None and app.status == "running"
+        release.set()
+        await wait_for("half")
+        assert (bar.progress, bar.total) == (8, 16) and app.status == "running 8/16 layers"
+        release.set()
+        await wait_for("all")
+        assert bar.total is None and "theory" in app.status
+        release.set()
+        await settle(pilot)
+        assert app.result is not None and app.result.config.depth == 8
+        assert bar.total == 16 and bar.progress == 16
+
+
+async def test_the_train_tab_data_field_has_room_for_a_file_name() -> None:
+    # It was one grid column (10 cells at 100 columns): a data file's name was cut to its last letters.
+    name = "spirals_2000_rows.csv"
+    app = InitScopeApp(config=SMALL, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await pilot.pause()
+        data = app.query_one("#race-data", Input)
+        contenders = app.query_one("#race-contenders", Input)
+        assert data.size.width >= len(f"data/{name}"), data.size
+        assert data.size.width == contenders.size.width

@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from initscope.tui.app import InitScopeApp
+from initscope.tui.controls import ControlPane
 from initscope.tui.text import Paragraph
 
 
@@ -21,7 +22,8 @@ def text_of(app: InitScopeApp, selector: str) -> str:
 
 
 async def settle(pilot: Pilot[Any], timeout: float = 20.0) -> None:
-    """Wait until the latest requested run is the one on screen."""
+    """Wait until typed text is applied (the controls wait for a pause in typing) and the latest requested
+    run is the one on screen."""
     app = pilot.app
     assert isinstance(app, InitScopeApp)
     loop = asyncio.get_running_loop()
@@ -29,7 +31,9 @@ async def settle(pilot: Pilot[Any], timeout: float = 20.0) -> None:
     while True:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if app.shown_generation == app.generation:
+        if app.query_one(ControlPane).edit_pending:
+            await asyncio.sleep(0.05)
+        elif app.shown_generation == app.generation:
             return
         if loop.time() > deadline:
             raise AssertionError(f"run {app.generation} not shown (shown {app.shown_generation}): {app.status}")
