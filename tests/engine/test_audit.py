@@ -90,7 +90,8 @@ def test_statistics_of_the_family(tmp_path: Path) -> None:
         s = audits[name].stats
         assert s is not None and abs(s.kurtosis - kurt) < tol, (name, s.kurtosis)
         values = arrays[name].astype(np.float64)
-        assert s.std == pytest.approx(values.std(), rel=1e-9) and s.mean == pytest.approx(values.mean(), abs=1e-12)
+        # float32 pieces summed pairwise, accumulated in float64: ~1e-7 relative (sampling error here: 3e-3)
+        assert s.std == pytest.approx(values.std(), rel=1e-6) and s.mean == pytest.approx(values.mean(), abs=1e-7)
     assert truncated_kurtosis(2.0) == pytest.approx(-0.6344, abs=1e-3)
     assert truncated_std_factor(2.0) == pytest.approx(TRUNC_C)
 
@@ -148,7 +149,7 @@ def test_bfloat16_is_read_exactly(tmp_path: Path) -> None:
         a = audits[name]
         assert a.dtype == "bfloat16" and a.stats is not None
         wide = values.astype(np.float64)
-        assert a.stats.std == pytest.approx(wide.std(), rel=1e-9, abs=1e-15)
+        assert a.stats.std == pytest.approx(wide.std(), rel=1e-6, abs=1e-15)  # float32 pieces, see above
         assert (a.stats.min, a.stats.max) == (wide.min(), wide.max())
     assert _named(audits["fc1.weight"], truth["fc1.weight"])
     assert _named(audits["features.3.weight"], truth["features.3.weight"])

@@ -1,8 +1,8 @@
-"""Statistics of one tensor in a single pass over its row blocks, in float64, memory of one block.
+"""Statistics of one tensor in a single pass over its row blocks, memory of one block.
 
 Moments are accumulated around a shift (the first block's mean) so that one pass gives mean, std and the
-excess kurtosis without cancellation. Units (output neurons or channels) are compared through two random
-projections computed in the same summation order for every unit, so identical units give bit-identical
+excess kurtosis without cancellation. Units (output neurons or channels) are compared through a random
+projection computed in the same summation order for every unit, so identical units give bit-identical
 projections (distinct ones collide with probability ~0). Orthonormality is tested on a Gram matrix of at
 most ORTHO_VECTORS vectors of the shorter side: any subset of orthonormal vectors is orthonormal.
 """
@@ -20,7 +20,11 @@ from initscope.engine import stats
 from initscope.engine.result import Histogram
 
 FloatArray = npt.NDArray[np.float64]
-ORTHO_VECTORS = 128
+ORTHO_VECTORS = 32
+GRAM_VALUES = 1 << 20
+"""At most this many values of picked rows are kept for the orthonormality test."""
+SUB_VALUES = 1 << 16
+"""Values per piece: small enough that a piece's several passes stay in the cache."""
 HIST_VALUES = stats.HIST_MAX_VALUES
 EPS = {"float64": 2.0**-52, "float32": 2.0**-23, "float16": 2.0**-10, "bfloat16": 2.0**-7}
 
@@ -57,39 +61,64 @@ class TensorStats:
 
 
 class _Sums:
-    """Shifted power sums of the finite values, and the extremes."""
+    """Shifted power sums of the finite values, the extremes and the zeros, and the units' projections.
 
-    def __init__(self) -> None:
+    Work is done on cache-sized pieces of SUB_VALUES values in the block's own precision (float32 for
+    float32/16/bfloat16 files), each piece's sums formed by NumPy's pairwise reduction and accumulated in
+    float64: the relative error stays near 1e-7, far below the sampling tolerance of any tensor."""
+
+    def __init__(self, units: _Units | None) -> None:
+        self.units = units
         self.shift: float | None = None
         self.n = 0
         self.s1 = self.s2 = self.s3 = self.s4 = 0.0
         self.lo, self.hi = math.inf, -math.inf
         self.nan = self.inf = self.zeros = 0
 
-    def add(self, flat: npt.NDArray[np.floating]) -> FloatArray:
-        """Accumulate one block; returns its finite values, shifted, in float64 (reused by the projections)."""
+    def add(self, block: npt.NDArray[np.floating]) -> None:
+        flat = block.reshape(-1)
         lo, hi = float(flat.min()), float(flat.max())
         if not (math.isfinite(lo) and math.isfinite(hi)):
             nan = int(np.count_nonzero(np.isnan(flat)))
+            finite_mask = np.isfinite(flat)
             self.nan += nan
-            self.inf += int(flat.size) - nan - int(np.count_nonzero(np.isfinite(flat)))
-            finite = flat[np.isfinite(flat)]
-            lo = float(finite.min()) if finite.size else math.inf
-            hi = float(finite.max()) if finite.size else -math.inf
-        else:
-            finite = flat
+            self.inf += int(flat.size) - nan - int(np.count_nonzero(finite_mask))
+            flat = flat[finite_mask]
+            if self.units is not None:
+                self.units.broken = True  # the projections need every value
+            if flat.size == 0:
+                return
+            lo, hi = float(flat.min()), float(flat.max())
         self.lo, self.hi = min(self.lo, lo), max(self.hi, hi)
-        self.zeros += int(finite.size - np.count_nonzero(finite))
-        if self.shift is None and finite.size:
-            self.shift = float(finite.mean(dtype=np.float64))
-        d: FloatArray = np.subtract(finite, self.shift or 0.0, dtype=np.float64)
-        d2 = d * d
-        self.n += int(d.size)
-        self.s1 += float(d.sum())
-        self.s2 += float(d2.sum())
-        self.s3 += float(np.dot(d2, d))
-        self.s4 += float(np.dot(d2, d2))
-        return d
+        if self.shift is None:
+            self.shift = float(flat.mean(dtype=np.float64))
+        units = self.units if self.units is not None and not self.units.broken else None
+        rows = flat.reshape(-1, units.cols) if units is not None else flat.reshape(1, -1)
+        step = max(1, SUB_VALUES // rows.shape[1])
+        if units is None and rows.shape[1] > SUB_VALUES:
+            rows = flat[: flat.size - flat.size % SUB_VALUES].reshape(-1, SUB_VALUES)
+            self._pieces(rows, 1, None)
+            tail = flat[rows.size :]
+            if tail.size:
+                self._pieces(tail.reshape(1, -1), 1, None)
+            return
+        self._pieces(rows, step, units)
+
+    def _pieces(self, rows: npt.NDArray[np.floating], step: int, units: _Units | None) -> None:
+        shift = rows.dtype.type(self.shift or 0.0)
+        for start in range(0, rows.shape[0], step):
+            piece = rows[start : start + step]
+            d = piece - shift
+            self.n += d.size
+            self.s1 += float(np.add.reduce(d, axis=None))
+            d2 = d * d
+            self.s2 += float(np.add.reduce(d2, axis=None))
+            self.s3 += float(np.add.reduce(d2 * d, axis=None))
+            np.multiply(d2, d2, out=d2)
+            self.s4 += float(np.add.reduce(d2, axis=None))
+            self.zeros += int(np.count_nonzero(piece == 0))
+            if units is not None:
+                units.add(piece, d)
 
     def moments(self) -> tuple[float, float, float]:
         """(mean, std, excess kurtosis) of the finite values."""
@@ -107,24 +136,15 @@ def measure(blocks: Iterable[npt.NDArray[np.floating]], shape: tuple[int, ...], 
             dtype_name: str, seed: int = 0) -> TensorStats:
     """Statistics of a tensor given as row blocks. `units_axis` (0 or -1) marks a weight whose units lie along
     that axis of its [rows, rest] view (None: no unit analysis, e.g. biases)."""
-    sums = _Sums()
     count = math.prod(shape)
     matrix = _matrix_view(shape, units_axis)
     units = _Units(matrix, units_axis, np.random.default_rng(seed)) \
         if matrix is not None and units_axis is not None else None
+    sums = _Sums(units)
     sample = _Subsample(count)
-    row = 0
     for block in blocks:
-        flat = block.reshape(-1)
-        sample.add(flat)
-        d = sums.add(flat)
-        if units is not None and matrix is not None:
-            rows_here = flat.size // matrix[1]
-            if d.size == flat.size:  # the projections need every value (non-finite tensors skip them)
-                units.add(d.reshape(rows_here, matrix[1]), row, sums.shift or 0.0)
-            else:
-                units.broken = True
-            row += rows_here
+        sample.add(block.reshape(-1))
+        sums.add(block)
     mean, std, kurt = sums.moments()
     m = stats.Moments(count, mean, std, sums.lo if sums.n else math.nan, sums.hi if sums.n else math.nan,
                       math.nan, sums.nan + sums.inf)
@@ -167,51 +187,57 @@ class _Subsample:
 
 
 class _Units:
-    """Random projections of every unit, and a Gram matrix of a few vectors of the shorter side."""
+    """One random projection of every unit (summed in the same order for each, so identical units give
+    identical values), and a Gram matrix of a few vectors of the shorter side of the [rows, cols] view."""
 
     def __init__(self, matrix: tuple[int, int], units_axis: int, rng: np.random.Generator) -> None:
         self.rows, self.cols = matrix
         self.units_are_rows = units_axis == 0
         n_units = self.rows if self.units_are_rows else self.cols
         length = self.cols if self.units_are_rows else self.rows
-        self.r = rng.standard_normal((2, length))
-        self.proj = np.zeros((2, n_units))
-        # Gram of the shorter side of the matrix: rows when rows <= cols, else columns
+        self.r = rng.standard_normal(length).astype(np.float32)
+        self.proj = np.zeros(n_units)
+        self.row = 0
         self.gram_rows = self.rows <= self.cols
         short = min(self.rows, self.cols)
-        self.picked = np.unique(np.linspace(0, short - 1, min(short, ORTHO_VECTORS)).astype(np.intp))
+        wanted = min(short, ORTHO_VECTORS)
+        if self.gram_rows:  # picked rows are kept until the end: at most GRAM_VALUES values of them
+            wanted = min(wanted, max(2, GRAM_VALUES // self.cols))
+        self.picked = np.unique(np.linspace(0, short - 1, wanted).astype(np.intp))
         self.gram = np.zeros((self.picked.size, self.picked.size))
-        self.row_pick: list[FloatArray] = []
+        self.kept = np.zeros((self.picked.size, self.cols) if self.gram_rows else (0, 0), dtype=np.float32)
         self.broken = False
 
-    def add(self, d: FloatArray, row: int, shift: float) -> None:
-        """One block of shifted values d (value - shift): projections ignore a common shift, the Gram does not."""
-        rows = slice(row, row + d.shape[0])
+    def add(self, piece: npt.NDArray[np.floating], d: npt.NDArray[np.floating]) -> None:
+        """A piece of whole rows: its values and the same values shifted (d, a scratch array reused here)."""
+        here = slice(self.row, self.row + piece.shape[0])
+        r = self.r.astype(d.dtype, copy=False)
         if self.units_are_rows:
-            self.proj[:, rows] = self.r @ d.T
+            np.multiply(d, r, out=d)
+            self.proj[here] = np.add.reduce(d, axis=1, dtype=np.float64)  # 53 bits: no chance collisions
         else:
-            self.proj += self.r[:, rows] @ d
+            np.multiply(d, r[here, None], out=d)
+            self.proj += np.add.reduce(d, axis=0, dtype=np.float64)
         if self.gram_rows:
-            inside = self.picked[(self.picked >= row) & (self.picked < row + d.shape[0])]
-            self.row_pick.extend(d[inside - row] + shift)
+            inside = np.flatnonzero((self.picked >= self.row) & (self.picked < here.stop))
+            self.kept[inside] = piece[self.picked[inside] - self.row]
         else:
-            cols = d[:, self.picked] + shift
+            cols = piece[:, self.picked].astype(np.float64)
             self.gram += cols.T @ cols
+        self.row = here.stop
 
     def duplicates(self) -> tuple[int, int]:
         """(units, units that equal another unit)."""
-        n = self.proj.shape[1]
+        n = self.proj.size
         if n < 2:
             return n, 0
-        _, inverse, counts = np.unique(self.proj.T, axis=0, return_inverse=True, return_counts=True)
+        _, inverse, counts = np.unique(self.proj, return_inverse=True, return_counts=True)
         return n, int(np.count_nonzero(counts[inverse.ravel()] > 1))
 
     def orthonormal(self, eps: float) -> tuple[str | None, float]:
         """Which side is orthonormal up to a gain (the shorter one, as orthogonal initializers make it)."""
         if self.gram_rows:
-            if not self.row_pick:
-                return None, math.nan
-            picked = np.stack(self.row_pick)
+            picked = self.kept.astype(np.float64)
             gram = picked @ picked.T
         else:
             gram = self.gram

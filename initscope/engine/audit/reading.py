@@ -7,9 +7,10 @@ line that names the file, what is wrong and what was expected.
 
 .safetensors: the header is checked here before the safetensors package sees the file (length against the
 file size and a cap, JSON, dtypes, shapes, offsets in range and not overlapping), then each tensor is read
-through `safe_open(framework="numpy")` opened for that tensor alone (the package memory-maps the file, and a
-mapping held open would keep every page read so far resident). bfloat16 has no NumPy dtype: its bytes are
-read at the header's offsets and widened to float32 (the upper 16 bits of a float32).
+through `safe_open(framework="numpy")`, opened for one tensor or, for a large one, one block at a time (the
+package memory-maps the whole file, and a mapping held open keeps every page read so far resident).
+bfloat16 has no NumPy dtype: its bytes are read at the header's offsets and widened to float32 (the upper
+16 bits of a float32).
 """
 
 from __future__ import annotations
@@ -174,13 +175,15 @@ class SafetensorsFile(WeightsFile):
         from safetensors import SafetensorError, safe_open
 
         try:
-            with safe_open(str(self.path), framework="numpy") as handle:
-                if info.size <= BLOCK_VALUES or len(info.shape) == 0:
+            if info.size <= BLOCK_VALUES or len(info.shape) == 0:
+                with safe_open(str(self.path), framework="numpy") as handle:
                     yield np.asarray(handle.get_tensor(info.name)).reshape(shape)
-                    return
-                part = handle.get_slice(info.name)
-                for start in range(0, shape[0], rows):
-                    yield np.asarray(part[start : start + rows])
+                return
+            # opened again for every block: the package maps the whole file, and the pages a mapping has read
+            # stay resident (and counted) until it is closed
+            for start in range(0, shape[0], rows):
+                with safe_open(str(self.path), framework="numpy") as handle:
+                    yield np.asarray(handle.get_slice(info.name)[start : start + rows])
         except SafetensorError as err:
             raise WeightsFileError(f"{self.path}: the safetensors package refuses it: {_first_line(err)}") from None
 
