@@ -98,8 +98,8 @@ def _cell(x: object) -> str:
     return str(x)
 
 
-def _g(x: float | None) -> str:
-    return "-" if x is None or not math.isfinite(x) else f"{x:.4g}"
+def _g(x: float | None, digits: int = 4) -> str:
+    return "-" if x is None or not math.isfinite(x) else f"{x:.{digits}g}"
 
 
 def table(r: AuditReport) -> str:
@@ -115,7 +115,7 @@ def table(r: AuditReport) -> str:
         fans = f"{p.fan_in}>{p.fan_out}" if p.fan_in is not None else "-"
         shape = "x".join(map(str, a.info.shape)) or "scalar"
         lines.append(f"{a.info.name:<{width}}  {shape:<16} {a.dtype:<8} {p.role:<12} {fans:>11} "
-                     f"{_g(s.std if s else None):>9} {_g(s.kurtosis if s else None):>6}  {a.sentence()}")
+                     f"{_g(s.std if s else None):>9} {_g(s.kurtosis if s else None, 3):>6}  {a.sentence()}")
     lines.append("")
     if r.findings:
         lines.append("findings")

@@ -94,7 +94,9 @@ def write_file(path: Path, plan: list[tuple[str, tuple[int, ...]]], seed: int = 
 
 
 def probe(kind: str, path: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", PROBE, kind, str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", PROBE, kind, str(path)], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"the {kind} probe failed:\n{out.stderr}")
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 

@@ -180,3 +180,27 @@ def test_trained_looking_file_says_so(tmp_path: Path) -> None:
     report = audit_file(_save(arrays, tmp_path, "safetensors"), "torch", run_signal=False)
     assert all(a.best is None for a in report.tensors)
     assert "probably trained" in report.summary
+
+
+def test_density_integrates_the_law_over_the_bins() -> None:
+    from initscope.engine import initializers
+    from initscope.engine.density import expected_counts
+
+    edges = np.linspace(-1.0, 1.0, 9)
+    counts, name = expected_counts(initializers.Uniform(-0.5, 0.5), edges, 1000) or (None, "")
+    assert counts is not None and name == "U(-0.5, 0.5)"
+    np.testing.assert_allclose(counts, [0, 0, 250, 250, 250, 250, 0, 0], atol=1e-9)
+    counts, _ = expected_counts(initializers.Normal(0.0, 1.0), np.array([-1.0, 0.0, 1.0]), 1000) or (None, "")
+    assert counts is not None
+    np.testing.assert_allclose(counts, [341.3447460685, 341.3447460685], rtol=1e-9)  # 1000 (Phi(1) - 1/2)
+    assert expected_counts(initializers.Constant(0.0), edges, 1000) is None
+
+
+def test_the_audit_loads_no_ui_package() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, initscope.engine.audit, initscope.engine.audit.signal, initscope.engine.density;"
+            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'plotext'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

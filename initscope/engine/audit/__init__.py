@@ -3,7 +3,7 @@
 Pure NumPy and safetensors (no UI). `audit_file(path, layout_name, activation)` -> AuditReport;
 `WeightsFileError` is a bad file, one line. Modules: reading (files, tensor by tensor), layout (roles and
 fans), measure (one-pass statistics), matching (the catalogue), conventions, findings, signal (the file's
-MLP through the engine), density (a law over histogram bins), document (json, csv, table).
+MLP through the engine), core (the report). The document, CSV and table are initscope/audit_report.py.
 """
 
 from initscope.engine.audit.core import AuditReport, TensorAudit, audit_file

@@ -153,7 +153,7 @@ def _summary(audits: list[TensorAudit]) -> str:
 
 
 def _add_densities(report: AuditReport) -> None:
-    from initscope.engine.audit.density import expected_counts
+    from initscope.engine.density import expected_counts
 
     for a in report.tensors:
         h = a.stats.histogram if a.stats is not None else None

@@ -1,4 +1,5 @@
-"""A law's probability mass over histogram bins: what the audit draws against a tensor's histogram."""
+"""A law's probability mass over histogram bins: the expected counts drawn against a measured histogram
+(the explorer's Weights tab and the audit)."""
 
 from __future__ import annotations
 
