@@ -204,3 +204,13 @@ def test_the_audit_loads_no_ui_package() -> None:
             "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'plotext'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_signal_of_a_keras_file_uses_its_kernels_as_stored(tmp_path: Path) -> None:
+    """Keras stores [in, out], the engine's own layout: no transpose (a transposed 256x512 would not chain)."""
+    arrays, _ = keras_model()
+    report = audit_file(_save(arrays, tmp_path, "npz"), "auto")
+    r = report.signal
+    assert r is not None and r.config.layer_fans == [(256, 512), (512, 512), (512, 256), (256, 10)]
+    for i, name in enumerate(report.signal_layers):
+        assert r.weights.summary.std[i] == pytest.approx(arrays[name].astype(np.float64).std(), rel=1e-5)
