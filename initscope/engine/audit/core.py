@@ -7,7 +7,6 @@ MLP are held together, for the signal run (signal.py).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from initscope.engine.audit.findings import reference_for
 from initscope.engine.audit.layout import Placement
 from initscope.engine.audit.matching import Match, MatchResult, match, ratio_sentence
 from initscope.engine.audit.measure import TensorStats, measure
-from initscope.engine.audit.reading import TensorInfo, WeightsFileError, open_weights
+from initscope.engine.audit.reading import TensorInfo, WeightsFile, WeightsFileError, open_weights
 from initscope.engine.result import Finding, Result
 
 WEIGHT_ROLES = ("dense weight", "conv kernel", "embedding")
@@ -94,7 +93,7 @@ def audit_file(path: Path | str, layout_name: str = "auto", activation: str = "r
             raise WeightsFileError(f"{source.path}: holds no tensors")
         chosen = layout.guess_layout(infos) if layout_name == "auto" else layout_name
         siblings = layout.sibling_weights(infos)
-        audits = [_measure_one(source, t, layout.place(t, chosen, siblings), chosen) for t in infos]
+        audits = [_measure_one(source, t, layout.place(t, chosen, siblings)) for t in infos]
         if all(a.stats is None for a in audits):
             reasons = sorted({a.skipped for a in audits})
             raise WeightsFileError(f"{source.path}: no tensor has values initscope can audit ({'; '.join(reasons)})")
@@ -113,10 +112,7 @@ def audit_file(path: Path | str, layout_name: str = "auto", activation: str = "r
     return report
 
 
-def _measure_one(source: object, t: TensorInfo, p: Placement, chosen: str) -> TensorAudit:
-    from initscope.engine.audit.reading import WeightsFile
-
-    assert isinstance(source, WeightsFile)
+def _measure_one(source: WeightsFile, t: TensorInfo, p: Placement) -> TensorAudit:
     audit = TensorAudit(t, p, _dtype_name(t.dtype))
     if t.size == 0:
         audit.skipped = f"empty (shape {list(t.shape)}): no values"
@@ -160,7 +156,3 @@ def _add_densities(report: AuditReport) -> None:
         if a.best is None or h is None or h.total == 0 or h.collapsed:
             continue
         a.density = expected_counts(a.best.candidate.law, np.asarray(h.edges, dtype=np.float64), h.total)
-
-
-def finite_or_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None
