@@ -159,8 +159,21 @@ def test_pytorch_file_without_torch_says_how_to_convert(tmp_path: Path, capsys: 
 
 
 def test_pytorch_file_with_torch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """torch's own defaults, named: nn.Linear and nn.Conv2d U(±1/sqrt(fan_in)) (kaiming_uniform_(a=sqrt5)),
+    nn.Embedding N(0, 1), BatchNorm ones and zeros; in float32 and bfloat16, bare and wrapped."""
     torch = pytest.importorskip("torch")
-    layer = torch.nn.Linear(64, 32)
-    torch.save(layer.state_dict(), tmp_path / "model.pt")
-    code, out, _ = run(capsys, str(tmp_path / "model.pt"))
-    assert code == 0 and "consistent with inv_sqrt_fan_in_uniform" in out
+    torch.manual_seed(0)
+    net = torch.nn.ModuleDict({"embed": torch.nn.Embedding(1000, 64), "conv": torch.nn.Conv2d(16, 32, 3),
+                               "bn": torch.nn.BatchNorm2d(32), "fc1": torch.nn.Linear(256, 512),
+                               "fc2": torch.nn.Linear(512, 10)})
+    torch.save(net.state_dict(), tmp_path / "model.pt")
+    torch.save({"state_dict": net.to(torch.bfloat16).state_dict()}, tmp_path / "model_bf16.pt")
+    for name in ("model.pt", "model_bf16.pt"):
+        code, out, _ = run(capsys, str(tmp_path / name), "--format", "json")
+        assert code == 0
+        tensors = {t["name"]: t for t in json.loads(out)["tensors"]}
+        for key in ("conv.weight", "fc1.weight", "fc2.weight", "fc1.bias"):
+            assert tensors[key]["matches"][0]["initializer"] == "inv_sqrt_fan_in_uniform", (name, key)
+        assert tensors["embed.weight"]["matches"][0]["initializer"] == "normal"
+        assert tensors["bn.weight"]["convention"].startswith("ones")
+        assert tensors["bn.running_var"]["convention"].startswith("running statistics")

@@ -151,8 +151,9 @@ def test_bfloat16_is_read_exactly(tmp_path: Path) -> None:
         wide = values.astype(np.float64)
         assert a.stats.std == pytest.approx(wide.std(), rel=1e-6, abs=1e-15)  # float32 pieces, see above
         assert (a.stats.min, a.stats.max) == (wide.min(), wide.max())
-    assert _named(audits["fc1.weight"], truth["fc1.weight"])
-    assert _named(audits["features.3.weight"], truth["features.3.weight"])
+    for name, t in truth.items():  # rounding to bfloat16 moves a uniform's extremes off its bounds: allowed
+        assert _named(audits[name], t), (name, audits[name].sentence())
+    assert report.findings == []
 
 
 def test_signal_runs_the_files_own_mlp(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from initscope.engine.audit.layout import module_of
+from initscope.engine.audit.layout import is_buffer, module_of
 
 if TYPE_CHECKING:
     from initscope.engine.audit.core import TensorAudit
@@ -45,6 +45,8 @@ def name_conventions(audits: list[TensorAudit]) -> None:
         elif role == "norm scale" and _all_equal(a, 0.0):
             a.convention = ("zeros: a norm scale started at 0, the last norm of a residual branch "
                             "(zero-init gamma, Goyal et al. 2017)")
+        elif role == "other" and is_buffer(a.info.name) and a.stats is not None:
+            a.convention = "running statistics of a norm layer: a buffer, not an initialized weight"
         elif a.info.size == 1 and _all_equal(a, 0.0):
             a.convention = "a zero scalar: a ReZero residual gate (Bachlechner et al. 2020) or a zero layer scale"
     _fixup(audits)

@@ -106,6 +106,8 @@ def audit_file(path: Path | str, layout_name: str = "auto", activation: str = "r
             from initscope.engine.audit.signal import run_signal as run_chain
 
             run_chain(report, source, activation)
+        else:
+            report.signal_note = "not run (--no-signal)"
     finally:
         source.close()
     _add_densities(report)

@@ -51,6 +51,11 @@ def module_of(name: str) -> str:
     return ""
 
 
+def is_buffer(name: str) -> bool:
+    """Running statistics of a norm layer: state, not an initialized parameter."""
+    return any(word in name.lower() for word in BUFFER_WORDS)
+
+
 def last_part(name: str) -> str:
     return re.split(r"[./]", name.split(":")[0].lower())[-1]
 
@@ -82,7 +87,7 @@ def place(t: TensorInfo, layout: str, sibling_shapes: dict[str, tuple[int, ...]]
     """Role and fans of one tensor. `sibling_shapes` maps each module to the shape of its weight/kernel, so a
     bias gets its layer's fans and a 1-D weight next to a 1-D bias is read as a norm."""
     last = last_part(t.name)
-    if not t.is_float or any(w in BUFFER_WORDS for w in words(t.name)) or t.size == 0:
+    if not t.is_float or is_buffer(t.name) or t.size == 0:
         return Placement("other")
     if len(t.shape) <= 1:
         return _place_vector(t, last, layout, sibling_shapes.get(module_of(t.name)))

@@ -5,7 +5,8 @@ A candidate agrees when every test below passes at Z standard errors of the samp
   kappa (orthogonal matrices have an exact std: only rounding is allowed);
 - mean: within Z·sigma/sqrt(n) of the law's mean;
 - family: values inside the law's bounds (uniform, truncated normal, one-sided) and reaching close to them
-  (n values leave a gap of mass t at a bound with probability (1 - t)^n: a gap over REACH/n refuses), the
+  (n values leave a gap of mass t at a bound with probability (1 - t)^n: a gap over REACH/n, plus the
+  dtype's rounding at the bound, refuses), the
   excess kurtosis within Z·sqrt(24/n) of the law's (uniform -1.2, truncated normal at ±2σ -0.63, normal 0),
   and no i.i.d. law for orthonormal rows or columns (random vectors are never orthogonal to 1e-3);
 - structure: orthogonal needs orthonormal rows or columns, sparse its fraction of zeros.
@@ -161,8 +162,8 @@ def agreement(c: Candidate, s: TensorStats, dtype_name: str) -> float | None:
         slack = 4.0 * eps * max(abs(lo), abs(hi))
         if s.min < lo - slack or s.max > hi + slack:
             return None
-        edge = _edge_density(c.law)
-        if edge > 0 and n * edge * max(s.min - lo, hi - s.max) > REACH:
+        edge = _edge_density(c.law)  # the gap allowed at a bound: chance, plus the stored dtype's rounding there
+        if edge > 0 and max(s.min - lo, hi - s.max) > REACH / (n * edge) + slack:
             return None
     z_kurt = 0.0
     if c.kurtosis is not None and s.orthonormal is not None:
