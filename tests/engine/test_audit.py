@@ -215,3 +215,18 @@ def test_signal_of_a_keras_file_uses_its_kernels_as_stored(tmp_path: Path) -> No
     assert r is not None and r.config.layer_fans == [(256, 512), (512, 512), (512, 256), (256, 10)]
     for i, name in enumerate(report.signal_layers):
         assert r.weights.summary.std[i] == pytest.approx(arrays[name].astype(np.float64).std(), rel=1e-5)
+
+
+def test_only_one_modules_dense_layers_chain_and_transformers_are_not_run(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+
+    def w(fo: int, fi: int) -> np.ndarray:
+        return (rng.standard_normal((fo, fi)) * np.sqrt(2 / fi)).astype(np.float32)
+
+    arrays = {"head.0.weight": w(32, 16), "head.2.weight": w(32, 32), "tail.0.weight": w(8, 32)}
+    report = audit_file(_save(arrays, tmp_path, "safetensors"), "torch")
+    assert report.signal_layers == ["head.0.weight", "head.2.weight"]  # tail.0 has the fans but another module
+    (tmp_path / "t").mkdir()
+    blocks = {f"layers.{i}.attn.{n}.weight": w(16, 16) for i in range(2) for n in ("q_proj", "k_proj", "v_proj")}
+    report = audit_file(_save(blocks, tmp_path / "t", "safetensors"), "torch")
+    assert report.signal is None and "attention" in report.signal_note

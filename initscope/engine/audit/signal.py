@@ -1,6 +1,7 @@
-"""The file's own MLP through the engine: where dense layers chain (each layer's fan_out is the next one's
-fan_in), the longest such chain runs forward and backward with the file's weights and biases, exactly as a
-generated net does (propagate.run with `given_weights=`), so its per-layer signal and verdict come out the same way.
+"""The file's own MLP through the engine: where dense layers of one module chain (each layer's fan_out is the
+next one's fan_in), the longest such chain runs forward and backward with the file's weights and biases, exactly
+as a generated net does (propagate.run with `given_weights=`), so its per-layer signal and verdict come out the
+same way. A file with attention layers is a transformer, whose blocks are residual: no plain chain is run.
 
 The activation is not stored in a weights file: it is the audit's `activation` argument (relu by default).
 """
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from initscope.engine.audit.conventions import natural_key
-from initscope.engine.audit.layout import module_of
+from initscope.engine.audit.layout import module_of, words
 from initscope.engine.audit.reading import WeightsFile
 from initscope.engine.config import build
 from initscope.engine.errors import ConfigError
@@ -21,22 +22,35 @@ if TYPE_CHECKING:
     from initscope.engine.audit.core import AuditReport, TensorAudit
 
 MIN_LAYERS = 2
+ATTENTION_WORDS = ("attn", "attention", "self_attn", "q_proj", "k_proj", "v_proj", "qkv", "query", "key", "value",
+                   "c_attn", "in_proj", "wq", "wk", "wv")
+
+
+def has_attention(audits: list[TensorAudit]) -> bool:
+    return any(any(w in ATTENTION_WORDS for w in words(a.info.name)) for a in audits)
 
 
 def dense_chain(audits: list[TensorAudit]) -> list[TensorAudit]:
-    """The longest run of dense weights (in natural name order) whose fans chain, or [] when shorter than 2."""
+    """The longest run of dense weights of one module (fc1, fc2 ... or a Sequential's 0, 2 ...), in natural name
+    order, whose fans chain; [] when shorter than 2."""
     dense = sorted((a for a in audits if a.placement.role == "dense weight" and a.stats is not None
                     and a.placement.fan_in is not None), key=lambda a: natural_key(a.info.name))
     best: list[TensorAudit] = []
     run: list[TensorAudit] = []
     for a in dense:
-        if run and run[-1].placement.fan_out == a.placement.fan_in:
+        if run and run[-1].placement.fan_out == a.placement.fan_in and _parent(run[-1]) == _parent(a):
             run.append(a)
         else:
             run = [a]
         if len(run) > len(best):
             best = list(run)
     return best if len(best) >= MIN_LAYERS else []
+
+
+def _parent(a: TensorAudit) -> str:
+    """The module that holds the layer: 'head.fc1.weight' -> 'head', 'classifier.2.weight' (a Sequential) ->
+    'classifier', 'dense_1/kernel' -> ''."""
+    return module_of(module_of(a.info.name))
 
 
 def _bias_of(audits: list[TensorAudit], weight: TensorAudit) -> TensorAudit | None:
@@ -49,6 +63,10 @@ def run_signal(report: AuditReport, source: WeightsFile, activation: str) -> Non
     """Fill report.signal (a Result) for the file's dense chain, or report.signal_note saying why not."""
     from initscope.engine.propagate import run
 
+    if has_attention(report.tensors):
+        report.signal_note = ("attention layers: a transformer's blocks are residual, not a plain chain of dense "
+                              "layers; not run")
+        return
     chain = dense_chain(report.tensors)
     if not chain:
         report.signal_note = "no chain of two or more dense layers (an MLP) to run"
