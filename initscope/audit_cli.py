@@ -14,6 +14,7 @@ from typing import Any
 
 from initscope.engine import activations
 from initscope.engine.audit.layout import LAYOUTS
+from initscope.engine.config import build
 from initscope.engine.errors import ConfigError
 
 FORMATS = ("table", "json", "csv")
@@ -33,7 +34,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="torch ([out, in], [out, in, k, k]), keras ([in, out], [k, k, in, out]) or auto (default: "
                    "from the names and shapes)")
     p.add_argument("--activation", "--act", dest="a_activation", metavar="NAME", default="relu",
-                   help="the activation between the file's dense layers for the signal run (default relu)")
+                   help="the activation between the file's dense layers for the signal run, e.g. tanh or "
+                   "leaky_relu(0.1) (default relu)")
     p.add_argument("--no-signal", dest="a_no_signal", action="store_true", help="skip the signal run")
     p.add_argument("--format", dest="a_format", choices=FORMATS, default=None,
                    help="table (default), json (the audit document) or csv (one row per tensor)")
@@ -50,8 +52,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from initscope.snapshot import WriteError, write_atomic
 
     act = str(args.a_activation).strip().lower()
-    if act not in activations.SPECS:
+    if act.split("(")[0].strip() not in activations.SPECS:
         raise ConfigError("activation", args.a_activation, "one of " + ", ".join(activations.NAMES))
+    build({"activation": act})  # parameters checked now (ConfigError), not after reading the file
     output = Path(args.a_output) if args.a_output else None
     fmt = args.a_format or ({".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "table") if output
                             else "table")

@@ -82,6 +82,9 @@ def test_output_is_atomic_and_never_overwritten(tmp_path: Path, capsys: pytest.C
 def test_layout_and_activation_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _model(tmp_path)
     assert "activation" in one_line_error(capsys, str(path), "--activation", "swishy")
+    assert "slope" in one_line_error(capsys, str(path), "--activation", "leaky_relu(abc)")
+    code, out, _ = run(capsys, str(path), "--activation", "leaky_relu(0.1)")
+    assert code == 0 and "with leaky_relu(0.1)" in out
     code, _, err = run(capsys, str(path), "--layout", "sideways")
     assert code == 2 and "--layout" in err
 
