@@ -92,6 +92,9 @@ class WeightsFile(ABC):
             raise
         except (OSError, ValueError, RuntimeError, EOFError, zipfile.BadZipFile) as err:
             raise WeightsFileError(f"{self.path}: cannot read tensor {info.name!r}: {_first_line(err)}") from None
+        except MemoryError:
+            raise WeightsFileError(f"{self.path}: not enough memory to read tensor {info.name!r} "
+                                   f"(shape {list(info.shape)})") from None
 
     def load(self, info: TensorInfo) -> FloatArray:
         """The whole tensor (for the few that the signal run needs)."""
@@ -131,14 +134,17 @@ def open_weights(path: Path | str) -> WeightsFile:
     if p.is_dir():
         raise WeightsFileError(f"{p} is a folder; give a weights file ({', '.join(SUFFIXES)})")
     suffix = p.suffix.lower()
-    if suffix == ".safetensors":
-        return SafetensorsFile.open(p)
-    if suffix == ".npz":
-        return NpzFile.open(p)
-    if suffix in (".pt", ".pth", ".bin"):
-        from initscope.engine.audit.torch_reading import open_torch
+    try:
+        if suffix == ".safetensors":
+            return SafetensorsFile.open(p)
+        if suffix == ".npz":
+            return NpzFile.open(p)
+        if suffix in (".pt", ".pth", ".bin"):
+            from initscope.engine.audit.torch_reading import open_torch
 
-        return open_torch(p)
+            return open_torch(p)
+    except OSError as err:  # permission denied, an I/O error: said in one line like any bad file
+        raise WeightsFileError(f"{p}: cannot read it ({err.strerror or _first_line(err)})") from None
     raise WeightsFileError(f"{p}: unknown kind of file {suffix or '(no suffix)'!r}; allowed: {', '.join(SUFFIXES)}")
 
 
