@@ -180,3 +180,18 @@ def test_pytorch_file_with_torch(tmp_path: Path, capsys: pytest.CaptureFixture[s
         assert tensors["embed.weight"]["matches"][0]["initializer"] == "normal"
         assert tensors["bn.weight"]["convention"].startswith("ones")
         assert tensors["bn.running_var"]["convention"].startswith("running statistics")
+
+
+def test_json_of_a_file_with_nan_and_inf_is_strict_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    w = np.random.default_rng(1).standard_normal((16, 16)).astype(np.float32)
+    w[0, 0], w[1, 1] = np.nan, np.inf
+    path = tmp_path / "m.safetensors"
+    save_file({"fc.weight": w}, str(path))
+    code, out, _ = run(capsys, str(path), "--format", "json")
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"{token} in the document")
+
+    doc = json.loads(out, parse_constant=refuse)
+    assert code == 0 and doc["tensors"][0]["statistics"]["nan"] == 1 and doc["tensors"][0]["statistics"]["inf"] == 1
+    assert [f["kind"] for f in doc["findings"]] == ["nonfinite"]
