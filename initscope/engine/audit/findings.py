@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 WEIGHT_ROLES = ("dense weight", "conv kernel", "embedding")
 SIBLING_FACTOR = 1.5
-"""A layer whose std, relative to its rule, is this many times off the median of its siblings' is flagged."""
+"""A layer whose std, relative to its rule, is this many times off the median of its siblings' is flagged (in a
+file where at least half of them match an initializer)."""
 MIN_SIBLINGS = 3
 
 
@@ -104,8 +105,9 @@ def _far_from_siblings(audits: list[TensorAudit], role: str) -> list[Finding]:
         expected = _rule_std(ref, p.fan_in, p.fan_out) if ref else None
         if expected:
             rows.append((a, s.std / expected, expected))
-    if len(rows) < MIN_SIBLINGS or ref is None:
-        return []
+    matched = sum(1 for a, _, _ in rows if a.best is not None)
+    if len(rows) < MIN_SIBLINGS or ref is None or 2 * matched < len(rows):
+        return []  # in a trained file (most layers match nothing) layers differ for good reasons
     middle = statistics.median(math.log(r) for _, r, _ in rows)
     out = []
     for a, ratio, expected in rows:  # a layer that matches a rule is at its init, whatever its siblings do
