@@ -295,10 +295,11 @@ def make_parser() -> argparse.ArgumentParser:
     p_diff.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
     p_diff.set_defaults(func=cmd_diff)
 
-    from initscope import theory_cli, train_cli
+    from initscope import audit_cli, theory_cli, train_cli
 
     theory_cli.add_parser(sub)
     train_cli.add_parser(sub)
+    audit_cli.add_parser(sub)
     return parser
 
 

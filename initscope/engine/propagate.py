@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -119,8 +119,10 @@ class WeightFeed:
     is drawn while the input is, and the top gradient while the last layer propagates."""
 
     def __init__(self, cfg: Config, act: activations.Activation, with_statistics: bool,
-                 cancel: threading.Event | None) -> None:
+                 cancel: threading.Event | None, given: Sequence[tuple[Array, Array | None]] | None = None) -> None:
         self.cfg, self.act, self.with_statistics, self.cancel = cfg, act, with_statistics, cancel
+        self.given = given
+        """Weights and biases to use instead of drawing them (a weights file's own, for `initscope audit`)."""
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="initscope-weights")
         self.pending: dict[int, Future[LayerWeights | tuple[Array, Array | None] | None]] = {
             1: self.pool.submit(self._draw, 1)}
@@ -129,7 +131,10 @@ class WeightFeed:
     def _draw(self, layer: int) -> LayerWeights | tuple[Array, Array | None] | None:
         if self.cancel is not None and self.cancel.is_set():
             return None
-        w, b = sample_layer(self.cfg, layer, self.act)  # the module attribute: a benchmark may replace it
+        if self.given is not None:
+            w, b = self.given[layer - 1]
+        else:
+            w, b = sample_layer(self.cfg, layer, self.act)  # the module attribute: a benchmark may replace it
         return weight_statistics(w, b) if self.with_statistics else (w, b)
 
     def get(self, layer: int) -> LayerWeights | tuple[Array, Array | None] | None:
@@ -165,10 +170,13 @@ def lsuv_rescale(a: Array, w: Array, b: Array | None, tol: float, max_iters: int
 
 
 def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None,
-        advise: bool = True) -> Result:
+        advise: bool = True, given_weights: Sequence[tuple[Array, Array | None]] | None = None) -> Result:
     """Run the forward and backward experiments for `cfg` and return every statistic with the theory.
 
-    `advise`: an unhealthy verdict gets a fix checked by one more run (False for that checking run)."""
+    `advise`: an unhealthy verdict gets a fix checked by one more run (False for that checking run).
+    `given_weights`: one (W, b) per layer, W of shape (fan_in, fan_out) in the compute dtype and b (fan_out,) or
+    None, used as given instead of drawn from `cfg.initializer` (which then only names the expected values).
+    """
     from initscope.engine import theory, verdict
 
     started = time.perf_counter()
@@ -194,7 +202,10 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     symmetric = np.zeros(depth, dtype=bool)
     w_sumsq = np.full(depth, np.nan)
 
-    feed = WeightFeed(cfg, act, not entry.data_dependent, cancel)  # starts drawing layer 1
+    if given_weights is not None and [w.shape for w, _ in given_weights] != cfg.layer_fans:
+        raise ValueError(f"given_weights: shapes {[w.shape for w, _ in given_weights]} differ from the layers' "
+                         f"{cfg.layer_fans}")
+    feed = WeightFeed(cfg, act, given_weights is not None or not entry.data_dependent, cancel, given_weights)
     try:
         x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), dtype)
     except BaseException:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -60,6 +60,9 @@ from initscope.tui.tabs import (
 )
 from initscope.tui.theory_views import TheoryTab
 from initscope.tui.train_tab import TrainTab, race_of_snapshot
+
+if TYPE_CHECKING:
+    from initscope.engine.audit import AuditReport
 
 TABS = ("weights", "forward", "backward", "theory", "train")
 MAX_PINS = 4
@@ -148,8 +151,11 @@ class InitScopeApp(OnDemandApp):
     ]
 
     def __init__(self, config: Config | None = None, export_dir: Path | str = "initscope-snapshots",
-                 open_path: Path | str | None = None, run_on_start: bool = True, clock: bool = True) -> None:
+                 open_path: Path | str | None = None, run_on_start: bool = True, clock: bool = True,
+                 audit: AuditReport | None = None) -> None:
         super().__init__()
+        self.audit = audit
+        """A weights file's audit (`initscope audit FILE --open`): shown in an Audit tab."""
         limit_blas_threads()
         self.initial_config = config or Config()
         self.config = self.initial_config
@@ -186,7 +192,7 @@ class InitScopeApp(OnDemandApp):
         with Horizontal(id="main"):
             yield ControlPane(self.config, id="controls")
             with Vertical(id="right"):
-                with TabbedContent(id="tabs", initial="weights"):
+                with TabbedContent(id="tabs", initial="audit" if self.audit else "weights"):
                     with TabPane("1 Weights", id="weights"):
                         yield WeightsTab(id="weights-view")
                     with TabPane("2 Forward", id="forward"):
@@ -197,6 +203,11 @@ class InitScopeApp(OnDemandApp):
                         yield TheoryTab(id="theory-view")
                     with TabPane("5 Train", id="train"):
                         yield TrainTab(id="train-view")
+                    if self.audit is not None:
+                        from initscope.tui.audit_tab import AuditTab
+
+                        with TabPane("6 Audit", id="audit"):
+                            yield AuditTab(self.audit, id="audit-view")
                 yield SummaryPane(id="summary")
         yield QuietFooter()
 
@@ -208,6 +219,8 @@ class InitScopeApp(OnDemandApp):
         self.watch(self.query_one("#tabs", TabbedContent), "active", self._tab_switched, init=False)
         if self.open_path is not None:
             self.load_snapshot(Path(self.open_path))
+        elif self.audit is not None and self.audit.signal is not None:  # the file's own MLP, as a snapshot
+            self._show_snapshot(self.audit.path, self.audit.signal)
         elif self.run_on_start:
             self.start_run(self.config)
 

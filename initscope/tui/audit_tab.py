@@ -1,0 +1,148 @@
+"""The Audit tab: a weights file's tensors in a sortable table, and the selected tensor's histogram against
+the density of the initializer it matched. Everything drawn comes from the engine's AuditReport (histograms
+and expected counts included); this module only lays it out.
+
+`initscope audit FILE --open` calls `open_audit(report, args)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.widgets import DataTable
+
+from initscope.engine.audit import AuditReport, TensorAudit
+from initscope.tui.plots import Line
+from initscope.tui.tabs import PlotCard, TabView, ViewState, histogram_figure, swatch
+from initscope.tui.text import Paragraph
+
+COLUMNS = (("tensor", "name"), ("shape", "size"), ("dtype", "dtype"), ("role", "role"), ("fans", "fan_in"),
+           ("std", "std"), ("kurt", "kurtosis"), ("verdict", "verdict"))
+"""(column label, what it sorts by)."""
+
+
+def _sort_key(a: TensorAudit, by: str) -> tuple[int, Any]:
+    """Missing values sort last; numbers as numbers."""
+    s = a.stats
+    value: Any = {"name": a.info.name, "size": a.info.size, "dtype": a.dtype, "role": a.placement.role,
+                  "fan_in": a.placement.fan_in, "verdict": a.sentence(),
+                  "std": s.std if s else None, "kurtosis": s.kurtosis if s else None}[by]
+    missing = value is None or (isinstance(value, float) and not math.isfinite(value))
+    return (1, 0) if missing else (0, value)
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None or not math.isfinite(x) else f"{x:.4g}"
+
+
+class AuditTab(TabView):
+    NAME = "audit"
+    DEFAULT_CSS = """
+    AuditTab #audit-summary { height: auto; max-height: 2; padding: 0 1; }
+    AuditTab DataTable { height: 2fr; }
+    AuditTab #audit-hist { height: 3fr; }
+    AuditTab #audit-findings { height: auto; max-height: 4; padding: 0 1; }
+    """
+    VIEWS: ClassVar[list[tuple[str, str]]] = []
+
+    def __init__(self, report: AuditReport, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.report = report
+        self.order = list(range(len(report.tensors)))
+        self.sorted_by: tuple[str, bool] | None = None
+        self.selected = 0
+
+    def compose(self) -> ComposeResult:
+        yield Paragraph("", max_lines=2, id="audit-summary")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="audit-table")
+        yield PlotCard("histogram", id="audit-hist")
+        yield Paragraph("", max_lines=4, id="audit-findings")
+
+    def on_mount(self) -> None:
+        r = self.report
+        how = "guessed" if r.layout_guessed else "given"
+        self.query_one("#audit-summary", Paragraph).set(Content.from_markup(
+            "[b]$file[/b] ($fmt, $layout layout, $how) · $summary  [dim]click a header to sort[/dim]",
+            file=r.path.name, fmt=r.format, layout=r.layout, how=how, summary=r.summary))
+        table = self.query_one(DataTable)
+        for label, key in COLUMNS:
+            table.add_column(label, key=key)
+        self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for i in self.order:
+            a = self.report.tensors[i]
+            p, s = a.placement, a.stats
+            fans = f"{p.fan_in}>{p.fan_out}" if p.fan_in is not None else "-"
+            table.add_row(a.info.name, "x".join(map(str, a.info.shape)) or "scalar", a.dtype, p.role, fans,
+                          _num(s.std if s else None), _num(s.kurtosis if s else None), a.sentence(), key=str(i))
+        if self.selected in self.order:
+            table.move_cursor(row=self.order.index(self.selected))
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        by = str(event.column_key.value)
+        reverse = self.sorted_by == (by, False)
+        self.sorted_by = (by, reverse)
+        ranked = sorted(self.order, key=lambda i: _sort_key(self.report.tensors[i], by))
+        present = [i for i in ranked if _sort_key(self.report.tensors[i], by)[0] == 0]
+        self.order = (present[::-1] if reverse else present) + [i for i in ranked if i not in present]
+        self._fill()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.selected = int(event.row_key.value)
+            self.draw_selected()
+
+    def show(self, state: ViewState) -> None:
+        """The audit does not follow the explorer's run: keep the colours, draw the selection."""
+        self.shown_state = state
+        self.draw_selected()
+
+    def draw(self, state: ViewState) -> None:
+        self.draw_selected()
+
+    def draw_selected(self) -> None:
+        state = self.shown_state
+        if state is None or not self.report.tensors:
+            return
+        a = self.report.tensors[self.selected]
+        card = self.query_one("#audit-hist", PlotCard)
+        title = f"[b]{a.info.name}[/b] {a.placement.role} · {a.sentence()}"
+        if a.stats is None:
+            card.show(title, None)
+        else:
+            h = a.stats.histogram
+            fig, notes = histogram_figure(h, state.palette.measured, "value")
+            legend = [swatch("values", state.palette.measured)]
+            if fig.bars and a.density is not None:
+                counts, law = a.density
+                fig.lines.append(Line(fig.bars[0].centers, np.asarray(counts, dtype=np.float64),
+                                      state.palette.theory))
+                legend.append(swatch(f"{a.best.candidate.name if a.best else ''} {law}", state.palette.theory, "━"))
+            card.show(title + "  " + "  ".join(legend + notes), fig)
+        mine = [f for f in self.report.findings if f.text.startswith(a.info.name + ":")]
+        others = len(self.report.findings) - len(mine)
+        lines = [f"[{'red' if f.severity == 'error' else 'yellow'}]{f.severity}[/] {f.text}" for f in mine]
+        if others:
+            lines.append(f"[dim]{others} finding(s) on other tensors (`initscope audit FILE` lists them all)[/dim]")
+        lines.append(f"[dim]signal: {self.report.signal_note}[/dim]")
+        self.query_one("#audit-findings", Paragraph).set(Content.from_markup("\n".join(
+            line.replace("$", "") for line in lines)))
+
+
+def open_audit(report: AuditReport, args: argparse.Namespace) -> int:
+    """Run the explorer with an Audit tab; the file's MLP (when it has one) is the shown run."""
+    from initscope.blas import limit_blas_threads
+    from initscope.tui.app import InitScopeApp
+
+    limit_blas_threads()
+    app = InitScopeApp(export_dir=getattr(args, "export_dir", None) or "initscope-snapshots", audit=report)
+    app.run()
+    return int(app.return_code or 0)
