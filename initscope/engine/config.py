@@ -29,6 +29,24 @@ INPUTS = ("normal", "uniform")
 CLIP_MODES = ("per_layer", "global")
 DEFAULT_BUDGET = 2 * 1024**3
 ClipMode = Literal["per_layer", "global"]
+ARCHS = ("mlp", "residual")
+NORMS = ("none", "layernorm", "rmsnorm", "batchnorm")
+NORM_PLACEMENTS = ("pre", "post")
+BRANCH_SCALES = ("1", "1/sqrt(L)", "1/sqrt(2L)", "0", "fixup", "deepnorm")
+BRANCH_DEPTHS = (1, 2)
+ARCH_PRESETS: dict[str, dict[str, str]] = {
+    # What frameworks and papers do; `preset=NAME` in the one-line form expands to these fields.
+    "gpt2": {"init": "normal(std=0.02)", "act": "gelu", "arch": "residual", "branch_depth": "2",
+             "norm": "layernorm", "norm_placement": "pre", "branch_scale": "1/sqrt(2L)"},
+    "bert": {"init": "truncated_normal(std=0.02)", "act": "gelu", "arch": "residual", "branch_depth": "2",
+             "norm": "layernorm", "norm_placement": "post", "branch_scale": "1"},
+    "fixup": {"init": "he_normal", "act": "relu", "arch": "residual", "branch_depth": "2", "norm": "none",
+              "branch_scale": "fixup"},
+    "rezero": {"init": "he_normal", "act": "relu", "arch": "residual", "branch_depth": "2", "norm": "none",
+               "branch_scale": "0"},
+    "deepnorm": {"init": "xavier_normal", "act": "gelu", "arch": "residual", "branch_depth": "2",
+                 "norm": "layernorm", "norm_placement": "post", "branch_scale": "deepnorm"},
+}
 
 
 def as_int(name: str, value: object, low: int, high: int) -> int:
@@ -122,6 +140,16 @@ class Config:
     """L2-norm threshold for gradient clipping; None is off."""
     clip_mode: str = "per_layer"
     memory_budget: int = DEFAULT_BUDGET
+    arch: str = "mlp"
+    """mlp (dense layers) or residual (x_{l+1} = x_l + alpha * F(x_l), depth blocks of constant width)."""
+    branch_depth: int = 2
+    """Dense layers per residual branch (1 or 2); ignored by arch=mlp."""
+    norm: str = "none"
+    """none, layernorm, rmsnorm or batchnorm (batch statistics, as at the first training step)."""
+    norm_placement: str = "pre"
+    """residual: pre (first in the branch) or post (after the addition); mlp: before or after phi."""
+    branch_scale: str = "1"
+    """1, 1/sqrt(L), 1/sqrt(2L), 0, fixup or deepnorm (residual only)."""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -187,6 +215,7 @@ class Config:
         elif self.memory_budget <= 0:
             raise ConfigError("memory_budget", self.memory_budget, "a size > 0")
 
+        self._check_architecture()
         need = self.memory_estimate()
         if need > self.memory_budget:
             shown = widths_text(self.widths)
@@ -196,6 +225,42 @@ class Config:
                 f"{format_bytes(self.memory_budget)}; reduce depth ({self.depth}), width ({shown}) or "
                 f"batch ({self.batch}), use a smaller dtype ({self.dtype}), or raise the memory budget",
             )
+
+    def _check_architecture(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "arch", _choice("arch", self.arch, ARCHS))
+        set_(self, "norm", _choice("norm", self.norm, NORMS))
+        set_(self, "norm_placement", _choice("norm_placement", self.norm_placement, NORM_PLACEMENTS))
+        scale = str(self.branch_scale).strip().replace(" ", "")
+        scale = {"1.0": "1", "0.0": "0", "skipinit": "0", "rezero": "0"}.get(scale.lower(), scale)
+        if scale not in BRANCH_SCALES:
+            raise ConfigError("branch_scale", self.branch_scale, "one of " + ", ".join(BRANCH_SCALES))
+        set_(self, "branch_scale", scale)
+        set_(self, "branch_depth", as_int("branch_depth", self.branch_depth, 1, 2))
+        if self.arch == "mlp" and self.branch_scale != "1":
+            raise ConfigError("branch_scale", self.branch_scale, "1 with arch=mlp (branches exist in arch=residual)")
+        if not self.plain and initializers.lookup(self.initializer).data_dependent:
+            raise ConfigError("initializer", self.initializer, "an initializer that does not rescale on the data "
+                              "with arch=residual or a norm (lsuv rescales plain dense layers)")
+        if self.arch == "residual" and set(self.widths) != {self.fan_in}:
+            raise ConfigError("width", widths_text(self.widths),
+                              f"{self.fan_in} (= fan_in) with arch=residual: the stream keeps one width")
+
+    @property
+    def residual(self) -> bool:
+        return self.arch == "residual"
+
+    @property
+    def plain(self) -> bool:
+        """Today's plain MLP without normalization (the original fast path)."""
+        return self.arch == "mlp" and self.norm == "none"
+
+    @property
+    def dense_fans(self) -> list[tuple[int, int]]:
+        """(fan_in, fan_out) of every dense layer: the layers of an MLP, or branch_depth per residual block."""
+        if not self.residual:
+            return self.layer_fans
+        return [(self.fan_in, self.fan_in)] * (self.n_layers * self.branch_depth)
 
     def __hash__(self) -> int:
         return hash(self.to_string())
@@ -233,6 +298,12 @@ class Config:
         """
         item = self.np_dtype.itemsize
         widths = self.widths
+        if not self.plain:  # kept per block: stream, norm output, and each branch layer's input and output
+            per_block = 2 + 2 * (self.branch_depth if self.residual else 1)
+            dense = sum(fi * fo + fo for fi, fo in self.dense_fans)
+            widest = max((self.fan_in, *widths))
+            return int(item * (self.batch * widest * (per_block * self.n_layers + 4) + dense)
+                       + 8 * self.batch * widest)
         act = activations.SPECS[self.activation]
         needs_z = act.name in ("gelu", "silu")
         stored = self.batch * (self.fan_in + sum(widths) * (2 if needs_z else 1))
@@ -268,6 +339,10 @@ class Config:
                 parts.append(f"clip_mode={self.clip_mode}")
         if self.memory_budget != DEFAULT_BUDGET:
             parts.append(f"budget={self.memory_budget}")
+        if self.residual:
+            parts += [f"arch={self.arch}", f"branch_depth={self.branch_depth}", f"branch_scale={self.branch_scale}"]
+        if self.norm != "none":
+            parts += [f"norm={self.norm}", f"norm_placement={self.norm_placement}"]
         return " ".join(parts)
 
     @classmethod
@@ -297,8 +372,20 @@ class Config:
             "seed": self.seed,
             "clip": None if self.clip is None else {"threshold": self.clip, "mode": self.clip_mode},
             "memory_budget": self.memory_budget,
+            "arch": self.arch,
+            "branch_depth": self.branch_depth,
+            "norm": self.norm,
+            "norm_placement": self.norm_placement,
+            "branch_scale": self.branch_scale,
             "string": self.to_string(),
         }
+
+
+def _choice(name: str, value: object, allowed: Sequence[str]) -> str:
+    text = str(value).strip().lower().replace("-", "_")
+    if text not in allowed:
+        raise ConfigError(name, value, "one of " + ", ".join(allowed))
+    return text
 
 
 def _resolve_activation_params(name: str, given: Mapping[str, object]) -> dict[str, float]:
@@ -343,6 +430,9 @@ KEY_ALIASES = {
     "input": "input", "bias": "bias", "dtype": "dtype", "seed": "seed",
     "clip": "clip", "clip_mode": "clip_mode", "clip-mode": "clip_mode",
     "budget": "memory_budget", "memory_budget": "memory_budget", "memory-budget": "memory_budget",
+    "arch": "arch", "branch_depth": "branch_depth", "branch-depth": "branch_depth",
+    "norm": "norm", "norm_placement": "norm_placement", "norm-placement": "norm_placement",
+    "placement": "norm_placement", "branch_scale": "branch_scale", "branch-scale": "branch_scale",
 }
 
 
@@ -395,6 +485,7 @@ def build(assignments: Mapping[str, object], base: Config | None = None) -> Conf
     base = base or Config()
     changes: dict[str, Any] = {}
     loose_params: dict[str, str] = {}
+    assignments = expand_preset(assignments)
     for raw_key, value in assignments.items():
         key = KEY_ALIASES.get(raw_key)
         if key is None:
@@ -442,6 +533,18 @@ def build(assignments: Mapping[str, object], base: Config | None = None) -> Conf
     unknown = set(changes) - {f.name for f in fields(Config)}
     assert not unknown, unknown
     return replace(base, **changes)
+
+
+def expand_preset(assignments: Mapping[str, object]) -> dict[str, object]:
+    """`preset=gpt2 depth=24` -> the preset's fields, then the other keys (which win over the preset's)."""
+    out = dict(assignments)
+    name = out.pop("preset", None)
+    if name is None:
+        return out
+    key = str(name).strip().lower()
+    if key not in ARCH_PRESETS:
+        raise ConfigError("preset", name, "one of " + ", ".join(ARCH_PRESETS))
+    return {**ARCH_PRESETS[key], **out}
 
 
 def widths_text(widths: Sequence[int]) -> str:

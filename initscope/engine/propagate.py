@@ -177,6 +177,10 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     `given_weights`: one (W, b) per layer, W of shape (fan_in, fan_out) in the compute dtype and b (fan_out,) or
     None, used as given instead of drawn from `cfg.initializer` (which then only names the expected values).
     """
+    if not cfg.plain:  # residual blocks or normalization: engine/network_run.py
+        from initscope.engine.network_run import run_network
+
+        return run_network(cfg, cancel, progress, advise)
     from initscope.engine import theory, verdict
 
     started = time.perf_counter()
