@@ -101,6 +101,11 @@ def diagnose(r: Result, cancel: threading.Event | None = None, advise: bool = Tr
         _trend(findings, "Activations", act_std, f_factor, f_decades, fix, down=False)
         _trend(findings, "Activation gradients", grads[::-1], b_factor, b_decades, fix, down=True)
 
+    if cfg.residual:
+        from initscope.engine.residual_advice import findings as residual_findings
+
+        findings.extend(residual_findings(r, fix))
+
     wg = r.backward.weight_grad_norm
     _, w_decades = per_layer_factor(wg[::-1])
     if b_decades <= -WARN_DECADES and abs(w_decades) < ILLUSION_FLAT_DECADES:
