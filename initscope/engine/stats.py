@@ -47,10 +47,7 @@ class Moments:
 
 
 def _as_rows(x: Array) -> Array:
-    x2 = x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(1, -1)
-    if x2.dtype == np.float16:  # float16 partial sums overflow at 65504: sum rows in float32
-        x2 = x2.astype(np.float32)
-    return x2
+    return x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(1, -1)
 
 
 def moments(x: Array, extremes: bool = True) -> Moments:
@@ -62,6 +59,8 @@ def moments(x: Array, extremes: bool = True) -> Moments:
     n = int(x.size)
     if n == 0:
         return Moments(0, math.nan, math.nan, math.nan, math.nan, 0.0, 0)
+    if x.dtype == np.float16:  # exact widening, once: float16 sums overflow at 65504 and reduce slowly
+        x = x.astype(np.float32)
     if extremes:
         lo = float(x.min())
         hi = float(x.max())

@@ -230,3 +230,33 @@ def test_theory_and_measurement_agree_at_width_1024(initializer: str, activation
     assert predicted is not None
     band = 0.5 * _band(5, n, depth, seeds)
     assert np.all(np.abs(np.sqrt(measured) / predicted - 1) < band), (np.sqrt(measured), predicted)
+
+
+def _fields(cfg: Config) -> str:
+    """Every number a run reports (the snapshot document), without its timings."""
+    import json
+
+    from initscope import snapshot
+
+    doc = json.loads(snapshot.dumps(run(cfg)))
+    doc.pop("created_utc")
+    doc["run"].pop("elapsed_s")
+    return json.dumps(doc, sort_keys=True)
+
+
+@pytest.mark.parametrize("text", ["depth=6 fan_in=64 batch=32", "init=lsuv depth=4 fan_in=48 batch=40",
+                                  "bias=constant(0.1) act=leaky_relu width=40,24,56 fan_in=30 batch=20",
+                                  "act=tanh dtype=float64 depth=5 fan_in=33 batch=17", "dtype=float16 depth=3"])
+def test_helper_thread_and_main_thread_runs_are_bit_identical(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine draws weights on its helper thread or on the main thread by work size; the numbers must
+    not depend on which (each layer has its own random stream)."""
+    from initscope.engine import execution
+
+    cfg = Config.from_string(text)
+    monkeypatch.setattr(execution, "available_cores", lambda: 2)
+    monkeypatch.setattr(execution, "HELPER_MIN_VALUES", 0)
+    assert execution.use_helper(cfg.layer_fans)
+    ahead = _fields(cfg)
+    monkeypatch.setattr(execution, "HELPER_MIN_VALUES", 10**12)
+    assert not execution.use_helper(cfg.layer_fans)
+    assert _fields(cfg) == ahead
