@@ -87,3 +87,13 @@ def test_a_range_of_subnormal_width_is_binned_exactly(dtype: type, tiny: float) 
     values = x.astype(np.float64).ravel()
     expected = np.histogram(values, bins=h.edges)[0]
     assert np.abs(h.counts - expected).sum() <= 2  # at most an edge value on the other side of a bin edge
+
+
+@pytest.mark.parametrize("width", [50, 3, 20000])
+def test_lane_tally_equals_bincount(width: int) -> None:
+    from initscope.engine.stats import _tally
+
+    rng = np.random.default_rng(width)
+    slots = rng.uniform(0, width - 0.01, size=(37, 53)).astype(np.float32)
+    slots[::2] = 1.0  # half the values in one slot, as relu puts them
+    assert np.array_equal(_tally(slots, width), np.bincount(slots.astype(np.intp).ravel(), minlength=width))
