@@ -18,7 +18,7 @@ import argparse
 import os
 
 from initscope.engine.config import Config, as_int
-from initscope.engine.execution import available_cores
+from initscope.engine.execution import available_cores, busy_cores
 
 ENV = "INITSCOPE_THREADS"
 PARALLEL_MIN_MACS = 1 << 30
@@ -29,21 +29,13 @@ _chosen: int | None = None
 _configured = False
 
 
-def _busy_cores() -> float:
-    """Cores other work keeps busy: the 1-minute load average (0 where the system does not report it)."""
-    try:
-        return os.getloadavg()[0]
-    except OSError:  # pragma: no cover
-        return 0.0
-
-
 def threads_for(largest_macs: int) -> int:
     """The fastest thread count for layer products of `largest_macs` multiply-adds on this machine: one
     below PARALLEL_MIN_MACS, else one per core that other work leaves idle."""
     if largest_macs < PARALLEL_MIN_MACS:
         return 1
     cores = available_cores()
-    return max(1, min(cores, round(cores - _busy_cores())))
+    return max(1, min(cores, round(cores - busy_cores())))
 
 
 def layer_macs(cfg: Config) -> int:

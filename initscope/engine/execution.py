@@ -3,8 +3,9 @@
 Three choices by work size, each measured (docs/performance.md):
 - Drawing the next layer's weights on a helper thread while this layer propagates hides the sampling
   behind the products, but every hand-off costs tens of microseconds: below HELPER_MIN_VALUES weights per
-  layer the hand-offs cost more than they hide, and the main thread draws the weights itself. The helper
-  is one long-lived daemon thread per process, not a thread created and joined on every run.
+  layer the hand-offs cost more than they hide, and the main thread draws the weights itself (also when
+  the machine is oversubscribed: no core is left for the helper). The helper is one long-lived daemon
+  thread per process, not a thread created and joined on every run.
 - Products larger than CHUNK_MACS multiply-adds are computed in blocks, and the cancel event (and,
   on the main thread, Ctrl-C) is checked between blocks: no single call runs for much more than 50 ms.
   Blocks span MIN_BLOCK rows and columns or more, split evenly (thinner ones slow the product down:
@@ -50,10 +51,21 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def busy_cores() -> float:
+    """Cores kept busy by all work on the machine: the 1-minute load average (0 where none is reported)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # pragma: no cover
+        return 0.0
+
+
 def use_helper(layer_fans: Sequence[tuple[int, int]]) -> bool:
-    """Draw weights on the helper thread: a second core exists and the average layer is large enough."""
+    """Draw weights on the helper thread: the average layer is large enough, a second core exists and the
+    machine is not oversubscribed (on a machine running 3x its cores the helper waits for a core, and
+    the main thread for the helper: measured no gain at 512 and 1024 wide, a loss at 256)."""
     values = sum(fi * fo for fi, fo in layer_fans) / max(len(layer_fans), 1)
-    return values >= HELPER_MIN_VALUES and available_cores() > 1
+    cores = available_cores()
+    return values >= HELPER_MIN_VALUES and cores > 1 and busy_cores() < cores + 0.5
 
 
 class Helper:

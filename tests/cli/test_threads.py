@@ -73,6 +73,6 @@ def test_a_bad_count_is_one_line_and_exit_2(flag: str | None, env: str | None, f
 @pytest.mark.parametrize(("busy", "threads"), [(0.2, 4), (2.4, 2), (3.6, 1), (9.0, 1)])
 def test_large_work_uses_the_idle_cores(busy: float, threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blas, "available_cores", lambda: 4)
-    monkeypatch.setattr(blas, "_busy_cores", lambda: busy)
+    monkeypatch.setattr(blas, "busy_cores", lambda: busy)
     assert blas.threads_for(blas.PARALLEL_MIN_MACS - 1) == 1
     assert blas.threads_for(blas.PARALLEL_MIN_MACS) == threads

@@ -254,6 +254,7 @@ def test_helper_thread_and_main_thread_runs_are_bit_identical(text: str, monkeyp
 
     cfg = Config.from_string(text)
     monkeypatch.setattr(execution, "available_cores", lambda: 2)
+    monkeypatch.setattr(execution, "busy_cores", lambda: 0.0)
     monkeypatch.setattr(execution, "HELPER_MIN_VALUES", 0)
     assert execution.use_helper(cfg.layer_fans)
     ahead = _fields(cfg)
