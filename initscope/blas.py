@@ -3,8 +3,7 @@
 An OpenBLAS thread spins while it waits for work. On a small, busy machine two threads on two cores
 slow small matrix products down instead of speeding them up (the default run took 0.73 s with 2 threads
 and 0.21 s with one on a busy 2-core machine), and next to the explorer's event loop they starve the UI.
-Only a layer product of at least PARALLEL_MIN_MACS multiply-adds pays for more threads, and only on cores
-that other work leaves idle (the 1-minute load average says how many are busy); see docs/performance.md.
+Only a layer product of at least PARALLEL_MIN_MACS multiply-adds pays for more threads (docs/performance.md).
 The explorer and `initscope train` use one thread unless told otherwise.
 
 Precedence: the `--threads` flag, then the INITSCOPE_THREADS environment variable, then a thread count
@@ -18,7 +17,7 @@ import argparse
 import os
 
 from initscope.engine.config import Config, as_int
-from initscope.engine.execution import available_cores, busy_cores
+from initscope.engine.execution import available_cores
 
 ENV = "INITSCOPE_THREADS"
 PARALLEL_MIN_MACS = 1 << 30
@@ -30,12 +29,10 @@ _configured = False
 
 
 def threads_for(largest_macs: int) -> int:
-    """The fastest thread count for layer products of `largest_macs` multiply-adds on this machine: one
-    below PARALLEL_MIN_MACS, else one per core that other work leaves idle."""
-    if largest_macs < PARALLEL_MIN_MACS:
-        return 1
-    cores = available_cores()
-    return max(1, min(cores, round(cores - busy_cores())))
+    """The thread count for layer products of `largest_macs` multiply-adds: one below PARALLEL_MIN_MACS,
+    else every core this process may use. By work size and core count only, never by the machine's load:
+    the thread count changes the last bits of a product, and a command must repeat its numbers."""
+    return 1 if largest_macs < PARALLEL_MIN_MACS else available_cores()
 
 
 def layer_macs(cfg: Config) -> int:

@@ -70,9 +70,8 @@ def test_a_bad_count_is_one_line_and_exit_2(flag: str | None, env: str | None, f
     assert err.count("\n") == 1 and f"{field}:" in err and "1 to 256" in err
 
 
-@pytest.mark.parametrize(("busy", "threads"), [(0.2, 4), (2.4, 2), (3.6, 1), (9.0, 1)])
-def test_large_work_uses_the_idle_cores(busy: float, threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(blas, "available_cores", lambda: 4)
-    monkeypatch.setattr(blas, "busy_cores", lambda: busy)
+@pytest.mark.parametrize("cores", [1, 2, 8])
+def test_large_work_uses_every_core_small_work_one(cores: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(blas, "available_cores", lambda: cores)
     assert blas.threads_for(blas.PARALLEL_MIN_MACS - 1) == 1
-    assert blas.threads_for(blas.PARALLEL_MIN_MACS) == threads
+    assert blas.threads_for(blas.PARALLEL_MIN_MACS) == cores
