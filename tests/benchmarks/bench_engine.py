@@ -1,6 +1,6 @@
 """Engine benchmark: run() against the same forward + backward in bare NumPy and in PyTorch.
 
-Run:  python tests/benchmarks/bench_engine.py [--repeats 9] [--threads 1] [--process] [--memory]
+Run:  python tests/benchmarks/bench_engine.py [--repeats 9] [--threads 1] [--clock wall|cpu] [--process] [--memory]
 
 Every side runs in this process, interleaved, and each figure is the median of the per-repeat ratios, so
 machine noise (shared cores) cancels out as far as it can. The sides:
@@ -9,6 +9,9 @@ machine noise (shared cores) cancels out as far as it can. The sides:
   relu(A @ W); going down, the relu mask, A^T @ dZ and dZ @ W^T);
 - PyTorch (when installed; it is not a dependency): the same loop as bare NumPy, on the same weights, with
   torch.set_num_threads set to the same thread count as the BLAS.
+`--clock cpu` times with this process's CPU time (all its threads) instead of the wall clock: on a machine
+running several times more work than it has cores, a wall-clock time is mostly the waits for a core, and a
+longer task waits more often, so wall-clock ratios of short and long tasks say little there.
 `--process` adds the whole-command figures: `initscope run` as a process against `python -c "import numpy"`
 plus one run() in a warm process, and `theory --ensemble 8` against 8 single runs.
 """
@@ -16,6 +19,7 @@ plus one run() in a warm process, and `theory --ensemble 8` against 8 single run
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -87,10 +91,13 @@ def torch_chain(weights: list[np.ndarray], x: np.ndarray, top: np.ndarray) -> Ca
     return go
 
 
+CLOCK: Callable[[], float] = time.perf_counter
+
+
 def timed(fn: Callable[[], Any]) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     fn()
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
 def bench(cfg: Config, repeats: int) -> dict[str, float]:
@@ -116,15 +123,24 @@ def bench(cfg: Config, repeats: int) -> dict[str, float]:
     return out
 
 
+def child_seconds(cmd: list[str]) -> float:
+    """A subprocess's time: wall clock, or (cpu clock) the CPU time it used."""
+    if CLOCK is time.perf_counter:
+        return timed(lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL))
+    before = os.times()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    after = os.times()
+    return (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
 def process_figures(repeats: int, threads: int) -> None:
     """`initscope run` as a whole process, and `theory --ensemble 8` against 8 single runs."""
     cfg = Config()
     run(cfg)
     ratios = []
     for _ in range(repeats):
-        t_cmd = timed(lambda: subprocess.run([sys.executable, "-m", "initscope", "run", "--threads", str(threads)],
-                                             check=True, stdout=subprocess.DEVNULL))
-        t_numpy = timed(lambda: subprocess.run([sys.executable, "-c", "import numpy"], check=True))
+        t_cmd = child_seconds([sys.executable, "-m", "initscope", "run", "--threads", str(threads)])
+        t_numpy = child_seconds([sys.executable, "-c", "import numpy"])
         ratios.append(t_cmd / (t_numpy + timed(lambda: run(cfg))))
     print(f"`initscope run --threads {threads}` (default config) / (python -c 'import numpy' + one warm run()): "
           f"median {statistics.median(ratios):.2f} (target <= 1.5)")
@@ -161,7 +177,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="BLAS (and torch) threads (default 1)")
     parser.add_argument("--process", action="store_true", help="also the whole-command figures")
     parser.add_argument("--memory", action="store_true", help="also peak memory against the estimate")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall clock (default) or this process's CPU time (a busy machine)")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     set_threads(args.threads)  # both sides alike: torch's OpenMP threads next to OpenBLAS's make either erratic
     try:
         import torch
@@ -170,7 +190,7 @@ def main() -> None:
         torch_note = f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s)"
     except ImportError:
         torch_note = "PyTorch not installed: no torch column"
-    print(f"BLAS threads: {args.threads}; {torch_note}; repeats {args.repeats} (medians)")
+    print(f"BLAS threads: {args.threads}; {torch_note}; repeats {args.repeats} (medians); {args.clock} clock")
     print("| config | run() | run() / bare NumPy | run() / PyTorch |")
     print("|---|---|---|---|")
     for label, cfg in CONFIGS.items():
