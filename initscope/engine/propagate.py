@@ -209,7 +209,7 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
         feed.close()
         raise
     input_m = stats.moments(x)
-    weights: list[Array] = []  # as the products read them (float16 widened to float32)
+    weights: list[Array] = []  # in the compute dtype: float16 is widened when a product reads it
     stored: list[Array] = [x]  # activations A_0..A_l for the backward pass
     derivs: list[Array] = []  # phi'(Z_l) for activations whose derivative needs z
     first_nonfinite: int | None = None
@@ -236,7 +236,7 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
                 drawn = weight_statistics(w, b)
             w, b = drawn.w, drawn.b
             w_op = execution.as_operand(w)
-            weights.append(w_op)
+            weights.append(w)
 
             wm = drawn.moments
             w_table.put(i, wm)
@@ -322,7 +322,7 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
                         dz = np.multiply(da, deriv, out=da)
                     # dW = A^T dZ / batch: the statistics of the unscaled product are rescaled exactly,
                     # saving a pass over the (fan_in x fan_out) matrix.
-                    dz_op = execution.as_operand(dz)
+                    dz_op, w_op = execution.as_operand(dz), execution.as_operand(weights[i])
                     dw_sum = execution.product(execution.as_operand(stored[layer - 1]).T, dz_op, cancel)
                     db = np.add.reduce(dz, axis=0, dtype=reduce_dtype).astype(np.float64) / cfg.batch
                 inv_batch = 1.0 / cfg.batch
@@ -333,11 +333,11 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
                 g_hists[i] = stats.scaled_histogram(stats.histogram(dw_sum, dwm), inv_batch)
                 if layer > 1:
                     with np.errstate(over="ignore", invalid="ignore"):
-                        da = execution.product(dz_op, weights[i].T, cancel, dtype)
+                        da = execution.product(dz_op, w_op.T, cancel, dtype)
                     del dw_sum
                 else:
                     with np.errstate(over="ignore", invalid="ignore"):
-                        input_grad_std = stats.moments(execution.product(dz_op, weights[i].T, cancel),
+                        input_grad_std = stats.moments(execution.product(dz_op, w_op.T, cancel),
                                                        extremes=False).std
                 if progress is not None:
                     progress(depth + (depth - layer + 1), total_steps)
