@@ -19,12 +19,13 @@ when installed, PyTorch in the tests).
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from initscope.engine import activations, initializers, norms
+from initscope.engine import activations, execution, initializers, norms
 from initscope.engine.config import Config
 from initscope.engine.propagate import STREAM_BIAS, STREAM_WEIGHTS, layer_rng
 
@@ -69,6 +70,12 @@ class Network:
     weights: list[Array]
     biases: list[Array | None]
     scale: Scales
+    cancel: threading.Event | None = None
+    """Checked between the blocks of large products (execution.Cancelled is raised when set)."""
+
+    def matmul(self, a: Array, b: Array) -> Array:
+        """a @ b in the dtype of `a`: float16 multiplied in float32 and rounded once (engine/execution.py)."""
+        return execution.product(execution.as_operand(a), execution.as_operand(b), self.cancel, a.dtype)
 
     @property
     def per_block(self) -> int:
@@ -130,10 +137,10 @@ def _phi(act: activations.Activation, x: Array, tape: BlockTape) -> Array:
     return a
 
 
-def _dense(x: Array, w: Array, b: Array | None, tape: BlockTape) -> Array:
+def _dense(net: Network, x: Array, w: Array, b: Array | None, tape: BlockTape) -> Array:
     tape.dense_in.append(x)
     with np.errstate(over="ignore", invalid="ignore"):
-        z = x @ w
+        z = net.matmul(x, w)
         if b is not None:
             z += b
     tape.dense_out.append(z)
@@ -147,7 +154,7 @@ def forward_block(net: Network, i: int, x: Array) -> BlockTape:
     bs = net.biases[i * net.per_block:(i + 1) * net.per_block]
     norm = cfg.norm if cfg.norm != "none" else None
     if not cfg.residual:
-        z = _dense(x, ws[0], bs[0], tape)
+        z = _dense(net, x, ws[0], bs[0], tape)
         if norm is not None and cfg.norm_placement == "pre":
             z, tape.pre = norms.forward(norm, z)
         a = _phi(act, z, tape)
@@ -159,7 +166,7 @@ def forward_block(net: Network, i: int, x: Array) -> BlockTape:
     if norm is not None and cfg.norm_placement == "pre":
         h, tape.pre = norms.forward(norm, x)
     for w, b in zip(ws, bs, strict=True):
-        h = _dense(_phi(act, h, tape), w, b, tape)
+        h = _dense(net, _phi(act, h, tape), w, b, tape)
     with np.errstate(over="ignore", invalid="ignore"):
         branch = h if net.scale.alpha == 1.0 else h * h.dtype.type(net.scale.alpha)
         y: Array = branch + (x if net.scale.stream == 1.0 else x * x.dtype.type(net.scale.stream))
@@ -202,17 +209,17 @@ def backward_block(net: Network, i: int, tape: BlockTape, d_out: Array) -> Block
         if tape.pre is not None:
             g = norms.backward(norm, g, tape.pre)
         with np.errstate(over="ignore", invalid="ignore"):
-            dws[0] = tape.dense_in[0].T @ g
+            dws[0] = net.matmul(tape.dense_in[0].T, g)
             dbs[0] = np.add.reduce(g, axis=0, dtype=reduce_dtype)
-            dx = g @ ws[0].T
+            dx = net.matmul(g, ws[0].T)
         return BlockGrads(dx, dws, dbs)
     with np.errstate(over="ignore", invalid="ignore"):
         dx_stream = g if net.scale.stream == 1.0 else g * g.dtype.type(net.scale.stream)
         gb = g if net.scale.alpha == 1.0 else g * g.dtype.type(net.scale.alpha)
         for k in range(len(ws) - 1, -1, -1):
-            dws[k] = tape.dense_in[k].T @ gb
+            dws[k] = net.matmul(tape.dense_in[k].T, gb)
             dbs[k] = np.add.reduce(gb, axis=0, dtype=reduce_dtype)
-            gb = _dphi(act, gb @ ws[k].T, tape, k)
+            gb = _dphi(act, net.matmul(gb, ws[k].T), tape, k)
         if tape.pre is not None:
             gb = norms.backward(norm, gb, tape.pre)
         dx = dx_stream + gb

@@ -8,6 +8,7 @@ layer (the one GPT-2 and Fixup scale). `Result.branch` holds the branch's own st
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from initscope.engine import activations, initializers, network, stats
+from initscope.engine import activations, execution, initializers, network, stats
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
 from initscope.engine.propagate import (
@@ -129,6 +130,50 @@ class _Backward:
             self.branch_grad_std[i] = stats.moments(grads.branch_dx, extremes=False).std
 
 
+def _forward(net: network.Network, x: Array, fw: _Forward, tapes: list[network.BlockTape | None],
+             cancel: threading.Event | None, progress: Progress | None) -> tuple[Array, int | None]:
+    """Forward through the blocks, recording statistics; (last stream, first non-finite block or None)."""
+    depth = net.cfg.n_layers
+    for i in range(depth):
+        if cancel is not None and cancel.is_set():
+            break
+        identical = fw.weights(net, i)
+        tape = network.forward_block(net, i, x)
+        tapes.append(tape)
+        if not fw.outputs(net.act, i, tape, identical):
+            return x, i + 1
+        assert tape.out is not None
+        x = tape.out
+        if progress is not None:
+            progress(i + 1, 2 * depth)
+    return x, None
+
+
+def _backward(net: network.Network, tapes: list[network.BlockTape | None], bw: _Backward, fw: _Forward,
+              cancel: threading.Event | None, progress: Progress | None) -> int | None:
+    """Back down the blocks from the unit-Gaussian top gradient; the first non-finite block or None."""
+    cfg = net.cfg
+    depth = cfg.n_layers
+    g: Array = top_gradient(cfg)
+    for i in range(depth - 1, -1, -1):
+        if cancel is not None and cancel.is_set():
+            return None
+        gm = stats.moments(g, extremes=False)
+        bw.grad_std[i] = gm.std
+        if gm.nonfinite:
+            return i + 1
+        kept = tapes[i]
+        assert kept is not None
+        grads = network.backward_block(net, i, kept, g)
+        tapes[i] = None  # what the backward pass has passed is no longer needed
+        bw.block(i, grads, cfg.batch, float(fw.w_sumsq[i]))
+        g = grads.dx
+        if progress is not None:
+            progress(2 * depth - i, 2 * depth)
+    bw.input_grad_std = stats.moments(g, extremes=False).std
+    return None
+
+
 def run_network(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None,
                 advise: bool = True) -> Result:
     """The run of engine/propagate.run for arch=residual or a normalized MLP."""
@@ -138,49 +183,21 @@ def run_network(cfg: Config, cancel: threading.Event | None = None, progress: Pr
     act = activations.make(cfg.activation, dict(cfg.activation_params))
     depth = cfg.n_layers
     net = network.build(cfg, act)
+    net.cancel = cancel
     x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), cfg.np_dtype)
     input_m = stats.moments(x)
     fw, bw = _Forward(cfg), _Backward(cfg)
     tapes: list[network.BlockTape | None] = []
     first_nonfinite: int | None = None
-    was_cancelled = False
-    for i in range(depth):
-        if cancel is not None and cancel.is_set():
-            was_cancelled = True
-            break
-        identical = fw.weights(net, i)
-        tape = network.forward_block(net, i, x)
-        tapes.append(tape)
-        if not fw.outputs(act, i, tape, identical):
-            first_nonfinite = i + 1
-            break
-        assert tape.out is not None
-        x = tape.out
-        if progress is not None:
-            progress(i + 1, 2 * depth)
+    with contextlib.suppress(execution.Cancelled):
+        x, first_nonfinite = _forward(net, x, fw, tapes, cancel, progress)
+    was_cancelled = cancel is not None and cancel.is_set()
     layers_done = len(tapes)
 
     if first_nonfinite is None and not was_cancelled:
-        g: Array = top_gradient(cfg)
-        for i in range(depth - 1, -1, -1):
-            if cancel is not None and cancel.is_set():
-                was_cancelled = True
-                break
-            gm = stats.moments(g, extremes=False)
-            bw.grad_std[i] = gm.std
-            if gm.nonfinite:
-                first_nonfinite = i + 1
-                break
-            kept = tapes[i]
-            assert kept is not None
-            grads = network.backward_block(net, i, kept, g)
-            tapes[i] = None  # what the backward pass has passed is no longer needed
-            bw.block(i, grads, cfg.batch, float(fw.w_sumsq[i]))
-            g = grads.dx
-            if progress is not None:
-                progress(2 * depth - i, 2 * depth)
-        else:
-            bw.input_grad_std = stats.moments(g, extremes=False).std
+        with contextlib.suppress(execution.Cancelled):
+            first_nonfinite = _backward(net, tapes, bw, fw, cancel, progress)
+        was_cancelled = cancel is not None and cancel.is_set()
 
     clipped, clip_scale = _clip(cfg, bw.wgrad, bw.bgrad)
     pad = [_EMPTY] * (depth - len(fw.w_hists))
