@@ -37,9 +37,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "and compare: steps to reach the target loss, final loss and accuracy, distinct hidden units "
         "(1 = symmetric), and what stopped each one.")
     race = p.add_argument_group("race")
-    race.add_argument("--compare", dest="t_contenders", metavar="INITS", default=DEFAULT_CONTENDERS,
+    race.add_argument("--compare", dest="t_contenders", metavar="INITS", nargs="+", default=[DEFAULT_CONTENDERS],
                       help=f"comma-separated initializers, with parameters if needed, e.g. {DEFAULT_CONTENDERS} "
-                      "or 'he_normal,normal(std=0.001)' (default %(default)s)")
+                      "or 'he_normal,normal(std=0.001)' (default %(default)s); or one-line configs, one per "
+                      "argument: \"arch=residual norm=none\" \"arch=residual branch_scale=1/sqrt(2L)\"")
     race.add_argument("--dataset", "--data", dest="t_data", metavar="spirals|circles|teacher|FILE", default="spirals",
                       help="generated data (seeded) or a .csv/.npy file, last column the label or target "
                       "(default spirals)")
