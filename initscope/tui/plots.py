@@ -1,4 +1,4 @@
-"""What a plot shows, and the presentation helpers every plot shares (canvas.py draws it).
+"""What a plot shows, and the presentation helpers every plot shares (plot_widget.py draws it with plotext).
 
 The rules of DESIGN §1 live here, once: never a logarithmic axis transform at draw time (we plot log10(y)
 on a linear axis and label the decades ourselves), every series is sanitized before it is drawn
@@ -153,11 +153,23 @@ class Line:
     x: FloatArray
     y: FloatArray
     color: RGB | str
-    marker: str = "hd"
-    """"hd": a line on the 2x2 sub-cell grid (quadrant glyphs, which also render in SVG screenshots);
-    "dot": one • per cell along the line, for thin overlays that must not hide what is under them."""
+    marker: str = "braille"
+    """plotext's marker: "braille" (2x4 dots a cell, the thinnest line), "hd" (2x2 quadrant blocks) or one
+    glyph drawn per point ("●", "◆", a pin's digit)."""
     points: bool = False
-    """Measured values: drawn as a marker per layer when there is room (● per point), as a line when dense."""
+    """Measured values: one marker per point, not joined (a line when there are more points than columns)."""
+    dodge: bool = False
+    """On a layer axis, shifted sideways by a column from the other dodged series, so equal values at one
+    layer still show every series."""
+
+
+@dataclass(frozen=True)
+class Legend:
+    """One legend entry: the mark drawn in the series' colour and its name."""
+
+    label: str
+    color: RGB | str | None
+    mark: str = "■"
 
 
 @dataclass
@@ -168,9 +180,6 @@ class Fill:
     low: FloatArray
     high: FloatArray
     color: RGB | str
-    at_line: int | None = None
-    """None: under everything; k: drawn just before `Figure.lines[k]` (after them all when k >= their count),
-    so the lines before it are covered where they run inside the band."""
 
 
 @dataclass
@@ -198,7 +207,18 @@ class Figure:
     bars: list[Bars] = field(default_factory=list)
     vlines: list[tuple[float, RGB | str]] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
-    """Shaded bands, drawn first (under the bars and lines)."""
+    """Shaded bands, drawn first (under everything else)."""
+    legend: list[Legend] = field(default_factory=list)
+    """Entries shown above the plot, wrapped between entries (never inside one)."""
+    notes: list[str] = field(default_factory=list)
+    """Dim words after the legend (hidden points, zeros set apart)."""
+    selected: float | None = None
+    """The selected layer, marked by a vertical line on a per-layer plot."""
+    y_floor: float | None = None
+    """The y range does not reach below this when the data does not (counts: 0; percentages: 0)."""
+    y_ceiling: float | None = None
+    y_include: tuple[float, ...] = ()
+    """Values the y range always holds (0 on a residual plot)."""
     log_y: bool = False
     """y values are log10: label decades."""
     x_range: tuple[float, float] | None = None
@@ -213,10 +233,6 @@ class Figure:
 
     def x_tick_marks(self, columns: int) -> Ticks | None:
         """Own x ticks for a plot `columns` cells wide (None: the axis's usual ticks)."""
-        return None
-
-    def y_tick_marks(self) -> Ticks | None:
-        """Own y ticks (None: the axis's usual ticks)."""
         return None
 
     def empty(self) -> bool:

@@ -8,6 +8,7 @@ calls `show(state)` on the visible tab only; a tab shown later catches up when i
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -15,17 +16,19 @@ import numpy as np
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
+from textual.events import Resize
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from initscope.engine.result import Histogram, Result
-from initscope.tui.canvas import Canvas
 from initscope.tui.expected import expected_counts
 from initscope.tui.extras import Extras, overlay_ensemble
+from initscope.tui.plot_widget import Plot
 from initscope.tui.plots import (
     RGB,
     Figure,
     FloatArray,
+    Legend,
     Line,
     histogram_bars,
     histogram_notes,
@@ -82,24 +85,57 @@ def hidden_note(hidden: int, total: int) -> str:
     return f"  [dim]{hidden} of {total} points hidden (non-finite, ≤ 0 or not computed)[/dim]"
 
 
+def hidden_words(hidden: int, total: int) -> list[str]:
+    """The note under a legend saying how many points could not be drawn (none: no note)."""
+    return [f"{hidden} of {total} points hidden (non-finite, ≤ 0 or not computed)"] if hidden else []
+
+
+MEASURED_MARKS = ("●", "◆", "■")
+"""Markers of the measured series of one plot, in legend order."""
+PIN_MARKS = ("▲", "▼", "○", "◇")
+"""Markers of pins 1, 2, 3, 4: apart from the measured ones and from each other (digits read as numbers
+when two layers sit side by side)."""
+
+
 def layers_of(r: Result) -> FloatArray:
     return np.arange(1, r.depth + 1, dtype=np.float64)
 
 
 class PlotCard(Vertical):
-    """A caption line (title, legend, hidden count) above a canvas."""
+    """A one-line title above a plot (the legend and notes are the plot's own top rows)."""
 
     def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.title = title
 
     def compose(self) -> ComposeResult:
-        yield Paragraph(self.title, max_lines=2, classes="caption")
-        yield Canvas()
+        yield Paragraph(self.title, max_lines=1, classes="caption")
+        yield Plot()
 
     def show(self, caption: str, figure: Figure | None) -> None:
-        self.query_one(".caption", Paragraph).set(Content.from_markup(caption))
-        self.query_one(Canvas).show(figure)
+        """A plot gets the caption as the first item of its legend rows (one row more for the plot); words
+        instead of a plot have it above them."""
+        title = Content.from_markup(caption)
+        plot = self.query_one(Plot)
+        is_plot = figure is not None and not figure.message and not figure.empty()
+        paragraph = self.query_one(".caption", Paragraph)
+        paragraph.set(Content("") if is_plot else title)
+        if paragraph.display == is_plot:
+            paragraph.display = not is_plot
+        plot.show(figure, title if is_plot else None)
+
+
+def pair_plots(left: PlotCard, right: PlotCard) -> None:
+    """Two plots side by side: their legends take the same rows, so their frames line up. In a narrow pane
+    only one of them shows (`v` turns to the other: TabView.next_view)."""
+    a, b = left.query_one(Plot), right.query_one(Plot)
+    a.partner, b.partner = b, a
+    left.add_class("first")
+    right.add_class("second")
+
+
+PAIR_MIN_WIDTH = 70
+"""A tab narrower than this shows one plot of a side-by-side pair at a time (each keeps its width)."""
 
 
 def view_bar(views: list[tuple[str, str]], current: str, tab: str) -> str:
@@ -116,6 +152,11 @@ def view_bar(views: list[tuple[str, str]], current: str, tab: str) -> str:
 class TabView(Vertical):
     """Base of a tab's content: remembers which state it showed last, and which state each view was drawn with."""
 
+    DEFAULT_CSS = """
+    TabView.-one-plot .side-by-side PlotCard.second { display: none; }
+    TabView.-one-plot .side-by-side.-second PlotCard.first { display: none; }
+    TabView.-one-plot .side-by-side.-second PlotCard.second { display: block; }
+    """
     VIEWS: ClassVar[list[tuple[str, str]]] = []
     NAME = ""
 
@@ -128,7 +169,25 @@ class TabView(Vertical):
         """view -> (state, view_key()) it was last drawn with: a view shown again unchanged keeps its widgets as
         they are (drawing it again re-rasterized its plots at every `v`, tens of ms)."""
 
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < PAIR_MIN_WIDTH, "-one-plot")
+
+    def shown_pair(self) -> Widget | None:
+        """The side-by-side pair of the current view, when the pane shows one plot of it at a time."""
+        if not self.has_class("-one-plot"):
+            return None
+        for pair in self.query(".side-by-side"):
+            if pair.display and pair.region.area:
+                return pair
+        return None
+
     def next_view(self) -> None:
+        pair = self.shown_pair()
+        if pair is not None and not pair.has_class("-second"):  # the pair's other plot first
+            pair.add_class("-second")
+            return
+        if pair is not None:
+            pair.remove_class("-second")
         if not self.VIEWS:
             return
         keys = [k for k, _ in self.VIEWS]
@@ -175,20 +234,33 @@ class TabView(Vertical):
 
 
 # ---------------------------------------------------------------------------------------------- Weights
-def histogram_figure(h: Histogram, color: RGB, x_label: str) -> tuple[Figure, list[str]]:
+def histogram_figure(h: Histogram, color: RGB, x_label: str, log_counts: bool = False) -> tuple[Figure, list[str]]:
+    """Bars of a pre-binned histogram; `log_counts` plots log10 of the counts (empty bins left out)."""
     bars, words = histogram_bars(h, color)
     if bars is None:
         return Figure(message=words), []
-    fig = Figure(bars=[bars], x_is_layer=False, x_range=(float(h.edges[0]), float(h.edges[-1])), x_label=x_label)
+    if log_counts:
+        bars.counts, _ = log10_series(bars.counts)
+    fig = Figure(bars=[bars], x_is_layer=False, x_range=(float(h.edges[0]), float(h.edges[-1])), x_label=x_label,
+                 log_y=log_counts, y_floor=None if log_counts else 0.0)
     return fig, histogram_notes(h)
+
+
+def count_scale(log_counts: bool) -> str:
+    return "log10 counts" if log_counts else "counts"
 
 
 class WeightsTab(TabView):
     NAME = "weights"
+    log_counts = False
+    """Counts on a log10 axis (key g)."""
 
     def compose(self) -> ComposeResult:
         yield PlotCard("weights", id="weights-hist")
         yield Paragraph("", max_lines=2, id="weights-note", classes="note")
+
+    def view_key(self) -> object:
+        return self.log_counts
 
     def draw(self, state: ViewState) -> None:
         r = state.result
@@ -201,65 +273,87 @@ class WeightsTab(TabView):
         i = layer - 1
         h = r.weights.histograms[i]
         fi, fo = r.config.layer_fans[i]
-        fig, notes = histogram_figure(h, state.palette.measured, "weight value")
-        legend = [swatch("measured", state.palette.measured)]
+        fig, notes = histogram_figure(h, state.palette.measured, "weight value", self.log_counts)
+        fig.legend.append(Legend("measured", state.palette.measured))
         if fig.bars:
             expected = expected_counts(r.config, layer, np.asarray(h.edges), h.total)
             if expected is not None:
                 counts, law = expected
                 centers = fig.bars[0].centers
-                fig.lines.append(Line(centers, counts.astype(np.float64), state.palette.theory))
-                legend.append(swatch(f"expected {law}", state.palette.theory, "━"))
+                y = log10_series(counts)[0] if self.log_counts else counts.astype(np.float64)
+                fig.lines.append(Line(centers, y, state.palette.theory))
+                fig.legend.append(Legend(f"expected {law}", state.palette.theory, "━"))
             lo, hi = r.weights.bound_low[i], r.weights.bound_high[i]
             if math.isfinite(lo) and math.isfinite(hi) and hi > lo:
                 fig.vlines += [(float(lo), state.palette.warning), (float(hi), state.palette.warning)]
-                legend.append(swatch(f"bounds ±{num(max(abs(lo), abs(hi)))}" if lo == -hi
-                                     else f"bounds [{num(lo)}, {num(hi)}]", state.palette.warning, "│"))
+                fig.legend.append(Legend(f"bounds ±{num(max(abs(lo), abs(hi)))}" if lo == -hi
+                                         else f"bounds [{num(lo)}, {num(hi)}]", state.palette.warning, "│"))
                 left = min(float(h.edges[0]), float(lo))
                 right = max(float(h.edges[-1]), float(hi))
                 pad = 0.03 * (right - left)
                 fig.x_range = (left - pad, right + pad)
-        title = f"[b]W histogram[/b] layer {layer}/{r.depth} ({fi}×{fo}, {h.total} values)"
-        card.show(title + "  " + "  ".join(legend), fig)
+        title = (f"[b]W histogram[/b] layer {layer}/{r.depth} ({fi}×{fo}, {h.total} values)  "
+                 f"[dim]{count_scale(self.log_counts)}[/dim]")
+        card.show(title, fig)
         entry_note = " · ".join(notes)
-        note.set(Content.from_markup("[dim]$n[/dim]  [dim], / . : previous / next layer[/dim]",
-                                        n=entry_note) if entry_note else
-                    Content.from_markup("[dim], / . : previous / next layer[/dim]"))
+        keys = "[dim], / . : previous / next layer · g: log counts[/dim]"
+        note.set(Content.from_markup("[dim]$n[/dim]  " + keys, n=entry_note) if entry_note else
+                 Content.from_markup(keys))
 
 
 # ---------------------------------------------------------------------------------------------- Forward
-def log_lines(state: ViewState, series: list[tuple[str, FloatArray, RGB, Result]]) -> tuple[Figure, str, int, int]:
-    """Log-decade figure of several per-layer series; returns (figure, legend, hidden, total)."""
-    lines: list[Line] = []
-    legend: list[str] = []
+Series = tuple[str, FloatArray, RGB, Result]
+"""(legend label, per-layer values, colour, the run they belong to)."""
+
+
+def is_theory(label: str) -> bool:
+    return label.startswith(("theory", "predicted"))
+
+
+def pin_series(state: ViewState, values: Callable[[Result], FloatArray]) -> list[Series]:
+    return [(pin.label, values(pin.result), pin.color, pin.result) for pin in state.pins]
+
+
+def per_layer_figure(state: ViewState, series: list[Series], log: bool, scale: float = 1.0) -> Figure:
+    """A per-layer plot of several series: theory as thin lines, measured values and pins as markers drawn
+    over them (dodged apart by a column so equal values all show), the selected layer marked, the hidden
+    points counted in a note."""
+    fig = Figure(log_y=log, x_label="layer", selected=float(state.layer))
     hidden = total = 0
     depth = 1
-    on_top: list[Line] = []
-    for k, (label, values, color, r) in enumerate(series):
-        y, h = log10_series(values)
-        is_theory = label.startswith(("theory", "predicted"))
-        if is_theory and not np.isfinite(y).any():
+    marks = iter(MEASURED_MARKS)
+    pins = {pin.label: PIN_MARKS[n % len(PIN_MARKS)] for n, pin in enumerate(state.pins)}
+    for label, values, color, r in series:
+        y, h = log10_series(values) if log else linear_series(values, scale)
+        theory = is_theory(label)
+        if theory and not np.isfinite(y).any():
             continue
         hidden += h
         total += y.size
         depth = max(depth, r.depth)
-        if k == 0:  # the measured series: a marker per layer, drawn last so nothing hides it
-            on_top.append(Line(layers_of(r), y, color, points=True))
-            legend.append(swatch(label, color, "●"))
-        elif is_theory:
-            lines.append(Line(layers_of(r), y, color, marker="hd"))
-            legend.append(swatch(label, color, "━"))
+        if theory:
+            fig.lines.append(Line(layers_of(r), y, color))
+            fig.legend.append(Legend(label, color, "━"))
         else:
-            lines.append(Line(layers_of(r), y, color, marker="dot"))
-            legend.append(swatch(label, color, "•"))
-    figure = Figure(lines=lines + on_top, log_y=True, depth=depth, x_label="layer")
-    return figure, "  ".join(legend), hidden, total
+            mark = pins[label] if label in pins else next(marks, "•")
+            fig.lines.append(Line(layers_of(r), y, color, marker=mark, points=True, dodge=True))
+            fig.legend.append(Legend(label, color, mark))
+    fig.depth = depth
+    fig.notes = hidden_words(hidden, total)
+    return fig
+
+
+def log_lines(state: ViewState, series: list[Series]) -> Figure:
+    """Log-decade figure of several per-layer series."""
+    return per_layer_figure(state, series, log=True)
 
 
 class ForwardTab(TabView):
     NAME = "forward"
     VIEWS: ClassVar[list[tuple[str, str]]] = [("std", "std (log)"), ("mean", "mean"), ("fractions", "saturated / dead"),
              ("histograms", "histograms")]
+    log_counts = False
+    """Histogram counts on a log10 axis (key g)."""
 
     def compose(self) -> ComposeResult:
         yield self.compose_view_bar()
@@ -273,6 +367,9 @@ class ForwardTab(TabView):
                     for k in range(3):
                         yield PlotCard("", id=f"hist-small-{k}", classes="small")
 
+    def view_key(self) -> object:
+        return self.log_counts
+
     def draw(self, state: ViewState) -> None:
         r = state.result
         if r is None:
@@ -281,72 +378,53 @@ class ForwardTab(TabView):
 
     def _draw_std(self, state: ViewState, r: Result) -> None:
         p = state.palette
-        series: list[tuple[str, FloatArray, RGB, Result]] = [
+        series: list[Series] = [
             ("A std", r.forward.activation.std, p.measured, r),
             ("Z std", r.forward.preactivation.std, p.second, r),
             ("theory", r.theory_layers.activation_std, p.theory, r),
+            *pin_series(state, lambda res: res.forward.activation.std),
         ]
-        for pin in state.pins:
-            series.append((pin.label, pin.result.forward.activation.std, pin.color, pin.result))
-        fig, legend, hidden, total = log_lines(state, series)
-        legend += overlay_ensemble(fig, state.extras, "activation", p.measured, p.theory2, self)
-        caption = f"[b]std per layer[/b]  {legend}{hidden_note(hidden, total)}"
-        self.query_one("#std", PlotCard).show(caption, fig)
+        fig = log_lines(state, series)
+        overlay_ensemble(fig, state.extras, "activation", p.measured, p.theory2, self)
+        self.query_one("#std", PlotCard).show("[b]std per layer[/b]", fig)
 
     def _draw_mean(self, state: ViewState, r: Result) -> None:
         p = state.palette
-        lines = []
-        legend = []
-        hidden = total = 0
-        for label, values, color, res in [("A mean", r.forward.activation.mean, p.measured, r),
-                                          ("Z mean", r.forward.preactivation.mean, p.second, r),
-                                          *[(pin.label, pin.result.forward.activation.mean, pin.color, pin.result)
-                                            for pin in state.pins]]:
-            y, h = linear_series(values)
-            hidden, total = hidden + h, total + y.size
-            lines.append(Line(layers_of(res), y, color))
-            legend.append(swatch(label, color, "━"))
-        depth = max([r.depth, *[pin.result.depth for pin in state.pins]])
-        fig = Figure(lines=lines, depth=depth, x_label="layer")
-        caption = f"[b]mean per layer[/b]  {'  '.join(legend)}{hidden_note(hidden, total)}"
-        self.query_one("#mean", PlotCard).show(caption, fig)
+        series: list[Series] = [
+            ("A mean", r.forward.activation.mean, p.measured, r),
+            ("Z mean", r.forward.preactivation.mean, p.second, r),
+            *pin_series(state, lambda res: res.forward.activation.mean),
+        ]
+        fig = per_layer_figure(state, series, log=False)
+        self.query_one("#mean", PlotCard).show("[b]mean per layer[/b]", fig)
 
     def _draw_fractions(self, state: ViewState, r: Result) -> None:
         p = state.palette
-        lines = []
-        legend = []
-        hidden = total = 0
-        sources = [("theory saturated %", r.theory_layers.saturated_fraction, p.theory, r),
-                   ("units dead %", r.forward.dead_unit_fraction, p.second, r),
-                   ("dead %", r.forward.dead_fraction, p.error, r),
-                   ("saturated %", r.forward.saturated_fraction, p.warning, r)]
-        for label, values, color, res in sources:
-            if not np.isfinite(values).any():
-                continue
-            y, h = linear_series(values, 100.0)
-            hidden, total = hidden + h, total + y.size
-            theory = label.startswith("theory")
-            lines.append(Line(layers_of(res), y, color, marker="hd" if theory else "dot", points=not theory))
-            legend.append(swatch(label, color, "━" if theory else "●"))
-        if not lines:
+        sources: list[Series] = [("theory saturated %", r.theory_layers.saturated_fraction, p.theory, r),
+                                 ("units dead %", r.forward.dead_unit_fraction, p.second, r),
+                                 ("dead %", r.forward.dead_fraction, p.error, r),
+                                 ("saturated %", r.forward.saturated_fraction, p.warning, r)]
+        sources = [s for s in sources if np.isfinite(s[1]).any()]
+        if not sources:
             fig = Figure(message=f"{r.config.activation}: neither saturation (tanh, sigmoid) nor dead units "
                                  "(relu-like) are defined")
         else:
-            fig = Figure(lines=lines, depth=r.depth, y_range=(0.0, 100.0), x_label="layer")
-        caption = f"[b]saturated and dead, % per layer[/b]  {'  '.join(legend)}{hidden_note(hidden, total)}"
-        self.query_one("#fractions", PlotCard).show(caption, fig)
+            fig = per_layer_figure(state, sources, log=False, scale=100.0)
+            fig.y_floor, fig.y_ceiling = 0.0, 100.0
+        self.query_one("#fractions", PlotCard).show("[b]saturated and dead, % per layer[/b]", fig)
 
     def _draw_histograms(self, state: ViewState, r: Result) -> None:
         p = state.palette
         layer = max(1, min(state.layer, r.depth))
         h = r.forward.histograms[layer - 1] if layer - 1 < len(r.forward.histograms) else None
         card = self.query_one("#hist-selected", PlotCard)
+        scale = count_scale(self.log_counts)
         if h is None:
             card.show(f"layer {layer}: not computed", Figure(message="not computed"))
         else:
-            fig, notes = histogram_figure(h, p.measured, "activation")
-            extra = f"  [dim]{' · '.join(notes)}[/dim]" if notes else ""
-            card.show(f"[b]A histogram[/b] layer {layer}/{r.depth}  [dim], / . step[/dim]{extra}", fig)
+            fig, notes = histogram_figure(h, p.measured, "activation", self.log_counts)
+            fig.notes = notes
+            card.show(f"[b]A histogram[/b] layer {layer}/{r.depth}  [dim]{scale} · , / . step · g: log[/dim]", fig)
         chosen = sorted({1, max(1, (r.depth + 1) // 2), r.depth})
         while len(chosen) < 3:
             chosen.append(chosen[-1])
@@ -356,7 +434,7 @@ class ForwardTab(TabView):
             if hist is None:
                 small.show(f"layer {lay}", Figure(message="not computed"))
                 continue
-            fig, _ = histogram_figure(hist, p.second, "")
+            fig, _ = histogram_figure(hist, p.second, "", self.log_counts)
             small.show(f"layer {lay}  std {num(r.forward.activation.std[lay - 1])}", fig)
 
 
@@ -370,30 +448,31 @@ class BackwardTab(TabView):
             yield PlotCard("activation gradient", id="grad-std")
             yield PlotCard("weight gradient", id="grad-norm")
 
+    def on_mount(self) -> None:
+        pair_plots(self.query_one("#grad-std", PlotCard), self.query_one("#grad-norm", PlotCard))
+
     def draw(self, state: ViewState) -> None:
         r = state.result
         if r is None:
             return
         p = state.palette
-        series: list[tuple[str, FloatArray, RGB, Result]] = [
+        series: list[Series] = [
             ("dA std", r.backward.activation_grad_std, p.measured, r),
             ("theory", r.theory_layers.activation_grad_std, p.theory, r),
+            *pin_series(state, lambda res: res.backward.activation_grad_std),
         ]
-        series += [(pin.label, pin.result.backward.activation_grad_std, pin.color, pin.result) for pin in state.pins]
-        fig, legend, hidden, total = log_lines(state, series)
-        legend += overlay_ensemble(fig, state.extras, "gradient", p.measured, p.theory2, self)
-        self.query_one("#grad-std", PlotCard).show(
-            f"[b]dA[/b]  {legend}{hidden_note(hidden, total)}", fig)
+        fig = log_lines(state, series)
+        overlay_ensemble(fig, state.extras, "gradient", p.measured, p.theory2, self)
+        self.query_one("#grad-std", PlotCard).show("[b]dA[/b] activation-gradient std", fig)
 
-        norms: list[tuple[str, FloatArray, RGB, Result]] = [("‖dW‖", r.backward.weight_grad_norm, p.measured, r)]
+        norms: list[Series] = [("‖dW‖", r.backward.weight_grad_norm, p.measured, r)]
         if r.backward.clipped_weight_grad_norm is not None:
             mode = "per layer" if r.config.clip_mode == "per_layer" else "global"
             norms.append((f"clipped ({mode}, {num(r.config.clip)})", r.backward.clipped_weight_grad_norm,
                           p.warning, r))
-        norms += [(pin.label, pin.result.backward.weight_grad_norm, pin.color, pin.result) for pin in state.pins]
-        fig2, legend2, hidden2, total2 = log_lines(state, norms)
-        self.query_one("#grad-norm", PlotCard).show(
-            f"[b]‖dW‖[/b]  {legend2}{hidden_note(hidden2, total2)}", fig2)
+        norms += pin_series(state, lambda res: res.backward.weight_grad_norm)
+        fig2 = log_lines(state, norms)
+        self.query_one("#grad-norm", PlotCard).show("[b]‖dW‖[/b] weight-gradient norm", fig2)
 
         finding = next((f for f in r.verdict.findings if f.kind == "weight_gradient_illusion"), None)
         note = self.query_one("#illusion", Paragraph)

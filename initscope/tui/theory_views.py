@@ -28,7 +28,6 @@ from textual.widgets import ContentSwitcher
 
 from initscope.engine.jacobian import JacobianResult, SpectrumPrediction
 from initscope.engine.result import Result, TheorySummary
-from initscope.tui.canvas import Canvas
 from initscope.tui.extras import (
     JacobianState,
     JacobianWanted,
@@ -40,19 +39,33 @@ from initscope.tui.extras import (
     surface_of,
     theme_rgb,
 )
+from initscope.tui.plot_widget import Plot
 from initscope.tui.plots import (
     RGB,
     Figure,
     FloatArray,
+    Legend,
     Line,
     decade_ticks,
     histogram_bars,
     histogram_notes,
-    linear_series,
     log10_series,
 )
 from initscope.tui.summary import num, pct
-from initscope.tui.tabs import PlotCard, TabView, ViewState, hex_of, hidden_note, layers_of, log_lines, swatch
+from initscope.tui.tabs import (
+    PlotCard,
+    Series,
+    TabView,
+    ViewState,
+    hex_of,
+    hidden_words,
+    layers_of,
+    log_lines,
+    pair_plots,
+    per_layer_figure,
+    pin_series,
+    swatch,
+)
 from initscope.tui.text import Paragraph
 
 ISOMETRY_NEAR = 0.1
@@ -370,14 +383,19 @@ def jacobian_figure(j: JacobianResult, log: bool, measured: RGB, isometry: RGB) 
         return Figure(message=j.note or words), []
     left, right = float(h.edges[0]), float(h.edges[-1])
     iso = 0.0 if log else 1.0
-    left, right = min(left, iso), max(right, iso)
-    pad = 0.03 * (right - left)
-    fig = Figure(bars=[bars], x_is_layer=False, x_range=(left - pad, right + pad),
-                 x_label="singular value σ (log10 axis)" if log else "singular value σ")
+    if log:
+        left, right = min(left, iso), max(right, iso)
+        pad = 0.03 * (right - left)
+        left, right = left - pad, right + pad
+    else:  # singular values are >= 0: the axis runs from 0 to the largest (or to the isometry line)
+        left, right = 0.0, max(right, iso)
+    fig = Figure(bars=[bars], x_is_layer=False, x_range=(left, right), y_floor=0.0,
+                 x_label="singular value σ (log10 axis)" if log else "singular value σ",
+                 legend=[Legend("singular values", measured), Legend("σ = 1 (isometry)", isometry, "│")])
     fig.vlines.append((iso, isometry))
     if log:
         positions, labels, _ = decade_ticks(left, right, 12)
-        inside = [(p, lab) for p, lab in zip(positions, labels, strict=True) if left - pad <= p <= right + pad]
+        inside = [(p, lab) for p, lab in zip(positions, labels, strict=True) if left <= p <= right]
         if len(inside) >= 2:
             fig.x_ticks = inside
     notes = histogram_notes(h)
@@ -459,8 +477,12 @@ class TheoryTab(TabView):
                 yield PhaseMap(id="phase-map")
             with Vertical(id="jacobian"):
                 yield Paragraph("", max_lines=2, id="jacobian-caption", classes="caption")
-                yield Canvas(id="jacobian-hist")
+                yield Plot(id="jacobian-hist")
                 yield Paragraph("", max_lines=10, id="jacobian-numbers")
+
+    def on_mount(self) -> None:
+        pair_plots(self.query_one("#theory-compare", PlotCard), self.query_one("#theory-residual", PlotCard))
+        pair_plots(self.query_one("#saturation-compare", PlotCard), self.query_one("#saturation-residual", PlotCard))
 
     def on_resize(self, event: Resize) -> None:
         """The readouts and the Jacobian's numbers have a short form for narrow panes: draw again when the width
@@ -491,16 +513,15 @@ class TheoryTab(TabView):
             self.query_one("#theory-compare", PlotCard).show("[b]measured vs predicted[/b]", message)
             self.query_one("#theory-residual", PlotCard).show("[b]residual[/b]", message)
             return
-        series: list[tuple[str, FloatArray, RGB, Result]] = [
+        series: list[Series] = [
             ("A std", r.forward.activation.std, p.measured, r),
             ("predicted", r.theory_layers.activation_std, p.theory, r),
             ("dA std", r.backward.activation_grad_std, p.second, r),
             ("predicted dA", r.theory_layers.activation_grad_std, p.theory2, r),
+            *pin_series(state, lambda res: res.forward.activation.std),
         ]
-        series += [(pin.label, pin.result.forward.activation.std, pin.color, pin.result) for pin in state.pins]
-        fig, legend, hidden, total = log_lines(state, series)
-        self.query_one("#theory-compare", PlotCard).show(
-            f"[b]measured vs predicted[/b]  {legend}{hidden_note(hidden, total)}", fig)
+        fig = log_lines(state, series)
+        self.query_one("#theory-compare", PlotCard).show("[b]measured vs predicted[/b] std", fig)
 
         # residual in decades: log10(measured) - log10(predicted), a difference of two plotted series
         ma, _ = log10_series(r.forward.activation.std)
@@ -510,16 +531,14 @@ class TheoryTab(TabView):
         res_a, res_g = ma - pa, mg - pg
         both = np.concatenate([res_a, res_g])
         worst = float(np.nanmax(np.abs(both))) if np.isfinite(both).any() else math.nan
-        fig2 = Figure(lines=[Line(layers_of(r), res_a, p.measured), Line(layers_of(r), res_g, p.second)],
-                      depth=r.depth, x_label="layer")
-        if math.isfinite(worst):
-            span = max(0.05, worst * 1.2)
-            fig2.y_range = (-span, span)
+        x = layers_of(r)
+        fig2 = Figure(lines=[Line(x, res_a, p.measured, marker="●", points=True, dodge=True),
+                             Line(x, res_g, p.second, marker="◆", points=True, dodge=True)],
+                      depth=r.depth, x_label="layer", selected=float(state.layer), y_include=(0.0,),
+                      legend=[Legend("A", p.measured, "●"), Legend("dA", p.second, "◆")])
         hidden2 = int(np.count_nonzero(~np.isfinite(res_a)) + np.count_nonzero(~np.isfinite(res_g)))
-        self.query_one("#theory-residual", PlotCard).show(
-            "[b]residual[/b] log10(measured/predicted)  " + swatch("A", p.measured, "━") + "  "
-            + swatch("dA", p.second, "━") + f"  [dim]worst {num(worst)} decades[/dim]"
-            + hidden_note(hidden2, 2 * r.depth), fig2)
+        fig2.notes = [f"worst {num(worst)} decades", *hidden_words(hidden2, 2 * r.depth)]
+        self.query_one("#theory-residual", PlotCard).show("[b]residual[/b] log10(measured/predicted)", fig2)
 
     # ------------------------------------------------------------------ saturation
     def _draw_saturation(self, state: ViewState, r: Result) -> None:
@@ -534,39 +553,25 @@ class TheoryTab(TabView):
             left.show("[b]saturated %[/b]", message)
             right.show("[b]residual[/b]", message)
             return
-        ym, hidden = linear_series(measured, 100.0)
-        yp, _ = linear_series(predicted, 100.0)
-        x = layers_of(r)
-        lines: list[Line] = []
-        legend = [swatch("measured", p.measured, "●")]
-        if np.isfinite(yp).any():  # under the measured points: the residual plot shows where they differ
-            lines.append(Line(x, yp, p.theory, marker="hd"))
-            legend.append(swatch("predicted P(|z| > t)", p.theory, "━"))
-        for pin in state.pins:
-            yy, _ = linear_series(pin.result.forward.saturated_fraction, 100.0)
-            if np.isfinite(yy).any():
-                lines.append(Line(layers_of(pin.result), yy, pin.color, marker="dot"))
-                legend.append(swatch(pin.label, pin.color, "•"))
-        lines.append(Line(x, ym, p.measured, points=True))
-        top = max(5.0, float(np.nanmax(np.concatenate([ym, yp]))) * 1.15) if np.isfinite(
-            np.concatenate([ym, yp])).any() else 100.0
-        depth = max([r.depth, *[pin.result.depth for pin in state.pins]])
-        fig = Figure(lines=lines, depth=depth, y_range=(0.0, min(100.0, top)), x_label="layer")
-        left.show(f"[b]saturated %[/b]  {'  '.join(legend)}{hidden_note(hidden, r.depth)}", fig)
-        if not np.isfinite(yp).any():
+        series: list[Series] = [("measured", measured, p.measured, r),
+                                ("predicted P(|z| > t)", predicted, p.theory, r),
+                                *pin_series(state, lambda res: res.forward.saturated_fraction)]
+        fig = per_layer_figure(state, series, log=False, scale=100.0)
+        fig.y_floor, fig.y_ceiling = 0.0, 100.0
+        left.show("[b]saturated %[/b]", fig)
+        if not np.isfinite(predicted).any():
             right.show("[b]residual[/b]", Figure(message=r.theory.reason or "no prediction"))
             return
-        residual = ym - yp
+        residual = 100.0 * (measured - predicted)
         worst_i = int(np.nanargmax(np.abs(residual))) if np.isfinite(residual).any() else -1
-        fig2 = Figure(lines=[Line(x, residual, p.warning)], depth=r.depth, x_label="layer")
         worst = float(abs(residual[worst_i])) if worst_i >= 0 else math.nan
-        if math.isfinite(worst):
-            span = max(0.5, worst * 1.2)
-            fig2.y_range = (-span, span)
+        fig2 = Figure(lines=[Line(layers_of(r), residual, p.warning, marker="●", points=True)], depth=r.depth,
+                      x_label="layer", selected=float(state.layer), y_include=(0.0,),
+                      legend=[Legend("measured − predicted", p.warning, "●")])
         last = r.layers_done - 1
         at_last = f" · last {pct(measured[last])} vs {pct(predicted[last])}" if last >= 0 else ""
-        right.show(f"[b]residual[/b] measured − predicted, % points  [dim]worst {num(worst)}"
-                   f"{f' at layer {worst_i + 1}' if worst_i >= 0 else ''}{at_last}[/dim]", fig2)
+        fig2.notes = [f"worst {num(worst)}{f' at layer {worst_i + 1}' if worst_i >= 0 else ''}{at_last}"]
+        right.show("[b]residual[/b] % points", fig2)
 
     # ------------------------------------------------------------------ phase diagram
     def _draw_phase(self, state: ViewState, r: Result) -> None:
@@ -617,7 +622,7 @@ class TheoryTab(TabView):
         p = state.palette
         extras = state.extras
         caption = self.query_one("#jacobian-caption", Paragraph)
-        canvas = self.query_one("#jacobian-hist", Canvas)
+        canvas = self.query_one("#jacobian-hist", Plot)
         numbers = self.query_one("#jacobian-numbers", Paragraph)
         js: JacobianState | None = extras.jacobian
         if js is None:
@@ -662,7 +667,7 @@ class TheoryTab(TabView):
         title = ("[b]J = ∂a_L/∂x[/b] $rows×$cols, L $depth" if compact else
                  "[b]singular values of J = ∂a_L/∂x[/b] $rows×$cols, depth $depth, input row $row")
         caption.set(Content.from_markup(
-            f"{title}  {swatch('σ = 1' if compact else 'σ = 1 (isometry)', p.theory, '│')}  "
+            f"{title}  "
             f"[@click=app.jacobian_axis] [u]$axis axis[/u] [/]{stale}",
             rows=str(rows), cols=str(cols), depth=str(cfg.n_layers), row=str(shown.sample_index), axis=axis))
         if compact:

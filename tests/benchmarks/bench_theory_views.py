@@ -24,12 +24,12 @@ import time
 from collections.abc import Callable
 
 from bench_ui import SIZE, StallMeter, _settle  # the same app size and stall measure as the explorer benchmark
+from initscope.tui.canvas import Canvas
 from textual import events
 from textual.widgets import TabbedContent
 
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
-from initscope.tui.canvas import Canvas
 from initscope.tui.theory_views import PhaseMap, TheoryTab
 
 
