@@ -43,34 +43,6 @@ def linear_series(values: Sequence[float] | FloatArray, scale: float = 1.0) -> t
     return out, int(arr.size - np.count_nonzero(ok))
 
 
-def decade_label(k: int) -> str:
-    """The tick label of decade k: 1e0, 1e-3, 1e12."""
-    return f"1e{k}"
-
-
-def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str], tuple[float, float]]:
-    """Integer-decade ticks covering [lo, hi] (log10 units), thinned to fit `rows` text rows.
-
-    Returns (positions, labels, (ymin, ymax)). A flat series gets one decade of room either side.
-    """
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        lo, hi = -1.0, 1.0
-    bottom, top = math.floor(lo), math.ceil(hi)
-    if top - bottom < 1:
-        bottom, top = bottom - 1, top + 1
-    room = max(2, rows // 2)
-    ticks: list[int] = []
-    for step in (1, 2, 3, 5, 10, 20, 25, 50, 100, 200, 500, 1000, 10**4, 10**5):
-        # whole multiples of the step around [bottom, top]: the snapped span must fit the room too
-        first = math.floor(bottom / step) * step
-        last = math.ceil(top / step) * step
-        ticks = list(range(first, last + 1, step))
-        if len(ticks) - 1 <= room:
-            break
-    positions = [float(t) for t in ticks]
-    return positions, [decade_label(t) for t in ticks], (float(ticks[0]), float(ticks[-1]))
-
-
 def nice_ticks(lo: float, hi: float, room: int, mantissas: tuple[float, ...] = (1.0, 2.0, 2.5, 5.0)
                ) -> list[float]:
     """Round values (mantissa x 10^k apart) inside [lo, hi], at most `room` + 1 of them."""
@@ -113,39 +85,7 @@ def segments(x: FloatArray, y: FloatArray) -> list[tuple[FloatArray, FloatArray]
     return out
 
 
-def layer_ticks(depth: int, columns: int) -> list[int]:
-    """A few round layer numbers for the x axis."""
-    if depth <= 1:
-        return [1]
-    room = max(2, columns // 7)
-    step = 1
-    for candidate in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000):
-        step = candidate
-        if depth / candidate <= room:
-            break
-    ticks = [1, *range(step, depth + 1, step)]
-    return sorted(set(ticks))
-
-
-def count_label(x: float) -> str:
-    """A histogram count for the y axis: 0, 512, 17k, 1.2M."""
-    if x >= 1e6:
-        return f"{x / 1e6:.3g}M"
-    if x >= 1e4:
-        return f"{x / 1e3:.3g}k"
-    return f"{x:.0f}"
-
-
-def fmt_tick(x: float) -> str:
-    """Short axis label for a linear value."""
-    if x == 0:
-        return "0"
-    if abs(x) >= 1e4 or abs(x) < 1e-2:
-        return f"{x:.0e}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
-    return f"{x:.3g}"
-
-
-# ------------------------------------------------------------------------------ what a canvas draws
+# ------------------------------------------------------------------------------ what a plot draws
 @dataclass
 class Line:
     """One drawable series: x (layers), y (already log10 if the axis is logarithmic), its look."""
@@ -201,7 +141,7 @@ class Ticks:
 
 @dataclass
 class Figure:
-    """Everything one canvas shows; drawn anew at every size and theme."""
+    """Everything one plot shows; drawn anew at every size and theme."""
 
     lines: list[Line] = field(default_factory=list)
     bars: list[Bars] = field(default_factory=list)

@@ -28,6 +28,7 @@ from textual.widgets import ContentSwitcher
 
 from initscope.engine.jacobian import JacobianResult, SpectrumPrediction
 from initscope.engine.result import Result, TheorySummary
+from initscope.tui.axes import log_axis
 from initscope.tui.extras import (
     JacobianState,
     JacobianWanted,
@@ -46,7 +47,6 @@ from initscope.tui.plots import (
     FloatArray,
     Legend,
     Line,
-    decade_ticks,
     histogram_bars,
     histogram_notes,
     log10_series,
@@ -199,8 +199,8 @@ class PhaseMap(Widget):
         fx = sw2 / self.grid.w_max if self.grid.w_max > 0 else 0.0
         fy = sb2 / self.grid.b_max if self.grid.b_max > 0 else 0.0
         inside = 0.0 <= fx <= 1.0 and 0.0 <= fy <= 1.0
-        col = min(pw - 1, max(0, math.floor(fx * pw)))
-        prow = min(2 * ph - 1, max(0, math.floor((1.0 - fy) * 2 * ph)))
+        col = min(pw - 1, max(0, round(fx * (pw - 1))))  # the column computed nearest to sw2 (see _draw)
+        prow = min(2 * ph - 1, max(0, round((1.0 - fy) * (2 * ph - 1))))
         return col, prow, inside
 
     def _draw(self, grid: PhaseGrid, width: int, height: int) -> Text:
@@ -212,8 +212,10 @@ class PhaseMap(Widget):
         if pw < 8 or ph < 2:
             self.cursor_cell = None
             return Text("(too small to draw the phase diagram)", style="dim")
-        sw = grid.w_max * (np.arange(pw) + 0.5) / pw
-        sb = grid.b_max * (1.0 - (np.arange(2 * ph) + 0.5) / (2 * ph))
+        # every column and pixel row is computed at the value its position names: the first column at
+        # sigma_w^2 = 0, the bottom pixel row at sigma_b^2 = 0 (the labelled row; the edge bends sharply there)
+        sw = grid.w_max * np.arange(pw) / max(1, pw - 1)
+        sb = grid.b_max * (1.0 - np.arange(2 * ph) / max(1, 2 * ph - 1))
         chi = interpolate(grid, sw, sb)
         finite = np.isfinite(chi)
         chaotic = finite & (chi > 1.0)
@@ -334,14 +336,21 @@ def spread_words(spread: float, compact: bool = False) -> tuple[str, str]:
     return "info", "moderately spread"
 
 
+def roundoff(j: JacobianResult) -> float:
+    """numpy's matrix_rank tolerance: max sigma * max(shape) * eps of the chain's dtype (0: no finite sigma)."""
+    sv = j.singular_values
+    if sv.size == 0 or not np.isfinite(sv).all():
+        return 0.0
+    eps = float(np.finfo(np.float64 if j.config.dtype == "float64" else np.float32).eps)
+    return float(sv.max()) * max(j.config.fan_in, j.config.widths[-1]) * eps
+
+
 def numerical_rank(j: JacobianResult) -> int:
-    """Singular values above numpy's matrix_rank tolerance (max sigma * max(shape) * eps of the chain's dtype)."""
+    """Singular values above round-off (numpy's matrix_rank tolerance)."""
     sv = j.singular_values
     if sv.size == 0 or not np.isfinite(sv).all():
         return int(sv.size)
-    eps = float(np.finfo(np.float64 if j.config.dtype == "float64" else np.float32).eps)
-    tol = float(sv.max()) * max(j.config.fan_in, j.config.widths[-1]) * eps
-    return int(np.count_nonzero(sv > tol))
+    return int(np.count_nonzero(sv > roundoff(j)))
 
 
 def why_words(p: SpectrumPrediction, activation: str, compact: bool = False) -> str:
@@ -383,7 +392,13 @@ def jacobian_figure(j: JacobianResult, log: bool, measured: RGB, isometry: RGB) 
         return Figure(message=j.note or words), []
     left, right = float(h.edges[0]), float(h.edges[-1])
     iso = 0.0 if log else 1.0
+    notes: list[str] = []
     if log:
+        floor = roundoff(j)
+        below = int(np.count_nonzero(sv <= floor)) if floor > 0 else 0
+        if below and math.log10(floor) > left:  # numerically zero: round-off, not a spread of J
+            left = math.log10(floor)
+            notes.append(f"{below} below round-off (σ ≤ {num(floor)}) left out")
         left, right = min(left, iso), max(right, iso)
         pad = 0.03 * (right - left)
         left, right = left - pad, right + pad
@@ -394,11 +409,11 @@ def jacobian_figure(j: JacobianResult, log: bool, measured: RGB, isometry: RGB) 
                  legend=[Legend("singular values", measured), Legend("σ = 1 (isometry)", isometry, "│")])
     fig.vlines.append((iso, isometry))
     if log:
-        positions, labels, _ = decade_ticks(left, right, 12)
-        inside = [(p, lab) for p, lab in zip(positions, labels, strict=True) if left <= p <= right]
+        axis = log_axis(left, right, 6)
+        inside = [(t, lab) for t, lab in zip(axis.ticks, axis.labels, strict=True) if left <= t <= right]
         if len(inside) >= 2:
             fig.x_ticks = inside
-    notes = histogram_notes(h)
+    notes += histogram_notes(h)
     if log and h.nonfinite:
         notes = [n for n in notes if "non-finite" not in n] + [f"{h.nonfinite} exactly 0 (no log)"]
     return fig, notes

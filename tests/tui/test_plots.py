@@ -208,3 +208,28 @@ def test_equal_series_all_visible_and_pins_apart() -> None:
     painted = cells_by_color(strips[1:])
     for entry in fig.legend:
         assert painted.get(rgb(entry.color), 0) > 0, entry.label
+
+
+def test_phase_map_bottom_row_is_sigma_b_zero() -> None:
+    """tanh at sigma_b^2 = 0: the chi1 = 1 edge is at sigma_w^2 = 1 exactly; the bottom row (labelled 0) must
+    show it there, not at a cell centre above (where the edge bends to ~1.36)."""
+    from initscope.tui.extras import PhaseKey, compute_phase_grid
+    from initscope.tui.theory_views import PhaseMap
+
+    grid = compute_phase_grid(PhaseKey("tanh", (), 4.0, 0.5))
+    pmap = PhaseMap()
+    line = (240, 240, 240)
+    pmap.tones = ((0, 150, 255), (230, 60, 60), line, (255, 180, 0), (30, 30, 30))
+    width, height = 4 * 20 + 10, 12
+    text = pmap._draw(grid, width, height)
+    gutter, pw, ph = pmap.raster
+    bottom = text.split("\n")[ph - 1]
+    cols = [c - gutter for c in range(gutter, gutter + pw)
+            if any(span.start <= c < span.end and span.style is not None and not isinstance(span.style, str)
+                   and (span.style.bgcolor is not None and span.style.bgcolor.triplet is not None
+                        and tuple(span.style.bgcolor.triplet) == line)
+                   for span in bottom.spans)]
+    assert cols, "no chi1 = 1 pixel in the bottom row"
+    sw = [c / (pw - 1) * grid.w_max for c in cols]
+    step = grid.w_max / (pw - 1)
+    assert min(abs(v - 1.0) for v in sw) <= step, (sw, step)
