@@ -118,6 +118,7 @@ class InitScopeApp(OnDemandApp):
         Binding("t", "race", "race", show=False),
         Binding("x", "stop_race", "stop race", show=False),
         Binding("v", "next_view", "view", show=False),
+        Binding("g", "log_counts", "log counts", show=False),
         Binding("comma", "layer(-1)", "layer", show=False),
         Binding("full_stop", "layer(1)", "layer", show=False),
         Binding("p", "pin", "pin"),
@@ -395,6 +396,11 @@ class InitScopeApp(OnDemandApp):
     def action_next_view(self) -> None:
         active = self.query_one("#tabs", TabbedContent).active or "weights"
         self.query_one(f"#{active}-view", TabView).next_view()
+
+    def action_log_counts(self) -> None:
+        """Histogram counts on a log10 axis or back (Weights and Forward histograms)."""
+        active = self.query_one("#tabs", TabbedContent).active or "weights"
+        self.query_one(f"#{active}-view", TabView).toggle_log_counts()
 
     def action_set_view(self, tab: str, view: str) -> None:
         self.query_one(f"#{tab}-view", TabView).set_view(view)

@@ -218,6 +218,7 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, surface: RGB, p
     """Draw `fig` into plotext figure `plt` at width x height cells and build its matrix (`points` False:
     without the series drawn as markers; `lines` False: only the bands)."""
     plt.clf()
+    plt._limit_size(False, False)  # plotext caps a plot at the size of the terminal it sees, not the widget's
     plt.plotsize(width, height)
     plt.theme("clear")
     plt.xaxes(True, False)  # no top and right frame lines: a row and a column more for the data
@@ -254,6 +255,13 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, surface: RGB, p
 
 
 # ------------------------------------------------------------------------------------------ to strips
+def rgb_of(color: RGB | str) -> RGB:
+    if isinstance(color, str):
+        t = Color.parse(color).get_truecolor()
+        return (t.red, t.green, t.blue)
+    return color
+
+
 def plotext_color(value: object) -> Color | None:
     """A plotext colour (a name, a 0-255 code or an RGB triple) as a Rich colour."""
     if isinstance(value, str):
@@ -271,10 +279,25 @@ Underlay = list[list[object]]
 """Per cell (rows bottom-up, as plotext stores them), the colour of what a marker covers, or None."""
 
 
-def underlay(matrix: Any) -> Underlay:
-    """The colour of every painted cell of a built matrix (None where it is blank or frame)."""
-    return [[color if ch.strip() and isinstance(color, (tuple, list)) else None
-             for ch, color in zip(chars, fgs, strict=True)]
+def underlay(matrix: Any, skip: set[RGB] | None = None, toward: RGB | None = None) -> Underlay:
+    """The colour of every painted cell of a built matrix (None where it is blank, frame or a `skip` colour),
+    halfway to `toward` when given (a line under a marker shows as a tint, the marker stays readable)."""
+    skip = skip or set()
+    tints: dict[RGB, RGB] = {}
+
+    def tint(color: object) -> object:
+        if not isinstance(color, (tuple, list)):
+            return None
+        rgb = (int(color[0]), int(color[1]), int(color[2]))
+        if rgb in skip:
+            return None
+        if toward is None:
+            return rgb
+        if rgb not in tints:
+            tints[rgb] = (int((rgb[0] + toward[0]) / 2), int((rgb[1] + toward[1]) / 2), int((rgb[2] + toward[2]) / 2))
+        return tints[rgb]
+
+    return [[tint(color) if ch.strip() else None for ch, color in zip(chars, fgs, strict=True)]
             for chars, fgs in zip(matrix.marker, matrix.fullground, strict=True)]
 
 
@@ -349,10 +372,11 @@ def render_figure(plt: Any, fig: Figure, width: int, height: int, base: Style, l
     surface: RGB = (bg.red, bg.green, bg.blue) if bg is not None else (0, 0, 0)
     if any(line.points for line in fig.lines) and any(not line.points for line in fig.lines):
         build_matrix(plt, fig, width, rows_left, surface, points=False)  # what the markers will cover
-        unders.append(underlay(plt.monitor.matrix))
+        skip = {surface, SELECTED_COLOR} | {rgb_of(band.color) for band in fig.fills}
+        unders.append(underlay(plt.monitor.matrix, skip, toward=surface))
     if fig.fills:
         build_matrix(plt, fig, width, rows_left, surface, lines=False)  # the bands alone
-        unders.append(underlay(plt.monitor.matrix))
+        unders.append(underlay(plt.monitor.matrix, {surface}))
     build_matrix(plt, fig, width, rows_left, surface)
     strips += matrix_strips(plt.monitor.matrix, width, base, {} if cache is None else cache, unders)
     return strips[:height] + [Strip.blank(width, base)] * (height - len(strips))

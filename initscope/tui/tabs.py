@@ -222,6 +222,14 @@ class TabView(Vertical):
         """Besides the state, what the drawing of a view depends on (here nothing)."""
         return None
 
+    log_counts = False
+    """Histogram counts on a log10 axis (key g; tabs without histograms ignore it)."""
+
+    def toggle_log_counts(self) -> None:
+        self.log_counts = not self.log_counts
+        if self.shown_state is not None:
+            self.draw_view(self.shown_state)
+
     def draw_again(self) -> None:
         """The current view waits for something it asked for (a phase grid): draw it whenever it is shown."""
         self.drawn.pop(self.view, None)
@@ -252,8 +260,6 @@ def count_scale(log_counts: bool) -> str:
 
 class WeightsTab(TabView):
     NAME = "weights"
-    log_counts = False
-    """Counts on a log10 axis (key g)."""
 
     def compose(self) -> ComposeResult:
         yield PlotCard("weights", id="weights-hist")
@@ -352,9 +358,6 @@ class ForwardTab(TabView):
     NAME = "forward"
     VIEWS: ClassVar[list[tuple[str, str]]] = [("std", "std (log)"), ("mean", "mean"), ("fractions", "saturated / dead"),
              ("histograms", "histograms")]
-    log_counts = False
-    """Histogram counts on a log10 axis (key g)."""
-
     def compose(self) -> ComposeResult:
         yield self.compose_view_bar()
         with ContentSwitcher(initial="std"):

@@ -233,3 +233,19 @@ def test_phase_map_bottom_row_is_sigma_b_zero() -> None:
     sw = [c / (pw - 1) * grid.w_max for c in cols]
     step = grid.w_max / (pw - 1)
     assert min(abs(v - 1.0) for v in sw) <= step, (sw, step)
+
+
+async def test_g_puts_histogram_counts_on_a_log_axis() -> None:
+    app = InitScopeApp(config=Config(depth=4, fan_in=64, batch=64), clock=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        plot = app.query_one("#weights-hist Plot", Plot)
+        assert plot.figure is not None and not plot.figure.log_y
+        linear = plot.figure.bars[0].counts.copy()
+        await pilot.press("g")
+        await pilot.pause()
+        assert plot.figure is not None and plot.figure.log_y
+        shown = plot.figure.bars[0].counts
+        nonzero = linear > 0
+        assert np.allclose(shown[nonzero], np.log10(linear[nonzero])) and np.isnan(shown[~nonzero]).all()
+        assert plot.title is not None and "log10 counts" in plot.title.plain
