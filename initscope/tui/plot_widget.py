@@ -35,6 +35,8 @@ from initscope.tui.plots import RGB, Figure, FloatArray, Legend, Line, downsampl
 
 MIN_PLOT_ROWS = 6
 """The legend never takes the plot below this many rows (frame, ticks and at least three rows of data)."""
+TINT = 0.35
+"""Share of a line's colour in the background tint it leaves under a marker (the rest is the background)."""
 SELECTED_COLOR: RGB = (110, 110, 110)
 """The selected layer's vertical line: grey, apart from every series' colour."""
 
@@ -281,7 +283,7 @@ Underlay = list[list[object]]
 
 def underlay(matrix: Any, skip: set[RGB] | None = None, toward: RGB | None = None) -> Underlay:
     """The colour of every painted cell of a built matrix (None where it is blank, frame or a `skip` colour),
-    halfway to `toward` when given (a line under a marker shows as a tint, the marker stays readable)."""
+    mixed with `toward` when given (a line under a marker shows as a tint, the marker stays readable)."""
     skip = skip or set()
     tints: dict[RGB, RGB] = {}
 
@@ -294,7 +296,7 @@ def underlay(matrix: Any, skip: set[RGB] | None = None, toward: RGB | None = Non
         if toward is None:
             return rgb
         if rgb not in tints:
-            tints[rgb] = (int((rgb[0] + toward[0]) / 2), int((rgb[1] + toward[1]) / 2), int((rgb[2] + toward[2]) / 2))
+            tints[rgb] = tuple(int(TINT * c + (1 - TINT) * t) for c, t in zip(rgb, toward, strict=True))  # type: ignore[assignment]
         return tints[rgb]
 
     return [[tint(color) if ch.strip() else None for ch, color in zip(chars, fgs, strict=True)]
