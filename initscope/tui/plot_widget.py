@@ -277,42 +277,50 @@ def plotext_color(value: object) -> Color | None:
     return None
 
 
-Underlay = list[list[object]]
-"""Per cell (rows bottom-up, as plotext stores them), the colour of what a marker covers, or None."""
+Underlay = list[list[tuple[RGB, RGB] | None]]
+"""Per cell (rows bottom-up, as plotext stores them): the colour painted there and the background it leaves
+under whatever covers it; None where nothing is."""
 
 
 def underlay(matrix: Any, skip: set[RGB] | None = None, toward: RGB | None = None) -> Underlay:
-    """The colour of every painted cell of a built matrix (None where it is blank, frame or a `skip` colour),
-    mixed with `toward` when given (a line under a marker shows as a tint, the marker stays readable)."""
+    """What every painted cell of a built matrix shows (None where it is blank, frame or a `skip` colour); its
+    background is that colour mixed with `toward` when given (a line under a marker shows as a tint, the marker
+    stays readable)."""
     skip = skip or set()
-    tints: dict[RGB, RGB] = {}
+    seen: dict[object, tuple[RGB, RGB] | None] = {}
 
-    def tint(color: object) -> object:
-        if not isinstance(color, (tuple, list)):
-            return None
-        rgb = (int(color[0]), int(color[1]), int(color[2]))
-        if rgb in skip:
-            return None
-        if toward is None:
-            return rgb
-        if rgb not in tints:
-            tints[rgb] = tuple(int(TINT * c + (1 - TINT) * t) for c, t in zip(rgb, toward, strict=True))  # type: ignore[assignment]
-        return tints[rgb]
+    def entry(color: object) -> tuple[RGB, RGB] | None:
+        key = tuple(color) if isinstance(color, list) else color
+        if key in seen:
+            return seen[key]
+        out: tuple[RGB, RGB] | None = None
+        if isinstance(color, (tuple, list)):
+            rgb = (int(color[0]), int(color[1]), int(color[2]))
+            if rgb not in skip:
+                back = rgb if toward is None else (int(TINT * rgb[0] + (1 - TINT) * toward[0]),
+                                                   int(TINT * rgb[1] + (1 - TINT) * toward[1]),
+                                                   int(TINT * rgb[2] + (1 - TINT) * toward[2]))
+                out = (rgb, back)
+        seen[key] = out
+        return out
 
-    return [[tint(color) if ch.strip() else None for ch, color in zip(chars, fgs, strict=True)]
+    return [[entry(color) if ch.strip() else None for ch, color in zip(chars, fgs, strict=True)]
             for chars, fgs in zip(matrix.marker, matrix.fullground, strict=True)]
 
 
-def backgrounds(fg: list[object], unders: list[list[object]]) -> list[object]:
-    """Per cell, the first colour of `unders` (topmost first) that differs from what the cell shows."""
+def backgrounds(chars: list[str], fg: list[object], unders: list[list[tuple[RGB, RGB] | None]]) -> list[object]:
+    """Per cell that shows a glyph, the background left by the first of `unders` (topmost first) whose colour
+    differs from the glyph's."""
     out: list[object] = [None] * len(fg)
+    shown = [tuple(f) if isinstance(f, (tuple, list)) else f for f in fg]
     for under in reversed(unders):
-        out = [u if u is not None and u != f else o for u, f, o in zip(under, fg, out, strict=True)]
+        out = [u[1] if u is not None and u[0] != f and c != " " else o
+               for u, f, o, c in zip(under, shown, out, chars, strict=True)]
     return out
 
 
 def matrix_strips(matrix: Any, width: int, base: Style, cache: dict[object, Style],
-                  unders: list[Underlay] = ()) -> list[Strip]:  # type: ignore[assignment]
+                  unders: list[Underlay] | None = None) -> list[Strip]:
     """Strips of a built plotext matrix (its rows are stored bottom-up), one segment per colour run. A cell
     that covers what an underlay painted (a marker over a theory line, a line over a band) gets that colour
     as its background, so what it covers still shows; `unders` go topmost first."""
@@ -321,7 +329,7 @@ def matrix_strips(matrix: Any, width: int, base: Style, cache: dict[object, Styl
     strips: list[Strip] = []
     for row in range(len(markers) - 1, -1, -1):
         chars, fg = markers[row], fgs[row]
-        bg = backgrounds(fg, [u[row] for u in unders]) if unders else [None] * len(chars)
+        bg = backgrounds(chars, fg, [u[row] for u in unders]) if unders else [None] * len(chars)
         out: list[Segment] = []
         start, n = 0, len(chars)
         while start < n:
