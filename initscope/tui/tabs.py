@@ -20,6 +20,8 @@ from textual.events import Resize
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
+from initscope.engine import initializers
+from initscope.engine.config import Config
 from initscope.engine.result import Histogram, Result
 from initscope.tui.expected import expected_counts
 from initscope.tui.extras import Extras, overlay_ensemble
@@ -316,8 +318,43 @@ def is_theory(label: str) -> bool:
     return label.startswith(("theory", "predicted"))
 
 
+PIN_NAME_WIDTH = 30
+"""A pin's legend name is cut to this many characters (with …)."""
+
+
+def config_difference(pinned: Config, current: Config) -> str:
+    """What the pinned config changes against the shown one: 'depth 30', 'xavier_normal, seed 3'."""
+    parts = []
+    if (pinned.initializer, dict(pinned.initializer_params)) != (current.initializer, dict(current.initializer_params)):
+        defaults = initializers.lookup(pinned.initializer).resolve({})
+        params = ",".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in pinned.initializer_params.items() if defaults.get(k) != v)
+        parts.append(f"{pinned.initializer}({params})" if params else pinned.initializer)
+    if (pinned.activation, dict(pinned.activation_params)) != (current.activation, dict(current.activation_params)):
+        parts.append(pinned.activation)
+    if pinned.n_layers != current.n_layers:
+        parts.append(f"depth {pinned.n_layers}")
+    for name, word in (("fan_in", "fan-in"), ("batch", "batch"), ("dtype", ""), ("input", "input"),
+                       ("bias", "bias"), ("seed", "seed"), ("clip", "clip")):
+        a, b = getattr(pinned, name), getattr(current, name)
+        if a != b:
+            parts.append(f"{word} {a}".strip())
+    if pinned.widths != current.widths and pinned.n_layers == current.n_layers and pinned.fan_in == current.fan_in:
+        parts.append("widths " + ",".join(str(w) for w in pinned.widths))
+    text = ", ".join(parts) or "same config"
+    return text if len(text) <= PIN_NAME_WIDTH else text[: PIN_NAME_WIDTH - 1] + "…"
+
+
+def pin_name(state: ViewState, n: int, pin: Pin) -> str:
+    """'pin 2: depth 30': the pin's number and what it changes against the shown run."""
+    if state.result is None:
+        return pin.label
+    return f"pin {n}: {config_difference(pin.result.config, state.result.config)}"
+
+
 def pin_series(state: ViewState, values: Callable[[Result], FloatArray]) -> list[Series]:
-    return [(pin.label, values(pin.result), pin.color, pin.result) for pin in state.pins]
+    return [(pin_name(state, n, pin), values(pin.result), pin.color, pin.result)
+            for n, pin in enumerate(state.pins, start=1)]
 
 
 def per_layer_figure(state: ViewState, series: list[Series], log: bool, scale: float = 1.0) -> Figure:
@@ -328,7 +365,7 @@ def per_layer_figure(state: ViewState, series: list[Series], log: bool, scale: f
     hidden = total = 0
     depth = 1
     marks = iter(MEASURED_MARKS)
-    pins = {pin.label: PIN_MARKS[n % len(PIN_MARKS)] for n, pin in enumerate(state.pins)}
+    pins = {pin_name(state, n + 1, pin): PIN_MARKS[n % len(PIN_MARKS)] for n, pin in enumerate(state.pins)}
     for label, values, color, r in series:
         y, h = log10_series(values) if log else linear_series(values, scale)
         theory = is_theory(label)

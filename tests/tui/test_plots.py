@@ -249,3 +249,11 @@ async def test_g_puts_histogram_counts_on_a_log_axis() -> None:
         nonzero = linear > 0
         assert np.allclose(shown[nonzero], np.log10(linear[nonzero])) and np.isnan(shown[~nonzero]).all()
         assert plot.title is not None and "log10 counts" in plot.title.plain
+
+
+def test_a_pin_is_named_by_what_it_changes() -> None:
+    from initscope.tui.tabs import config_difference
+
+    assert config_difference(Config(depth=30), Config()) == "depth 30"
+    assert config_difference(Config(initializer="xavier_normal", seed=3), Config()) == "xavier_normal, seed 3"
+    assert config_difference(Config(), Config()) == "same config"
