@@ -256,6 +256,23 @@ def histogram_figure(h: Histogram, color: RGB, x_label: str, log_counts: bool = 
     return fig, histogram_notes(h)
 
 
+def set_zeros_apart(fig: Figure, h: Histogram, dead_fraction: float) -> str:
+    """Take the exact zeros (the engine's share of A entries exactly 0) out of the bin holding 0, so the rest of
+    a relu-like histogram is not flattened by that spike. Only for a histogram that counted every value (not
+    a strided subset) of finite values alone; returns the note saying how many were set apart ('' if none)."""
+    if not fig.bars or h.note or h.nonfinite or not math.isfinite(dead_fraction) or dead_fraction <= 0:
+        return ""
+    zeros = round(dead_fraction * h.total)
+    edges = np.asarray(h.edges, dtype=np.float64)
+    inside = np.flatnonzero((edges[:-1] <= 0.0) & (edges[1:] >= 0.0))
+    if zeros <= 0 or inside.size == 0 or h.counts[inside[0]] < zeros:
+        return ""
+    counts = np.asarray(h.counts, dtype=np.float64).copy()
+    counts[inside[0]] -= zeros
+    fig.bars[0].counts = counts
+    return f"{zeros} exact zeros ({100 * dead_fraction:.3g} %) set apart, not in the bars"
+
+
 def count_scale(log_counts: bool) -> str:
     return "log10 counts" if log_counts else "counts"
 
@@ -407,8 +424,16 @@ class ForwardTab(TabView):
                     for k in range(3):
                         yield PlotCard("", id=f"hist-small-{k}", classes="small")
 
+    zeros_apart = False
+    """The exact zeros of a relu-like histogram set apart from its bars (key z)."""
+
     def view_key(self) -> object:
-        return self.log_counts
+        return self.log_counts, self.zeros_apart
+
+    def toggle_zeros_apart(self) -> None:
+        self.zeros_apart = not self.zeros_apart
+        if self.shown_state is not None:
+            self.draw_view(self.shown_state)
 
     def draw(self, state: ViewState) -> None:
         r = state.result
@@ -462,9 +487,14 @@ class ForwardTab(TabView):
         if h is None:
             card.show(f"layer {layer}: not computed", Figure(message="not computed"))
         else:
-            fig, notes = histogram_figure(h, p.measured, "activation", self.log_counts)
-            fig.notes = notes
-            card.show(f"[b]A histogram[/b] layer {layer}/{r.depth}  [dim]{scale} · , / . step · g: log[/dim]", fig)
+            fig, notes = histogram_figure(h, p.measured, "activation")
+            apart = set_zeros_apart(fig, h, float(r.forward.dead_fraction[layer - 1])) if self.zeros_apart else ""
+            if self.log_counts and fig.bars:
+                fig.bars[0].counts = log10_series(fig.bars[0].counts)[0]
+                fig.log_y, fig.y_floor = True, None
+            fig.notes = [apart, *notes] if apart else notes
+            card.show(f"[b]A histogram[/b] layer {layer}/{r.depth}  [dim]{scale} · , / . step · g: log · "
+                      f"z: zeros {'in' if self.zeros_apart else 'apart'}[/dim]", fig)
         chosen = sorted({1, max(1, (r.depth + 1) // 2), r.depth})
         while len(chosen) < 3:
             chosen.append(chosen[-1])

@@ -257,3 +257,24 @@ def test_a_pin_is_named_by_what_it_changes() -> None:
     assert config_difference(Config(depth=30), Config()) == "depth 30"
     assert config_difference(Config(initializer="xavier_normal", seed=3), Config()) == "xavier_normal, seed 3"
     assert config_difference(Config(), Config()) == "same config"
+
+
+async def test_z_sets_the_exact_zeros_of_a_relu_histogram_apart() -> None:
+    app = InitScopeApp(config=Config(depth=4, fan_in=64, batch=64), clock=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        app.action_set_view("forward", "histograms")
+        await pilot.pause()
+        plot = app.query_one("#hist-selected Plot", Plot)
+        assert plot.figure is not None
+        before = plot.figure.bars[0].counts.copy()
+        await pilot.press("z")
+        await pilot.pause()
+        r = app.result
+        assert r is not None and plot.figure is not None
+        h = r.forward.histograms[0]
+        zeros = round(float(r.forward.dead_fraction[0]) * h.total)
+        after = plot.figure.bars[0].counts
+        assert zeros > 0 and before.sum() - after.sum() == zeros  # only the zeros left the bars
+        assert f"{zeros} exact zeros" in " ".join(plot.figure.notes)
