@@ -286,8 +286,3 @@ def overlay_ensemble(fig: Figure, extras: Extras, kind: str, color: RGB, predict
         fig.notes.append(f"({short} of {ensemble.k} seeds reach the last layers)")
     if ensemble.cancelled:
         fig.notes.append("(cancelled early)")
-
-
-def _hex(color: RGB) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*color)
-

@@ -419,6 +419,7 @@ class Plot(Widget):
         self._failure = ""
         self._plt: Any = _figure_class()
         self._styles: dict[object, Style] = {}
+        self._partner_rows: tuple[object, int] = (None, 0)
 
     def show(self, figure: Figure | None, title: Content | None = None) -> None:
         self.figure, self.title = figure, title
@@ -440,10 +441,15 @@ class Plot(Widget):
         return Text("(too small to plot)", style="dim")
 
     def partner_legend_rows(self) -> int:
+        """How many legend rows the partner's plot takes (0 without a shown partner); kept per figure and width,
+        as every row of a paint asks."""
         partner = self.partner
         if partner is None or partner.figure is None or not partner.drawable():
             return 0
-        return len(legend_rows(partner.figure, partner.size.width, partner.title))
+        key = (id(partner.figure), id(partner.title), partner.size.width)
+        if self._partner_rows[0] != key:
+            self._partner_rows = (key, len(legend_rows(partner.figure, partner.size.width, partner.title)))
+        return self._partner_rows[1]
 
     def drawable(self) -> bool:
         fig = self.figure

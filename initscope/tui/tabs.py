@@ -81,12 +81,6 @@ def swatch(label: str, color: RGB, mark: str = "■") -> str:
     return f"[{hex_of(color)}]{mark}[/] {safe}"
 
 
-def hidden_note(hidden: int, total: int) -> str:
-    if not hidden:
-        return ""
-    return f"  [dim]{hidden} of {total} points hidden (non-finite, ≤ 0 or not computed)[/dim]"
-
-
 def hidden_words(hidden: int, total: int) -> list[str]:
     """The note under a legend saying how many points could not be drawn (none: no note)."""
     return [f"{hidden} of {total} points hidden (non-finite, ≤ 0 or not computed)"] if hidden else []
