@@ -6,7 +6,8 @@ parse back. Each widget owns its own plotext figure object (plotext's module-lev
 
 Presentation rules kept here rather than left to plotext: the axes and their round ticks come from axes.py
 (plotext's own ticks are not round and its log scale is not used: log10 values are plotted on a linear
-axis); every series is split at its NaN gaps before plotting (plotext cannot draw NaN); the legend is drawn
+axis); every series is split at its NaN gaps before plotting (plotext cannot draw NaN); the legend (legend.py)
+is drawn
 above the plot, wrapped between entries. Drawing order: bands, the selected layer's marker, then lines,
 then points, so measured values sit on top of theory lines.
 """
@@ -14,7 +15,6 @@ then points, so measured values sit on top of theory lines.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -31,7 +31,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from initscope.tui.axes import Axis, layer_axis, linear_axis, log_axis
-from initscope.tui.plots import RGB, Figure, FloatArray, Legend, Line, downsample, segments
+from initscope.tui.legend import legend_rows, legend_strips
+from initscope.tui.plots import RGB, Figure, FloatArray, Line, downsample, segments
 
 MIN_PLOT_ROWS = 6
 """The legend never takes the plot below this many rows (frame, ticks and at least three rows of data)."""
@@ -39,59 +40,6 @@ TINT = 0.35
 """Share of a line's colour in the background tint it leaves under a marker (the rest is the background)."""
 SELECTED_COLOR: RGB = (110, 110, 110)
 """The selected layer's vertical line: grey, apart from every series' colour."""
-
-
-# ------------------------------------------------------------------------------------------ legend
-Ink = RGB | str | Style | None
-"""How a piece of legend text is drawn: a colour, 'dim' (notes), a Rich style (the title), None (plain)."""
-
-
-@dataclass(frozen=True)
-class LegendRow:
-    """One row of legend: pieces of text with how each is drawn."""
-
-    pieces: tuple[tuple[str, Ink], ...]
-
-
-def entry_pieces(entry: Legend, room: int) -> list[tuple[str, Ink]]:
-    """The mark in the series' colour and its name, the name shortened with … when wider than `room`."""
-    label = entry.label
-    width = len(entry.mark) + 1 + len(label)
-    if width > room:
-        label = label[: max(1, room - len(entry.mark) - 2)] + "…"
-    return [(entry.mark, entry.color), (" " + label, None)]
-
-
-def title_pieces(title: Content | None, width: int) -> list[list[tuple[str, Ink]]]:
-    """The plot's title as the legend's first item (cut with … only when wider than the plot)."""
-    if title is None or not title.plain:
-        return []
-    if len(title.plain) > width:
-        title = title[: width - 1] + "…"
-    return [[(seg.text, seg.style or Style()) for seg in title.render_segments()]]
-
-
-def legend_rows(fig: Figure, width: int, title: Content | None = None) -> list[LegendRow]:
-    """The title, legend and notes wrapped into rows of `width` cells, breaking only between entries."""
-    items = title_pieces(title, width)
-    items += [entry_pieces(e, width) for e in fig.legend]
-    items += [[(note if len(note) <= width else note[: width - 1] + "…", "dim")] for note in fig.notes]
-    rows: list[LegendRow] = []
-    current: list[tuple[str, Ink]] = []
-    used = 0
-    for pieces in items:
-        size = sum(len(text) for text, _ in pieces)
-        if current and used + 2 + size > width:
-            rows.append(LegendRow(tuple(current)))
-            current, used = [], 0
-        if current:
-            current.append(("  ", None))
-            used += 2
-        current += pieces
-        used += size
-    if current:
-        rows.append(LegendRow(tuple(current)))
-    return rows
 
 
 # ------------------------------------------------------------------------------------------ axes
@@ -158,9 +106,8 @@ def dodge_offsets(fig: Figure, cols: int) -> dict[int, float]:
     n = len(dodged)
     if n < 2 or not fig.x_is_layer:
         return {}
-    per_layer = cols / max(1, fig.depth)
-    gap = min(1.0 / per_layer if per_layer > 0 else 1.0, 0.8 / n) if per_layer >= n else 0.8 / n
-    gap = max(gap, 1.0 / per_layer) if per_layer >= n else gap
+    per_layer = cols / max(1, fig.depth)  # columns per layer
+    gap = 1.0 / per_layer if per_layer >= n else 0.8 / n  # one column apart, or spread over 80 % of a layer
     return {k: (i - (n - 1) / 2) * gap for i, k in enumerate(dodged)}
 
 
@@ -344,25 +291,6 @@ def matrix_strips(matrix: Any, width: int, base: Style, cache: dict[object, Styl
             out.append(Segment("".join(chars[start:end]), style))
             start = end
         strips.append(Strip(out, n).adjust_cell_length(width, base))
-    return strips
-
-
-def legend_strips(rows: list[LegendRow], width: int, base: Style) -> list[Strip]:
-    dim = base + Style(dim=True)
-    strips = []
-    for row in rows:
-        segments_ = []
-        for text, color in row.pieces:
-            if color == "dim":
-                style = dim
-            elif color is None:
-                style = base
-            elif isinstance(color, Style):
-                style = base + color
-            else:
-                style = base + Style(color=Color.parse(color) if isinstance(color, str) else Color.from_rgb(*color))
-            segments_.append(Segment(text, style))
-        strips.append(Strip(segments_).crop(0, width).adjust_cell_length(width, base))
     return strips
 
 

@@ -40,6 +40,7 @@ from initscope.tui.extras import (
     surface_of,
     theme_rgb,
 )
+from initscope.tui.figures import Series, hidden_words, layers_of, log_lines, per_layer_figure, pin_series
 from initscope.tui.plot_widget import Plot
 from initscope.tui.plots import (
     RGB,
@@ -52,20 +53,7 @@ from initscope.tui.plots import (
     log10_series,
 )
 from initscope.tui.summary import num, pct
-from initscope.tui.tabs import (
-    PlotCard,
-    Series,
-    TabView,
-    ViewState,
-    hex_of,
-    hidden_words,
-    layers_of,
-    log_lines,
-    pair_plots,
-    per_layer_figure,
-    pin_series,
-    swatch,
-)
+from initscope.tui.tabs import PlotCard, TabView, ViewState, hex_of, pair_plots, swatch
 from initscope.tui.text import Paragraph
 
 ISOMETRY_NEAR = 0.1

@@ -58,9 +58,10 @@ from initscope.engine.training import (
     split_top_level,
 )
 from initscope.tui.controls import NumberInput, catalogue_in_family_order
+from initscope.tui.figures import hidden_words
 from initscope.tui.plots import RGB, Figure, FloatArray, Legend, Line, Ticks, linear_series, log10_series, nice_ticks
 from initscope.tui.summary import num
-from initscope.tui.tabs import PIN_COLORS, Palette, Pin, PlotCard, TabView, ViewState, hex_of, hidden_words
+from initscope.tui.tabs import PIN_COLORS, Palette, Pin, PlotCard, TabView, ViewState, hex_of
 from initscope.tui.text import Paragraph
 
 if TYPE_CHECKING:

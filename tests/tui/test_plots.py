@@ -17,7 +17,8 @@ from tui_helpers import settle
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
 from initscope.tui.axes import linear_axis, log_axis
-from initscope.tui.plot_widget import Plot, legend_rows, render_figure
+from initscope.tui.legend import legend_rows
+from initscope.tui.plot_widget import Plot, render_figure
 from initscope.tui.plots import Figure, Legend, Line
 from initscope.tui.tabs import TabView
 
@@ -252,7 +253,7 @@ async def test_g_puts_histogram_counts_on_a_log_axis() -> None:
 
 
 def test_a_pin_is_named_by_what_it_changes() -> None:
-    from initscope.tui.tabs import config_difference
+    from initscope.tui.figures import config_difference
 
     assert config_difference(Config(depth=30), Config()) == "depth 30"
     assert config_difference(Config(initializer="xavier_normal", seed=3), Config()) == "xavier_normal, seed 3"
