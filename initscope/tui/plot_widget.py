@@ -6,10 +6,9 @@ parse back. Each widget owns its own plotext figure object (plotext's module-lev
 
 Presentation rules kept here rather than left to plotext: the axes and their round ticks come from axes.py
 (plotext's own ticks are not round and its log scale is not used: log10 values are plotted on a linear
-axis); every series is split at its NaN gaps before plotting (plotext cannot draw NaN); the legend (legend.py)
-is drawn
-above the plot, wrapped between entries. Drawing order: bands, the selected layer's marker, then lines,
-then points, so measured values sit on top of theory lines.
+axis); every series is split at its NaN gaps before plotting (plotext cannot draw NaN); the legend
+(legend.py) is drawn above the plot, wrapped between entries. Drawing order: bands, the selected layer's
+marker, then lines, then points, so measured values sit on top of theory lines.
 """
 
 from __future__ import annotations
