@@ -126,11 +126,10 @@ def column_xs(xa: Axis, cols: int, lo: float, hi: float) -> FloatArray:
     return xs[(xs >= lo) & (xs <= hi)]
 
 
-def plot_fills(plt: Any, fig: Figure, xa: Axis, ya: Axis, cols: int, rows: int, surface: RGB) -> None:
-    """Each band as whole cells, column by column: the area under its upper edge in the band's colour, then
-    the area more than a row below its lower edge painted back in the plot's background, so a band thinner
-    than a row still shows as one. Bands come first: everything else covers them."""
-    row_height = (ya.high - ya.low) / max(1, rows)
+def plot_fills(plt: Any, fig: Figure, xa: Axis, cols: int) -> None:
+    """Each band as one zigzag line of whole cells, up and down its span column by column (a line's cost goes
+    with the band's height, a fill's with all the area under it); a band thinner than a row still takes one
+    cell per column. Bands come first: everything else covers them."""
     for band in fig.fills:
         ok = np.isfinite(band.low) & np.isfinite(band.high)
         for sx, _ in segments(band.x, np.where(ok, 0.0, np.nan)):
@@ -138,10 +137,13 @@ def plot_fills(plt: Any, fig: Figure, xa: Axis, ya: Axis, cols: int, rows: int, 
             xs = column_xs(xa, cols, float(sx[0]), float(sx[-1]))
             if xs.size == 0:
                 continue
+            low = np.interp(xs, sx, band.low[pick])
             high = np.interp(xs, sx, band.high[pick])
-            low = np.interp(xs, sx, band.low[pick]) - row_height
-            plt.scatter(xs.tolist(), high.tolist(), marker="sd", color=band.color, fillx=ya.low)
-            plt.scatter(xs.tolist(), low.tolist(), marker="sd", color=surface, fillx=ya.low)
+            up = np.arange(xs.size) % 2 == 0
+            ys = np.empty(2 * xs.size)
+            ys[0::2] = np.where(up, low, high)
+            ys[1::2] = np.where(up, high, low)
+            plt.plot(np.repeat(xs, 2).tolist(), ys.tolist(), marker="sd", color=band.color)
 
 
 def plot_bars(plt: Any, fig: Figure, xa: Axis, bottom: float, cols: int) -> None:
@@ -161,8 +163,7 @@ def plot_bars(plt: Any, fig: Figure, xa: Axis, bottom: float, cols: int) -> None
             plt.scatter(xs[keep].tolist(), heights[keep].tolist(), marker="sd", color=bars.color, fillx=bottom)
 
 
-def build_matrix(plt: Any, fig: Figure, width: int, height: int, surface: RGB, points: bool = True,
-                 lines: bool = True) -> None:
+def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = True, lines: bool = True) -> None:
     """Draw `fig` into plotext figure `plt` at width x height cells and build its matrix (`points` False:
     without the series drawn as markers; `lines` False: only the bands)."""
     plt.clf()
@@ -177,7 +178,7 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, surface: RGB, p
     gutter = max((len(s) for s in ya.labels), default=1) + 1
     cols = max(4, width - gutter - 1)
     xa = x_axis(fig, cols)
-    plot_fills(plt, fig, xa, ya, cols, rows, surface)
+    plot_fills(plt, fig, xa, cols)
     if lines:
         plot_bars(plt, fig, xa, ya.low, cols)
     # vertical marks as plotted signals (plotext draws its own vlines before every signal, under the bands)
@@ -308,13 +309,13 @@ def render_figure(plt: Any, fig: Figure, width: int, height: int, base: Style, l
     bg = base.bgcolor.triplet if base.bgcolor is not None else None
     surface: RGB = (bg.red, bg.green, bg.blue) if bg is not None else (0, 0, 0)
     if any(line.points for line in fig.lines) and any(not line.points for line in fig.lines):
-        build_matrix(plt, fig, width, rows_left, surface, points=False)  # what the markers will cover
+        build_matrix(plt, fig, width, rows_left, points=False)  # what the markers will cover
         skip = {surface, SELECTED_COLOR} | {rgb_of(band.color) for band in fig.fills}
         unders.append(underlay(plt.monitor.matrix, skip, toward=surface))
     if fig.fills:
-        build_matrix(plt, fig, width, rows_left, surface, lines=False)  # the bands alone
+        build_matrix(plt, fig, width, rows_left, lines=False)  # the bands alone
         unders.append(underlay(plt.monitor.matrix, {surface}))
-    build_matrix(plt, fig, width, rows_left, surface)
+    build_matrix(plt, fig, width, rows_left)
     strips += matrix_strips(plt.monitor.matrix, width, base, {} if cache is None else cache, unders)
     return strips[:height] + [Strip.blank(width, base)] * (height - len(strips))
 
