@@ -67,11 +67,28 @@ def y_axis(fig: Figure, rows: int) -> Axis:
     """The y axis of a figure with `rows` rows of data: ticks at least a row apart, three at least."""
     most = max(3, (rows + 1) // 2)
     if fig.y_range is not None:
-        return linear_axis(*fig.y_range, most, exact=True, room=rows)
+        return on_rows(linear_axis(*fig.y_range, most, exact=True, room=rows), rows)
     lo, hi = y_data(fig)
     if fig.log_y:
-        return log_axis(lo, hi, most, room=rows)
-    return linear_axis(lo, hi, most, floor=fig.y_floor, ceiling=fig.y_ceiling, room=rows)
+        return on_rows(log_axis(lo, hi, most, room=rows), rows)
+    return on_rows(linear_axis(lo, hi, most, floor=fig.y_floor, ceiling=fig.y_ceiling, room=rows), rows)
+
+
+def on_rows(axis: Axis, rows: int) -> Axis:
+    """The ticks that land on a row of their own (plotext's rounding of a value to a row); from the top, a
+    tick on the row of the one kept above it is left out (log axes space round values unevenly)."""
+    span = axis.high - axis.low
+    if span <= 0 or rows < 2:
+        return axis
+    kept: list[int] = []
+    last = None
+    for i in sorted(range(len(axis.ticks)), key=lambda k: -axis.ticks[k]):
+        row = math.floor(round(0.5 + (rows - 1) * (axis.ticks[i] - axis.low) / span, 8))
+        if row != last:
+            kept.append(i)
+            last = row
+    kept.sort()
+    return Axis(axis.low, axis.high, tuple(axis.ticks[i] for i in kept), tuple(axis.labels[i] for i in kept))
 
 
 def x_axis(fig: Figure, cols: int) -> Axis:

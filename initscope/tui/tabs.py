@@ -146,7 +146,15 @@ class TabView(Vertical):
         they are (drawing it again re-rasterized its plots at every `v`, tens of ms)."""
 
     def on_resize(self, event: Resize) -> None:
-        self.set_class(event.size.width < PAIR_MIN_WIDTH, "-one-plot")
+        one = event.size.width < PAIR_MIN_WIDTH
+        if one != self.has_class("-one-plot"):
+            self.set_class(one, "-one-plot")
+            if self.shown_state is not None and self.query(".side-by-side"):
+                self.draw_view(self.shown_state)  # the pair's titles say how to reach the other plot
+
+    def pair_hint(self, words: str) -> str:
+        """'  v: words' after the title of a plot of a pair, when the pane shows one plot at a time."""
+        return f"  [dim]v: {words}[/dim]" if self.has_class("-one-plot") else ""
 
     def shown_pair(self) -> Widget | None:
         """The side-by-side pair of the current view, when the pane shows one plot of it at a time."""
@@ -393,7 +401,8 @@ class BackwardTab(TabView):
         ]
         fig = log_lines(state, series)
         overlay_ensemble(fig, state.extras, "gradient", p.measured, p.theory2, self)
-        self.query_one("#grad-std", PlotCard).show("[b]dA[/b] activation-gradient std", fig)
+        self.query_one("#grad-std", PlotCard).show("[b]dA[/b] activation-gradient std" + self.pair_hint("‖dW‖ →"),
+                                                   fig)
 
         norms: list[Series] = [("‖dW‖", r.backward.weight_grad_norm, p.measured, r)]
         if r.backward.clipped_weight_grad_norm is not None:
@@ -402,7 +411,8 @@ class BackwardTab(TabView):
                           p.warning, r))
         norms += pin_series(state, lambda res: res.backward.weight_grad_norm)
         fig2 = log_lines(state, norms)
-        self.query_one("#grad-norm", PlotCard).show("[b]‖dW‖[/b] weight-gradient norm", fig2)
+        self.query_one("#grad-norm", PlotCard).show("[b]‖dW‖[/b] weight-gradient norm" + self.pair_hint("← dA"),
+                                                    fig2)
 
         finding = next((f for f in r.verdict.findings if f.kind == "weight_gradient_illusion"), None)
         note = self.query_one("#illusion", Paragraph)

@@ -524,7 +524,8 @@ class TheoryTab(TabView):
             *pin_series(state, lambda res: res.forward.activation.std),
         ]
         fig = log_lines(state, series)
-        self.query_one("#theory-compare", PlotCard).show("[b]measured vs predicted[/b] std", fig)
+        self.query_one("#theory-compare", PlotCard).show("[b]measured vs predicted[/b] std"
+                                                         + self.pair_hint("residual →"), fig)
 
         # residual in decades: log10(measured) - log10(predicted), a difference of two plotted series
         ma, _ = log10_series(r.forward.activation.std)
@@ -541,7 +542,8 @@ class TheoryTab(TabView):
                       legend=[Legend("A", p.measured, "●"), Legend("dA", p.second, "◆")])
         hidden2 = int(np.count_nonzero(~np.isfinite(res_a)) + np.count_nonzero(~np.isfinite(res_g)))
         fig2.notes = [f"worst {num(worst)} decades", *hidden_words(hidden2, 2 * r.depth)]
-        self.query_one("#theory-residual", PlotCard).show("[b]residual[/b] log10(measured/predicted)", fig2)
+        self.query_one("#theory-residual", PlotCard).show("[b]residual[/b] log10(measured/predicted)"
+                                                          + self.pair_hint("next view"), fig2)
 
     # ------------------------------------------------------------------ saturation
     def _draw_saturation(self, state: ViewState, r: Result) -> None:
@@ -561,7 +563,7 @@ class TheoryTab(TabView):
                                 *pin_series(state, lambda res: res.forward.saturated_fraction)]
         fig = per_layer_figure(state, series, log=False, scale=100.0)
         fig.y_floor, fig.y_ceiling = 0.0, 100.0
-        left.show("[b]saturated %[/b]", fig)
+        left.show("[b]saturated %[/b]" + self.pair_hint("residual →"), fig)
         if not np.isfinite(predicted).any():
             right.show("[b]residual[/b]", Figure(message=r.theory.reason or "no prediction"))
             return
@@ -574,7 +576,7 @@ class TheoryTab(TabView):
         last = r.layers_done - 1
         at_last = f" · last {pct(measured[last])} vs {pct(predicted[last])}" if last >= 0 else ""
         fig2.notes = [f"worst {num(worst)}{f' at layer {worst_i + 1}' if worst_i >= 0 else ''}{at_last}"]
-        right.show("[b]residual[/b] % points", fig2)
+        right.show("[b]residual[/b] % points" + self.pair_hint("next view"), fig2)
 
     # ------------------------------------------------------------------ phase diagram
     def _draw_phase(self, state: ViewState, r: Result) -> None:

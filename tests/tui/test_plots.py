@@ -73,14 +73,16 @@ def one_two_five(v: float) -> bool:
 
 
 def round_ticks(values: list[float]) -> bool:
-    """Ticks are round: each is 1, 2 or 5 x 10^k (a log axis), or they are evenly spaced by such a step and
-    every one is a whole multiple of it."""
+    """Ticks are round: each is 1, 2 or 5 x 10^k (a log axis), or all are whole multiples of one such step no
+    finer than a tenth of their spacing (a log axis may leave out a tick that would share a row)."""
     if all(one_two_five(abs(v)) or v == 0 for v in values):
         return True
-    steps = np.diff(values)
-    step = float(abs(steps[0]))
-    return (np.allclose(np.abs(steps), step, rtol=1e-6) and one_two_five(step)
-            and all(math.isclose(v / step, round(v / step), abs_tol=1e-6) for v in values))
+    gap = float(np.min(np.abs(np.diff(values))))
+    for step in (m * 10.0**k for k in range(math.floor(math.log10(gap)) - 1, math.floor(math.log10(gap)) + 1)
+                 for m in (1.0, 2.0, 5.0)):
+        if step >= gap / 10 and all(math.isclose(v / step, round(v / step), abs_tol=1e-6) for v in values):
+            return True
+    return False
 
 
 def y_tick_labels(plot_rows: list[str]) -> list[str]:
@@ -186,6 +188,19 @@ def test_linear_ticks_are_round_and_share_a_format(lo: float, hi: float) -> None
     steps = np.diff(axis.ticks)
     assert np.allclose(steps, steps[0])
     assert axis.low <= lo and axis.high >= hi
+
+
+def test_log_ticks_never_share_a_row() -> None:
+    """0.3 .. 1.0 on a log axis of 4 rows: 0.4, 0.6, 0.8, 1.0 are unevenly spaced (0.6 and 0.8 would share a
+    row); each tick kept has a row of its own."""
+    from initscope.tui.plot_widget import on_rows
+
+    rows = 4
+    axis = on_rows(log_axis(math.log10(0.3), math.log10(1.0), most=3, room=rows), rows)
+    span = axis.high - axis.low
+    placed = [math.floor(round(0.5 + (rows - 1) * (t - axis.low) / span, 8)) for t in axis.ticks]
+    assert len(set(placed)) == len(placed) >= 3, (axis.labels, placed)
+    assert round_ticks([float(s) for s in axis.labels])
 
 
 def test_percentages_fit_their_data() -> None:
