@@ -165,12 +165,11 @@ def split_top_level(text: str) -> list[str]:
 
 
 def parse_contenders(value: str | Sequence[str | Contender]) -> tuple[Contender, ...]:
-    """`he_normal,xavier_normal,zeros` (or a list of names/Contenders) -> validated, distinct contenders."""
-    if isinstance(value, str):  # a one-line config holds spaces and no top-level commas: one contender
-        items: list[str | Contender] = [value] if "=" in value.split("(")[0] else list(split_top_level(value))
-    else:
-        items = [p for v in value for p in ([v] if isinstance(v, Contender) or "=" in v.split("(")[0]
-                                             else split_top_level(v))]
+    """`he_normal,xavier_normal,zeros` or `arch=residual norm=none, arch=residual branch_scale=1/sqrt(2L)` (or a
+    list of them, or of Contenders) -> validated, distinct contenders."""
+    # Commas outside parentheses separate contenders; a one-line config contender has none of its own.
+    items: list[str | Contender] = [p for v in ([value] if isinstance(value, str) else value)
+                                    for p in ([v] if isinstance(v, Contender) else split_top_level(v))]
     allowed = f"1 to {MAX_CONTENDERS} comma-separated initializers, e.g. {DEFAULT_CONTENDERS}"
     if not items or len(items) > MAX_CONTENDERS:
         raise ConfigError("contenders", value if isinstance(value, str) else ",".join(map(str, items)), allowed)

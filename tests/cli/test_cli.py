@@ -214,3 +214,16 @@ def test_diff_of_malformed_files_exits_2(capsys: pytest.CaptureFixture[str], tmp
     capsys.readouterr()
     code, out, err = call(capsys, "diff", str(good), str(bad))
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "bad.json" in err
+
+
+def test_run_takes_the_architecture_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--arch", "residual", "--norm", "layernorm", "--branch-scale", "1/sqrt(2L)",
+                 "--fan-in", "32", "--batch", "32", "--depth", "4", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["config"]["arch"], doc["config"]["norm"], doc["config"]["branch_scale"]) == (
+        "residual", "layernorm", "1/sqrt(2L)")
+    assert main(["run", "--preset", "gpt2", "--fan-in", "32", "--depth", "4", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["norm_placement"] == "pre"
+    assert main(["run", "--arch", "resnet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "arch: 'resnet'" in err and "mlp, residual" in err
