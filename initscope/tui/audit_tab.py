@@ -44,8 +44,8 @@ class AuditTab(TabView):
     NAME = "audit"
     DEFAULT_CSS = """
     AuditTab #audit-summary { height: auto; max-height: 2; padding: 0 1; }
-    AuditTab DataTable { height: 2fr; }
-    AuditTab #audit-hist { height: 3fr; }
+    AuditTab DataTable { height: auto; max-height: 45%; }
+    AuditTab #audit-hist { height: 1fr; min-height: 5; }
     AuditTab #audit-findings { height: auto; max-height: 4; padding: 0 1; }
     """
     VIEWS: ClassVar[list[tuple[str, str]]] = []
@@ -64,14 +64,26 @@ class AuditTab(TabView):
         yield Paragraph("", max_lines=4, id="audit-findings")
 
     def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, key in COLUMNS:
+            table.add_column(label, key=key)
+        self._describe()
+
+    def set_report(self, report: AuditReport) -> None:
+        """Show another file's audit (the open dialog, `o`), in file order from its first tensor."""
+        self.report = report
+        self.order = list(range(len(report.tensors)))
+        self.sorted_by = None
+        self.selected = 0
+        self._describe()
+        self.draw_selected()
+
+    def _describe(self) -> None:
         r = self.report
         how = "guessed" if r.layout_guessed else "given"
         self.query_one("#audit-summary", Paragraph).set(Content.from_markup(
             "[b]$file[/b] ($fmt, $layout layout, $how) · $summary  [dim]click a header to sort[/dim]",
             file=r.path.name, fmt=r.format, layout=r.layout, how=how, summary=r.summary))
-        table = self.query_one(DataTable)
-        for label, key in COLUMNS:
-            table.add_column(label, key=key)
         self._fill()
 
     def _fill(self) -> None:
@@ -127,15 +139,22 @@ class AuditTab(TabView):
                                       state.palette.theory))
                 legend.append(swatch(f"{a.best.candidate.name if a.best else ''} {law}", state.palette.theory, "━"))
             card.show(title + "  " + "  ".join(legend + notes), fig)
+        self.query_one("#audit-findings", Paragraph).set(self._findings_text(a))
+
+    def _findings_text(self, a: TensorAudit) -> Content:
+        """The selected tensor's findings, how many other tensors have some, and what the signal run found.
+        Assembled, not markup: findings quote shapes in brackets."""
         mine = [f for f in self.report.findings if f.text.startswith(a.info.name + ":")]
         others = len(self.report.findings) - len(mine)
-        lines = [f"[{'red' if f.severity == 'error' else 'yellow'}]{f.severity}[/] {f.text}" for f in mine]
+        parts: list[str | tuple[str, str]] = []
+        for f in mine:
+            parts += [(f.severity, "red" if f.severity == "error" else "yellow"), f" {f.text}\n"]
         if others:
-            lines.append(f"[dim]{others} finding(s) on other tensors (`initscope audit FILE` lists them all)[/dim]")
-        lines.append(f"[dim]signal: {self.report.signal_note}[/dim]")
-        self.query_one("#audit-findings", Paragraph).set(Content.from_markup("\n".join(
-            line.replace("$", "") for line in lines)))
-
+            parts.append((f"{others} finding(s) on other tensors (`initscope audit FILE` lists them all)\n", "dim"))
+        signal = self.report.signal
+        verdict = f" · verdict: {signal.verdict.text} (2 Forward and 3 Backward plot it)" if signal else ""
+        parts.append((f"signal: {self.report.signal_note}{verdict}", "dim"))
+        return Content.assemble(*parts)
 
 def open_audit(report: AuditReport, args: argparse.Namespace) -> int:
     """Run the explorer with an Audit tab; the file's MLP (when it has one) is the shown run."""
