@@ -401,13 +401,12 @@ class InitScopeApp(OnDemandApp):
 
     def _room_for_race(self, pane: str, width: int | None = None) -> None:
         """On the Train and Audit tabs the summary (it describes the explored net, not the raced one nor the
-        selected tensor) makes room, and below 100 columns the controls too (the race takes only the activation
-        from them; `a` still cycles it; the audit uses none). Inline `display`, not a class: a class restyles
-        every widget below it (0.2 s for the controls)."""
-        own_pane = pane in ("train", "audit")
-        self.query_one(SummaryPane).display = not own_pane
+        selected tensor) makes room; so do the controls on the Audit tab (it uses none) and, below 100 columns,
+        on the Train tab (the race takes only the activation from them; `a` still cycles it). Inline `display`,
+        not a class: a class restyles every widget below it (0.2 s for the controls)."""
+        self.query_one(SummaryPane).display = pane not in ("train", "audit")
         narrow = (self.size.width if width is None else width) < self.HORIZONTAL_BREAKPOINTS[1][0]
-        self.query_one(ControlPane).display = not (own_pane and narrow)
+        self.query_one(ControlPane).display = not (pane == "audit" or (pane == "train" and narrow))
 
     def on_resize(self, event: events.Resize) -> None:
         tabs = self.query("#tabs")

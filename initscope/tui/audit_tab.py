@@ -21,9 +21,9 @@ from initscope.tui.plots import Line
 from initscope.tui.tabs import PlotCard, TabView, ViewState, histogram_figure, swatch
 from initscope.tui.text import Paragraph
 
-COLUMNS = (("tensor", "name"), ("shape", "size"), ("dtype", "dtype"), ("role", "role"), ("fans", "fan_in"),
-           ("std", "std"), ("kurt", "kurtosis"), ("verdict", "verdict"))
-"""(column label, what it sorts by)."""
+COLUMNS = (("tensor", "name"), ("shape", "size"), ("role", "role"), ("std", "std"), ("verdict", "verdict"),
+           ("fans", "fan_in"), ("kurt", "kurtosis"), ("dtype", "dtype"))
+"""(column label, what it sorts by). The verdict comes before the details so that 80 columns show its start."""
 
 
 def _sort_key(a: TensorAudit, by: str) -> tuple[int, Any]:
@@ -44,8 +44,8 @@ class AuditTab(TabView):
     NAME = "audit"
     DEFAULT_CSS = """
     AuditTab #audit-summary { height: auto; max-height: 2; padding: 0 1; }
-    AuditTab DataTable { height: auto; max-height: 45%; }
-    AuditTab #audit-hist { height: 1fr; min-height: 5; }
+    AuditTab DataTable { height: auto; max-height: 35%; }
+    AuditTab #audit-hist { height: 1fr; min-height: 8; }
     AuditTab #audit-findings { height: auto; max-height: 4; padding: 0 1; }
     """
     VIEWS: ClassVar[list[tuple[str, str]]] = []
@@ -93,8 +93,8 @@ class AuditTab(TabView):
             a = self.report.tensors[i]
             p, s = a.placement, a.stats
             fans = f"{p.fan_in}>{p.fan_out}" if p.fan_in is not None else "-"
-            table.add_row(a.info.name, "x".join(map(str, a.info.shape)) or "scalar", a.dtype, p.role, fans,
-                          _num(s.std if s else None), _num(s.kurtosis if s else None), a.sentence(), key=str(i))
+            table.add_row(a.info.name, "x".join(map(str, a.info.shape)) or "scalar", p.role, _num(s.std if s else None),
+                          a.sentence(), fans, _num(s.kurtosis if s else None), a.dtype, key=str(i))
         if self.selected in self.order:
             table.move_cursor(row=self.order.index(self.selected))
 
@@ -152,8 +152,8 @@ class AuditTab(TabView):
         if others:
             parts.append((f"{others} finding(s) on other tensors (`initscope audit FILE` lists them all)\n", "dim"))
         signal = self.report.signal
-        verdict = f" · verdict: {signal.verdict.text} (2 Forward and 3 Backward plot it)" if signal else ""
-        parts.append((f"signal: {self.report.signal_note}{verdict}", "dim"))
+        verdict = f" · {signal.verdict.text}" if signal else ""
+        parts.append((f"signal (2 Forward, 3 Backward): {self.report.signal_note}{verdict}", "dim"))
         return Content.assemble(*parts)
 
 def open_audit(report: AuditReport, args: argparse.Namespace) -> int:
