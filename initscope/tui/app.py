@@ -563,7 +563,7 @@ class InitScopeApp(OnDemandApp):
             report = audit_file(path)
         except Exception as err:  # a bad file (WeightsFileError, one line) or a fault: said, and the app goes on
             text = str(err).splitlines()[0] if isinstance(err, WeightsFileError) else f"{type(err).__name__}: {err}"
-            self.call_from_thread(self._set_status, self.result_status)
+            self.call_from_thread(self._audited, path)
             self.call_from_thread(self.notify, f"cannot audit: {text}", severity="error", timeout=8)
             if self.result is None and self.run_on_start:
                 self.call_from_thread(self.start_run, self.config)
@@ -584,8 +584,13 @@ class InitScopeApp(OnDemandApp):
         if report.signal is not None:
             self._show_snapshot(report.path, report.signal)
         else:
-            self._set_status(self.result_status)
+            self._audited(report.path)
             self.notify(f"audited {report.path} ({report.signal_note})")
+
+    def _audited(self, path: Path) -> None:
+        """The status said `auditing NAME`: back to what it said with the shown result (unless a run changed it)."""
+        if self.status == f"auditing {path.name}":
+            self._set_status(self.result_status)
 
     @work(thread=True, group="open", exit_on_error=False)
     def load_snapshot(self, path: Path) -> None:

@@ -15,7 +15,9 @@ from initscope.engine.audit.reading import SUFFIXES
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
 from initscope.tui.audit_tab import AuditTab
+from initscope.tui.controls import ControlPane
 from initscope.tui.screens import WEIGHTS_SUFFIXES, OpenScreen, describe_weights
+from initscope.tui.summary import SummaryPane
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))  # the audit tests' model builders
 from audit_models import keras_model, plant_faults, save_safetensors, torch_model
@@ -55,11 +57,20 @@ async def test_o_opens_a_safetensors_file_in_the_audit_tab(tmp_path: Path) -> No
         assert not app.query("#audit-view")  # composed only when first needed
         await pilot.press("o")
         await pilot.pause()
-        listed = [str(o.prompt) for o in app.screen.query_one(OptionList)._options]
+        options = app.screen.query_one(OptionList)
+        listed = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert len(listed) == 1 and f"safetensors, {len(arrays)} tensors" in listed[0]
         await pilot.press("escape")
         await pilot.pause()
         await _open(pilot)
+        assert app.query_one("#tabs", TabbedContent).active == "audit"
+        # the tab has the room: no summary and no controls (it uses none); back on Forward both return
+        assert not app.query_one(SummaryPane).display and not app.query_one(ControlPane).display
+        await pilot.press("2")
+        await pilot.pause()
+        assert app.query_one(SummaryPane).display and app.query_one(ControlPane).display
+        await pilot.press("6")
+        await pilot.pause()
         assert app.query_one("#tabs", TabbedContent).active == "audit"
         table = app.query_one(AuditTab).query_one(DataTable)
         names = [table.get_row_at(i)[0] for i in range(table.row_count)]
@@ -102,6 +113,11 @@ async def test_a_truncated_file_is_one_line_and_the_screen_stays(tmp_path: Path,
         assert bool(app.query("#audit-view")) == (start_tab == "audit")
         if start_tab == "audit":
             assert app.query_one(AuditTab).report is before[2]
+        else:  # no Audit tab to show yet: key 6 says so and the tab stays
+            await pilot.press("6")
+            await pilot.pause()
+            assert app.query_one("#tabs", TabbedContent).active == start_tab
+            assert any("no weights file audited yet" in n.message for n in app._notifications)
 
 
 def test_describe_weights_says_what_a_file_is(tmp_path: Path) -> None:
