@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from initscope import __version__
+from initscope import __version__, blas
 from initscope.engine import activations, initializers
 from initscope.engine.config import Config, build
 from initscope.engine.errors import ConfigError
@@ -103,6 +103,7 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--clip", metavar="T", help="clip gradients to L2 norm T (default off)")
     g.add_argument("--clip-mode", dest="clip_mode", metavar="MODE", help="per_layer (default) or global")
     g.add_argument("--memory-budget", dest="memory_budget", metavar="SIZE", help="refuse runs above this (2GiB)")
+    blas.add_threads_flag(p)
     add_param_flags(p.add_argument_group("initializer and activation parameters (only those the choice takes)"))
 
 
@@ -145,6 +146,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     fan_out = fan_in if args.fan_out is None else _int_arg("fan_out", args.fan_out, 1, 65536)
     n = _int_arg("n", args.n, 1, 10**8)
     seed = _int_arg("seed", args.seed, 0, 2**63 - 1)
+    blas.configure(args.threads, fan_in * fan_out * min(fan_in, fan_out))  # orthogonal's QR is the BLAS work
     act_name = str(args.activation or "relu").lower()
     if act_name not in activations.SPECS:
         raise ConfigError("activation", args.activation, "one of " + ", ".join(activations.NAMES))
@@ -212,6 +214,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             else "table"
     if args.output and Path(args.output).exists() and not args.force:
         raise UsageError(f"output: {args.output} already exists; not overwriting it (use --force)")
+    blas.configure(args.threads, blas.layer_macs(cfg))
     result = run(cfg)
     text = {"json": snapshot.dumps, "csv": snapshot.csv_text, "table": report.table}[fmt](result)
     if args.output:
@@ -232,6 +235,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
+    blas.configure(args.threads)  # one thread by default: BLAS threads would starve the event loop
     try:
         from initscope.tui.app import main as tui_main
     except ImportError as err:  # pragma: no cover - the TUI ships with the package
@@ -278,6 +282,7 @@ def make_parser() -> argparse.ArgumentParser:
                           help="table (default) or json")
     p_sample.add_argument("-o", "--output", metavar="VALUES.npy", help="save the raw draws (.npy)")
     p_sample.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    blas.add_threads_flag(p_sample)
     add_param_flags(p_sample.add_argument_group("initializer parameters (only those the choice takes)"),
                     activation=False)
     p_sample.set_defaults(func=cmd_sample)

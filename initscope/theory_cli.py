@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from initscope import blas
 from initscope.engine import activations, initializers, theory
 from initscope.engine.config import Config, as_float_from, as_int, as_positive_float, build, parse_call
 from initscope.engine.ensemble import Band, EnsembleResult, seed_ensemble
@@ -81,6 +82,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    "free-probability prediction")
     p.add_argument("--ensemble", dest="theory_ensemble", metavar="K",
                    help="also run K seeds (2..1000) and print per-layer quantile bands and the finite-width spread")
+    blas.add_threads_flag(p)
     p.set_defaults(func=cmd_theory)
     return p
 
@@ -361,6 +363,7 @@ def ensemble_table(doc: dict[str, Any]) -> str:
 def cmd_theory(args: argparse.Namespace) -> int:
     cfg, weights = config_from_args(args)
     k = None if args.theory_ensemble is None else as_int("ensemble", args.theory_ensemble, 2, 1000)
+    blas.configure(args.threads, max(blas.layer_macs(cfg) if k else 0, cfg.fan_in**3 if args.theory_jacobian else 0))
     doc: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "config": cfg.as_dict(),
                            "theory": theory_doc(cfg, weights)}
     if args.theory_jacobian:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from initscope import blas
 from initscope.engine.config import build
 from initscope.engine.training import (
     DEFAULT_CONTENDERS,
@@ -75,6 +76,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                      "per recorded step)")
     out.add_argument("-o", "--output", dest="t_output", metavar="FILE", help="write to FILE (format from its suffix)")
     out.add_argument("--force", dest="t_force", action="store_true", help="overwrite FILE if it exists")
+    blas.add_threads_flag(p)
     p.set_defaults(func=cmd_train)
     return p
 
@@ -106,7 +108,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                             else "table")
     if output is not None and output.exists() and not args.t_force:  # refuse before a long race, not after
         raise WriteError(f"{output} already exists; not overwriting it (choose another name or use --force)")
-    _limit_blas_threads()
+    blas.configure(args.threads)  # one thread: small matrices, where threads only contend (14x slower)
     show = _progress_printer() if sys.stderr.isatty() else None
     result = run_race(tc, progress=show, progress_interval=0.25)
     if show is not None:
@@ -118,14 +120,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
-
-
-def _limit_blas_threads() -> None:
-    """One BLAS thread: the race multiplies small matrices, where OpenBLAS threads only contend (measured 14x
-    slower for 512x64x64 on a busy 2-core machine)."""
-    from initscope.blas import limit_blas_threads
-
-    limit_blas_threads()
 
 
 def _progress_printer() -> Any:

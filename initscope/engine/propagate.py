@@ -4,7 +4,8 @@ One run samples every layer's weights from its own random stream (so a deeper ne
 layers' weights), pushes a batch forward, sends a unit-Gaussian gradient back down, and records the
 per-layer statistics of engine/result.py (docs/architecture.md, "Data flow"). Overflow is a finding: the
 first non-finite layer is recorded and propagation stops there. The cancel event is checked between
-layers; a cancelled run returns what it had, flagged.
+layers and between the blocks of a large product (see `execution`); a cancelled run returns what it had,
+flagged.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
 
-from initscope.engine import activations, initializers, stats
+from initscope.engine import activations, execution, initializers, stats
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
 from initscope.engine.result import (
@@ -111,21 +112,28 @@ def top_gradient(cfg: Config) -> Array:
     return rng.standard_normal((cfg.batch, cfg.widths[-1])).astype(cfg.np_dtype, copy=False)
 
 
+Drawn = LayerWeights | tuple[Array, Array | None] | None
+
+
 class WeightFeed:
-    """Draws layer l+1's weights (and, unless the initializer needs the data, their statistics) in a helper
-    thread while layer l propagates: each layer has its own random stream, so the values do not depend on
-    the order, and NumPy's sampling and counting release the GIL. On 2 cores this hides most of the
-    sampling (about a fifth of a default run) behind the GEMMs. At most one layer is drawn ahead; layer 1
-    is drawn while the input is, and the top gradient while the last layer propagates."""
+    """Each layer's weights and (unless the initializer needs the data) their statistics, drawn ahead on the
+    process's helper thread when the layers are large enough to pay for the hand-off (`execution.use_helper`),
+    else drawn here when asked. Each layer has its own random stream, so the values do not depend on where
+    or in which order they are drawn. Ahead, at most one layer is drawn in advance (layer 1 while the input
+    is, the top gradient while the last layer propagates); NumPy's sampling and counting release the GIL,
+    so on 2 cores the sampling hides behind the products."""
 
     def __init__(self, cfg: Config, act: activations.Activation, with_statistics: bool,
-                 cancel: threading.Event | None, given: Sequence[tuple[Array, Array | None]] | None = None) -> None:
+                 cancel: threading.Event | None, given: Sequence[tuple[Array, Array | None]] | None = None,
+                 ahead: bool | None = None) -> None:
         self.cfg, self.act, self.with_statistics, self.cancel = cfg, act, with_statistics, cancel
         self.given = given
         """Weights and biases to use instead of drawing them (a weights file's own, for `initscope audit`)."""
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="initscope-weights")
-        self.pending: dict[int, Future[LayerWeights | tuple[Array, Array | None] | None]] = {
-            1: self.pool.submit(self._draw, 1)}
+        self.helper = execution.helper() if (execution.use_helper(cfg.layer_fans) if ahead is None else ahead) \
+            else None
+        self.pending: dict[int, Future[Drawn]] = {}
+        if self.helper is not None:
+            self.pending[1] = self.helper.submit(self._draw, 1)
         self.top: Future[Array] | None = None
 
     def _draw(self, layer: int) -> LayerWeights | tuple[Array, Array | None] | None:
@@ -137,13 +145,15 @@ class WeightFeed:
             w, b = sample_layer(self.cfg, layer, self.act)  # the module attribute: a benchmark may replace it
         return weight_statistics(w, b) if self.with_statistics else (w, b)
 
-    def get(self, layer: int) -> LayerWeights | tuple[Array, Array | None] | None:
-        """Layer `layer`'s draw (None when cancelled meanwhile); starts drawing the next layer."""
-        future = self.pending.pop(layer, None) or self.pool.submit(self._draw, layer)
+    def get(self, layer: int) -> Drawn:
+        """Layer `layer`'s draw (None when cancelled meanwhile); starts drawing the next layer ahead."""
+        if self.helper is None:
+            return self._draw(layer)
+        future = self.pending.pop(layer, None) or self.helper.submit(self._draw, layer)
         if layer < self.cfg.n_layers:
-            self.pending[layer + 1] = self.pool.submit(self._draw, layer + 1)
+            self.pending[layer + 1] = self.helper.submit(self._draw, layer + 1)
         elif self.top is None:
-            self.top = self.pool.submit(top_gradient, self.cfg)
+            self.top = self.helper.submit(top_gradient, self.cfg)
         return future.result()
 
     def top_gradient(self) -> Array:
@@ -153,13 +163,16 @@ class WeightFeed:
         return top_gradient(self.cfg)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        """Drop the draws not started yet; one already running finishes on the helper, unwaited for."""
+        for future in self.pending.values():
+            future.cancel()
+        self.pending.clear()
 
 
 def lsuv_rescale(a: Array, w: Array, b: Array | None, tol: float, max_iters: int) -> Array:
     """Mishkin & Matas 2016: scale W until the layer's output variance on this batch is 1 +- tol."""
     for _ in range(max_iters):
-        z = a @ w
+        z = execution.product(execution.as_operand(a), execution.as_operand(w))
         if b is not None:
             z += b
         var = float(z.astype(np.float64).var())
@@ -212,7 +225,7 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
         feed.close()
         raise
     input_m = stats.moments(x)
-    weights: list[Array] = []
+    weights: list[Array] = []  # in the compute dtype: float16 is widened when a product reads it
     stored: list[Array] = [x]  # activations A_0..A_l for the backward pass
     derivs: list[Array] = []  # phi'(Z_l) for activations whose derivative needs z
     first_nonfinite: int | None = None
@@ -238,6 +251,7 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
                 w = lsuv_rescale(a, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10))))
                 drawn = weight_statistics(w, b)
             w, b = drawn.w, drawn.b
+            w_op = execution.as_operand(w)
             weights.append(w)
 
             wm = drawn.moments
@@ -251,9 +265,10 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
             w_hists.append(drawn.histogram)
 
             with np.errstate(over="ignore", invalid="ignore"):
-                z = a @ w
+                z = execution.product(execution.as_operand(a), w_op, cancel)
                 if b is not None:
                     z += b
+                z = z.astype(dtype, copy=False)  # float16: rounded once, after float32 accumulation
             zm = stats.moments(z)
             z_table.put(i, zm)
             if zm.nonfinite:
@@ -287,6 +302,8 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
             if am.nonfinite:
                 first_nonfinite = layer
                 break
+    except execution.Cancelled:
+        was_cancelled = True
     finally:
         feed.close()
 
@@ -301,42 +318,47 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     if complete_forward:
         da: Array = feed.top_gradient()
         reduce_dtype = np.float32 if dtype == np.float16 else dtype  # float16 sums would overflow
-        for layer in range(depth, 0, -1):
-            if cancelled():
-                was_cancelled = True
-                break
-            i = layer - 1
-            gm = stats.moments(da, extremes=False)
-            grad_std[i] = gm.std
-            if gm.nonfinite:
-                first_nonfinite = layer if first_nonfinite is None else first_nonfinite
-                break
-            a_out = stored[layer]
-            with np.errstate(over="ignore", invalid="ignore"):
-                if act.name == "relu":  # phi' is the mask a > 0: one masked pass instead of three
-                    dz = np.multiply(da, a_out > 0, out=da)
+        try:
+            for layer in range(depth, 0, -1):
+                if cancelled():
+                    was_cancelled = True
+                    break
+                i = layer - 1
+                gm = stats.moments(da, extremes=False)
+                grad_std[i] = gm.std
+                if gm.nonfinite:
+                    first_nonfinite = layer if first_nonfinite is None else first_nonfinite
+                    break
+                a_out = stored[layer]
+                with np.errstate(over="ignore", invalid="ignore"):
+                    if act.name == "relu":  # phi' is the mask a > 0: one masked pass instead of three
+                        dz = np.multiply(da, a_out > 0, out=da)
+                    else:
+                        deriv = derivs[i] if act.needs_z else act.dphi(None, a_out)
+                        dz = np.multiply(da, deriv, out=da)
+                    # dW = A^T dZ / batch: the statistics of the unscaled product are rescaled exactly,
+                    # saving a pass over the (fan_in x fan_out) matrix.
+                    dz_op, w_op = execution.as_operand(dz), execution.as_operand(weights[i])
+                    dw_sum = execution.product(execution.as_operand(stored[layer - 1]).T, dz_op, cancel)
+                    db = np.add.reduce(dz, axis=0, dtype=reduce_dtype).astype(np.float64) / cfg.batch
+                inv_batch = 1.0 / cfg.batch
+                dwm = stats.moments(dw_sum, extremes=False)
+                wgrad[i] = dwm.norm * inv_batch if not dwm.nonfinite else math.inf
+                bgrad[i] = float(np.sqrt(np.dot(db, db)))
+                ratio[i] = wgrad[i] / math.sqrt(w_sumsq[i]) if w_sumsq[i] > 0 else math.inf
+                g_hists[i] = stats.scaled_histogram(stats.histogram(dw_sum, dwm), inv_batch)
+                if layer > 1:
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        da = execution.product(dz_op, w_op.T, cancel, dtype)
+                    del dw_sum
                 else:
-                    deriv = derivs[i] if act.needs_z else act.dphi(None, a_out)
-                    dz = np.multiply(da, deriv, out=da)
-                # dW = A^T dZ / batch: the statistics of the unscaled product are rescaled exactly,
-                # saving a pass over the (fan_in x fan_out) matrix.
-                dw_sum = stored[layer - 1].T @ dz
-                db = np.add.reduce(dz, axis=0, dtype=reduce_dtype).astype(np.float64) / cfg.batch
-            inv_batch = 1.0 / cfg.batch
-            dwm = stats.moments(dw_sum, extremes=False)
-            wgrad[i] = dwm.norm * inv_batch if not dwm.nonfinite else math.inf
-            bgrad[i] = float(np.sqrt(np.dot(db, db)))
-            ratio[i] = wgrad[i] / math.sqrt(w_sumsq[i]) if w_sumsq[i] > 0 else math.inf
-            g_hists[i] = stats.scaled_histogram(stats.histogram(dw_sum, dwm), inv_batch)
-            if layer > 1:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    da = dz @ weights[i].T
-                del dw_sum
-            else:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    input_grad_std = stats.moments(dz @ weights[i].T, extremes=False).std
-            if progress is not None:
-                progress(depth + (depth - layer + 1), total_steps)
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        input_grad_std = stats.moments(execution.product(dz_op, w_op.T, cancel),
+                                                       extremes=False).std
+                if progress is not None:
+                    progress(depth + (depth - layer + 1), total_steps)
+        except execution.Cancelled:
+            was_cancelled = True
 
     clipped, clip_scale = _clip(cfg, wgrad, bgrad)
 

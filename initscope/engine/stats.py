@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -47,10 +48,7 @@ class Moments:
 
 
 def _as_rows(x: Array) -> Array:
-    x2 = x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(1, -1)
-    if x2.dtype == np.float16:  # float16 partial sums overflow at 65504: sum rows in float32
-        x2 = x2.astype(np.float32)
-    return x2
+    return x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(1, -1)
 
 
 def moments(x: Array, extremes: bool = True) -> Moments:
@@ -62,6 +60,8 @@ def moments(x: Array, extremes: bool = True) -> Moments:
     n = int(x.size)
     if n == 0:
         return Moments(0, math.nan, math.nan, math.nan, math.nan, 0.0, 0)
+    if x.dtype == np.float16:  # exact widening, once: float16 sums overflow at 65504 and reduce slowly
+        x = x.astype(np.float32)
     if extremes:
         lo = float(x.min())
         hi = float(x.max())
@@ -130,6 +130,31 @@ def scaled_histogram(h: Histogram, factor: float) -> Histogram:
     return Histogram(edges, h.counts, h.total, h.nonfinite, collapsed, h.outside, h.note)
 
 
+_LANES = 4
+
+
+@lru_cache(maxsize=8)
+def _lane_offsets(size: int, stride: int) -> npt.NDArray[np.uint16]:
+    """0, stride, 2 stride, 3 stride, 0, ... for `size` values: which counter set each value goes to."""
+    offsets = (np.arange(size) % _LANES * stride).astype(np.uint16)
+    offsets.flags.writeable = False
+    return offsets
+
+
+def _tally(slot: Array, width: int) -> npt.NDArray[np.int64]:
+    """np.bincount of the slots 0..width-1, each value counted in one of _LANES interleaved counter sets
+    that are then summed: relu activations put half their values in one slot, and incrementing a single
+    counter back to back serializes on the previous increment (measured about 2x faster at 256 x 256)."""
+    flat = slot.ravel()
+    if _LANES * width > np.iinfo(np.uint16).max:
+        return np.bincount(flat.astype(np.intp), minlength=width).astype(np.int64)
+    index = flat.astype(np.uint16)  # truncates the clipped slots like astype(intp) does
+    index += _lane_offsets(index.size, width)
+    counts: npt.NDArray[np.int64] = np.bincount(index, minlength=_LANES * width).reshape(_LANES, width).sum(
+        axis=0, dtype=np.int64)
+    return counts
+
+
 def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[float, float] | None = None
               ) -> Histogram:
     """Pre-binned histogram of the finite values of x over a robust range (or `value_range`).
@@ -180,7 +205,7 @@ def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[fl
     if m.nonfinite:
         slot = slot[np.isfinite(slot)]
     np.clip(slot, 0, bins + 1, out=slot)
-    tally = np.bincount(slot.astype(np.intp).ravel(), minlength=bins + 2).astype(np.int64)
+    tally = _tally(slot, bins + 2)
     counts = tally[1 : bins + 1].copy()
     counts[0] += tally[0]
     counts[-1] += tally[bins + 1]

@@ -746,6 +746,27 @@ def _weights_reason(entry: initializers.Initializer, e: initializers.Expected, f
     return ""
 
 
+Frozen = tuple[tuple[str, initializers.ParamValue], ...]
+
+
+def _frozen(params: initializers.Params) -> Frozen:
+    return tuple(sorted(params.items()))
+
+
+@lru_cache(maxsize=4096)
+def _layer_variances(init: str, init_params: Frozen, bias: str, bias_params: Frozen, gain: float, fi: int,
+                     fo: int) -> tuple[float, float, str]:
+    """(Var W, E[b^2], why mean field does not apply or '') of one layer: depends only on the initializers,
+    their parameters, the gain and the fans, so predict() resolves each combination once per process."""
+    entry = initializers.lookup(init)
+    e = entry.expected(fi, fo, dict(init_params), auto_gain=gain)
+    reason = _weights_reason(entry, e, fi, fo)
+    if reason:
+        return math.nan, math.nan, reason
+    b = initializers.lookup(bias).expected(fi, fo, dict(bias_params), gain)
+    return e.std * e.std, b.std * b.std + b.mean * b.mean, ""
+
+
 def _not_applicable(depth: int, reason: str) -> tuple[TheoryLayers, TheorySummary]:
     nan = np.full(depth, np.nan)
     layers = TheoryLayers(nan.copy(), nan.copy(), nan.copy(), nan.copy())
@@ -779,18 +800,14 @@ def predict(config: Config, input_second_moment: float = 1.0) -> tuple[TheoryLay
     if entry.data_dependent:
         return _not_applicable(depth, f"{entry.name} rescales each layer on the data batch until its output "
                                "has unit variance: a data-dependent procedure, not a mean-field initializer")
-    bias_entry = initializers.lookup(config.bias)
     fans = np.array(config.layer_fans, dtype=np.int64).reshape(depth, 2)
     keys, which = np.unique(fans[:, 0] * (1 << 20) + fans[:, 1], return_inverse=True)  # fans <= 65536
     var_w_of, sb2_of = np.empty(keys.size), np.empty(keys.size)
+    laws = (entry.name, _frozen(config.initializer_params), config.bias, _frozen(config.bias_params), act.gain)
     for i, key in enumerate(keys.tolist()):
-        fi, fo = divmod(key, 1 << 20)
-        e = entry.expected(fi, fo, config.initializer_params, auto_gain=act.gain)
-        reason = _weights_reason(entry, e, fi, fo)
+        var_w_of[i], sb2_of[i], reason = _layer_variances(*laws, *divmod(key, 1 << 20))
         if reason:
             return _not_applicable(depth, reason)
-        b = bias_entry.expected(fi, fo, config.bias_params, act.gain)
-        var_w_of[i], sb2_of[i] = e.std * e.std, b.std * b.std + b.mean * b.mean
     which = which.reshape(-1)
     var_w, sb2 = var_w_of[which], sb2_of[which]
     sw2 = fans[:, 0].astype(np.float64) * var_w

@@ -139,6 +139,8 @@ class InitScopeApp(OnDemandApp):
         Binding("t", "race", "race", show=False),
         Binding("x", "stop_race", "stop race", show=False),
         Binding("v", "next_view", "view", show=False),
+        Binding("g", "log_counts", "log counts", show=False),
+        Binding("z", "zeros_apart", "zeros apart", show=False),
         Binding("comma", "layer(-1)", "layer", show=False),
         Binding("full_stop", "layer(1)", "layer", show=False),
         Binding("p", "pin", "pin"),
@@ -460,6 +462,15 @@ class InitScopeApp(OnDemandApp):
     def action_next_view(self) -> None:
         active = self.query_one("#tabs", TabbedContent).active or "weights"
         self.query_one(f"#{active}-view", TabView).next_view()
+
+    def action_log_counts(self) -> None:
+        """Histogram counts on a log10 axis or back (Weights and Forward histograms)."""
+        active = self.query_one("#tabs", TabbedContent).active or "weights"
+        self.query_one(f"#{active}-view", TabView).toggle_log_counts()
+
+    def action_zeros_apart(self) -> None:
+        """The Forward histograms set the exact zeros of a relu-like layer apart from the bars, or back."""
+        self.query_one("#forward-view", ForwardTab).toggle_zeros_apart()
 
     def action_set_view(self, tab: str, view: str) -> None:
         self.query_one(f"#{tab}-view", TabView).set_view(view)

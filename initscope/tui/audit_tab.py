@@ -17,8 +17,9 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from initscope.engine.audit import AuditReport, TensorAudit
+from initscope.tui.figures import histogram_figure
 from initscope.tui.plots import Line
-from initscope.tui.tabs import PlotCard, TabView, ViewState, histogram_figure, swatch
+from initscope.tui.tabs import PlotCard, TabView, ViewState, swatch
 from initscope.tui.text import Paragraph
 
 COLUMNS = (("tensor", "name"), ("shape", "size"), ("role", "role"), ("std", "std"), ("verdict", "verdict"),

@@ -61,7 +61,7 @@ def commands_for(app: InitScopeApp) -> list[Command]:
         ("Jacobian spectrum", "singular values of the input-output Jacobian on the Theory tab (key j)",
          app.action_jacobian),
         ("Jacobian: log10 / linear axis", "switch the axis of the singular-value histogram", app.action_jacobian_axis),
-        ("seed bands", "8 seeds: 10–90 % bands and median on the Forward and Backward plots; again hides them (key k)",
+        ("seed bands", "8 seeds: 10–90 % bands on the Forward and Backward plots; again hides them (key k)",
          app.action_ensemble),
         ("phase diagram", "chi1 over (σw², σb²) for the activation, this net as a cursor (Theory tab)",
          partial(app.show_view, "theory", "phase")),

@@ -22,7 +22,7 @@ from initscope.engine.config import Config
 from initscope.engine.ensemble import DEFAULT_K, Band, EnsembleResult
 from initscope.engine.jacobian import JacobianResult
 from initscope.engine.result import Result
-from initscope.tui.plots import RGB, Figure, Fill, FloatArray, Line, log10_series
+from initscope.tui.plots import RGB, Figure, Fill, FloatArray, Legend, Line, log10_series
 
 # ---------------------------------------------------------------------------------------------- phase grid
 PHASE_W_POINTS = 61
@@ -258,40 +258,31 @@ def band_label(k: int) -> str:
     return f"{k} seeds, 10–90 %"
 
 
-def overlay_ensemble(fig: Figure, extras: Extras, kind: str, color: RGB, predicted: RGB, widget: Widget) -> str:
+def overlay_ensemble(fig: Figure, extras: Extras, kind: str, color: RGB, predicted: RGB, widget: Widget) -> None:
     """Add the seed ensemble's band of `kind` ('activation' or 'gradient') to a log-decade std figure: the
-    shaded q10-q90 band and the median across seeds, and (activation, relu-like) the finite-width prediction
-    of the same band. Returns the legend to append to the caption ('' when there is no ensemble)."""
+    shaded q10-q90 band (drawn under everything; the shown seed's markers sit in it), and (activation, relu-like)
+    the finite-width prediction of the same band, with their legend entries and notes."""
     ensemble = extras.ensemble
     if ensemble is None or ensemble.k < 2:
-        return f"  [dim]computing {DEFAULT_K} seeds…[/dim]" if extras.ensemble_running else ""
+        if extras.ensemble_running:
+            fig.notes.append(f"computing {DEFAULT_K} seeds…")
+        return
     surface = surface_of(widget)
     band: Band = ensemble.activation_std if kind == "activation" else ensemble.activation_grad_std
     x = np.arange(1, ensemble.config.n_layers + 1, dtype=np.float64)
     low, _ = log10_series(band.q10)
     high, _ = log10_series(band.q90)
-    median, _ = log10_series(band.median)
     fill_color = blend(surface, color, 0.45)
-    median_color = blend(color, theme_rgb(widget, "foreground", (235, 235, 235)), 0.55)  # apart from the fill
-    legend = [f"[{_hex(fill_color)}]█[/] {band_label(ensemble.k)}", f"[{_hex(median_color)}]━[/] their median"]
+    fig.fills.append(Fill(x, low, high, fill_color))
+    fig.legend.append(Legend(band_label(ensemble.k), fill_color, "█"))
     p = ensemble.prediction
+    # theory lines go first in the figure: the measured markers are drawn over them
     if kind == "activation" and p.applicable and p.log10_std_q10 is not None and p.log10_std_q90 is not None:
-        # the prediction's edges go under the band: they show where the predicted spread is wider
-        fig.lines += [Line(x, np.asarray(p.log10_std_q10, dtype=np.float64), predicted, marker="dot"),
-                      Line(x, np.asarray(p.log10_std_q90, dtype=np.float64), predicted, marker="dot")]
-        legend.append(f"[{_hex(predicted)}]•[/] predicted 10–90 % (width {min(ensemble.config.widths)})")
+        fig.lines[:0] = [Line(x, np.asarray(p.log10_std_q10, dtype=np.float64), predicted),
+                         Line(x, np.asarray(p.log10_std_q90, dtype=np.float64), predicted)]
+        fig.legend.append(Legend(f"predicted 10–90 % (width {min(ensemble.config.widths)})", predicted, "┈"))
     short = int(band.count.min()) if band.count.size else ensemble.k
     if short < ensemble.k:
-        legend.append(f"[dim]({short} of {ensemble.k} seeds reach the last layers)[/dim]")
+        fig.notes.append(f"({short} of {ensemble.k} seeds reach the last layers)")
     if ensemble.cancelled:
-        legend.append("[dim](cancelled early)[/dim]")
-    # The band covers the run's own lines where they run inside it (the shown seed is one of the K; outside
-    # the band it and the theory still show); only the band's median is drawn over it.
-    fig.fills.append(Fill(x, low, high, fill_color, at_line=len(fig.lines)))
-    fig.lines.append(Line(x, median, median_color, marker="hd"))
-    return "  " + "  ".join(legend)
-
-
-def _hex(color: RGB) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*color)
-
+        fig.notes.append("(cancelled early)")

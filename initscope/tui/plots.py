@@ -1,4 +1,4 @@
-"""What a plot shows, and the presentation helpers every plot shares (canvas.py draws it).
+"""What a plot shows, and the presentation helpers every plot shares (plot_widget.py draws it with plotext).
 
 The plot rules of docs/architecture.md live here, once: never a logarithmic axis transform at draw time (we
 plot log10(y) on a linear axis and label the decades ourselves), every series is sanitized before it is drawn
@@ -43,34 +43,6 @@ def linear_series(values: Sequence[float] | FloatArray, scale: float = 1.0) -> t
     return out, int(arr.size - np.count_nonzero(ok))
 
 
-def decade_label(k: int) -> str:
-    """The tick label of decade k: 1e0, 1e-3, 1e12."""
-    return f"1e{k}"
-
-
-def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str], tuple[float, float]]:
-    """Integer-decade ticks covering [lo, hi] (log10 units), thinned to fit `rows` text rows.
-
-    Returns (positions, labels, (ymin, ymax)). A flat series gets one decade of room either side.
-    """
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        lo, hi = -1.0, 1.0
-    bottom, top = math.floor(lo), math.ceil(hi)
-    if top - bottom < 1:
-        bottom, top = bottom - 1, top + 1
-    room = max(2, rows // 2)
-    ticks: list[int] = []
-    for step in (1, 2, 3, 5, 10, 20, 25, 50, 100, 200, 500, 1000, 10**4, 10**5):
-        # whole multiples of the step around [bottom, top]: the snapped span must fit the room too
-        first = math.floor(bottom / step) * step
-        last = math.ceil(top / step) * step
-        ticks = list(range(first, last + 1, step))
-        if len(ticks) - 1 <= room:
-            break
-    positions = [float(t) for t in ticks]
-    return positions, [decade_label(t) for t in ticks], (float(ticks[0]), float(ticks[-1]))
-
-
 def nice_ticks(lo: float, hi: float, room: int, mantissas: tuple[float, ...] = (1.0, 2.0, 2.5, 5.0)
                ) -> list[float]:
     """Round values (mantissa x 10^k apart) inside [lo, hi], at most `room` + 1 of them."""
@@ -113,39 +85,7 @@ def segments(x: FloatArray, y: FloatArray) -> list[tuple[FloatArray, FloatArray]
     return out
 
 
-def layer_ticks(depth: int, columns: int) -> list[int]:
-    """A few round layer numbers for the x axis."""
-    if depth <= 1:
-        return [1]
-    room = max(2, columns // 7)
-    step = 1
-    for candidate in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000):
-        step = candidate
-        if depth / candidate <= room:
-            break
-    ticks = [1, *range(step, depth + 1, step)]
-    return sorted(set(ticks))
-
-
-def count_label(x: float) -> str:
-    """A histogram count for the y axis: 0, 512, 17k, 1.2M."""
-    if x >= 1e6:
-        return f"{x / 1e6:.3g}M"
-    if x >= 1e4:
-        return f"{x / 1e3:.3g}k"
-    return f"{x:.0f}"
-
-
-def fmt_tick(x: float) -> str:
-    """Short axis label for a linear value."""
-    if x == 0:
-        return "0"
-    if abs(x) >= 1e4 or abs(x) < 1e-2:
-        return f"{x:.0e}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
-    return f"{x:.3g}"
-
-
-# ------------------------------------------------------------------------------ what a canvas draws
+# ------------------------------------------------------------------------------ what a plot draws
 @dataclass
 class Line:
     """One drawable series: x (layers), y (already log10 if the axis is logarithmic), its look."""
@@ -153,11 +93,23 @@ class Line:
     x: FloatArray
     y: FloatArray
     color: RGB | str
-    marker: str = "hd"
-    """"hd": a line on the 2x2 sub-cell grid (quadrant glyphs, which also render in SVG screenshots);
-    "dot": one • per cell along the line, for thin overlays that must not hide what is under them."""
+    marker: str = "braille"
+    """plotext's marker: "braille" (2x4 dots a cell, the thinnest line), "hd" (2x2 quadrant blocks) or one
+    glyph drawn per point ("●", "◆", a pin's digit)."""
     points: bool = False
-    """Measured values: drawn as a marker per layer when there is room (● per point), as a line when dense."""
+    """Measured values: one marker per point, not joined (a line when there are more points than columns)."""
+    dodge: bool = False
+    """On a layer axis, shifted sideways by a column from the other dodged series, so equal values at one
+    layer still show every series."""
+
+
+@dataclass(frozen=True)
+class Legend:
+    """One legend entry: the mark drawn in the series' colour and its name."""
+
+    label: str
+    color: RGB | str | None
+    mark: str = "■"
 
 
 @dataclass
@@ -168,9 +120,6 @@ class Fill:
     low: FloatArray
     high: FloatArray
     color: RGB | str
-    at_line: int | None = None
-    """None: under everything; k: drawn just before `Figure.lines[k]` (after them all when k >= their count),
-    so the lines before it are covered where they run inside the band."""
 
 
 @dataclass
@@ -192,13 +141,24 @@ class Ticks:
 
 @dataclass
 class Figure:
-    """Everything one canvas shows; drawn anew at every size and theme."""
+    """Everything one plot shows; drawn anew at every size and theme."""
 
     lines: list[Line] = field(default_factory=list)
     bars: list[Bars] = field(default_factory=list)
     vlines: list[tuple[float, RGB | str]] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
-    """Shaded bands, drawn first (under the bars and lines)."""
+    """Shaded bands, drawn first (under everything else)."""
+    legend: list[Legend] = field(default_factory=list)
+    """Entries shown above the plot, wrapped between entries (never inside one)."""
+    notes: list[str] = field(default_factory=list)
+    """Dim words after the legend (hidden points, zeros set apart)."""
+    selected: float | None = None
+    """The selected layer, marked by a vertical line on a per-layer plot."""
+    y_floor: float | None = None
+    """The y range does not reach below this when the data does not (counts: 0; percentages: 0)."""
+    y_ceiling: float | None = None
+    y_include: tuple[float, ...] = ()
+    """Values the y range always holds (0 on a residual plot)."""
     log_y: bool = False
     """y values are log10: label decades."""
     x_range: tuple[float, float] | None = None
@@ -213,10 +173,6 @@ class Figure:
 
     def x_tick_marks(self, columns: int) -> Ticks | None:
         """Own x ticks for a plot `columns` cells wide (None: the axis's usual ticks)."""
-        return None
-
-    def y_tick_marks(self) -> Ticks | None:
-        """Own y ticks (None: the axis's usual ticks)."""
         return None
 
     def empty(self) -> bool:

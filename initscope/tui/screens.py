@@ -33,9 +33,11 @@ KEYS: list[tuple[str, str]] = [
      "phase diagram, Jacobian)"),
     ("j", "Jacobian spectrum of the current config (Theory tab): singular values of ∂a_L/∂x, eigenvalue mean and "
      "variance of JJᵀ next to the free-probability prediction (widths up to 1024); it follows later edits"),
-    ("k", "seed bands: run 8 seeds and shade their 10–90 % band and median on the Forward std and Backward dA plots "
+    ("k", "seed bands: run 8 seeds and shade their 10–90 % band on the Forward std and Backward dA plots "
      "(with the finite-width prediction for relu-like nets); k again hides them, a config change drops them"),
-    (", / .", "previous / next layer (histograms and the summary)"),
+    (", / .", "previous / next layer (histograms, the marked layer of per-layer plots, the summary)"),
+    ("g", "histogram counts on a log10 axis, or back (Weights, Forward histograms)"),
+    ("z", "the exact zeros of a relu-like activation histogram set apart from its bars, or back"),
     ("p", "pin the current run (up to 4): overlaid on Forward, Backward and Theory"),
     ("P", "clear the pins"),
     ("e", "export a snapshot (JSON + CSV) to the export folder"),

@@ -15,23 +15,24 @@ import numpy as np
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
+from textual.events import Resize
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
-from initscope.engine.result import Histogram, Result
-from initscope.tui.canvas import Canvas
+from initscope.engine.result import Result
 from initscope.tui.expected import expected_counts
 from initscope.tui.extras import Extras, overlay_ensemble
-from initscope.tui.plots import (
-    RGB,
-    Figure,
-    FloatArray,
-    Line,
-    histogram_bars,
-    histogram_notes,
-    linear_series,
-    log10_series,
+from initscope.tui.figures import (
+    Series,
+    count_scale,
+    histogram_figure,
+    log_lines,
+    per_layer_figure,
+    pin_series,
+    set_zeros_apart,
 )
+from initscope.tui.plot_widget import Plot
+from initscope.tui.plots import RGB, Figure, Legend, Line, log10_series
 from initscope.tui.summary import num
 from initscope.tui.text import Paragraph
 
@@ -76,30 +77,41 @@ def swatch(label: str, color: RGB, mark: str = "■") -> str:
     return f"[{hex_of(color)}]{mark}[/] {safe}"
 
 
-def hidden_note(hidden: int, total: int) -> str:
-    if not hidden:
-        return ""
-    return f"  [dim]{hidden} of {total} points hidden (non-finite, ≤ 0 or not computed)[/dim]"
-
-
-def layers_of(r: Result) -> FloatArray:
-    return np.arange(1, r.depth + 1, dtype=np.float64)
-
-
 class PlotCard(Vertical):
-    """A caption line (title, legend, hidden count) above a canvas."""
+    """A one-line title above a plot (the legend and notes are the plot's own top rows)."""
 
     def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.title = title
 
     def compose(self) -> ComposeResult:
-        yield Paragraph(self.title, max_lines=2, classes="caption")
-        yield Canvas()
+        yield Paragraph(self.title, max_lines=1, classes="caption")
+        yield Plot()
 
     def show(self, caption: str, figure: Figure | None) -> None:
-        self.query_one(".caption", Paragraph).set(Content.from_markup(caption))
-        self.query_one(Canvas).show(figure)
+        """A plot gets the caption as the first item of its legend rows (one row more for the plot); words
+        instead of a plot have it above them."""
+        title = Content.from_markup(caption)
+        plot = self.query_one(Plot)
+        is_plot = figure is not None and not figure.message and not figure.empty()
+        paragraph = self.query_one(".caption", Paragraph)
+        paragraph.set(Content("") if is_plot else title)
+        if paragraph.display == is_plot:
+            paragraph.display = not is_plot
+        plot.show(figure, title if is_plot else None)
+
+
+def pair_plots(left: PlotCard, right: PlotCard) -> None:
+    """Two plots side by side: their legends take the same rows, so their frames line up. In a narrow pane
+    only one of them shows (`v` turns to the other: TabView.next_view)."""
+    a, b = left.query_one(Plot), right.query_one(Plot)
+    a.partner, b.partner = b, a
+    left.add_class("first")
+    right.add_class("second")
+
+
+PAIR_MIN_WIDTH = 70
+"""A tab narrower than this shows one plot of a side-by-side pair at a time (each keeps its width)."""
 
 
 def view_bar(views: list[tuple[str, str]], current: str, tab: str) -> str:
@@ -116,6 +128,11 @@ def view_bar(views: list[tuple[str, str]], current: str, tab: str) -> str:
 class TabView(Vertical):
     """Base of a tab's content: remembers which state it showed last, and which state each view was drawn with."""
 
+    DEFAULT_CSS = """
+    TabView.-one-plot .side-by-side PlotCard.second { display: none; }
+    TabView.-one-plot .side-by-side.-second PlotCard.first { display: none; }
+    TabView.-one-plot .side-by-side.-second PlotCard.second { display: block; }
+    """
     VIEWS: ClassVar[list[tuple[str, str]]] = []
     NAME = ""
 
@@ -128,7 +145,33 @@ class TabView(Vertical):
         """view -> (state, view_key()) it was last drawn with: a view shown again unchanged keeps its widgets as
         they are (drawing it again re-rasterized its plots at every `v`, tens of ms)."""
 
+    def on_resize(self, event: Resize) -> None:
+        one = event.size.width < PAIR_MIN_WIDTH
+        if one != self.has_class("-one-plot"):
+            self.set_class(one, "-one-plot")
+            if self.shown_state is not None and self.query(".side-by-side"):
+                self.draw_view(self.shown_state)  # the pair's titles say how to reach the other plot
+
+    def pair_hint(self, words: str) -> str:
+        """'  v: words' after the title of a plot of a pair, when the pane shows one plot at a time."""
+        return f"  [dim]v: {words}[/dim]" if self.has_class("-one-plot") else ""
+
+    def shown_pair(self) -> Widget | None:
+        """The side-by-side pair of the current view, when the pane shows one plot of it at a time."""
+        if not self.has_class("-one-plot"):
+            return None
+        for pair in self.query(".side-by-side"):
+            if pair.display and pair.region.area:
+                return pair
+        return None
+
     def next_view(self) -> None:
+        pair = self.shown_pair()
+        if pair is not None and not pair.has_class("-second"):  # the pair's other plot first
+            pair.add_class("-second")
+            return
+        if pair is not None:
+            pair.remove_class("-second")
         if not self.VIEWS:
             return
         keys = [k for k, _ in self.VIEWS]
@@ -163,6 +206,14 @@ class TabView(Vertical):
         """Besides the state, what the drawing of a view depends on (here nothing)."""
         return None
 
+    log_counts = False
+    """Histogram counts on a log10 axis (key g; tabs without histograms ignore it)."""
+
+    def toggle_log_counts(self) -> None:
+        self.log_counts = not self.log_counts
+        if self.shown_state is not None:
+            self.draw_view(self.shown_state)
+
     def draw_again(self) -> None:
         """The current view waits for something it asked for (a phase grid): draw it whenever it is shown."""
         self.drawn.pop(self.view, None)
@@ -175,20 +226,15 @@ class TabView(Vertical):
 
 
 # ---------------------------------------------------------------------------------------------- Weights
-def histogram_figure(h: Histogram, color: RGB, x_label: str) -> tuple[Figure, list[str]]:
-    bars, words = histogram_bars(h, color)
-    if bars is None:
-        return Figure(message=words), []
-    fig = Figure(bars=[bars], x_is_layer=False, x_range=(float(h.edges[0]), float(h.edges[-1])), x_label=x_label)
-    return fig, histogram_notes(h)
-
-
 class WeightsTab(TabView):
     NAME = "weights"
 
     def compose(self) -> ComposeResult:
         yield PlotCard("weights", id="weights-hist")
         yield Paragraph("", max_lines=2, id="weights-note", classes="note")
+
+    def view_key(self) -> object:
+        return self.log_counts
 
     def draw(self, state: ViewState) -> None:
         r = state.result
@@ -201,66 +247,39 @@ class WeightsTab(TabView):
         i = layer - 1
         h = r.weights.histograms[i]
         fi, fo = r.config.layer_fans[i]
-        fig, notes = histogram_figure(h, state.palette.measured, "weight value")
-        legend = [swatch("measured", state.palette.measured)]
+        fig, notes = histogram_figure(h, state.palette.measured, "weight value", self.log_counts)
+        fig.legend.append(Legend("measured", state.palette.measured))
         if fig.bars:
             expected = expected_counts(r.config, layer, np.asarray(h.edges), h.total)
             if expected is not None:
                 counts, law = expected
                 centers = fig.bars[0].centers
-                fig.lines.append(Line(centers, counts.astype(np.float64), state.palette.theory))
-                legend.append(swatch(f"expected {law}", state.palette.theory, "━"))
+                y = log10_series(counts)[0] if self.log_counts else counts.astype(np.float64)
+                fig.lines.append(Line(centers, y, state.palette.theory))
+                fig.legend.append(Legend(f"expected {law}", state.palette.theory, "━"))
             lo, hi = r.weights.bound_low[i], r.weights.bound_high[i]
             if math.isfinite(lo) and math.isfinite(hi) and hi > lo:
                 fig.vlines += [(float(lo), state.palette.warning), (float(hi), state.palette.warning)]
-                legend.append(swatch(f"bounds ±{num(max(abs(lo), abs(hi)))}" if lo == -hi
-                                     else f"bounds [{num(lo)}, {num(hi)}]", state.palette.warning, "│"))
+                fig.legend.append(Legend(f"bounds ±{num(max(abs(lo), abs(hi)))}" if lo == -hi
+                                         else f"bounds [{num(lo)}, {num(hi)}]", state.palette.warning, "│"))
                 left = min(float(h.edges[0]), float(lo))
                 right = max(float(h.edges[-1]), float(hi))
                 pad = 0.03 * (right - left)
                 fig.x_range = (left - pad, right + pad)
-        title = f"[b]W histogram[/b] layer {layer}/{r.depth} ({fi}×{fo}, {h.total} values)"
-        card.show(title + "  " + "  ".join(legend), fig)
+        title = (f"[b]W histogram[/b] layer {layer}/{r.depth} ({fi}×{fo}, {h.total} values)  "
+                 f"[dim]{count_scale(self.log_counts)}[/dim]")
+        card.show(title, fig)
         entry_note = " · ".join(notes)
-        note.set(Content.from_markup("[dim]$n[/dim]  [dim], / . : previous / next layer[/dim]",
-                                        n=entry_note) if entry_note else
-                    Content.from_markup("[dim], / . : previous / next layer[/dim]"))
+        keys = "[dim], / . : previous / next layer · g: log counts[/dim]"
+        note.set(Content.from_markup("[dim]$n[/dim]  " + keys, n=entry_note) if entry_note else
+                 Content.from_markup(keys))
 
 
 # ---------------------------------------------------------------------------------------------- Forward
-def log_lines(state: ViewState, series: list[tuple[str, FloatArray, RGB, Result]]) -> tuple[Figure, str, int, int]:
-    """Log-decade figure of several per-layer series; returns (figure, legend, hidden, total)."""
-    lines: list[Line] = []
-    legend: list[str] = []
-    hidden = total = 0
-    depth = 1
-    on_top: list[Line] = []
-    for k, (label, values, color, r) in enumerate(series):
-        y, h = log10_series(values)
-        is_theory = label.startswith(("theory", "predicted"))
-        if is_theory and not np.isfinite(y).any():
-            continue
-        hidden += h
-        total += y.size
-        depth = max(depth, r.depth)
-        if k == 0:  # the measured series: a marker per layer, drawn last so nothing hides it
-            on_top.append(Line(layers_of(r), y, color, points=True))
-            legend.append(swatch(label, color, "●"))
-        elif is_theory:
-            lines.append(Line(layers_of(r), y, color, marker="hd"))
-            legend.append(swatch(label, color, "━"))
-        else:
-            lines.append(Line(layers_of(r), y, color, marker="dot"))
-            legend.append(swatch(label, color, "•"))
-    figure = Figure(lines=lines + on_top, log_y=True, depth=depth, x_label="layer")
-    return figure, "  ".join(legend), hidden, total
-
-
 class ForwardTab(TabView):
     NAME = "forward"
     VIEWS: ClassVar[list[tuple[str, str]]] = [("std", "std (log)"), ("mean", "mean"), ("fractions", "saturated / dead"),
              ("histograms", "histograms")]
-
     def compose(self) -> ComposeResult:
         yield self.compose_view_bar()
         with ContentSwitcher(initial="std"):
@@ -273,6 +292,17 @@ class ForwardTab(TabView):
                     for k in range(3):
                         yield PlotCard("", id=f"hist-small-{k}", classes="small")
 
+    zeros_apart = False
+    """The exact zeros of a relu-like histogram set apart from its bars (key z)."""
+
+    def view_key(self) -> object:
+        return self.log_counts, self.zeros_apart
+
+    def toggle_zeros_apart(self) -> None:
+        self.zeros_apart = not self.zeros_apart
+        if self.shown_state is not None:
+            self.draw_view(self.shown_state)
+
     def draw(self, state: ViewState) -> None:
         r = state.result
         if r is None:
@@ -281,72 +311,58 @@ class ForwardTab(TabView):
 
     def _draw_std(self, state: ViewState, r: Result) -> None:
         p = state.palette
-        series: list[tuple[str, FloatArray, RGB, Result]] = [
+        series: list[Series] = [
             ("A std", r.forward.activation.std, p.measured, r),
             ("Z std", r.forward.preactivation.std, p.second, r),
             ("theory", r.theory_layers.activation_std, p.theory, r),
+            *pin_series(state, lambda res: res.forward.activation.std),
         ]
-        for pin in state.pins:
-            series.append((pin.label, pin.result.forward.activation.std, pin.color, pin.result))
-        fig, legend, hidden, total = log_lines(state, series)
-        legend += overlay_ensemble(fig, state.extras, "activation", p.measured, p.theory2, self)
-        caption = f"[b]std per layer[/b]  {legend}{hidden_note(hidden, total)}"
-        self.query_one("#std", PlotCard).show(caption, fig)
+        fig = log_lines(state, series)
+        overlay_ensemble(fig, state.extras, "activation", p.measured, p.theory2, self)
+        self.query_one("#std", PlotCard).show("[b]std per layer[/b]", fig)
 
     def _draw_mean(self, state: ViewState, r: Result) -> None:
         p = state.palette
-        lines = []
-        legend = []
-        hidden = total = 0
-        for label, values, color, res in [("A mean", r.forward.activation.mean, p.measured, r),
-                                          ("Z mean", r.forward.preactivation.mean, p.second, r),
-                                          *[(pin.label, pin.result.forward.activation.mean, pin.color, pin.result)
-                                            for pin in state.pins]]:
-            y, h = linear_series(values)
-            hidden, total = hidden + h, total + y.size
-            lines.append(Line(layers_of(res), y, color))
-            legend.append(swatch(label, color, "━"))
-        depth = max([r.depth, *[pin.result.depth for pin in state.pins]])
-        fig = Figure(lines=lines, depth=depth, x_label="layer")
-        caption = f"[b]mean per layer[/b]  {'  '.join(legend)}{hidden_note(hidden, total)}"
-        self.query_one("#mean", PlotCard).show(caption, fig)
+        series: list[Series] = [
+            ("A mean", r.forward.activation.mean, p.measured, r),
+            ("Z mean", r.forward.preactivation.mean, p.second, r),
+            *pin_series(state, lambda res: res.forward.activation.mean),
+        ]
+        fig = per_layer_figure(state, series, log=False)
+        self.query_one("#mean", PlotCard).show("[b]mean per layer[/b]", fig)
 
     def _draw_fractions(self, state: ViewState, r: Result) -> None:
         p = state.palette
-        lines = []
-        legend = []
-        hidden = total = 0
-        sources = [("theory saturated %", r.theory_layers.saturated_fraction, p.theory, r),
-                   ("units dead %", r.forward.dead_unit_fraction, p.second, r),
-                   ("dead %", r.forward.dead_fraction, p.error, r),
-                   ("saturated %", r.forward.saturated_fraction, p.warning, r)]
-        for label, values, color, res in sources:
-            if not np.isfinite(values).any():
-                continue
-            y, h = linear_series(values, 100.0)
-            hidden, total = hidden + h, total + y.size
-            theory = label.startswith("theory")
-            lines.append(Line(layers_of(res), y, color, marker="hd" if theory else "dot", points=not theory))
-            legend.append(swatch(label, color, "━" if theory else "●"))
-        if not lines:
+        sources: list[Series] = [("theory saturated %", r.theory_layers.saturated_fraction, p.theory, r),
+                                 ("units dead %", r.forward.dead_unit_fraction, p.second, r),
+                                 ("dead %", r.forward.dead_fraction, p.error, r),
+                                 ("saturated %", r.forward.saturated_fraction, p.warning, r)]
+        sources = [s for s in sources if np.isfinite(s[1]).any()]
+        if not sources:
             fig = Figure(message=f"{r.config.activation}: neither saturation (tanh, sigmoid) nor dead units "
                                  "(relu-like) are defined")
         else:
-            fig = Figure(lines=lines, depth=r.depth, y_range=(0.0, 100.0), x_label="layer")
-        caption = f"[b]saturated and dead, % per layer[/b]  {'  '.join(legend)}{hidden_note(hidden, total)}"
-        self.query_one("#fractions", PlotCard).show(caption, fig)
+            fig = per_layer_figure(state, sources, log=False, scale=100.0)
+            fig.y_floor, fig.y_ceiling = 0.0, 100.0
+        self.query_one("#fractions", PlotCard).show("[b]saturated and dead, % per layer[/b]", fig)
 
     def _draw_histograms(self, state: ViewState, r: Result) -> None:
         p = state.palette
         layer = max(1, min(state.layer, r.depth))
         h = r.forward.histograms[layer - 1] if layer - 1 < len(r.forward.histograms) else None
         card = self.query_one("#hist-selected", PlotCard)
+        scale = count_scale(self.log_counts)
         if h is None:
             card.show(f"layer {layer}: not computed", Figure(message="not computed"))
         else:
             fig, notes = histogram_figure(h, p.measured, "activation")
-            extra = f"  [dim]{' · '.join(notes)}[/dim]" if notes else ""
-            card.show(f"[b]A histogram[/b] layer {layer}/{r.depth}  [dim], / . step[/dim]{extra}", fig)
+            apart = set_zeros_apart(fig, h, float(r.forward.dead_fraction[layer - 1])) if self.zeros_apart else ""
+            if self.log_counts and fig.bars:
+                fig.bars[0].counts = log10_series(fig.bars[0].counts)[0]
+                fig.log_y, fig.y_floor = True, None
+            fig.notes = [apart, *notes] if apart else notes
+            card.show(f"[b]A histogram[/b] layer {layer}/{r.depth}  [dim]{scale} · , / . step · g: log · "
+                      f"z: zeros {'in' if self.zeros_apart else 'apart'}[/dim]", fig)
         chosen = sorted({1, max(1, (r.depth + 1) // 2), r.depth})
         while len(chosen) < 3:
             chosen.append(chosen[-1])
@@ -356,7 +372,7 @@ class ForwardTab(TabView):
             if hist is None:
                 small.show(f"layer {lay}", Figure(message="not computed"))
                 continue
-            fig, _ = histogram_figure(hist, p.second, "")
+            fig, _ = histogram_figure(hist, p.second, "", self.log_counts)
             small.show(f"layer {lay}  std {num(r.forward.activation.std[lay - 1])}", fig)
 
 
@@ -370,30 +386,33 @@ class BackwardTab(TabView):
             yield PlotCard("activation gradient", id="grad-std")
             yield PlotCard("weight gradient", id="grad-norm")
 
+    def on_mount(self) -> None:
+        pair_plots(self.query_one("#grad-std", PlotCard), self.query_one("#grad-norm", PlotCard))
+
     def draw(self, state: ViewState) -> None:
         r = state.result
         if r is None:
             return
         p = state.palette
-        series: list[tuple[str, FloatArray, RGB, Result]] = [
+        series: list[Series] = [
             ("dA std", r.backward.activation_grad_std, p.measured, r),
             ("theory", r.theory_layers.activation_grad_std, p.theory, r),
+            *pin_series(state, lambda res: res.backward.activation_grad_std),
         ]
-        series += [(pin.label, pin.result.backward.activation_grad_std, pin.color, pin.result) for pin in state.pins]
-        fig, legend, hidden, total = log_lines(state, series)
-        legend += overlay_ensemble(fig, state.extras, "gradient", p.measured, p.theory2, self)
-        self.query_one("#grad-std", PlotCard).show(
-            f"[b]dA[/b]  {legend}{hidden_note(hidden, total)}", fig)
+        fig = log_lines(state, series)
+        overlay_ensemble(fig, state.extras, "gradient", p.measured, p.theory2, self)
+        self.query_one("#grad-std", PlotCard).show("[b]dA[/b] activation-gradient std" + self.pair_hint("‖dW‖ →"),
+                                                   fig)
 
-        norms: list[tuple[str, FloatArray, RGB, Result]] = [("‖dW‖", r.backward.weight_grad_norm, p.measured, r)]
+        norms: list[Series] = [("‖dW‖", r.backward.weight_grad_norm, p.measured, r)]
         if r.backward.clipped_weight_grad_norm is not None:
             mode = "per layer" if r.config.clip_mode == "per_layer" else "global"
             norms.append((f"clipped ({mode}, {num(r.config.clip)})", r.backward.clipped_weight_grad_norm,
                           p.warning, r))
-        norms += [(pin.label, pin.result.backward.weight_grad_norm, pin.color, pin.result) for pin in state.pins]
-        fig2, legend2, hidden2, total2 = log_lines(state, norms)
-        self.query_one("#grad-norm", PlotCard).show(
-            f"[b]‖dW‖[/b]  {legend2}{hidden_note(hidden2, total2)}", fig2)
+        norms += pin_series(state, lambda res: res.backward.weight_grad_norm)
+        fig2 = log_lines(state, norms)
+        self.query_one("#grad-norm", PlotCard).show("[b]‖dW‖[/b] weight-gradient norm" + self.pair_hint("← dA"),
+                                                    fig2)
 
         finding = next((f for f in r.verdict.findings if f.kind == "weight_gradient_illusion"), None)
         note = self.query_one("#illusion", Paragraph)

@@ -28,7 +28,7 @@ from textual.widgets import ContentSwitcher
 
 from initscope.engine.jacobian import JacobianResult, SpectrumPrediction
 from initscope.engine.result import Result, TheorySummary
-from initscope.tui.canvas import Canvas
+from initscope.tui.axes import log_axis
 from initscope.tui.extras import (
     JacobianState,
     JacobianWanted,
@@ -40,19 +40,20 @@ from initscope.tui.extras import (
     surface_of,
     theme_rgb,
 )
+from initscope.tui.figures import Series, hidden_words, layers_of, log_lines, per_layer_figure, pin_series
+from initscope.tui.plot_widget import Plot
 from initscope.tui.plots import (
     RGB,
     Figure,
     FloatArray,
+    Legend,
     Line,
-    decade_ticks,
     histogram_bars,
     histogram_notes,
-    linear_series,
     log10_series,
 )
 from initscope.tui.summary import num, pct
-from initscope.tui.tabs import PlotCard, TabView, ViewState, hex_of, hidden_note, layers_of, log_lines, swatch
+from initscope.tui.tabs import PlotCard, TabView, ViewState, hex_of, pair_plots, swatch
 from initscope.tui.text import Paragraph
 
 ISOMETRY_NEAR = 0.1
@@ -192,8 +193,8 @@ class PhaseMap(Widget):
         fx = sw2 / self.grid.w_max if self.grid.w_max > 0 else 0.0
         fy = sb2 / self.grid.b_max if self.grid.b_max > 0 else 0.0
         inside = 0.0 <= fx <= 1.0 and 0.0 <= fy <= 1.0
-        col = min(pw - 1, max(0, math.floor(fx * pw)))
-        prow = min(2 * ph - 1, max(0, math.floor((1.0 - fy) * 2 * ph)))
+        col = min(pw - 1, max(0, round(fx * (pw - 1))))  # the column computed nearest to sw2 (see _draw)
+        prow = min(2 * ph - 1, max(0, round((1.0 - fy) * (2 * ph - 1))))
         return col, prow, inside
 
     def _draw(self, grid: PhaseGrid, width: int, height: int) -> Text:
@@ -205,8 +206,10 @@ class PhaseMap(Widget):
         if pw < 8 or ph < 2:
             self.cursor_cell = None
             return Text("(too small to draw the phase diagram)", style="dim")
-        sw = grid.w_max * (np.arange(pw) + 0.5) / pw
-        sb = grid.b_max * (1.0 - (np.arange(2 * ph) + 0.5) / (2 * ph))
+        # every column and pixel row is computed at the value its position names: the first column at
+        # sigma_w^2 = 0, the bottom pixel row at sigma_b^2 = 0 (the labelled row; the edge bends sharply there)
+        sw = grid.w_max * np.arange(pw) / max(1, pw - 1)
+        sb = grid.b_max * (1.0 - np.arange(2 * ph) / max(1, 2 * ph - 1))
         chi = interpolate(grid, sw, sb)
         finite = np.isfinite(chi)
         chaotic = finite & (chi > 1.0)
@@ -327,14 +330,21 @@ def spread_words(spread: float, compact: bool = False) -> tuple[str, str]:
     return "info", "moderately spread"
 
 
+def roundoff(j: JacobianResult) -> float:
+    """numpy's matrix_rank tolerance: max sigma * max(shape) * eps of the chain's dtype (0: no finite sigma)."""
+    sv = j.singular_values
+    if sv.size == 0 or not np.isfinite(sv).all():
+        return 0.0
+    eps = float(np.finfo(np.float64 if j.config.dtype == "float64" else np.float32).eps)
+    return float(sv.max()) * max(j.config.fan_in, j.config.widths[-1]) * eps
+
+
 def numerical_rank(j: JacobianResult) -> int:
-    """Singular values above numpy's matrix_rank tolerance (max sigma * max(shape) * eps of the chain's dtype)."""
+    """Singular values above round-off (numpy's matrix_rank tolerance)."""
     sv = j.singular_values
     if sv.size == 0 or not np.isfinite(sv).all():
         return int(sv.size)
-    eps = float(np.finfo(np.float64 if j.config.dtype == "float64" else np.float32).eps)
-    tol = float(sv.max()) * max(j.config.fan_in, j.config.widths[-1]) * eps
-    return int(np.count_nonzero(sv > tol))
+    return int(np.count_nonzero(sv > roundoff(j)))
 
 
 def why_words(p: SpectrumPrediction, activation: str, compact: bool = False) -> str:
@@ -376,17 +386,28 @@ def jacobian_figure(j: JacobianResult, log: bool, measured: RGB, isometry: RGB) 
         return Figure(message=j.note or words), []
     left, right = float(h.edges[0]), float(h.edges[-1])
     iso = 0.0 if log else 1.0
-    left, right = min(left, iso), max(right, iso)
-    pad = 0.03 * (right - left)
-    fig = Figure(bars=[bars], x_is_layer=False, x_range=(left - pad, right + pad),
-                 x_label="singular value σ (log10 axis)" if log else "singular value σ")
+    notes: list[str] = []
+    if log:
+        floor = roundoff(j)
+        below = int(np.count_nonzero(sv <= floor)) if floor > 0 else 0
+        if below and math.log10(floor) > left:  # numerically zero: round-off, not a spread of J
+            left = math.log10(floor)
+            notes.append(f"{below} below round-off (σ ≤ {num(floor)}) left out")
+        left, right = min(left, iso), max(right, iso)
+        pad = 0.03 * (right - left)
+        left, right = left - pad, right + pad
+    else:  # singular values are >= 0: the axis runs from 0 to the largest (or to the isometry line)
+        left, right = 0.0, max(right, iso)
+    fig = Figure(bars=[bars], x_is_layer=False, x_range=(left, right), y_floor=0.0,
+                 x_label="singular value σ (log10 axis)" if log else "singular value σ",
+                 legend=[Legend("singular values", measured), Legend("σ = 1 (isometry)", isometry, "│")])
     fig.vlines.append((iso, isometry))
     if log:
-        positions, labels, _ = decade_ticks(left, right, 12)
-        inside = [(p, lab) for p, lab in zip(positions, labels, strict=True) if left - pad <= p <= right + pad]
+        axis = log_axis(left, right, 6)
+        inside = [(t, lab) for t, lab in zip(axis.ticks, axis.labels, strict=True) if left <= t <= right]
         if len(inside) >= 2:
             fig.x_ticks = inside
-    notes = histogram_notes(h)
+    notes += histogram_notes(h)
     if log and h.nonfinite:
         notes = [n for n in notes if "non-finite" not in n] + [f"{h.nonfinite} exactly 0 (no log)"]
     return fig, notes
@@ -465,8 +486,12 @@ class TheoryTab(TabView):
                 yield PhaseMap(id="phase-map")
             with Vertical(id="jacobian"):
                 yield Paragraph("", max_lines=2, id="jacobian-caption", classes="caption")
-                yield Canvas(id="jacobian-hist")
+                yield Plot(id="jacobian-hist")
                 yield Paragraph("", max_lines=10, id="jacobian-numbers")
+
+    def on_mount(self) -> None:
+        pair_plots(self.query_one("#theory-compare", PlotCard), self.query_one("#theory-residual", PlotCard))
+        pair_plots(self.query_one("#saturation-compare", PlotCard), self.query_one("#saturation-residual", PlotCard))
 
     def on_resize(self, event: Resize) -> None:
         """The readouts and the Jacobian's numbers have a short form for narrow panes: draw again when the width
@@ -497,16 +522,16 @@ class TheoryTab(TabView):
             self.query_one("#theory-compare", PlotCard).show("[b]measured vs predicted[/b]", message)
             self.query_one("#theory-residual", PlotCard).show("[b]residual[/b]", message)
             return
-        series: list[tuple[str, FloatArray, RGB, Result]] = [
+        series: list[Series] = [
             ("A std", r.forward.activation.std, p.measured, r),
             ("predicted", r.theory_layers.activation_std, p.theory, r),
             ("dA std", r.backward.activation_grad_std, p.second, r),
             ("predicted dA", r.theory_layers.activation_grad_std, p.theory2, r),
+            *pin_series(state, lambda res: res.forward.activation.std),
         ]
-        series += [(pin.label, pin.result.forward.activation.std, pin.color, pin.result) for pin in state.pins]
-        fig, legend, hidden, total = log_lines(state, series)
-        self.query_one("#theory-compare", PlotCard).show(
-            f"[b]measured vs predicted[/b]  {legend}{hidden_note(hidden, total)}", fig)
+        fig = log_lines(state, series)
+        self.query_one("#theory-compare", PlotCard).show("[b]measured vs predicted[/b] std"
+                                                         + self.pair_hint("residual →"), fig)
 
         # residual in decades: log10(measured) - log10(predicted), a difference of two plotted series
         ma, _ = log10_series(r.forward.activation.std)
@@ -516,16 +541,15 @@ class TheoryTab(TabView):
         res_a, res_g = ma - pa, mg - pg
         both = np.concatenate([res_a, res_g])
         worst = float(np.nanmax(np.abs(both))) if np.isfinite(both).any() else math.nan
-        fig2 = Figure(lines=[Line(layers_of(r), res_a, p.measured), Line(layers_of(r), res_g, p.second)],
-                      depth=r.depth, x_label="layer")
-        if math.isfinite(worst):
-            span = max(0.05, worst * 1.2)
-            fig2.y_range = (-span, span)
+        x = layers_of(r)
+        fig2 = Figure(lines=[Line(x, res_a, p.measured, marker="●", points=True, dodge=True),
+                             Line(x, res_g, p.second, marker="◆", points=True, dodge=True)],
+                      depth=r.depth, x_label="layer", selected=float(state.layer), y_include=(0.0,),
+                      legend=[Legend("A", p.measured, "●"), Legend("dA", p.second, "◆")])
         hidden2 = int(np.count_nonzero(~np.isfinite(res_a)) + np.count_nonzero(~np.isfinite(res_g)))
-        self.query_one("#theory-residual", PlotCard).show(
-            "[b]residual[/b] log10(measured/predicted)  " + swatch("A", p.measured, "━") + "  "
-            + swatch("dA", p.second, "━") + f"  [dim]worst {num(worst)} decades[/dim]"
-            + hidden_note(hidden2, 2 * r.depth), fig2)
+        fig2.notes = [f"worst {num(worst)} decades", *hidden_words(hidden2, 2 * r.depth)]
+        self.query_one("#theory-residual", PlotCard).show("[b]residual[/b] log10(measured/predicted)"
+                                                          + self.pair_hint("next view"), fig2)
 
     # ------------------------------------------------------------------ saturation
     def _draw_saturation(self, state: ViewState, r: Result) -> None:
@@ -540,39 +564,25 @@ class TheoryTab(TabView):
             left.show("[b]saturated %[/b]", message)
             right.show("[b]residual[/b]", message)
             return
-        ym, hidden = linear_series(measured, 100.0)
-        yp, _ = linear_series(predicted, 100.0)
-        x = layers_of(r)
-        lines: list[Line] = []
-        legend = [swatch("measured", p.measured, "●")]
-        if np.isfinite(yp).any():  # under the measured points: the residual plot shows where they differ
-            lines.append(Line(x, yp, p.theory, marker="hd"))
-            legend.append(swatch("predicted P(|z| > t)", p.theory, "━"))
-        for pin in state.pins:
-            yy, _ = linear_series(pin.result.forward.saturated_fraction, 100.0)
-            if np.isfinite(yy).any():
-                lines.append(Line(layers_of(pin.result), yy, pin.color, marker="dot"))
-                legend.append(swatch(pin.label, pin.color, "•"))
-        lines.append(Line(x, ym, p.measured, points=True))
-        top = max(5.0, float(np.nanmax(np.concatenate([ym, yp]))) * 1.15) if np.isfinite(
-            np.concatenate([ym, yp])).any() else 100.0
-        depth = max([r.depth, *[pin.result.depth for pin in state.pins]])
-        fig = Figure(lines=lines, depth=depth, y_range=(0.0, min(100.0, top)), x_label="layer")
-        left.show(f"[b]saturated %[/b]  {'  '.join(legend)}{hidden_note(hidden, r.depth)}", fig)
-        if not np.isfinite(yp).any():
+        series: list[Series] = [("measured", measured, p.measured, r),
+                                ("predicted P(|z| > t)", predicted, p.theory, r),
+                                *pin_series(state, lambda res: res.forward.saturated_fraction)]
+        fig = per_layer_figure(state, series, log=False, scale=100.0)
+        fig.y_floor, fig.y_ceiling = 0.0, 100.0
+        left.show("[b]saturated %[/b]" + self.pair_hint("residual →"), fig)
+        if not np.isfinite(predicted).any():
             right.show("[b]residual[/b]", Figure(message=r.theory.reason or "no prediction"))
             return
-        residual = ym - yp
+        residual = 100.0 * (measured - predicted)
         worst_i = int(np.nanargmax(np.abs(residual))) if np.isfinite(residual).any() else -1
-        fig2 = Figure(lines=[Line(x, residual, p.warning)], depth=r.depth, x_label="layer")
         worst = float(abs(residual[worst_i])) if worst_i >= 0 else math.nan
-        if math.isfinite(worst):
-            span = max(0.5, worst * 1.2)
-            fig2.y_range = (-span, span)
+        fig2 = Figure(lines=[Line(layers_of(r), residual, p.warning, marker="●", points=True)], depth=r.depth,
+                      x_label="layer", selected=float(state.layer), y_include=(0.0,),
+                      legend=[Legend("measured − predicted", p.warning, "●")])
         last = r.layers_done - 1
         at_last = f" · last {pct(measured[last])} vs {pct(predicted[last])}" if last >= 0 else ""
-        right.show(f"[b]residual[/b] measured − predicted, % points  [dim]worst {num(worst)}"
-                   f"{f' at layer {worst_i + 1}' if worst_i >= 0 else ''}{at_last}[/dim]", fig2)
+        fig2.notes = [f"worst {num(worst)}{f' at layer {worst_i + 1}' if worst_i >= 0 else ''}{at_last}"]
+        right.show("[b]residual[/b] % points" + self.pair_hint("next view"), fig2)
 
     # ------------------------------------------------------------------ phase diagram
     def _draw_phase(self, state: ViewState, r: Result) -> None:
@@ -623,7 +633,7 @@ class TheoryTab(TabView):
         p = state.palette
         extras = state.extras
         caption = self.query_one("#jacobian-caption", Paragraph)
-        canvas = self.query_one("#jacobian-hist", Canvas)
+        canvas = self.query_one("#jacobian-hist", Plot)
         numbers = self.query_one("#jacobian-numbers", Paragraph)
         js: JacobianState | None = extras.jacobian
         if js is None:
@@ -668,7 +678,7 @@ class TheoryTab(TabView):
         title = ("[b]J = ∂a_L/∂x[/b] $rows×$cols, L $depth" if compact else
                  "[b]singular values of J = ∂a_L/∂x[/b] $rows×$cols, depth $depth, input row $row")
         caption.set(Content.from_markup(
-            f"{title}  {swatch('σ = 1' if compact else 'σ = 1 (isometry)', p.theory, '│')}  "
+            f"{title}  "
             f"[@click=app.jacobian_axis] [u]$axis axis[/u] [/]{stale}",
             rows=str(rows), cols=str(cols), depth=str(cfg.n_layers), row=str(shown.sample_index), axis=axis))
         if compact:

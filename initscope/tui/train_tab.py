@@ -57,11 +57,11 @@ from initscope.engine.training import (
     run_race,
     split_top_level,
 )
-from initscope.tui.canvas import Canvas
 from initscope.tui.controls import NumberInput, catalogue_in_family_order
-from initscope.tui.plots import RGB, Figure, FloatArray, Line, Ticks, linear_series, log10_series, nice_ticks
+from initscope.tui.figures import hidden_words
+from initscope.tui.plots import RGB, Figure, FloatArray, Legend, Line, Ticks, linear_series, log10_series, nice_ticks
 from initscope.tui.summary import num
-from initscope.tui.tabs import PIN_COLORS, Palette, Pin, PlotCard, TabView, ViewState, hex_of, hidden_note, swatch
+from initscope.tui.tabs import PIN_COLORS, Palette, Pin, PlotCard, TabView, ViewState, hex_of
 from initscope.tui.text import Paragraph
 
 if TYPE_CHECKING:
@@ -320,8 +320,6 @@ class TickFigure(Figure):
 
     step_total: int = 0
     x_names: tuple[str, ...] = ()
-    y_ticks: tuple[float, ...] = ()
-    """Fixed y ticks of a linear axis (accuracy: 0, 25, ... 100)."""
 
     def x_tick_marks(self, columns: int) -> Ticks | None:
         if self.x_names:
@@ -331,32 +329,15 @@ class TickFigure(Figure):
             return Ticks([t for t, _ in ticks], [label for _, label in ticks])
         return None
 
-    def y_tick_marks(self) -> Ticks | None:
-        return Ticks(list(self.y_ticks), [f"{t:g}" for t in self.y_ticks]) if self.y_ticks else None
-
 
 class RaceCard(PlotCard):
-    """A PlotCard for the race's figures; an unchanged caption is not set again (no repaint)."""
-
-    def __init__(self, title: str, *, id: str | None = None) -> None:
-        super().__init__(title, id=id)
-        self.caption_markup = ""
-
-    def compose(self) -> ComposeResult:
-        yield Paragraph(self.title, max_lines=2, classes="caption")
-        yield Canvas()
-
-    def show(self, caption: str, figure: Figure | None) -> None:
-        if caption != self.caption_markup:
-            self.caption_markup = caption
-            self.query_one(".caption", Paragraph).set(Content.from_markup(caption))
-        self.query_one(Canvas).show(figure)
+    """A PlotCard for the race's figures."""
 
 
 def loss_figure(v: RaceView, colors: list[RGB], p: Palette) -> tuple[TickFigure, str]:
     """Loss on the training set per contender, log decades, with the target loss as a line."""
     lines: list[Line] = []
-    legend: list[str] = []  # the contenders' colours are the ■ of the table rows
+    legend: list[Legend] = []  # the contenders' colours are the ■ of the table rows
     hidden = total = 0
     for k in reversed(range(len(v.labels))):  # the first contender (the current initializer) drawn on top
         y, h = log10_series(v.loss[k])
@@ -365,11 +346,11 @@ def loss_figure(v: RaceView, colors: list[RGB], p: Palette) -> tuple[TickFigure,
     target = v.target
     if target is not None:
         ty, _ = log10_series([target, target])
-        lines.insert(0, Line(np.array([0.0, float(max(v.total_steps, 1))]), ty, p.warning, marker="dot"))
-        legend.append(swatch(f"target {num(target)}", p.warning, "┈"))
+        lines.insert(0, Line(np.array([0.0, float(max(v.total_steps, 1))]), ty, p.warning))
+        legend.append(Legend(f"target {num(target)}", p.warning, "┈"))
     fig = TickFigure(lines=lines, log_y=True, x_is_layer=False, x_range=(0.0, float(max(v.total_steps, 1))),
-                     step_total=v.total_steps)
-    return fig, "[b]loss[/b] [dim](log)[/dim]  " + "  ".join(legend) + hidden_note(hidden, total)
+                     step_total=v.total_steps, legend=legend, notes=hidden_words(hidden, total))
+    return fig, "[b]loss[/b] [dim](log)[/dim]"
 
 
 def accuracy_figure(v: RaceView, colors: list[RGB]) -> tuple[Figure, str]:
@@ -382,8 +363,8 @@ def accuracy_figure(v: RaceView, colors: list[RGB]) -> tuple[Figure, str]:
     for k in reversed(range(len(v.labels))):  # the first contender on top
         y, _ = linear_series(v.accuracy[k], 100.0)
         lines.append(Line(v.steps, y, colors[k], marker="hd"))
-    fig = TickFigure(lines=lines, x_is_layer=False, x_range=(0.0, float(max(v.total_steps, 1))), y_range=(0.0, 100.0),
-                     step_total=v.total_steps, y_ticks=(0.0, 25.0, 50.0, 75.0, 100.0))
+    fig = TickFigure(lines=lines, x_is_layer=False, x_range=(0.0, float(max(v.total_steps, 1))), y_floor=0.0,
+                     y_ceiling=100.0, step_total=v.total_steps)
     return fig, "[b]accuracy[/b] [dim]%[/dim]"
 
 
@@ -391,24 +372,23 @@ def ratio_figure(v: RaceView, colors: list[RGB], p: Palette) -> tuple[TickFigure
     """The latest update:data ratio per layer (the engine's log10 values) against its healthy 1e-3."""
     names = v.layer_names
     x = np.arange(1, len(names) + 1, dtype=np.float64)
-    lines = [Line(np.array([0.6, len(names) + 0.4]), np.array([HEALTHY_UPDATE_RATIO] * 2), p.warning, marker="dot")]
+    lines = [Line(np.array([0.6, len(names) + 0.4]), np.array([HEALTHY_UPDATE_RATIO] * 2), p.warning)]
     legend = []
     hidden = total = 0
-    count = len(v.labels)
     for k, label in reversed(list(enumerate(v.labels))):  # the first contender on top
         y, h = linear_series(v.update_ratio[k])
         if not np.isfinite(y).any():  # said in the legend, not counted as hidden points
             why = "none yet" if v.result is None and v.status[k] == STATUS_RUNNING else "none: W or its update is 0"
-            legend.append(swatch(f"{label}: {why}", colors[k], "●"))
+            legend.append(Legend(f"{label}: {why}", colors[k], "●"))
             continue
         hidden, total = hidden + h, total + y.size
-        dodge = 0.12 * (k - (count - 1) / 2)  # side by side at each layer, so equal values stay visible
-        lines.append(Line(x + dodge, y, colors[k], points=True))
+        lines.append(Line(x, y, colors[k], marker="●", points=True, dodge=True))
+        legend.append(Legend(label, colors[k], "●"))
     legend.reverse()
-    legend.insert(0, swatch("healthy 1e-3", p.warning, "┈"))
-    fig = TickFigure(lines=lines, log_y=True, depth=len(names), x_names=names)
-    title = "[b]update:data[/b] [dim](log) per weight layer, latest step[/dim]  "
-    return fig, title + "  ".join(legend) + hidden_note(hidden, total)
+    legend.insert(0, Legend("healthy 1e-3", p.warning, "┈"))
+    fig = TickFigure(lines=lines, log_y=True, depth=len(names), x_names=names, legend=legend,
+                     notes=hidden_words(hidden, total))
+    return fig, "[b]update:data[/b] [dim](log) per weight layer, latest step[/dim]"
 
 
 def units_cell(distinct: Sequence[int], widths: Sequence[int], short: bool) -> str:

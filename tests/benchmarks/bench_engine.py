@@ -1,18 +1,28 @@
-"""Engine benchmark: forward+backward with all statistics against the bare GEMM chain of the same shapes.
+"""Engine benchmark: run() against the same forward + backward in bare NumPy and in PyTorch.
 
-Run:  python tests/benchmarks/bench_engine.py [--repeats 7]
+Run:  python tests/benchmarks/bench_engine.py [--repeats 9] [--threads 1] [--clock wall|cpu] [--process] [--memory]
 
-Both sides run in this process, interleaved, and the figure reported is the median of the per-repeat
-ratios, so machine noise (shared cores) cancels out as far as it can. Two engine figures are printed:
-`run()` as a user calls it (weights sampled inside), and the propagation alone (weights sampled once and
-handed in), which is what the <= 1.15 target of docs/architecture.md is about. With PyTorch installed (it is not a
-dependency) the same forward+backward in torch on the CPU is timed too.
+Every side runs in this process, interleaved, and each figure is the median of the per-repeat ratios, so
+machine noise (shared cores) cancels out as far as it can. The sides:
+- run(): what a user calls (weights drawn inside, every statistic, theory and verdict);
+- bare NumPy: the same forward + backward with the weights already drawn, nothing else (per layer
+  relu(A @ W); going down, the relu mask, A^T @ dZ and dZ @ W^T);
+- PyTorch (when installed; it is not a dependency): the same loop as bare NumPy, on the same weights, with
+  torch.set_num_threads set to the same thread count as the BLAS.
+`--clock cpu` times with this process's CPU time (all its threads) instead of the wall clock: on a machine
+running several times more work than it has cores, a wall-clock time is mostly the waits for a core, and a
+longer task waits more often, so wall-clock ratios of short and long tasks say little there.
+`--process` adds the whole-command figures: `initscope run` as a process against `python -c "import numpy"`
+plus one run() in a warm process, and `theory --ensemble 8` against 8 single runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,27 +32,46 @@ import numpy as np
 from initscope.blas import set_threads
 from initscope.engine import Config, propagate, run
 from initscope.engine.activations import make
+from initscope.engine.ensemble import seed_ensemble
+
+CONFIGS = {
+    "64 wide, depth 10, batch 64": Config(fan_in=64, batch=64, depth=10),
+    "default: 256 wide, depth 10, batch 256": Config(),
+    "256 wide, depth 50, batch 256": Config(depth=50),
+    "1024 wide, depth 20, batch 1024": Config(fan_in=1024, batch=1024, depth=20),
+}
 
 
-def gemm_chain(x: np.ndarray, weights: list[np.ndarray], top: np.ndarray) -> None:  # type: ignore[type-arg]
-    """The 3 GEMMs per layer of forward+backward, nothing else."""
-    acts = [x]
-    a = x
-    for w in weights:
-        a = a @ w
-        acts.append(a)
-    g = top
-    for i in range(len(weights) - 1, -1, -1):
-        _ = acts[i].T @ g
-        g = g @ weights[i].T
+def inputs(cfg: Config) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+    act = make(cfg.activation)
+    weights = [propagate.sample_layer(cfg, i + 1, act)[0] for i in range(cfg.n_layers)]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((cfg.batch, cfg.fan_in)).astype(cfg.np_dtype)
+    top = rng.standard_normal((cfg.batch, cfg.widths[-1])).astype(cfg.np_dtype)
+    return weights, x, top
 
 
-def torch_chain(cfg: Config, weights: list[np.ndarray], x: np.ndarray, top: np.ndarray) -> Callable[[], None] | None:  # type: ignore[type-arg]
+def numpy_chain(weights: list[np.ndarray], x: np.ndarray, top: np.ndarray) -> Callable[[], None]:  # type: ignore[type-arg]
+    def go() -> None:
+        acts = [x]
+        a = x
+        for w in weights:
+            a = np.maximum(a @ w, 0)
+            acts.append(a)
+        g = top
+        for i in range(len(weights) - 1, -1, -1):
+            dz = g * (acts[i + 1] > 0)
+            _ = acts[i].T @ dz
+            g = dz @ weights[i].T
+
+    return go
+
+
+def torch_chain(weights: list[np.ndarray], x: np.ndarray, top: np.ndarray) -> Callable[[], None] | None:  # type: ignore[type-arg]
     try:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(THREADS)
     ws = [torch.from_numpy(w) for w in weights]
     xt, gt = torch.from_numpy(x), torch.from_numpy(top)
 
@@ -62,51 +91,66 @@ def torch_chain(cfg: Config, weights: list[np.ndarray], x: np.ndarray, top: np.n
     return go
 
 
+CLOCK: Callable[[], float] = time.perf_counter
+
+
 def timed(fn: Callable[[], Any]) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     fn()
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
 def bench(cfg: Config, repeats: int) -> dict[str, float]:
-    act = make(cfg.activation)
-    layers = [propagate.sample_layer(cfg, i + 1, act) for i in range(cfg.n_layers)]
-    weights = [w for w, _ in layers]
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((cfg.batch, cfg.fan_in)).astype(cfg.np_dtype)
-    top = rng.standard_normal((cfg.batch, cfg.widths[-1])).astype(cfg.np_dtype)
-    real_sample = propagate.sample_layer
-    cache = dict(enumerate(layers, start=1))
-
-    def engine_presampled() -> None:
-        propagate.sample_layer = lambda c, layer, a: cache[layer]  # type: ignore[assignment]
-        try:
-            run(cfg)
-        finally:
-            propagate.sample_layer = real_sample
-
-    torch_fn = torch_chain(cfg, weights, x, top)
-    gemm_fn = lambda: gemm_chain(x, weights, top)  # noqa: E731
-    for fn in (gemm_fn, engine_presampled):  # warm-up
-        fn()
-    ratios_full, ratios_prop, ratios_torch, base = [], [], [], []
+    """Medians: run() time, run()/bare NumPy, run()/PyTorch (absent without torch)."""
+    weights, x, top = inputs(cfg)
+    bare = numpy_chain(weights, x, top)
+    torch_fn = torch_chain(weights, x, top)
+    user = lambda: run(cfg)  # noqa: E731
+    for fn in (bare, user, torch_fn):  # warm-up
+        if fn is not None:
+            fn()
+    t_run, vs_bare, vs_torch = [], [], []
     for _ in range(repeats):
-        t_gemm = timed(gemm_fn)
-        t_prop = timed(engine_presampled)
-        t_full = timed(lambda: run(cfg))
-        base.append(t_gemm)
-        ratios_prop.append(t_prop / t_gemm)
-        ratios_full.append(t_full / t_gemm)
+        t_bare = timed(bare)
+        t_user = timed(user)
+        t_run.append(t_user)
+        vs_bare.append(t_user / t_bare)
         if torch_fn is not None:
-            ratios_torch.append(t_prop / timed(torch_fn))
-    out = {
-        "gemm_chain_s": statistics.median(base),
-        "propagation_ratio": statistics.median(ratios_prop),
-        "run_ratio": statistics.median(ratios_full),
-    }
-    if ratios_torch:
-        out["propagation_vs_torch"] = statistics.median(ratios_torch)
+            vs_torch.append(t_user / timed(torch_fn))
+    out = {"run_s": statistics.median(t_run), "vs_bare": statistics.median(vs_bare)}
+    if vs_torch:
+        out["vs_torch"] = statistics.median(vs_torch)
     return out
+
+
+def child_seconds(cmd: list[str]) -> float:
+    """A subprocess's time: wall clock, or (cpu clock) the CPU time it used."""
+    if CLOCK is time.perf_counter:
+        return timed(lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL))
+    before = os.times()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    after = os.times()
+    return (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def process_figures(repeats: int, threads: int) -> None:
+    """`initscope run` as a whole process, and `theory --ensemble 8` against 8 single runs."""
+    cfg = Config()
+    run(cfg)
+    ratios = []
+    for _ in range(repeats):
+        t_cmd = child_seconds([sys.executable, "-m", "initscope", "run", "--threads", str(threads)])
+        t_numpy = child_seconds([sys.executable, "-c", "import numpy"])
+        ratios.append(t_cmd / (t_numpy + timed(lambda: run(cfg))))
+    print(f"`initscope run --threads {threads}` (default config) / (python -c 'import numpy' + one warm run()): "
+          f"median {statistics.median(ratios):.2f} (target <= 1.5)")
+    ratios = []
+    for _ in range(repeats):
+        t_ensemble = timed(lambda: seed_ensemble(cfg, k=8))
+        t_single = sum(timed(lambda s=seed: run(cfg.replace(seed=s))) for seed in range(8))  # type: ignore[misc]
+        ratios.append(t_ensemble / t_single)
+    print(f"theory --ensemble 8 (seed_ensemble, default config) / 8 single runs: median "
+          f"{statistics.median(ratios):.2f} (target <= 1.2)")
 
 
 def peak_memory(cfg: Config) -> tuple[int, int]:
@@ -118,7 +162,6 @@ def peak_memory(cfg: Config) -> tuple[int, int]:
     import tracemalloc
 
     run(cfg.replace(depth=1, width=None))
-
     tracemalloc.start()
     try:
         run(cfg)
@@ -128,34 +171,41 @@ def peak_memory(cfg: Config) -> tuple[int, int]:
     return peak, cfg.memory_estimate()
 
 
-THREADS = 1
-
-
 def main() -> None:
-    global THREADS
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS (and torch) threads; 1 is what the explorer uses (default 1)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS (and torch) threads (default 1)")
+    parser.add_argument("--process", action="store_true", help="also the whole-command figures")
+    parser.add_argument("--memory", action="store_true", help="also peak memory against the estimate")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall clock (default) or this process's CPU time (a busy machine)")
     args = parser.parse_args()
-    THREADS = args.threads
-    set_threads(THREADS)  # both sides alike: torch's OpenMP threads next to OpenBLAS's make either erratic
-    print(f"BLAS threads: {THREADS}")
-    configs = {
-        "width=batch=1024, depth 20, float32": Config(fan_in=1024, batch=1024, depth=20),
-        "default (256, depth 10, batch 256)": Config(),
-    }
-    for label, cfg in configs.items():
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
+    set_threads(args.threads)  # both sides alike: torch's OpenMP threads next to OpenBLAS's make either erratic
+    try:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        torch_note = f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s)"
+    except ImportError:
+        torch_note = "PyTorch not installed: no torch column"
+    print(f"BLAS threads: {args.threads}; {torch_note}; repeats {args.repeats} (medians); {args.clock} clock")
+    print("| config | run() | run() / bare NumPy | run() / PyTorch |")
+    print("|---|---|---|---|")
+    for label, cfg in CONFIGS.items():
         r = bench(cfg, args.repeats)
-        torch_part = f"  engine/torch {r['propagation_vs_torch']:.2f}" if "propagation_vs_torch" in r else ""
-        print(f"{label}: GEMM chain {r['gemm_chain_s'] * 1e3:.1f} ms  propagation/GEMM {r['propagation_ratio']:.3f}  "
-              f"run()/GEMM {r['run_ratio']:.3f}{torch_part}")
-    for cfg in (Config(fan_in=1024, batch=1024, depth=20), Config(), Config(activation="gelu", depth=30),
-                Config(activation="sigmoid", depth=30), Config(dtype="float16"),
-                Config(fan_in=784, width=(512, 256, 10), batch=4096, dtype="float64")):
-        peak, estimate = peak_memory(cfg)
-        print(f"memory {cfg.to_string()}: peak {peak / 2**20:.1f} MiB, estimate {estimate / 2**20:.1f} MiB, "
-              f"peak/estimate {peak / estimate:.2f}")
+        vs_torch = f"{r['vs_torch']:.2f}" if "vs_torch" in r else "-"
+        print(f"| {label} | {r['run_s'] * 1e3:.1f} ms | {r['vs_bare']:.2f} | {vs_torch} |", flush=True)
+    if args.process:
+        process_figures(args.repeats, args.threads)
+    if args.memory:
+        for cfg in (Config(fan_in=1024, batch=1024, depth=20), Config(), Config(activation="gelu", depth=30),
+                    Config(activation="sigmoid", depth=30), Config(dtype="float16"),
+                    Config(fan_in=784, width=(512, 256, 10), batch=4096, dtype="float64")):
+            peak, estimate = peak_memory(cfg)
+            print(f"memory {cfg.to_string()}: peak {peak / 2**20:.1f} MiB, estimate {estimate / 2**20:.1f} MiB, "
+                  f"peak/estimate {peak / estimate:.2f}")
 
 
 if __name__ == "__main__":

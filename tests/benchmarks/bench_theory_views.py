@@ -29,7 +29,7 @@ from textual.widgets import TabbedContent
 
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
-from initscope.tui.canvas import Canvas
+from initscope.tui.plot_widget import Plot
 from initscope.tui.theory_views import PhaseMap, TheoryTab
 
 
@@ -65,8 +65,8 @@ def phase_drawn(app: InitScopeApp) -> bool:
 
 def jacobian_drawn(app: InitScopeApp) -> bool:
     return (app.jacobian is not None and app.jacobian.status == "done"
-            and app.query_one("#jacobian-hist", Canvas).figure is not None and app.query_one(
-                "#jacobian-hist", Canvas).renders > 0)
+            and app.query_one("#jacobian-hist", Plot).figure is not None and app.query_one(
+                "#jacobian-hist", Plot).renders > 0)
 
 
 def ensemble_drawn(app: InitScopeApp) -> bool:

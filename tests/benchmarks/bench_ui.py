@@ -31,8 +31,8 @@ from textual.widgets import Footer, Input
 
 from initscope.engine.config import Config, format_bytes
 from initscope.tui.app import InitScopeApp, QuietFooter
-from initscope.tui.canvas import Canvas
 from initscope.tui.controls import ControlPane
+from initscope.tui.plot_widget import Plot
 
 SIZE = (120, 36)
 
@@ -51,7 +51,7 @@ class FramePainted:
     the run it was timing by about a tenth.
     """
 
-    def __init__(self, app: InitScopeApp, canvas: Canvas) -> None:
+    def __init__(self, app: InitScopeApp, canvas: Plot) -> None:
         self.app, self.canvas = app, canvas
         self.event = asyncio.Event()
         self.renders_before: int | None = None
@@ -84,7 +84,7 @@ async def control_to_redraw(repeats: int) -> tuple[list[float], list[float]]:
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
         seed = app.query_one("#seed", Input)
-        painted = FramePainted(app, app.query_one("#weights-view").query_one(Canvas))
+        painted = FramePainted(app, app.query_one("#weights-view").query_one(Plot))
         for k in range(repeats + 2):
             painted.arm()
             start = time.perf_counter()

@@ -252,3 +252,32 @@ def test_one_seed_gives_the_same_net_in_float32_and_float64(source: str) -> None
     x64, x32 = (make_input(source, 16, 32, layer_rng(5, STREAM_INPUT, 0), d) for d in (np.float64, np.float32))
     np.testing.assert_allclose(x32, x64.astype(np.float32), rtol=0, atol=2e-7 * float(np.abs(x64).max()))
     np.testing.assert_array_equal(top_gradient(c32), top_gradient(c64).astype(np.float32))
+def _fields(cfg: Config) -> str:
+    """Every number a run reports (the snapshot document), without its timings."""
+    import json
+
+    from initscope import snapshot
+
+    doc = json.loads(snapshot.dumps(run(cfg)))
+    doc.pop("created_utc")
+    doc["run"].pop("elapsed_s")
+    return json.dumps(doc, sort_keys=True)
+
+
+@pytest.mark.parametrize("text", ["depth=6 fan_in=64 batch=32", "init=lsuv depth=4 fan_in=48 batch=40",
+                                  "bias=constant(0.1) act=leaky_relu width=40,24,56 fan_in=30 batch=20",
+                                  "act=tanh dtype=float64 depth=5 fan_in=33 batch=17", "dtype=float16 depth=3"])
+def test_helper_thread_and_main_thread_runs_are_bit_identical(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine draws weights on its helper thread or on the main thread by work size; the numbers must
+    not depend on which (each layer has its own random stream)."""
+    from initscope.engine import execution
+
+    cfg = Config.from_string(text)
+    monkeypatch.setattr(execution, "available_cores", lambda: 2)
+    monkeypatch.setattr(execution, "busy_cores", lambda: 0.0)
+    monkeypatch.setattr(execution, "HELPER_MIN_VALUES", 0)
+    assert execution.use_helper(cfg.layer_fans)
+    ahead = _fields(cfg)
+    monkeypatch.setattr(execution, "HELPER_MIN_VALUES", 10**12)
+    assert not execution.use_helper(cfg.layer_fans)
+    assert _fields(cfg) == ahead

@@ -94,3 +94,13 @@ def test_ordinals_read_as_english() -> None:
 
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th", "112th"]
+
+
+@pytest.mark.parametrize("width", [50, 3, 20000])
+def test_lane_tally_equals_bincount(width: int) -> None:
+    from initscope.engine.stats import _tally
+
+    rng = np.random.default_rng(width)
+    slots = rng.uniform(0, width - 0.01, size=(37, 53)).astype(np.float32)
+    slots[::2] = 1.0  # half the values in one slot, as relu puts them
+    assert np.array_equal(_tally(slots, width), np.bincount(slots.astype(np.intp).ravel(), minlength=width))

@@ -15,11 +15,18 @@ from initscope.engine.config import Config
 from initscope.engine.propagate import run
 from initscope.engine.result import Result
 from initscope.tui.app import InitScopeApp, TextLine
-from initscope.tui.canvas import Canvas
 from initscope.tui.controls import ControlPane
+from initscope.tui.plot_widget import Plot
 from initscope.tui.screens import HelpScreen
 from initscope.tui.summary import SummaryPane, num, pct
 from initscope.tui.tabs import TabView
+
+
+def legend_of(app: InitScopeApp, selector: str) -> str:
+    """The legend entries a plot shows, one string."""
+    figure = app.query_one(selector, Plot).figure
+    return "  ".join(entry.label for entry in figure.legend) if figure is not None else ""
+
 
 SMALL = Config(fan_in=64, depth=6, batch=64)
 
@@ -167,12 +174,12 @@ async def test_pin_and_clear() -> None:
         assert len(app.pins) == 2
         await pilot.press("2")
         await pilot.pause()
-        caption = text_of(app, "#std .caption")
-        assert "pin 1" in caption and "pin 2" in caption
+        legend = legend_of(app, "#std Plot")
+        assert "pin 1" in legend and "pin 2" in legend
         await pilot.press("P")
         await pilot.pause()
         assert app.pins == []
-        assert "pin 1" not in text_of(app, "#std .caption")
+        assert "pin 1" not in legend_of(app, "#std Plot")
 
 
 async def test_help_opens_and_closes() -> None:
@@ -219,7 +226,7 @@ async def test_overflow_config_says_overflow_and_no_plot_raises(size: tuple[int,
             view = app.query_one(f"#{app.query_one('#tabs').active}-view", TabView)  # type: ignore[attr-defined]
             for _ in range(len(view.VIEWS) or 1):
                 await pilot.pause()
-                for canvas in view.query(Canvas):
+                for canvas in view.query(Plot):
                     if canvas.display and canvas.region.area:
                         assert "plot failed" not in str(canvas.render())
                 view.next_view()

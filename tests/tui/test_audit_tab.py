@@ -13,7 +13,7 @@ from tui_helpers import settle
 from initscope.engine.audit import audit_file
 from initscope.tui.app import InitScopeApp
 from initscope.tui.audit_tab import AuditTab
-from initscope.tui.canvas import Canvas
+from initscope.tui.plot_widget import Plot
 from initscope.tui.plots import Bars, Line
 from initscope.tui.tabs import PlotCard
 
@@ -50,7 +50,7 @@ async def test_audit_tab_table_sort_and_histogram(tmp_path: Path) -> None:
 
         table.move_cursor(row=[table.get_row_at(i)[0] for i in range(table.row_count)].index("fc1.weight"))
         await pilot.pause()
-        fig = tab.query_one("#audit-hist", PlotCard).query_one(Canvas).figure
+        fig = tab.query_one("#audit-hist", PlotCard).query_one(Plot).figure
         assert fig is not None and isinstance(fig.bars[0], Bars)
         fc1 = next(a for a in report.tensors if a.info.name == "fc1.weight")
         assert fc1.stats is not None and fc1.density is not None

@@ -18,7 +18,7 @@ from initscope.engine.config import Config
 from initscope.engine.jacobian import jacobian_spectrum
 from initscope.engine.propagate import run
 from initscope.tui.app import InitScopeApp
-from initscope.tui.canvas import Canvas
+from initscope.tui.plot_widget import Plot
 from initscope.tui.summary import num
 from initscope.tui.tabs import PlotCard
 from initscope.tui.theory_views import PhaseMap
@@ -38,7 +38,14 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str, 
 
 
 def caption_of(app: InitScopeApp, card: str) -> str:
-    return text_of(app, f"{card} .caption")
+    """What a plot card says: its caption, or its plot's title, legend entries and notes."""
+    plot = app.query_one(f"{card} Plot", Plot)
+    words = [text_of(app, f"{card} .caption")]
+    if plot.title is not None:
+        words.append(plot.title.plain)
+    if plot.figure is not None:
+        words += [entry.label for entry in plot.figure.legend] + plot.figure.notes
+    return "  ".join(words)
 
 
 async def test_phase_cursor_sits_at_the_config_and_follows_the_gain() -> None:
@@ -99,7 +106,7 @@ async def test_jacobian_of_an_orthogonal_linear_net_is_an_isometry_on_screen() -
         assert f"var/mean² {num(expected.eig_normalized_var)}" in numbers
         assert "L(μ2/μ1² − 1 − s1) = 6 × 0 = 0" in numbers  # linear + orthogonal: every term is 0
         assert "near dynamical isometry" in numbers
-        canvas = app.query_one("#jacobian-hist", Canvas)
+        canvas = app.query_one("#jacobian-hist", Plot)
         assert canvas.figure is not None and canvas.figure.message.startswith(
             f"all {sv.size} singular values equal 1")
 
@@ -114,9 +121,9 @@ async def test_seed_bands_appear_on_forward_and_backward_and_go_with_a_config_ch
         assert app.query_one("#tabs").active == "forward"  # type: ignore[attr-defined]
         std = app.query_one("#forward-view").query_one("#std", PlotCard)
         caption = caption_of(app, "#forward-view #std")
-        assert "8 seeds, 10–90 %" in caption and "their median" in caption
+        assert "8 seeds, 10–90 %" in caption
         assert "predicted 10–90 %" in caption  # relu, zero bias: the finite-width prediction applies
-        figure = std.query_one(Canvas).figure
+        figure = std.query_one(Plot).figure
         assert figure is not None and len(figure.fills) == 1
         assert app.ensemble is not None and app.ensemble.result is not None
         band = app.ensemble.result.activation_std
@@ -134,7 +141,7 @@ async def test_seed_bands_appear_on_forward_and_backward_and_go_with_a_config_ch
         await pilot.press("2")
         await pilot.pause()
         assert "8 seeds" not in caption_of(app, "#forward-view #std")
-        figure = std.query_one(Canvas).figure
+        figure = std.query_one(Plot).figure
         assert figure is not None and not figure.fills
 
 
@@ -147,7 +154,7 @@ async def test_a_refused_width_is_a_notification_not_a_crash() -> None:
         await pilot.pause()
         assert app.jacobian is not None and app.jacobian.status == "refused"
         assert any("fan_in: 2048 is too wide" in n.message for n in app._notifications)
-        canvas = app.query_one("#jacobian-hist", Canvas)
+        canvas = app.query_one("#jacobian-hist", Plot)
         assert canvas.figure is not None and "up to 1024" in canvas.figure.message
         # the app goes on: a narrower net is computed (the view follows the config once j was pressed)
         app.query_one("#fan_in", Input).value = "32"
@@ -172,7 +179,7 @@ async def test_saturation_residuals_for_tanh() -> None:
         assert f"worst {num(abs(residual[worst]))} at layer {worst + 1}" in caption
         left = caption_of(app, "#saturation-compare")
         assert "measured" in left and "predicted" in left
-        figure = app.query_one("#saturation-residual", PlotCard).query_one(Canvas).figure
+        figure = app.query_one("#saturation-residual", PlotCard).query_one(Plot).figure
         assert figure is not None
         assert np.allclose(figure.lines[0].y, residual)
         # the readouts compare the depth with the trainable depth in words
@@ -193,7 +200,7 @@ async def test_a_view_shown_again_unchanged_keeps_its_drawing() -> None:
         await wait_for(pilot, lambda: pmap.grid is not None, "the phase grid")
         app.action_set_view("theory", "measured")
         await pilot.pause()
-        canvases = [app.query_one(f"#{card}", PlotCard).query_one(Canvas) for card in ("theory-compare",
+        canvases = [app.query_one(f"#{card}", PlotCard).query_one(Plot) for card in ("theory-compare",
                                                                                         "theory-residual")]
         figures = [c.figure for c in canvases]
         assert all(f is not None for f in figures)

@@ -1,0 +1,159 @@
+"""Figures the tabs draw (presentation of the engine's numbers, no statistic computed): per-layer plots with
+their legend, pins named by what they change, histograms with log counts and zeros set apart.
+
+The tabs (tabs.py, theory_views.py) call these and hand the Figure to a Plot (plot_widget.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from initscope.engine import initializers
+from initscope.engine.config import Config
+from initscope.engine.result import Histogram, Result
+from initscope.tui.plots import (
+    RGB,
+    Figure,
+    FloatArray,
+    Legend,
+    Line,
+    histogram_bars,
+    histogram_notes,
+    linear_series,
+    log10_series,
+)
+
+if TYPE_CHECKING:
+    from initscope.tui.tabs import Pin, ViewState
+
+
+def hidden_words(hidden: int, total: int) -> list[str]:
+    """The note under a legend saying how many points could not be drawn (none: no note)."""
+    return [f"{hidden} of {total} points hidden (non-finite, ≤ 0 or not computed)"] if hidden else []
+
+
+MEASURED_MARKS = ("●", "◆", "■")
+"""Markers of the measured series of one plot, in legend order."""
+PIN_MARKS = ("▲", "▼", "○", "◇")
+"""Markers of pins 1, 2, 3, 4: apart from the measured ones and from each other (digits read as numbers
+when two layers sit side by side)."""
+
+
+def layers_of(r: Result) -> FloatArray:
+    return np.arange(1, r.depth + 1, dtype=np.float64)
+
+def histogram_figure(h: Histogram, color: RGB, x_label: str, log_counts: bool = False) -> tuple[Figure, list[str]]:
+    """Bars of a pre-binned histogram; `log_counts` plots log10 of the counts (empty bins left out)."""
+    bars, words = histogram_bars(h, color)
+    if bars is None:
+        return Figure(message=words), []
+    if log_counts:
+        bars.counts, _ = log10_series(bars.counts)
+    fig = Figure(bars=[bars], x_is_layer=False, x_range=(float(h.edges[0]), float(h.edges[-1])), x_label=x_label,
+                 log_y=log_counts, y_floor=None if log_counts else 0.0)
+    return fig, histogram_notes(h)
+
+
+def set_zeros_apart(fig: Figure, h: Histogram, dead_fraction: float) -> str:
+    """Take the exact zeros (the engine's share of A entries exactly 0) out of the bin holding 0, so the rest of
+    a relu-like histogram is not flattened by that spike. Only for a histogram that counted every value (not
+    a strided subset) of finite values alone; returns the note saying how many were set apart ('' if none)."""
+    if not fig.bars or h.note or h.nonfinite or not math.isfinite(dead_fraction) or dead_fraction <= 0:
+        return ""
+    zeros = round(dead_fraction * h.total)
+    edges = np.asarray(h.edges, dtype=np.float64)
+    inside = np.flatnonzero((edges[:-1] <= 0.0) & (edges[1:] >= 0.0))
+    if zeros <= 0 or inside.size == 0 or h.counts[inside[0]] < zeros:
+        return ""
+    counts = np.asarray(h.counts, dtype=np.float64).copy()
+    counts[inside[0]] -= zeros
+    fig.bars[0].counts = counts
+    return f"{zeros} exact zeros ({100 * dead_fraction:.3g} %) set apart, not in the bars"
+
+
+def count_scale(log_counts: bool) -> str:
+    return "log10 counts" if log_counts else "counts"
+
+Series = tuple[str, FloatArray, RGB, Result]
+"""(legend label, per-layer values, colour, the run they belong to)."""
+
+
+def is_theory(label: str) -> bool:
+    return label.startswith(("theory", "predicted"))
+
+
+PIN_NAME_WIDTH = 30
+"""A pin's legend name is cut to this many characters (with …)."""
+
+
+def config_difference(pinned: Config, current: Config) -> str:
+    """What the pinned config changes against the shown one: 'depth 30', 'xavier_normal, seed 3'."""
+    parts = []
+    if (pinned.initializer, dict(pinned.initializer_params)) != (current.initializer, dict(current.initializer_params)):
+        defaults = initializers.lookup(pinned.initializer).resolve({})
+        params = ",".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in pinned.initializer_params.items() if defaults.get(k) != v)
+        parts.append(f"{pinned.initializer}({params})" if params else pinned.initializer)
+    if (pinned.activation, dict(pinned.activation_params)) != (current.activation, dict(current.activation_params)):
+        parts.append(pinned.activation)
+    if pinned.n_layers != current.n_layers:
+        parts.append(f"depth {pinned.n_layers}")
+    for name, word in (("fan_in", "fan-in"), ("batch", "batch"), ("dtype", ""), ("input", "input"),
+                       ("bias", "bias"), ("seed", "seed"), ("clip", "clip")):
+        a, b = getattr(pinned, name), getattr(current, name)
+        if a != b:
+            parts.append(f"{word} {a}".strip())
+    if pinned.widths != current.widths and pinned.n_layers == current.n_layers and pinned.fan_in == current.fan_in:
+        parts.append("widths " + ",".join(str(w) for w in pinned.widths))
+    text = ", ".join(parts) or "same config"
+    return text if len(text) <= PIN_NAME_WIDTH else text[: PIN_NAME_WIDTH - 1] + "…"
+
+
+def pin_name(state: ViewState, n: int, pin: Pin) -> str:
+    """'pin 2: depth 30': the pin's number and what it changes against the shown run."""
+    if state.result is None:
+        return pin.label
+    return f"pin {n}: {config_difference(pin.result.config, state.result.config)}"
+
+
+def pin_series(state: ViewState, values: Callable[[Result], FloatArray]) -> list[Series]:
+    return [(pin_name(state, n, pin), values(pin.result), pin.color, pin.result)
+            for n, pin in enumerate(state.pins, start=1)]
+
+
+def per_layer_figure(state: ViewState, series: list[Series], log: bool, scale: float = 1.0) -> Figure:
+    """A per-layer plot of several series: theory as thin lines, measured values and pins as markers drawn
+    over them (dodged apart by a column so equal values all show), the selected layer marked, the hidden
+    points counted in a note."""
+    fig = Figure(log_y=log, x_label="layer", selected=float(state.layer))
+    hidden = total = 0
+    depth = 1
+    marks = iter(MEASURED_MARKS)
+    pins = {pin_name(state, n + 1, pin): PIN_MARKS[n % len(PIN_MARKS)] for n, pin in enumerate(state.pins)}
+    for label, values, color, r in series:
+        y, h = log10_series(values) if log else linear_series(values, scale)
+        theory = is_theory(label)
+        if theory and not np.isfinite(y).any():
+            continue
+        hidden += h
+        total += y.size
+        depth = max(depth, r.depth)
+        if theory:
+            fig.lines.append(Line(layers_of(r), y, color))
+            fig.legend.append(Legend(label, color, "━"))
+        else:
+            mark = pins[label] if label in pins else next(marks, "•")
+            fig.lines.append(Line(layers_of(r), y, color, marker=mark, points=True, dodge=True))
+            fig.legend.append(Legend(label, color, mark))
+    fig.depth = depth
+    fig.notes = hidden_words(hidden, total)
+    return fig
+
+
+def log_lines(state: ViewState, series: list[Series]) -> Figure:
+    """Log-decade figure of several per-layer series."""
+    return per_layer_figure(state, series, log=True)

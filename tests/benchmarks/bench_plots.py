@@ -1,0 +1,75 @@
+"""Build cost of every figure of the explorer (a plain script, not collected by pytest).
+
+    python tests/benchmarks/bench_plots.py [--size 120x36] [--repeats 30]
+
+Runs the app headless at the default config with a pin (depth 30) and the seed bands on, shows every tab and
+view, and times how long each visible plot takes to build its rows again from its figure (plotext build plus
+reading its matrix into strips), median and worst of --repeats. One line per plot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import time
+
+from initscope.engine.config import Config
+from initscope.tui.app import InitScopeApp
+from initscope.tui.plot_widget import Plot
+
+VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
+         ("forward", "histograms"), ("backward", ""), ("theory", "measured"), ("theory", "saturation"),
+         ("theory", "jacobian")]
+
+
+async def wait(app: InitScopeApp, pilot: object, done: object) -> None:
+    for _ in range(2000):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+        if done():  # type: ignore[operator]
+            return
+    raise RuntimeError("timed out")
+
+
+async def main(size: tuple[int, int], repeats: int) -> None:
+    app = InitScopeApp(config=Config(depth=30), clock=False)
+    async with app.run_test(size=size) as pilot:
+        await wait(app, pilot, lambda: app.shown_generation == app.generation)
+        await pilot.press("p")
+        app._apply(Config())
+        await wait(app, pilot, lambda: app.shown_generation == app.generation)
+        await pilot.press("k")
+        await wait(app, pilot, lambda: app.ensemble is not None and app.ensemble.status != "running")
+        for tab, view in VIEWS:
+            app.action_tab(tab)
+            if view:
+                app.action_set_view(tab, view)
+            if view == "jacobian":
+                await pilot.press("j")
+                await wait(app, pilot, lambda: app.jacobian is not None and app.jacobian.status != "running")
+            await pilot.pause(0.2)
+            for plot in app.screen.query(Plot):
+                if not (plot.display and plot.region.area and plot.strips is not None):
+                    continue
+                base = plot.visual_style.rich_style
+                times = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    plot._build(base)
+                    times.append((time.perf_counter() - start) * 1000)
+                name = plot.parent.id if plot.parent is not None and plot.parent.id else plot.id
+                print(f"{tab}/{view or '-'} {name} {plot.size.width}x{plot.size.height}: "
+                      f"median {statistics.median(times):.1f} ms, worst {max(times):.1f} ms")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="120x36")
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+    w, h = (int(v) for v in args.size.split("x"))
+    print(f"python {platform.python_version()}, {os.cpu_count()} cpus, size {w}x{h}")
+    asyncio.run(main((w, h), args.repeats))

@@ -1,0 +1,296 @@
+"""Every figure of the explorer, as a user sees it: each legend series owns cells on screen, tick labels are round
+and in order, no legend entry is cut, at 80x24, 120x36 and 200x60, with a pin and seed bands on."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+
+import numpy as np
+import pytest
+from rich.color import Color
+from rich.style import Style
+from textual.strip import Strip
+from tui_helpers import settle
+
+from initscope.engine.config import Config
+from initscope.tui.app import InitScopeApp
+from initscope.tui.axes import linear_axis, log_axis
+from initscope.tui.legend import legend_rows
+from initscope.tui.plot_widget import Plot, render_figure
+from initscope.tui.plots import Figure, Legend, Line
+from initscope.tui.tabs import TabView
+
+VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
+         ("forward", "histograms"), ("backward", ""), ("theory", "measured"), ("theory", "saturation"),
+         ("theory", "jacobian")]
+NUMBER = re.compile(r"^-?\d+(\.\d+)?(e-?\d+)?$")
+
+
+# ------------------------------------------------------------------------------------------ reading a plot
+def color_of(style: Style | None) -> tuple[int, int, int] | None:
+    if style is None or style.color is None or style.color.triplet is None:
+        return None
+    t = style.color.triplet
+    return (t.red, t.green, t.blue)
+
+
+def rgb(color: object) -> tuple[int, int, int]:
+    if isinstance(color, str):
+        t = Color.parse(color).get_truecolor()
+        return (t.red, t.green, t.blue)
+    assert isinstance(color, tuple)
+    return (int(color[0]), int(color[1]), int(color[2]))
+
+
+def cells_by_color(strips: list[Strip], base_bg: object = None) -> dict[tuple[int, int, int], int]:
+    """How many cells each colour shows in: as the glyph's colour (non-blank cells) or as the background."""
+    out: dict[tuple[int, int, int], int] = {}
+    for strip in strips:
+        for seg in strip:
+            c = color_of(seg.style)
+            if c is not None:
+                out[c] = out.get(c, 0) + sum(1 for ch in seg.text if ch != " ")
+            b = seg.style.bgcolor.triplet if seg.style and seg.style.bgcolor and seg.style.bgcolor.triplet else None
+            if b is not None and b != base_bg:
+                key = (b.red, b.green, b.blue)
+                out[key] = out.get(key, 0) + len(seg.text)
+    return out
+
+
+def tick_value(label: str) -> float:
+    assert NUMBER.match(label), f"tick label {label!r} is not a number"
+    return float(label)
+
+
+def one_two_five(v: float) -> bool:
+    """v is 1, 2 or 5 times a power of ten."""
+    if v <= 0:
+        return False
+    m = v / 10.0 ** math.floor(math.log10(v) + 1e-12)
+    return any(math.isclose(m, k, rel_tol=1e-6) for k in (1.0, 2.0, 5.0))
+
+
+def round_ticks(values: list[float]) -> bool:
+    """Ticks are round: each is 1, 2 or 5 x 10^k (a log axis), or all are whole multiples of one such step no
+    finer than a tenth of their spacing (a log axis may leave out a tick that would share a row)."""
+    if all(one_two_five(abs(v)) or v == 0 for v in values):
+        return True
+    gap = float(np.min(np.abs(np.diff(values))))
+    for step in (m * 10.0**k for k in range(math.floor(math.log10(gap)) - 1, math.floor(math.log10(gap)) + 1)
+                 for m in (1.0, 2.0, 5.0)):
+        if step >= gap / 10 and all(math.isclose(v / step, round(v / step), abs_tol=1e-6) for v in values):
+            return True
+    return False
+
+
+def y_tick_labels(plot_rows: list[str]) -> list[str]:
+    return [row.split("┤")[0].strip() for row in plot_rows if "┤" in row and row.split("┤")[0].strip()]
+
+
+def x_tick_labels(plot_rows: list[str]) -> list[str]:
+    bottom = next(i for i, row in enumerate(plot_rows) if "└" in row)
+    return plot_rows[bottom + 1].split() if bottom + 1 < len(plot_rows) else []
+
+
+def check_plot(plot: Plot, where: str) -> None:
+    fig, strips = plot.figure, plot.strips
+    assert fig is not None and strips is not None, where
+    width = plot.size.width
+    n_legend = max(len(legend_rows(fig, width, plot.title)), plot.partner_legend_rows())
+    legend_text = " ".join(s.text for s in strips[:n_legend])
+    body = strips[n_legend:]
+    rows = [s.text for s in body]
+    # no legend entry cut: each is on screen whole
+    for entry in fig.legend:
+        assert f"{entry.mark} {entry.label}" in legend_text, f"{where}: legend entry {entry.label!r} cut or missing"
+    # every legend series owns cells in the plot
+    own = plot.visual_style.rich_style.bgcolor
+    painted = cells_by_color(body, own.triplet if own is not None else None)
+    for entry in fig.legend:
+        if entry.color is not None:
+            assert painted.get(rgb(entry.color), 0) > 0, f"{where}: {entry.label!r} not visible\n" + "\n".join(rows)
+    # y ticks: numbers, round, in order, one format, three at least
+    labels = y_tick_labels(rows)
+    assert len(labels) >= 3, f"{where}: y ticks {labels}\n" + "\n".join(rows)
+    values = [tick_value(s) for s in labels]
+    assert all(a > b for a, b in itertools.pairwise(values)), f"{where}: y ticks {labels} not in order"
+    assert round_ticks(values), f"{where}: y ticks {labels} not round"
+    decimals = {len(s.split(".")[1]) if "." in s else 0 for s in labels if "e" not in s and s != "0"}
+    assert len(decimals) <= 1, f"{where}: y ticks {labels} mix number formats"
+    # x ticks: in order, round, three at least where the axis has three layers or more
+    xs = x_tick_labels(rows)
+    if fig.x_is_layer and fig.depth < 3:
+        return
+    assert len(xs) >= 3, f"{where}: x ticks {xs}\n" + "\n".join(rows)
+    if all(NUMBER.match(s) for s in xs):
+        xv = [float(s) for s in xs]
+        assert all(a < b for a, b in itertools.pairwise(xv)), f"{where}: x ticks {xs} not in order"
+        if fig.x_ticks is None:
+            assert round_ticks(xv), f"{where}: x ticks {xs} not round"
+
+
+# ------------------------------------------------------------------------------------------ every view
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 60)])
+async def test_every_view_shows_every_series(size: tuple[int, int]) -> None:
+    app = InitScopeApp(config=Config(depth=30, activation="tanh", initializer="xavier_normal"), clock=False)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("p")  # a pin, then the shown run differs from it
+        app._apply(Config(depth=10, activation="tanh", initializer="xavier_normal", initializer_params={"gain": 1.2}))
+        await settle(pilot)
+        await pilot.press("k")  # seed bands
+        for _ in range(600):
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.05)
+            if app.ensemble is not None and app.ensemble.status != "running":
+                break
+        checked = 0
+        for tab, view in VIEWS:
+            app.action_tab(tab)
+            if view:
+                app.action_set_view(tab, view)
+            if view == "jacobian":
+                await pilot.press("j")
+                for _ in range(600):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause(0.05)
+                    if app.jacobian is not None and app.jacobian.status != "running":
+                        break
+            for second in (False, True):  # a narrow pane shows the plots of a pair one at a time
+                await pilot.pause(0.2)
+                for plot in app.screen.query(Plot):
+                    if plot.display and plot.region.area and plot.strips is not None and plot.figure is not None \
+                            and plot.figure.legend:
+                        check_plot(plot, f"{tab}/{view} at {size}")
+                        checked += 1
+                view_widget = app.query_one(f"#{tab}-view", TabView)
+                if not second and view_widget.shown_pair() is not None:
+                    view_widget.next_view()  # the pair's other plot
+        assert checked >= 8
+
+
+# ------------------------------------------------------------------------------------------ the rules
+def test_flat_log_series_keeps_its_row() -> None:
+    """A flat series (0.835 against 0.827) gets an axis of its own few per cent, not whole decades."""
+    axis = log_axis(math.log10(0.827), math.log10(0.835), most=5, room=10)
+    assert axis.high - axis.low < 0.02
+    assert len(axis.ticks) >= 3 and round_ticks([float(s) for s in axis.labels])
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(-0.367, 0.356), (0.0, 4487.0), (-0.01, 0.01), (0.0, 21.0), (-3e-5, 0.2)])
+def test_linear_ticks_are_round_and_share_a_format(lo: float, hi: float) -> None:
+    axis = linear_axis(lo, hi, most=5, room=8)
+    assert len(axis.ticks) >= 3
+    assert round_ticks([float(s) for s in axis.labels]), axis.labels
+    steps = np.diff(axis.ticks)
+    assert np.allclose(steps, steps[0])
+    assert axis.low <= lo and axis.high >= hi
+
+
+def test_log_ticks_never_share_a_row() -> None:
+    """0.3 .. 1.0 on a log axis of 4 rows: 0.4, 0.6, 0.8, 1.0 are unevenly spaced (0.6 and 0.8 would share a
+    row); each tick kept has a row of its own."""
+    from initscope.tui.plot_widget import on_rows
+
+    rows = 4
+    axis = on_rows(log_axis(math.log10(0.3), math.log10(1.0), most=3, room=rows), rows)
+    span = axis.high - axis.low
+    placed = [math.floor(round(0.5 + (rows - 1) * (t - axis.low) / span, 8)) for t in axis.ticks]
+    assert len(set(placed)) == len(placed) >= 3, (axis.labels, placed)
+    assert round_ticks([float(s) for s in axis.labels])
+
+
+def test_percentages_fit_their_data() -> None:
+    axis = linear_axis(0.0, 21.0, most=5, floor=0.0, ceiling=100.0)
+    assert axis.low == 0.0 and axis.high < 30.0
+
+
+def test_equal_series_all_visible_and_pins_apart() -> None:
+    """Three series with the same values at every layer, two of them pins: each owns cells (dodged)."""
+    x = np.arange(1, 11, dtype=np.float64)
+    y = np.log10(np.full(10, 0.83))
+    colors = [(0, 150, 255), (255, 120, 200), (214, 112, 255), (0, 210, 210)]
+    marks = ["●", "◆", "▲", "▼"]
+    fig = Figure(lines=[Line(x, y, (80, 200, 120))] + [Line(x, y, c, marker=m, points=True, dodge=True)
+                                                      for c, m in zip(colors, marks, strict=True)],
+                 log_y=True, depth=10, selected=3.0,
+                 legend=[Legend("theory", (80, 200, 120), "━")] + [Legend(f"s{k}", c, m) for k, (c, m) in
+                                                                  enumerate(zip(colors, marks, strict=True))])
+    from plotext._figure import _figure_class
+    strips = render_figure(_figure_class(), fig, 60, 14, Style())
+    painted = cells_by_color(strips[1:])
+    for entry in fig.legend:
+        assert painted.get(rgb(entry.color), 0) > 0, entry.label
+
+
+def test_phase_map_bottom_row_is_sigma_b_zero() -> None:
+    """tanh at sigma_b^2 = 0: the chi1 = 1 edge is at sigma_w^2 = 1 exactly; the bottom row (labelled 0) must
+    show it there, not at a cell centre above (where the edge bends to ~1.36)."""
+    from initscope.tui.extras import PhaseKey, compute_phase_grid
+    from initscope.tui.theory_views import PhaseMap
+
+    grid = compute_phase_grid(PhaseKey("tanh", (), 4.0, 0.5))
+    pmap = PhaseMap()
+    line = (240, 240, 240)
+    pmap.tones = ((0, 150, 255), (230, 60, 60), line, (255, 180, 0), (30, 30, 30))
+    width, height = 4 * 20 + 10, 12
+    text = pmap._draw(grid, width, height)
+    gutter, pw, ph = pmap.raster
+    bottom = text.split("\n")[ph - 1]
+    cols = [c - gutter for c in range(gutter, gutter + pw)
+            if any(span.start <= c < span.end and span.style is not None and not isinstance(span.style, str)
+                   and (span.style.bgcolor is not None and span.style.bgcolor.triplet is not None
+                        and tuple(span.style.bgcolor.triplet) == line)
+                   for span in bottom.spans)]
+    assert cols, "no chi1 = 1 pixel in the bottom row"
+    sw = [c / (pw - 1) * grid.w_max for c in cols]
+    step = grid.w_max / (pw - 1)
+    assert min(abs(v - 1.0) for v in sw) <= step, (sw, step)
+
+
+async def test_g_puts_histogram_counts_on_a_log_axis() -> None:
+    app = InitScopeApp(config=Config(depth=4, fan_in=64, batch=64), clock=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        plot = app.query_one("#weights-hist Plot", Plot)
+        assert plot.figure is not None and not plot.figure.log_y
+        linear = plot.figure.bars[0].counts.copy()
+        await pilot.press("g")
+        await pilot.pause()
+        assert plot.figure is not None and plot.figure.log_y
+        shown = plot.figure.bars[0].counts
+        nonzero = linear > 0
+        assert np.allclose(shown[nonzero], np.log10(linear[nonzero])) and np.isnan(shown[~nonzero]).all()
+        assert plot.title is not None and "log10 counts" in plot.title.plain
+
+
+def test_a_pin_is_named_by_what_it_changes() -> None:
+    from initscope.tui.figures import config_difference
+
+    assert config_difference(Config(depth=30), Config()) == "depth 30"
+    assert config_difference(Config(initializer="xavier_normal", seed=3), Config()) == "xavier_normal, seed 3"
+    assert config_difference(Config(), Config()) == "same config"
+
+
+async def test_z_sets_the_exact_zeros_of_a_relu_histogram_apart() -> None:
+    app = InitScopeApp(config=Config(depth=4, fan_in=64, batch=64), clock=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        app.action_set_view("forward", "histograms")
+        await pilot.pause()
+        plot = app.query_one("#hist-selected Plot", Plot)
+        assert plot.figure is not None
+        before = plot.figure.bars[0].counts.copy()
+        await pilot.press("z")
+        await pilot.pause()
+        r = app.result
+        assert r is not None and plot.figure is not None
+        h = r.forward.histograms[0]
+        zeros = round(float(r.forward.dead_fraction[0]) * h.total)
+        after = plot.figure.bars[0].counts
+        assert zeros > 0 and before.sum() - after.sum() == zeros  # only the zeros left the bars
+        assert f"{zeros} exact zeros" in " ".join(plot.figure.notes)
