@@ -17,9 +17,9 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from initscope.engine.audit import AuditReport, TensorAudit
-from initscope.tui.figures import histogram_figure
-from initscope.tui.plots import Line
-from initscope.tui.tabs import PlotCard, TabView, ViewState, swatch
+from initscope.tui.figures import count_scale, histogram_figure
+from initscope.tui.plots import Legend, Line, log10_series
+from initscope.tui.tabs import PlotCard, TabView, ViewState
 from initscope.tui.text import Paragraph
 
 COLUMNS = (("tensor", "name"), ("shape", "size"), ("role", "role"), ("std", "std"), ("verdict", "verdict"),
@@ -35,6 +35,11 @@ def _sort_key(a: TensorAudit, by: str) -> tuple[int, Any]:
                   "std": s.std if s else None, "kurtosis": s.kurtosis if s else None}[by]
     missing = value is None or (isinstance(value, float) and not math.isfinite(value))
     return (1, 0) if missing else (0, value)
+
+
+def _escaped(text: str) -> str:
+    """`text` shown as is inside Content markup (a tensor name or a sentence may hold brackets)."""
+    return text.replace("[", r"\[")
 
 
 def _num(x: float | None) -> str:
@@ -83,7 +88,7 @@ class AuditTab(TabView):
         r = self.report
         how = "guessed" if r.layout_guessed else "given"
         self.query_one("#audit-summary", Paragraph).set(Content.from_markup(
-            "[b]$file[/b] ($fmt, $layout layout, $how) · $summary  [dim]click a header to sort[/dim]",
+            "[b]$file[/b] ($fmt, $layout layout, $how) · $summary  [dim]click a header to sort · g: log counts[/dim]",
             file=r.path.name, fmt=r.format, layout=r.layout, how=how, summary=r.summary))
         self._fill()
 
@@ -127,19 +132,21 @@ class AuditTab(TabView):
             return
         a = self.report.tensors[self.selected]
         card = self.query_one("#audit-hist", PlotCard)
-        title = f"[b]{a.info.name}[/b] {a.placement.role} · {a.sentence()}"
+        title = f"[b]{_escaped(a.info.name)}[/b] {a.placement.role} · {_escaped(a.sentence())}"
         if a.stats is None:
             card.show(title, None)
         else:
             h = a.stats.histogram
-            fig, notes = histogram_figure(h, state.palette.measured, "value")
-            legend = [swatch("values", state.palette.measured)]
+            fig, notes = histogram_figure(h, state.palette.measured, "value", self.log_counts)
+            fig.legend.append(Legend("values", state.palette.measured))
             if fig.bars and a.density is not None:
                 counts, law = a.density
-                fig.lines.append(Line(fig.bars[0].centers, np.asarray(counts, dtype=np.float64),
-                                      state.palette.theory))
-                legend.append(swatch(f"{a.best.candidate.name if a.best else ''} {law}", state.palette.theory, "━"))
-            card.show(title + "  " + "  ".join(legend + notes), fig)
+                expected = np.asarray(counts, dtype=np.float64)
+                y = log10_series(expected)[0] if self.log_counts else expected
+                fig.lines.append(Line(fig.bars[0].centers, y, state.palette.theory))
+                fig.legend.append(Legend(f"{a.best.candidate.name if a.best else ''} {law}", state.palette.theory, "━"))
+            extra = "".join(f" · {note}" for note in notes)
+            card.show(f"{title}  [dim]{count_scale(self.log_counts)}{_escaped(extra)}[/dim]", fig)
         self.query_one("#audit-findings", Paragraph).set(self._findings_text(a))
 
     def _findings_text(self, a: TensorAudit) -> Content:

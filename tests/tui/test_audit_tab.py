@@ -58,3 +58,14 @@ async def test_audit_tab_table_sort_and_histogram(tmp_path: Path) -> None:
         line = fig.lines[0]
         assert isinstance(line, Line)
         np.testing.assert_array_equal(line.y, fc1.density[0])
+
+        # g: log10 counts, the bars and the expected counts alike (empty bins are gaps)
+        await pilot.press("g")
+        await pilot.pause()
+        fig = tab.query_one("#audit-hist", PlotCard).query_one(Plot).figure
+        assert fig is not None and fig.log_y
+        with np.errstate(divide="ignore"):
+            bars = np.log10(np.asarray(fc1.stats.histogram.counts, dtype=np.float64))
+            expected = np.log10(np.asarray(fc1.density[0], dtype=np.float64))
+        np.testing.assert_array_equal(fig.bars[0].counts, np.where(np.isfinite(bars), bars, np.nan))
+        np.testing.assert_array_equal(fig.lines[0].y, np.where(np.isfinite(expected), expected, np.nan))
