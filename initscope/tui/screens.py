@@ -36,7 +36,7 @@ KEYS: list[tuple[str, str]] = [
     ("k", "seed bands: run 8 seeds and shade their 10–90 % band on the Forward std and Backward dA plots "
      "(with the finite-width prediction for relu-like nets); k again hides them, a config change drops them"),
     (", / .", "previous / next layer (histograms, the marked layer of per-layer plots, the summary)"),
-    ("g", "histogram counts on a log10 axis, or back (Weights, Forward histograms)"),
+    ("g", "histogram counts on a log10 axis, or back (Weights, Forward, Audit histograms)"),
     ("z", "the exact zeros of a relu-like activation histogram set apart from its bars, or back"),
     ("p", "pin the current run (up to 4): overlaid on Forward, Backward and Theory"),
     ("P", "clear the pins"),
