@@ -13,14 +13,16 @@ import asyncio
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
+from initscope.tui.audit_tab import AuditTab
 from initscope.tui.train_tab import TrainTab
 
 TABS = (("1", "weights"), ("2", "forward"), ("3", "backward"), ("4", "theory"))
@@ -192,13 +194,57 @@ async def shoot_train(out: Path, size: tuple[int, int], name: str) -> list[Path]
     return written
 
 
+AUDIT_SCENE = "audit_torch_faults"
+"""The Audit tab (issue 12): the audit tests' small PyTorch-layout conv net with its four planted faults (fc2
+scaled x3, features.6 drawn with fan_in = in_channels, fc3 all equal, a NaN in proj), opened with `o`."""
+
+
+async def shoot_audit(out: Path, size: tuple[int, int], name: str, dialog: bool) -> list[Path]:
+    """The open dialog listing the checkpoint (if `dialog`), then the Audit tab on fc2.weight (x3: no match)
+    and on features.6.weight (the wrong fan)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "engine"))
+    from audit_models import plant_faults, save_safetensors, torch_model
+
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory() as folder:
+        save_safetensors(plant_faults(torch_model()[0]), str(Path(folder) / "convnet_faults.safetensors"))
+        app = InitScopeApp(config=Config(), export_dir=folder, clock=False)
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+
+            def save(suffix: str) -> None:
+                svg = out / f"{name}_{suffix}.svg"
+                app.save_screenshot(filename=svg.name, path=str(out))
+                written.append(svg)
+
+            await pilot.press("o")
+            await pilot.pause(0.3)
+            if dialog:
+                save("open_dialog")
+            await pilot.press("enter")
+            while not app.query(AuditTab):
+                await app.workers.wait_for_complete()
+                await pilot.pause(0.05)
+            await settle(app, pilot)
+            app.clear_notifications()
+            tab = app.query_one(AuditTab)
+            table = tab.query_one(DataTable)
+            for tensor in ("fc2.weight", "features.6.weight"):
+                row = next(i for i in range(table.row_count) if table.get_row_at(i)[0] == tensor)
+                table.move_cursor(row=row)
+                table.focus()
+                await pilot.pause(0.3)
+                save(tensor.replace(".", "_"))
+    return written
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="screenshots", help="folder for the SVG and PNG files")
     parser.add_argument("--size", default="120x36", help="terminal size COLSxROWS (default 120x36)")
     parser.add_argument("--small", action="store_true", help="also write the first scene at 80x24")
     parser.add_argument("--only", default="", help="only the scenes whose name starts with one of these "
-                        "comma-separated prefixes (e.g. theory,jacobian,seed_bands)")
+                        "comma-separated prefixes (e.g. theory,jacobian,seed_bands,audit)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -211,6 +257,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not prefixes or TRAIN_SCENE.startswith(prefixes):
         svgs += asyncio.run(shoot_train(out, (cols, rows), TRAIN_SCENE))
         svgs += asyncio.run(shoot_train(out, (80, 24), TRAIN_SCENE + "_80x24"))
+    if not prefixes or AUDIT_SCENE.startswith(prefixes):
+        svgs += asyncio.run(shoot_audit(out, (cols, rows), AUDIT_SCENE, dialog=True))
+        svgs += asyncio.run(shoot_audit(out, (80, 24), AUDIT_SCENE + "_80x24", dialog=False))
     if args.small and not prefixes:
         small = Scene(SCENES[0].name + "_80x24", SCENES[0].config, SCENES[0].pin_first)
         svgs += asyncio.run(shoot(small, out, (80, 24)))

@@ -46,7 +46,7 @@ from initscope.tui.messages import (
     throttled_progress,
 )
 from initscope.tui.on_demand import OnDemandApp
-from initscope.tui.screens import HelpScreen, OpenScreen
+from initscope.tui.screens import HelpScreen, OpenScreen, is_weights_file, list_weights
 from initscope.tui.summary import SummaryPane
 from initscope.tui.tabs import (
     PIN_COLORS,
@@ -135,6 +135,7 @@ class InitScopeApp(OnDemandApp):
         Binding("3", "tab('backward')", "backward", show=False),
         Binding("4", "tab('theory')", "theory", show=False),
         Binding("5", "tab('train')", "train", show=False),
+        Binding("6", "tab('audit')", "audit", show=False),
         Binding("t", "race", "race", show=False),
         Binding("x", "stop_race", "stop race", show=False),
         Binding("v", "next_view", "view", show=False),
@@ -401,13 +402,13 @@ class InitScopeApp(OnDemandApp):
             view.show(self.state)
 
     def _room_for_race(self, pane: str, width: int | None = None) -> None:
-        """On the Train tab the summary (it describes the explored net, not the raced one) makes room, and below
-        100 columns the controls too (the race takes only the activation from them; `a` still cycles it).
-        Inline `display`, not a class: a class restyles every widget below it (0.2 s for the controls)."""
-        train = pane == "train"
-        self.query_one(SummaryPane).display = not train
+        """On the Train and Audit tabs the summary (it describes the explored net, not the raced one nor the
+        selected tensor) makes room; so do the controls on the Audit tab (it uses none) and, below 100 columns,
+        on the Train tab (the race takes only the activation from them; `a` still cycles it). Inline `display`,
+        not a class: a class restyles every widget below it (0.2 s for the controls)."""
+        self.query_one(SummaryPane).display = pane not in ("train", "audit")
         narrow = (self.size.width if width is None else width) < self.HORIZONTAL_BREAKPOINTS[1][0]
-        self.query_one(ControlPane).display = not (train and narrow)
+        self.query_one(ControlPane).display = not (pane == "audit" or (pane == "train" and narrow))
 
     def on_resize(self, event: events.Resize) -> None:
         tabs = self.query("#tabs")
@@ -440,7 +441,11 @@ class InitScopeApp(OnDemandApp):
         self.set_focus(None)
 
     def action_tab(self, tab: str) -> None:
-        self.query_one("#tabs", TabbedContent).active = tab
+        tabs = self.query_one("#tabs", TabbedContent)
+        if tab == "audit" and not tabs.query(f"#{tab}-view"):
+            self.notify("no weights file audited yet: o opens one", severity="warning")
+            return
+        tabs.active = tab
 
     def action_race(self) -> None:
         """Start the race of the Train tab's settings (and show that tab)."""
@@ -553,9 +558,50 @@ class InitScopeApp(OnDemandApp):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self.load_snapshot(path)
+                (self.load_audit if is_weights_file(path) else self.load_snapshot)(path)
 
-        self.push_screen(OpenScreen(self.export_dir, snapshot.list_snapshots(self.export_dir)), chosen)
+        self.push_screen(OpenScreen(self.export_dir, snapshot.list_snapshots(self.export_dir),
+                                    list_weights(self.export_dir)), chosen)
+
+    @work(thread=True, group="open", exit_on_error=False)
+    def load_audit(self, path: Path) -> None:
+        """Audit a weights file in a thread (as `initscope audit FILE --open`: layout auto, relu) and show it in
+        the Audit tab; a bad file is its one-line error and the screen stays as it was."""
+        from initscope.engine.audit import WeightsFileError, audit_file
+
+        self.call_from_thread(self._set_status, f"auditing {path.name}")
+        try:
+            report = audit_file(path)
+        except Exception as err:  # a bad file (WeightsFileError, one line) or a fault: said, and the app goes on
+            text = str(err).splitlines()[0] if isinstance(err, WeightsFileError) else f"{type(err).__name__}: {err}"
+            self.call_from_thread(self._audited, path)
+            self.call_from_thread(self.notify, f"cannot audit: {text}", severity="error", timeout=8)
+            if self.result is None and self.run_on_start:
+                self.call_from_thread(self.start_run, self.config)
+            return
+        self.call_from_thread(self.call_later, self.show_audit, report)  # call_later awaits it on the app loop
+
+    async def show_audit(self, report: AuditReport) -> None:
+        """Show `report` in the Audit tab (composed the first time) and its MLP, when it has one, as the run."""
+        from initscope.tui.audit_tab import AuditTab
+
+        self.audit = report
+        tabs = self.query_one("#tabs", TabbedContent)
+        if tabs.query("#audit-view"):
+            tabs.query_one(AuditTab).set_report(report)
+        else:
+            await tabs.add_pane(TabPane("6 Audit", AuditTab(report, id="audit-view"), id="audit"))
+        tabs.active = "audit"
+        if report.signal is not None:
+            self._show_snapshot(report.path, report.signal)
+        else:
+            self._audited(report.path)
+            self.notify(f"audited {report.path} ({report.signal_note})")
+
+    def _audited(self, path: Path) -> None:
+        """The status said `auditing NAME`: back to what it said with the shown result (unless a run changed it)."""
+        if self.status == f"auditing {path.name}":
+            self._set_status(self.result_status)
 
     @work(thread=True, group="open", exit_on_error=False)
     def load_snapshot(self, path: Path) -> None:

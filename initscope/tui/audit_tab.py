@@ -17,14 +17,14 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from initscope.engine.audit import AuditReport, TensorAudit
-from initscope.tui.figures import histogram_figure
-from initscope.tui.plots import Line
-from initscope.tui.tabs import PlotCard, TabView, ViewState, swatch
+from initscope.tui.figures import count_scale, histogram_figure
+from initscope.tui.plots import Legend, Line, log10_series
+from initscope.tui.tabs import PlotCard, TabView, ViewState
 from initscope.tui.text import Paragraph
 
-COLUMNS = (("tensor", "name"), ("shape", "size"), ("dtype", "dtype"), ("role", "role"), ("fans", "fan_in"),
-           ("std", "std"), ("kurt", "kurtosis"), ("verdict", "verdict"))
-"""(column label, what it sorts by)."""
+COLUMNS = (("tensor", "name"), ("shape", "size"), ("role", "role"), ("std", "std"), ("verdict", "verdict"),
+           ("fans", "fan_in"), ("kurt", "kurtosis"), ("dtype", "dtype"))
+"""(column label, what it sorts by). The verdict comes before the details so that 80 columns show its start."""
 
 
 def _sort_key(a: TensorAudit, by: str) -> tuple[int, Any]:
@@ -37,6 +37,11 @@ def _sort_key(a: TensorAudit, by: str) -> tuple[int, Any]:
     return (1, 0) if missing else (0, value)
 
 
+def _escaped(text: str) -> str:
+    """`text` shown as is inside Content markup (a tensor name or a sentence may hold brackets)."""
+    return text.replace("[", r"\[")
+
+
 def _num(x: float | None) -> str:
     return "-" if x is None or not math.isfinite(x) else f"{x:.4g}"
 
@@ -45,8 +50,8 @@ class AuditTab(TabView):
     NAME = "audit"
     DEFAULT_CSS = """
     AuditTab #audit-summary { height: auto; max-height: 2; padding: 0 1; }
-    AuditTab DataTable { height: 2fr; }
-    AuditTab #audit-hist { height: 3fr; }
+    AuditTab DataTable { height: auto; max-height: 35%; }
+    AuditTab #audit-hist { height: 1fr; min-height: 8; }
     AuditTab #audit-findings { height: auto; max-height: 4; padding: 0 1; }
     """
     VIEWS: ClassVar[list[tuple[str, str]]] = []
@@ -65,14 +70,26 @@ class AuditTab(TabView):
         yield Paragraph("", max_lines=4, id="audit-findings")
 
     def on_mount(self) -> None:
-        r = self.report
-        how = "guessed" if r.layout_guessed else "given"
-        self.query_one("#audit-summary", Paragraph).set(Content.from_markup(
-            "[b]$file[/b] ($fmt, $layout layout, $how) · $summary  [dim]click a header to sort[/dim]",
-            file=r.path.name, fmt=r.format, layout=r.layout, how=how, summary=r.summary))
         table = self.query_one(DataTable)
         for label, key in COLUMNS:
             table.add_column(label, key=key)
+        self._describe()
+
+    def set_report(self, report: AuditReport) -> None:
+        """Show another file's audit (the open dialog, `o`), in file order from its first tensor."""
+        self.report = report
+        self.order = list(range(len(report.tensors)))
+        self.sorted_by = None
+        self.selected = 0
+        self._describe()
+        self.draw_selected()
+
+    def _describe(self) -> None:
+        r = self.report
+        how = "guessed" if r.layout_guessed else "given"
+        self.query_one("#audit-summary", Paragraph).set(Content.from_markup(
+            "[b]$file[/b] ($fmt, $layout layout, $how) · $summary  [dim]click a header to sort · g: log counts[/dim]",
+            file=r.path.name, fmt=r.format, layout=r.layout, how=how, summary=r.summary))
         self._fill()
 
     def _fill(self) -> None:
@@ -82,8 +99,8 @@ class AuditTab(TabView):
             a = self.report.tensors[i]
             p, s = a.placement, a.stats
             fans = f"{p.fan_in}>{p.fan_out}" if p.fan_in is not None else "-"
-            table.add_row(a.info.name, "x".join(map(str, a.info.shape)) or "scalar", a.dtype, p.role, fans,
-                          _num(s.std if s else None), _num(s.kurtosis if s else None), a.sentence(), key=str(i))
+            table.add_row(a.info.name, "x".join(map(str, a.info.shape)) or "scalar", p.role, _num(s.std if s else None),
+                          a.sentence(), fans, _num(s.kurtosis if s else None), a.dtype, key=str(i))
         if self.selected in self.order:
             table.move_cursor(row=self.order.index(self.selected))
 
@@ -115,28 +132,37 @@ class AuditTab(TabView):
             return
         a = self.report.tensors[self.selected]
         card = self.query_one("#audit-hist", PlotCard)
-        title = f"[b]{a.info.name}[/b] {a.placement.role} · {a.sentence()}"
+        title = f"[b]{_escaped(a.info.name)}[/b] {a.placement.role} · {_escaped(a.sentence())}"
         if a.stats is None:
             card.show(title, None)
         else:
             h = a.stats.histogram
-            fig, notes = histogram_figure(h, state.palette.measured, "value")
-            legend = [swatch("values", state.palette.measured)]
+            fig, notes = histogram_figure(h, state.palette.measured, "value", self.log_counts)
+            fig.legend.append(Legend("values", state.palette.measured))
             if fig.bars and a.density is not None:
                 counts, law = a.density
-                fig.lines.append(Line(fig.bars[0].centers, np.asarray(counts, dtype=np.float64),
-                                      state.palette.theory))
-                legend.append(swatch(f"{a.best.candidate.name if a.best else ''} {law}", state.palette.theory, "━"))
-            card.show(title + "  " + "  ".join(legend + notes), fig)
+                expected = np.asarray(counts, dtype=np.float64)
+                y = log10_series(expected)[0] if self.log_counts else expected
+                fig.lines.append(Line(fig.bars[0].centers, y, state.palette.theory))
+                fig.legend.append(Legend(f"{a.best.candidate.name if a.best else ''} {law}", state.palette.theory, "━"))
+            extra = "".join(f" · {note}" for note in notes)
+            card.show(f"{title}  [dim]{count_scale(self.log_counts)}{_escaped(extra)}[/dim]", fig)
+        self.query_one("#audit-findings", Paragraph).set(self._findings_text(a))
+
+    def _findings_text(self, a: TensorAudit) -> Content:
+        """The selected tensor's findings, how many other tensors have some, and what the signal run found.
+        Assembled, not markup: findings quote shapes in brackets."""
         mine = [f for f in self.report.findings if f.text.startswith(a.info.name + ":")]
         others = len(self.report.findings) - len(mine)
-        lines = [f"[{'red' if f.severity == 'error' else 'yellow'}]{f.severity}[/] {f.text}" for f in mine]
+        parts: list[str | tuple[str, str]] = []
+        for f in mine:
+            parts += [(f.severity, "red" if f.severity == "error" else "yellow"), f" {f.text}\n"]
         if others:
-            lines.append(f"[dim]{others} finding(s) on other tensors (`initscope audit FILE` lists them all)[/dim]")
-        lines.append(f"[dim]signal: {self.report.signal_note}[/dim]")
-        self.query_one("#audit-findings", Paragraph).set(Content.from_markup("\n".join(
-            line.replace("$", "") for line in lines)))
-
+            parts.append((f"{others} finding(s) on other tensors (`initscope audit FILE` lists them all)\n", "dim"))
+        signal = self.report.signal
+        verdict = f" · {signal.verdict.text}" if signal else ""
+        parts.append((f"signal (2 Forward, 3 Backward): {self.report.signal_note}{verdict}", "dim"))
+        return Content.assemble(*parts)
 
 def open_audit(report: AuditReport, args: argparse.Namespace) -> int:
     """Run the explorer with an Audit tab; the file's MLP (when it has one) is the shown run."""

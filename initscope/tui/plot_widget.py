@@ -182,7 +182,7 @@ def plot_bars(plt: Any, fig: Figure, xa: Axis, bottom: float, cols: int) -> None
 
 def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = True, lines: bool = True) -> None:
     """Draw `fig` into plotext figure `plt` at width x height cells and build its matrix (`points` False:
-    without the series drawn as markers; `lines` False: only the bands)."""
+    without the series drawn as markers; `lines` False: only the bands and the histogram bars)."""
     plt.clf()
     plt._limit_size(False, False)  # plotext caps a plot at the size of the terminal it sees, not the widget's
     plt.plotsize(width, height)
@@ -196,8 +196,7 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = 
     cols = max(4, width - gutter - 1)
     xa = x_axis(fig, cols)
     plot_fills(plt, fig, xa, cols)
-    if lines:
-        plot_bars(plt, fig, xa, ya.low, cols)
+    plot_bars(plt, fig, xa, ya.low, cols)
     # vertical marks as plotted signals (plotext draws its own vlines before every signal, under the bands)
     marks = [(fig.selected, SELECTED_COLOR)] if fig.selected is not None and lines else []
     for position, color in marks + (list(fig.vlines) if lines else []):
@@ -329,8 +328,8 @@ def render_figure(plt: Any, fig: Figure, width: int, height: int, base: Style, l
         build_matrix(plt, fig, width, rows_left, points=False)  # what the markers will cover
         skip = {surface, SELECTED_COLOR} | {rgb_of(band.color) for band in fig.fills}
         unders.append(underlay(plt.monitor.matrix, skip, toward=surface))
-    if fig.fills:
-        build_matrix(plt, fig, width, rows_left, lines=False)  # the bands alone
+    if fig.fills or (fig.bars and fig.lines):
+        build_matrix(plt, fig, width, rows_left, lines=False)  # the bands and bars alone: what lines cover
         unders.append(underlay(plt.monitor.matrix, {surface}))
     build_matrix(plt, fig, width, rows_left)
     strips += matrix_strips(plt.monitor.matrix, width, base, {} if cache is None else cache, unders)

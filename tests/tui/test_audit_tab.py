@@ -41,10 +41,11 @@ async def test_audit_tab_table_sort_and_histogram(tmp_path: Path) -> None:
         assert names == [a.info.name for a in report.tensors]
 
         stds = [a.stats.std for a in report.tensors if a.stats is not None]
+        std_column = [c.key.value for c in table.ordered_columns].index("std")
         for descending in (False, True):  # a header selected twice sorts the other way (file order is ascending)
-            tab.post_message(DataTable.HeaderSelected(table, table.ordered_columns[5].key, 5, "std"))
+            tab.post_message(DataTable.HeaderSelected(table, table.ordered_columns[std_column].key, std_column, "std"))
             await pilot.pause()
-            shown = [table.get_row_at(i)[5] for i in range(table.row_count)]
+            shown = [table.get_row_at(i)[std_column] for i in range(table.row_count)]
             assert shown == [f"{x:.4g}" for x in sorted(stds, reverse=descending)]
 
         table.move_cursor(row=[table.get_row_at(i)[0] for i in range(table.row_count)].index("fc1.weight"))
@@ -57,3 +58,14 @@ async def test_audit_tab_table_sort_and_histogram(tmp_path: Path) -> None:
         line = fig.lines[0]
         assert isinstance(line, Line)
         np.testing.assert_array_equal(line.y, fc1.density[0])
+
+        # g: log10 counts, the bars and the expected counts alike (empty bins are gaps)
+        await pilot.press("g")
+        await pilot.pause()
+        fig = tab.query_one("#audit-hist", PlotCard).query_one(Plot).figure
+        assert fig is not None and fig.log_y
+        with np.errstate(divide="ignore"):
+            bars = np.log10(np.asarray(fc1.stats.histogram.counts, dtype=np.float64))
+            expected = np.log10(np.asarray(fc1.density[0], dtype=np.float64))
+        np.testing.assert_array_equal(fig.bars[0].counts, np.where(np.isfinite(bars), bars, np.nan))
+        np.testing.assert_array_equal(fig.lines[0].y, np.where(np.isfinite(expected), expected, np.nan))
