@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from initscope import __version__
+from initscope import __version__, snapshot_branch
 from initscope.engine.jsonsafe import json_safe
 from initscope.engine.result import Histogram, Result
 
 FORMAT = "initscope.snapshot"
-VERSION = 1
+VERSION = 2
+"""2: residual blocks and norms (config fields, `layers[i].branch`, theory.depth_note); 1 still reads."""
 
 
 def _num(x: Any) -> float | int | None:
@@ -88,6 +89,8 @@ def to_document(r: Result) -> dict[str, Any]:
                 "activation_grad_std": _num(t.activation_grad_std[i]),
             },
         })
+        if r.branch is not None:
+            layers[-1]["branch"] = snapshot_branch.to_document(r.branch, i)
     v, th = r.verdict, r.theory
     return {
         "format": FORMAT,
@@ -109,7 +112,7 @@ def to_document(r: Result) -> dict[str, Any]:
         "theory": {
             "applicable": th.applicable, "reason": th.reason, "q_star": _num(th.q_star), "chi1": _num(th.chi1),
             "phase": th.phase, "depth_scale": _num(th.depth_scale), "trainable_depth": _num(th.trainable_depth),
-            "sigma_w2": _num(th.sigma_w2), "sigma_b2": _num(th.sigma_b2),
+            "sigma_w2": _num(th.sigma_w2), "sigma_b2": _num(th.sigma_b2), "depth_note": th.depth_note,
         },
         "training": r.training,
     }
@@ -492,7 +495,14 @@ def from_document(doc: Any, source: str = "snapshot") -> Result:
         rd.num(th, "chi1", "theory", True), str(th.get("phase", "") or ""),
         rd.num(th, "depth_scale", "theory", True), rd.num(th, "trainable_depth", "theory", True),
         rd.num(th, "sigma_w2", "theory", True), rd.num(th, "sigma_b2", "theory", True),
+        depth_note=str(th.get("depth_note", "") or ""),
     )
+    branch = None
+    if cfg.residual:
+        try:
+            branch = snapshot_branch.from_layers(layers, cfg.branch_depth)
+        except snapshot_branch.BranchError as err:
+            raise rd.fail(err.where, str(err).split(": ", 1)[1]) from None
     raw_run = doc.get("run")
     run_info: dict[str, Any] = raw_run if isinstance(raw_run, dict) else {}
     has_clip = cfg.clip is not None
@@ -511,6 +521,7 @@ def from_document(doc: Any, source: str = "snapshot") -> Result:
         float(run_info.get("elapsed_s", 0.0) or 0.0),
         str(doc.get("created_utc", "")),
         doc.get("training") if isinstance(doc.get("training"), dict) else None,
+        branch=branch,
     )
     return result
 

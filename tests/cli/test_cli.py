@@ -76,7 +76,7 @@ def test_run_table_json_csv(capsys: pytest.CaptureFixture[str]) -> None:
     assert len([line for line in table.splitlines() if line.strip()[:1].isdigit()]) == 5
     code, text, _ = call(capsys, *args, "--format", "json")
     doc = json.loads(text)
-    assert doc["format"] == "initscope.snapshot" and doc["version"] == 1
+    assert doc["format"] == "initscope.snapshot" and doc["version"] == 2
     assert len(doc["layers"]) == 5 and doc["verdict"]["kind"] in ("stable", "dead")
     expected = run(Config(fan_in=64, depth=5, batch=32))
     assert doc["layers"][4]["activation"]["std"] == pytest.approx(float(expected.forward.activation.std[4]), rel=1e-12)
