@@ -167,3 +167,20 @@ def test_bad_architecture_values_name_the_field(text: str, field_name: str) -> N
         Config.from_string(text)
     assert err.value.field == field_name
     assert str(err.value).startswith(field_name + ":")
+
+
+def test_plain_mlp_only_tools_refuse_or_switch_theory() -> None:
+    """The Jacobian spectrum refuses a residual or normalized net by name; the seed ensemble draws the
+    residual recursion, not the plain MLP's, and predicts no spread for it."""
+    from initscope.engine.ensemble import seed_ensemble
+    from initscope.engine.jacobian import check_size
+
+    for text, field_name in (("arch=residual", "arch"), ("norm=layernorm", "norm")):
+        with pytest.raises(ConfigError) as err:
+            check_size(Config.from_string(text))
+        assert err.value.field == field_name
+    cfg = Config.from_string("arch=residual fan_in=32 batch=32 depth=5")
+    ensemble = seed_ensemble(cfg, k=2)
+    assert not ensemble.prediction.applicable
+    assert np.allclose(ensemble.theory.activation_std, run(cfg, advise=False).theory_layers.activation_std,
+                       rtol=0.05)  # the same recursion; the input's measured second moment differs by seed
