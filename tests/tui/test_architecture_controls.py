@@ -55,3 +55,19 @@ async def test_residual_with_a_different_width_marks_the_width_field() -> None:
         await pilot.pause()
         assert app.query_one("#width").has_class("-invalid-field")
         assert "width" in text_of(app, "#control-error")
+
+
+async def test_summary_of_a_residual_block_shows_its_branch() -> None:
+    from initscope.engine.propagate import run
+    from initscope.tui.summary import SummaryPane, num
+
+    cfg = SMALL.replace(arch="residual")
+    app = InitScopeApp(config=cfg, clock=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        r = run(cfg)
+        acts = text_of(app, "#summary-activations")
+        assert r.branch is not None and r.branch.theory_std is not None
+        assert f"branch std {num(r.forward.preactivation.std[0])}" in acts
+        assert f"aF/x {num(r.branch.ratio[0])} (branch theory {num(r.branch.theory_std[0])})" in acts
+        assert "block 1 of 6" in str(app.query_one(SummaryPane).border_title)
