@@ -302,8 +302,9 @@ class Config:
             per_block = 2 + 2 * (self.branch_depth if self.residual else 1)
             dense = sum(fi * fo + fo for fi, fo in self.dense_fans)
             widest = max((self.fan_in, *widths))
-            return int(item * (self.batch * widest * (per_block * self.n_layers + 4) + dense)
-                       + 8 * self.batch * widest)
+            # + the backward's working arrays (gradients, norm scratch) and float64 scratch for the statistics
+            return int(item * (self.batch * widest * (per_block * self.n_layers + 8) + 2 * dense // self.n_layers
+                               + dense) + 16 * self.batch * widest)
         act = activations.SPECS[self.activation]
         needs_z = act.name in ("gelu", "silu")
         stored = self.batch * (self.fan_in + sum(widths) * (2 if needs_z else 1))

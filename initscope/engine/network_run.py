@@ -199,6 +199,7 @@ def run_network(cfg: Config, cancel: threading.Event | None = None, progress: Pr
             first_nonfinite = _backward(net, tapes, bw, fw, cancel, progress)
         was_cancelled = cancel is not None and cancel.is_set()
 
+    del net, tapes, x  # the weights and kept values: freed before a fix is checked by another run
     clipped, clip_scale = _clip(cfg, bw.wgrad, bw.bgrad)
     pad = [_EMPTY] * (depth - len(fw.w_hists))
     weight_stats = WeightStats(fw.w.summary, fw.exp_mean, fw.exp_std, fw.bound_lo, fw.bound_hi, fw.zero_frac,

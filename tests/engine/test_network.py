@@ -184,3 +184,20 @@ def test_plain_mlp_only_tools_refuse_or_switch_theory() -> None:
     assert not ensemble.prediction.applicable
     assert np.allclose(ensemble.theory.activation_std, run(cfg, advise=False).theory_layers.activation_std,
                        rtol=0.05)  # the same recursion; the input's measured second moment differs by seed
+
+
+@pytest.mark.parametrize("text", ["arch=residual depth=12 act=gelu", "arch=residual norm=layernorm depth=12",
+                                  "norm=batchnorm norm_placement=post depth=12"])
+def test_memory_estimate_covers_the_peak(text: str) -> None:
+    """tracemalloc's peak of one run (NumPy allocations included) stays within Config.memory_estimate."""
+    import tracemalloc
+
+    cfg = Config.from_string(text + " fan_in=128 batch=128")
+    run(cfg.replace(depth=1), advise=False)  # the theory's one-off quadrature tables are not the run's
+    tracemalloc.start()
+    try:
+        run(cfg, advise=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= cfg.memory_estimate()
