@@ -71,3 +71,11 @@ async def test_summary_of_a_residual_block_shows_its_branch() -> None:
         assert f"branch std {num(r.forward.preactivation.std[0])}" in acts
         assert f"aF/x {num(r.branch.ratio[0])} (branch theory {num(r.branch.theory_std[0])})" in acts
         assert "block 1 of 6" in str(app.query_one(SummaryPane).border_title)
+
+
+def test_theory_readouts_of_a_residual_net_name_the_recursion() -> None:
+    from initscope.engine.propagate import run
+    from initscope.tui.theory_views import readouts
+
+    text = readouts(run(SMALL.replace(arch="residual"), advise=False)).plain
+    assert "Yang & Schoenholz 2017" in text and "multiplies by 2 per block" in text and "q*" not in text
