@@ -44,6 +44,10 @@ ARCH_PRESETS: dict[str, dict[str, str]] = {
               "branch_scale": "fixup"},
     "rezero": {"init": "he_normal", "act": "relu", "arch": "residual", "branch_depth": "2", "norm": "none",
                "branch_scale": "0"},
+    # T5 (Raffel et al. 2020; Hugging Face's T5 _init_weights): N(0, 1/fan_in) dense weights (LeCun normal),
+    # relu, pre-norm RMSNorm (T5LayerNorm has no mean subtraction), no branch scale.
+    "t5": {"init": "lecun_normal", "act": "relu", "arch": "residual", "branch_depth": "2", "norm": "rmsnorm",
+           "norm_placement": "pre", "branch_scale": "1"},
     "deepnorm": {"init": "xavier_normal", "act": "gelu", "arch": "residual", "branch_depth": "2",
                  "norm": "layernorm", "norm_placement": "post", "branch_scale": "deepnorm"},
 }
