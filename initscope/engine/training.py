@@ -538,11 +538,13 @@ class TrainConfig:
                                       message=f"contenders: {contender.label}: {err}") from None
         work = self.work(n, ds[2])
         if work > self.work_budget:
-            params = self.n_params(ds[2])
+            params = [self.contender_params(c, ds[2]) for c in self.contender_list]
+            sizes = (f"{params[0]:,} parameters x {len(params)} contenders" if len(set(params)) == 1 else
+                     f"{sum(params):,} parameters summed over {len(params)} contenders")
             raise ConfigError(
                 "epochs", self.epochs, f"a race within the work budget of {self.work_budget:.3g}",
-                message=f"epochs: this race is {self.epochs} epochs x {n} samples x {params:,} parameters x "
-                f"{len(self.contenders)} contenders = {work:.3g}, over the budget of {self.work_budget:.3g} "
+                message=f"epochs: this race is {self.epochs} epochs x {n} samples x {sizes} = {work:.3g}, "
+                f"over the budget of {self.work_budget:.3g} "
                 f"(about {work / self.work_budget:.1f}x); reduce epochs to {self.max_epochs(n, ds[2])} or fewer, "
                 "or reduce samples, width, depth or the number of contenders",
             )
@@ -586,13 +588,25 @@ class TrainConfig:
     def n_params(self, out_dim: int) -> int:
         return sum(fi * fo + fo for fi, fo in self.layer_dims(out_dim))
 
+    def contender_params(self, contender: Contender, out_dim: int) -> int:
+        """Parameters of one contender's network: the race's MLP, or a config contender's residual net (input
+        projection, branch_depth dense layers per block, readout)."""
+        if contender.arch.get("arch") != "residual":
+            return self.n_params(out_dim)
+        width, depth = self.network.widths[0], self.network.n_layers
+        per_block = int(contender.arch.get("branch_depth", 2))
+        return (self.network.fan_in + 1) * width + depth * per_block * (width + 1) * width + (width + 1) * out_dim
+
     def work(self, samples: int, out_dim: int) -> float:
-        """The budgeted cost: epochs x samples x parameters x contenders."""
-        return float(self.epochs) * samples * self.n_params(out_dim) * len(self.contender_list)
+        """The budgeted cost: epochs x samples x parameters, summed over the contenders."""
+        return float(self.epochs) * self.epoch_cost(samples, out_dim)
+
+    def epoch_cost(self, samples: int, out_dim: int) -> float:
+        """The cost of one epoch: samples x parameters, summed over the contenders."""
+        return float(samples) * sum(self.contender_params(c, out_dim) for c in self.contender_list)
 
     def max_epochs(self, samples: int, out_dim: int) -> int:
-        per_epoch = float(samples) * self.n_params(out_dim) * len(self.contender_list)
-        return max(0, int(self.work_budget // per_epoch))
+        return max(0, int(self.work_budget // self.epoch_cost(samples, out_dim)))
 
     def dataset(self) -> Dataset:
         """The training data (generated from the seed, or the file; a seeded subset when samples < rows)."""

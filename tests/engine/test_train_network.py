@@ -79,3 +79,15 @@ def test_bad_config_contenders_name_the_field(contenders: list[str], width: obje
     with pytest.raises(ConfigError) as err:
         TrainConfig(network=Config(fan_in=2, width=width, depth=2 if width == 8 else None), contenders=contenders)
     assert err.value.field == "contenders"
+
+
+def test_work_budget_counts_a_residual_contenders_parameters() -> None:
+    """A residual contender has an input projection and branch_depth layers per block: its parameters, not
+    the plain MLP's, enter the race's work (counted here from its built network)."""
+    tc = TrainConfig(network=Config(fan_in=2, width=16, depth=4), contenders=["arch=residual", "he_normal"],
+                     epochs=1)
+    ds = tc.dataset()
+    built = [build_mlp(tc, c, ds.out_dim) for c in tc.contender_list]
+    counts = [sum(w.size + b.size for w, b in zip(net.weights, net.biases, strict=True)) for net in built]
+    assert [tc.contender_params(c, ds.out_dim) for c in tc.contender_list] == counts
+    assert tc.work(ds.n, ds.out_dim) == float(tc.epochs) * ds.n * sum(counts)
