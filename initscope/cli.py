@@ -19,7 +19,8 @@ import numpy as np
 
 from initscope import __version__, blas
 from initscope.engine import activations, initializers
-from initscope.engine.config import ARCH_PRESETS, Config, build
+from initscope.engine.architecture import ARCH_PRESETS
+from initscope.engine.config import Config, build
 from initscope.engine.errors import ConfigError
 from initscope.snapshot import SnapshotError
 

@@ -17,6 +17,14 @@ from typing import Any, Literal
 import numpy as np
 
 from initscope.engine import activations, initializers
+from initscope.engine.architecture import (
+    ARCHS,
+    BRANCH_SCALES,
+    NORM_PLACEMENTS,
+    NORMS,
+    choice,
+    expand_preset,
+)
 from initscope.engine.errors import ConfigError
 
 DEFAULTS = {"initializer": "he_normal", "activation": "relu", "fan_in": 256, "depth": 10, "batch": 256}
@@ -29,29 +37,6 @@ INPUTS = ("normal", "uniform")
 CLIP_MODES = ("per_layer", "global")
 DEFAULT_BUDGET = 2 * 1024**3
 ClipMode = Literal["per_layer", "global"]
-ARCHS = ("mlp", "residual")
-NORMS = ("none", "layernorm", "rmsnorm", "batchnorm")
-NORM_PLACEMENTS = ("pre", "post")
-BRANCH_SCALES = ("1", "1/sqrt(L)", "1/sqrt(2L)", "0", "fixup", "deepnorm")
-BRANCH_DEPTHS = (1, 2)
-ARCH_PRESETS: dict[str, dict[str, str]] = {
-    # What frameworks and papers do; `preset=NAME` in the one-line form expands to these fields.
-    "gpt2": {"init": "normal(std=0.02)", "act": "gelu", "arch": "residual", "branch_depth": "2",
-             "norm": "layernorm", "norm_placement": "pre", "branch_scale": "1/sqrt(2L)"},
-    "bert": {"init": "truncated_normal(std=0.02)", "act": "gelu", "arch": "residual", "branch_depth": "2",
-             "norm": "layernorm", "norm_placement": "post", "branch_scale": "1"},
-    "fixup": {"init": "he_normal", "act": "relu", "arch": "residual", "branch_depth": "2", "norm": "none",
-              "branch_scale": "fixup"},
-    "rezero": {"init": "he_normal", "act": "relu", "arch": "residual", "branch_depth": "2", "norm": "none",
-               "branch_scale": "0"},
-    # T5 (Raffel et al. 2020; Hugging Face's T5 _init_weights): N(0, 1/fan_in) dense weights (LeCun normal),
-    # relu, pre-norm RMSNorm (T5LayerNorm has no mean subtraction), no branch scale.
-    "t5": {"init": "lecun_normal", "act": "relu", "arch": "residual", "branch_depth": "2", "norm": "rmsnorm",
-           "norm_placement": "pre", "branch_scale": "1"},
-    "deepnorm": {"init": "xavier_normal", "act": "gelu", "arch": "residual", "branch_depth": "2",
-                 "norm": "layernorm", "norm_placement": "post", "branch_scale": "deepnorm"},
-}
-
 
 def as_int(name: str, value: object, low: int, high: int) -> int:
     """A whole number in [low, high] from an int, or text such as '30' or '1e3'; else a ConfigError."""
@@ -232,9 +217,9 @@ class Config:
 
     def _check_architecture(self) -> None:
         set_ = object.__setattr__
-        set_(self, "arch", _choice("arch", self.arch, ARCHS))
-        set_(self, "norm", _choice("norm", self.norm, NORMS))
-        set_(self, "norm_placement", _choice("norm_placement", self.norm_placement, NORM_PLACEMENTS))
+        set_(self, "arch", choice("arch", self.arch, ARCHS))
+        set_(self, "norm", choice("norm", self.norm, NORMS))
+        set_(self, "norm_placement", choice("norm_placement", self.norm_placement, NORM_PLACEMENTS))
         scale = str(self.branch_scale).strip().replace(" ", "")
         scale = {"1.0": "1", "0.0": "0", "skipinit": "0", "rezero": "0"}.get(scale.lower(), scale)
         if scale not in BRANCH_SCALES:
@@ -386,13 +371,6 @@ class Config:
         }
 
 
-def _choice(name: str, value: object, allowed: Sequence[str]) -> str:
-    text = str(value).strip().lower().replace("-", "_")
-    if text not in allowed:
-        raise ConfigError(name, value, "one of " + ", ".join(allowed))
-    return text
-
-
 def _resolve_activation_params(name: str, given: Mapping[str, object]) -> dict[str, float]:
     spec = activations.SPECS[name]
     out: dict[str, float] = {}
@@ -538,18 +516,6 @@ def build(assignments: Mapping[str, object], base: Config | None = None) -> Conf
     unknown = set(changes) - {f.name for f in fields(Config)}
     assert not unknown, unknown
     return replace(base, **changes)
-
-
-def expand_preset(assignments: Mapping[str, object]) -> dict[str, object]:
-    """`preset=gpt2 depth=24` -> the preset's fields, then the other keys (which win over the preset's)."""
-    out = dict(assignments)
-    name = out.pop("preset", None)
-    if name is None:
-        return out
-    key = str(name).strip().lower()
-    if key not in ARCH_PRESETS:
-        raise ConfigError("preset", name, "one of " + ", ".join(ARCH_PRESETS))
-    return {**ARCH_PRESETS[key], **out}
 
 
 def widths_text(widths: Sequence[int]) -> str:

@@ -22,7 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine import activations, initializers, network, norms
-from initscope.engine.config import Config, expand_preset, parse_assignments
+from initscope.engine.architecture import expand_preset
+from initscope.engine.config import Config, parse_assignments
 from initscope.engine.errors import ConfigError
 
 Array = npt.NDArray[np.floating]

@@ -26,7 +26,8 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from initscope.engine import activations, initializers
-from initscope.engine.config import ARCHS, BRANCH_SCALES, DTYPES, NORM_PLACEMENTS, NORMS, Config, build
+from initscope.engine.architecture import ARCHS, BRANCH_SCALES, NORM_PLACEMENTS, NORMS
+from initscope.engine.config import DTYPES, Config, build
 from initscope.engine.errors import ConfigError
 from initscope.tui.messages import ConfigEdited, ConfigRefused
 

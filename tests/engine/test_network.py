@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from initscope.engine import network, norms
-from initscope.engine.config import ARCH_PRESETS, Config
+from initscope.engine.architecture import ARCH_PRESETS
+from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.propagate import run
 
