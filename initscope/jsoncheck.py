@@ -29,6 +29,8 @@ MAX_NESTING = 32
 so the JSON parser cannot exhaust Python's recursion limit."""
 MAX_INT = 2**63 - 1
 """Whole numbers are stored as int64; larger ones are refused instead of overflowing."""
+MAX_EXACT = 2**53
+"""Whole numbers in float fields up to this size are exact as float64; larger ones are refused."""
 SHOWN = 60
 """Characters of a value echoed in a message; the rest is cut (a 10 KB value gives a short line)."""
 
@@ -86,13 +88,11 @@ def number(low: float = -math.inf, high: float = math.inf, null: bool = True) ->
         if v is None and null:
             return v
         ok = not isinstance(v, bool) and isinstance(v, (int, float))
+        if ok and isinstance(v, int):
+            ok = abs(v) <= MAX_EXACT  # a larger int would change when stored as a float
         if ok:
-            try:
-                x = float(v)
-            except OverflowError:
-                ok = False
-            else:
-                ok = math.isfinite(x) and low <= x <= high
+            x = float(v)
+            ok = math.isfinite(x) and low <= x <= high
         if not ok:
             span = "" if (low, high) == (-math.inf, math.inf) else \
                 f" in [{low:g}, {high:g}]" if math.isfinite(low) and math.isfinite(high) else \

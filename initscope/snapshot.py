@@ -9,8 +9,6 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +17,13 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope import __version__, jsoncheck, schema
+from initscope.atomic import WriteError, check_target, short, write_atomic
 from initscope.engine.jsonsafe import json_safe
 from initscope.engine.result import Histogram, Result
 from initscope.jsoncheck import SnapshotError
 
-__all__ = ["SnapshotError", "WriteError", "diff", "dumps", "export", "from_document", "read", "write_atomic"]
+__all__ = ["SnapshotError", "WriteError", "check_target", "diff", "dumps", "export", "from_document", "read",
+           "write_atomic"]
 
 FORMAT = schema.SNAPSHOT_FORMAT
 VERSION = max(schema.SNAPSHOT_VERSIONS)
@@ -180,63 +180,6 @@ def csv_text(r: Result) -> str:
     return buffer.getvalue()
 
 
-class WriteError(OSError):
-    """A write failed; the message says what and where, and nothing partial was left behind."""
-
-
-def write_atomic(path: Path, data: str | bytes, overwrite: bool = False) -> Path:
-    """Write to a temp file in the same folder, then rename into place.
-
-    Never overwrites an existing file unless `overwrite`; on any failure the temp file is removed,
-    so the target is either absent/unchanged or complete.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.exists() and not overwrite:
-        raise WriteError(f"{path} already exists; not overwriting it (choose another name or use --force)")
-    if folder.exists() and not folder.is_dir():
-        raise WriteError(f"cannot write {path}: {folder} is a file, not a folder")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise WriteError(f"cannot create folder {folder}: {err.strerror or err}") from None
-    fd = -1
-    tmp = ""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as handle:
-            fd = -1
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            # link() fails if the target appeared meanwhile: never clobber a file created concurrently.
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise WriteError(f"{path} already exists; not overwriting it") from None
-            except OSError:
-                if path.exists():
-                    raise WriteError(f"{path} already exists; not overwriting it") from None
-                os.replace(tmp, path)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        tmp = ""
-    except WriteError:
-        raise
-    except OSError as err:
-        raise WriteError(f"cannot write {path}: {err.strerror or err}") from None
-    finally:
-        if fd >= 0:
-            os.close(fd)
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    return path
-
-
 # ------------------------------------------------------------------------------- export
 def export_stem(r: Result) -> str:
     """File stem from UTC time, initializer and activation: 20261129T040512Z_he_normal_relu."""
@@ -250,6 +193,12 @@ def export(r: Result, folder: Path | str) -> tuple[Path, Path]:
     Either both files are written or neither is (the JSON is removed if the CSV fails).
     """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise WriteError(f"cannot export to {short(folder)}: it is a file, not a folder")
+    try:  # the export folder (default ./initscope-snapshots) is made on first use
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WriteError(f"cannot create folder {short(folder)}: {err.strerror or err}") from None
     stem = export_stem(r)
     json_text, csv_data = dumps(r), csv_text(r)
     for attempt in range(1, 1000):
@@ -270,7 +219,7 @@ def export(r: Result, folder: Path | str) -> tuple[Path, Path]:
                 json_path.unlink()
             raise
         return json_path, csv_path
-    raise WriteError(f"cannot find a free name for {stem} in {folder}")
+    raise WriteError(f"cannot find a free name for {stem} in {short(folder)}")
 
 
 # ------------------------------------------------------------------------------- reading

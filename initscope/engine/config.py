@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import re
 import shlex
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,8 @@ DTYPES = ("float16", "float32", "float64")
 INPUTS = ("normal", "uniform")
 CLIP_MODES = ("per_layer", "global")
 DEFAULT_BUDGET = 2 * 1024**3
+MAX_BUDGET = 2**62
+"""Largest budget written: beyond any machine, and an int64 still (the budget is only an upper bound)."""
 ClipMode = Literal["per_layer", "global"]
 
 
@@ -92,10 +95,33 @@ def parse_bytes(name: str, value: object) -> int:
     number = float(match.group(1))
     unit = (match.group(2) or "B").upper().rstrip("B").rstrip("I")
     scale = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}[unit]
+    if not number * scale <= MAX_BUDGET:  # also catches 1e400 (inf)
+        raise ConfigError(name, value, f"a size > 0 and at most {format_bytes(MAX_BUDGET)}")
     size = int(number * scale)
     if size <= 0:
         raise ConfigError(name, value, "a size > 0")
     return size
+
+
+def machine_memory() -> int | None:
+    """Bytes of physical memory, or None where the system does not say."""
+    try:
+        pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return int(pages * page_size) if pages > 0 and page_size > 0 else None
+
+
+def check_fits_machine(cfg: Config) -> None:
+    """Refuse a run whose memory estimate exceeds the machine's memory: with the budget raised past it, the
+    run would end in a MemoryError (or the system's out-of-memory killer) instead of a message."""
+    total = machine_memory()
+    need = cfg.memory_estimate()
+    if total is not None and need > total:
+        raise ConfigError("memory_budget", cfg.memory_budget, f"a run that fits this machine's "
+                          f"{format_bytes(total)}", message=f"memory_budget: this run needs {format_bytes(need)}, "
+                          f"more than this machine's {format_bytes(total)} of memory; reduce depth ({cfg.depth}), "
+                          f"width ({widths_text(cfg.widths)}) or batch ({cfg.batch})")
 
 
 @dataclass(frozen=True, eq=True)
@@ -184,8 +210,8 @@ class Config:
         set_(self, "clip_mode", mode)
         if isinstance(self.memory_budget, bool) or not isinstance(self.memory_budget, int):
             set_(self, "memory_budget", parse_bytes("memory_budget", self.memory_budget))
-        elif self.memory_budget <= 0:
-            raise ConfigError("memory_budget", self.memory_budget, "a size > 0")
+        elif not 0 < self.memory_budget <= MAX_BUDGET:
+            raise ConfigError("memory_budget", self.memory_budget, f"a size > 0 and at most {format_bytes(MAX_BUDGET)}")
 
         need = self.memory_estimate()
         if need > self.memory_budget:
