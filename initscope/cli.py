@@ -322,7 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is not None:
             _refuse_flags_before_command(parser, args)
         func = getattr(args, "func", None)
-        return int(func(args)) if func is not None else cmd_tui(args)
+        if func is None:
+            return cmd_tui(args)
+        with np.errstate(all="ignore"):  # overflow is reported in the output (findings, null + note), not as
+            return int(func(args))  # NumPy's RuntimeWarnings on stderr
     except (ConfigError, UsageError, SnapshotError, WriteError) as err:
         print(str(err) if isinstance(err, UsageError) else f"initscope: error: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -179,13 +179,17 @@ class Config:
                 set_(self, "width", as_int("width", self.width, 1, MAX_UNITS))
         set_(self, "batch", as_int("batch", self.batch, 1, MAX_BATCH))
 
+        if isinstance(self.memory_budget, bool) or not isinstance(self.memory_budget, int):
+            set_(self, "memory_budget", parse_bytes("memory_budget", self.memory_budget))
+        elif not 0 < self.memory_budget <= MAX_BUDGET:
+            raise ConfigError("memory_budget", self.memory_budget, f"a size > 0 and at most {format_bytes(MAX_BUDGET)}")
         source = str(self.input).strip()
         if source.lower() in INPUTS:
             set_(self, "input", source.lower())
         else:
             from initscope.engine.inputs import inspect_file
 
-            columns = inspect_file(source)
+            columns = inspect_file(source, self.memory_budget)  # the file is checked before it is loaded
             if columns != self.fan_in:
                 raise ConfigError("fan_in", self.fan_in, f"{columns}, the number of columns of {source}")
             set_(self, "input", source)
@@ -208,10 +212,6 @@ class Config:
         if mode not in CLIP_MODES:
             raise ConfigError("clip_mode", self.clip_mode, "one of " + ", ".join(CLIP_MODES))
         set_(self, "clip_mode", mode)
-        if isinstance(self.memory_budget, bool) or not isinstance(self.memory_budget, int):
-            set_(self, "memory_budget", parse_bytes("memory_budget", self.memory_budget))
-        elif not 0 < self.memory_budget <= MAX_BUDGET:
-            raise ConfigError("memory_budget", self.memory_budget, f"a size > 0 and at most {format_bytes(MAX_BUDGET)}")
 
         need = self.memory_estimate()
         if need > self.memory_budget:
