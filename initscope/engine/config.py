@@ -29,6 +29,11 @@ DTYPES = ("float16", "float32", "float64")
 INPUTS = ("normal", "uniform")
 CLIP_MODES = ("per_layer", "global")
 DEFAULT_BUDGET = 2 * 1024**3
+LAYER_OVERHEAD = 8 * 1024
+"""Bytes per layer beside the arrays: Python objects of its histograms and statistics."""
+RUN_OVERHEAD = 8 * 1024**2
+"""Bytes per run beside the layers: the activation's mean-field table, built on first use while the stored
+activations are still alive (measured 4.4-5.4 MiB peak), the verdict and the result's containers."""
 MAX_BUDGET = 2**62
 """Largest budget written: beyond any machine, and an int64 still (the budget is only an upper bound)."""
 ClipMode = Literal["per_layer", "global"]
@@ -255,7 +260,9 @@ class Config:
 
         Stored for the backward pass: the input and every layer's activation (plus phi'(z) for
         activations whose derivative needs z), every weight matrix and bias; plus the working arrays
-        of one layer (pre-activation, gradients) and float64 scratch for the statistics.
+        of one layer (pre-activation, gradients), float64 scratch for the statistics, and the per-layer
+        bookkeeping (histograms, summaries: measured 2.7-4.7 KB a layer, counted as LAYER_OVERHEAD).
+        tests/engine/test_config.py measures the peak of the largest accepted config of each kind.
         """
         item = self.np_dtype.itemsize
         widths = self.widths
@@ -267,7 +274,8 @@ class Config:
         largest_matrix = max(fi * fo for fi, fo in self.layer_fans)
         working = 3 * self.batch * widest + largest_matrix
         scratch64 = 8 * max(self.batch * widest, largest_matrix)
-        return int(item * (stored + weights + working) + scratch64)
+        return int(item * (stored + weights + working) + scratch64 + LAYER_OVERHEAD * self.n_layers
+                   + RUN_OVERHEAD)
 
     # ----------------------------------------------------------------- text form
     def to_string(self) -> str:
