@@ -237,3 +237,22 @@ def test_huge_integer_labels_are_one_line(label: str, capsys: pytest.CaptureFixt
     np.save(big, rows)
     code, _, err = call(capsys, "train", "--dataset", str(big), "--epochs", "1")
     assert code == 2 and "labels go up to" in one_line(err)
+
+
+def test_a_budget_past_the_machine_is_an_error_not_a_memory_error(capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from initscope.engine import config
+
+    monkeypatch.setattr(config, "machine_memory", lambda: 64 * 1024**2)  # a 64 MiB machine
+    code, _, err = call(capsys, "run", "--fan-in", "1024", "--depth", "20", "--batch", "1024",
+                        "--memory-budget", "1TiB")
+    assert code == 2 and "more than this machine's 64.0 MiB" in one_line(err)
+
+
+def test_theory_json_passes_its_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    from initscope.schema import check_theory_output
+
+    code, out, _ = call(capsys, "theory", "--depth", "3", "--fan-in", "8", "--jacobian", "--ensemble", "2",
+                        "--batch", "8", "--format", "json")
+    assert code == 0
+    check_theory_output(strict(out))
