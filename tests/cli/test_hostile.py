@@ -256,3 +256,18 @@ def test_theory_json_passes_its_schema(capsys: pytest.CaptureFixture[str]) -> No
                         "--batch", "8", "--format", "json")
     assert code == 0
     check_theory_output(strict(out))
+
+
+def test_train_refuses_a_bad_output_before_the_race(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from initscope import train_cli
+
+    def no_race(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the race ran before the output was checked")
+
+    monkeypatch.setattr(train_cli, "run_race", no_race)
+    cases = [([f"{tmp_path}/out/"], "names a folder"), ([f"{tmp_path}/no/x.json"], "no does not exist"),
+             ([os.devnull, "--force"], "only replaces regular files")]
+    for output, message in cases:
+        code, _, err = call(capsys, "train", "--epochs", "1", "-o", *output)
+        assert code == 2 and message in one_line(err)
