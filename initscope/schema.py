@@ -148,6 +148,11 @@ def _config(block: dict[str, Any], path: str) -> Any:
     try:
         cfg = Config.from_string(line)
     except ConfigError as err:
+        if err.field == "memory_budget":
+            cfg = _over_budget(line, where(path, "string"))
+            _agree(block, path, {k: v for k, v in cfg.as_dict().items()
+                                 if k in block and k not in ("memory_budget", "string")})
+            return cfg
         if err.field != "input":
             raise SchemaError(where(path, "string"), str(err)) from None
         try:
@@ -157,6 +162,20 @@ def _config(block: dict[str, Any], path: str) -> Any:
         return cfg
     _agree(block, path, {k: v for k, v in cfg.as_dict().items() if k in block})
     return cfg
+
+
+def _over_budget(line: str, path: str) -> Any:
+    """A config whose estimate no longer fits its recorded budget (a later initscope estimates more): the
+    snapshot still shows what was measured, with the budget raised to the estimate (what a re-run needs)."""
+    from initscope.engine.config import KEY_ALIASES, MAX_BUDGET, build, parse_assignments
+    from initscope.engine.errors import ConfigError
+
+    try:
+        given = {k: v for k, v in parse_assignments(line).items() if KEY_ALIASES.get(k) != "memory_budget"}
+        cfg = build({**given, "budget": MAX_BUDGET})
+        return cfg.replace(memory_budget=max(cfg.memory_estimate(), 1))
+    except ConfigError as err:
+        raise SchemaError(path, str(err)) from None
 
 
 def _histogram(h: dict[str, Any], path: str) -> None:

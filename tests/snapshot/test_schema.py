@@ -264,3 +264,14 @@ def test_every_written_document_passes_its_schema() -> None:
 def test_shown_values_are_cut() -> None:
     assert len(jsoncheck.shown("y" * 10_000)) <= jsoncheck.SHOWN
     assert jsoncheck.shown(math.pi) == repr(math.pi)
+
+
+def test_a_config_over_its_recorded_budget_is_read_with_the_budget_raised() -> None:
+    # Snapshots written when the estimate was smaller stay readable: the measurements are what they were.
+    doc = _doc("clip")
+    line = doc["config"]["string"]
+    doc["config"]["string"] = line + " budget=1000"
+    doc["config"]["memory_budget"] = 1000
+    result = snapshot.from_document(doc)
+    assert result.config.memory_budget == result.config.memory_estimate() > 1000
+    assert result.config.replace(memory_budget=2**31) == Config.from_string(line).replace(memory_budget=2**31)
