@@ -297,20 +297,24 @@ def make_parser() -> argparse.ArgumentParser:
 def _refuse_flags_before_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Configuration flags belong after the subcommand; before it they would be silently dropped."""
     given = getattr(args, "before_command", {})
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    command = subparsers.choices[args.command]
     for action in parser._actions:
         value = given.get(action.dest)
         if action.option_strings and value is not None and value != action.default:
-            flag = action.option_strings[-1]
-            raise UsageError(f"initscope: {flag} must come after the subcommand: initscope {args.command} "
-                             f"{flag} ... (before it, flags set up the explorer)")
+            flag = action.option_strings[0]
+            if any(flag in a.option_strings for a in command._actions):
+                raise UsageError(f"initscope: {flag} must come after the subcommand: initscope {args.command} "
+                                 f"{flag} ... (before it, flags set up the explorer)")
+            raise UsageError(f"initscope: {flag} sets up the explorer; `initscope {args.command}` does not take it")
 
 
 def _refuse_empty_values(argv: Sequence[str]) -> None:
     """`--format=--`: argparse drops a `--` value and hands the command an empty list."""
     for token in argv:
         if token.startswith("-") and "=" in token and token.split("=", 1)[1] == "--":
-            flag = token.split("=", 1)[0]
-            raise UsageError(f"initscope: {_cut_values(repr(flag))[1:-1]}: '--' is not a value (see initscope --help)")
+            flag = token.split("=", 1)[0][:SHOWN]
+            raise UsageError(f"initscope: {flag}: '--' is not a value (see initscope --help)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
