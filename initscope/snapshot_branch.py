@@ -34,39 +34,20 @@ def to_document(branch: BranchStats, i: int) -> dict[str, Any]:
     return out
 
 
-class BranchError(ValueError):
-    """A branch object that cannot be read: `where` names the field."""
-
-    def __init__(self, where: str, problem: str) -> None:
-        super().__init__(f"{where}: {problem}")
-        self.where = where
-
-
-def _number(value: Any, where: str) -> float:
-    if value is None:
-        return math.nan
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BranchError(where, f"expected a number or null, got {type(value).__name__}")
-    return float(value)
+def _number(value: Any) -> float:
+    """A checked JSON number (schema.BRANCH); null (non-finite or undefined) is NaN."""
+    return math.nan if value is None else float(value)
 
 
 def from_layers(layers: list[dict[str, Any]], branch_depth: int) -> BranchStats:
-    """BranchStats from every layer's `branch` object (a residual snapshot of version 2)."""
+    """BranchStats from every layer's `branch` object of a residual snapshot that passed
+    schema.check_snapshot (so every block has one, with numbers where numbers belong)."""
     depth = len(layers)
-    cols: dict[str, npt.NDArray[np.float64]] = {name: np.full(depth, np.nan) for name in FIELDS}
-    weight_std = np.full((depth, branch_depth), np.nan)
-    weight_grad = np.full((depth, branch_depth), np.nan)
-    for i, layer in enumerate(layers):
-        where = f"layers[{i}].branch"
-        block = layer.get("branch")
-        if not isinstance(block, dict):
-            raise BranchError(where, "missing: a residual snapshot holds one branch object per block")
-        for name in FIELDS:
-            cols[name][i] = _number(block.get(name), f"{where}.{name}")
-        for key, target in (("weight_std", weight_std), ("weight_grad_norm", weight_grad)):
-            values = block.get(key, [None] * branch_depth)
-            if not isinstance(values, list) or len(values) != branch_depth:
-                raise BranchError(f"{where}.{key}", f"expected a list of {branch_depth} numbers (one per branch layer)")
-            target[i] = [_number(v, f"{where}.{key}") for v in values]
+    cols: dict[str, npt.NDArray[np.float64]] = {
+        name: np.array([_number(layer["branch"].get(name)) for layer in layers], dtype=np.float64)
+        for name in FIELDS}
+    lists = {key: np.array([[_number(v) for v in layer["branch"].get(key, [None] * branch_depth)]
+                            for layer in layers], dtype=np.float64).reshape(depth, branch_depth)
+             for key in ("weight_std", "weight_grad_norm")}
     return BranchStats(cols["std"], cols["ratio"], cols["saturated_fraction"], cols["dead_fraction"],
-                       cols["grad_std"], weight_grad, weight_std, cols["theory_std"])
+                       cols["grad_std"], lists["weight_grad_norm"], lists["weight_std"], cols["theory_std"])

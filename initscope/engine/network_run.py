@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-import time
-from datetime import UTC, datetime
 
 import numpy as np
 
@@ -174,12 +172,12 @@ def _backward(net: network.Network, tapes: list[network.BlockTape | None], bw: _
     return None
 
 
-def run_network(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None,
-                advise: bool = True) -> Result:
-    """The run of engine/propagate.run for arch=residual or a normalized MLP."""
-    from initscope.engine import residual_theory, verdict
+def measure_network(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None
+                    ) -> Result:
+    """engine/propagate.run's measurement for arch=residual or a normalized MLP: every statistic and the theory;
+    the verdict is left to `run` (which diagnoses after this run's arrays are freed)."""
+    from initscope.engine import residual_theory
 
-    started = time.perf_counter()
     act = activations.make(cfg.activation, dict(cfg.activation_params))
     depth = cfg.n_layers
     net = network.build(cfg, act)
@@ -199,7 +197,6 @@ def run_network(cfg: Config, cancel: threading.Event | None = None, progress: Pr
             first_nonfinite = _backward(net, tapes, bw, fw, cancel, progress)
         was_cancelled = cancel is not None and cancel.is_set()
 
-    del net, tapes, x  # the weights and kept values: freed before a fix is checked by another run
     clipped, clip_scale = _clip(cfg, bw.wgrad, bw.bgrad)
     pad = [_EMPTY] * (depth - len(fw.w_hists))
     weight_stats = WeightStats(fw.w.summary, fw.exp_mean, fw.exp_std, fw.bound_lo, fw.bound_hi, fw.zero_frac,
@@ -214,9 +211,5 @@ def run_network(cfg: Config, cancel: threading.Event | None = None, progress: Pr
     if cfg.residual:
         branch = BranchStats(fw.branch_std, fw.branch_ratio, fw.saturated.copy(), fw.dead.copy(),
                              bw.branch_grad_std, bw.branch_wgrad, fw.branch_weight_std, branch_theory)
-    result = Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
-                    Verdict("stable", "", [], first_nonfinite), layers_done, was_cancelled, branch=branch)
-    result.verdict = verdict.diagnose(result, cancel, advise)
-    result.elapsed_s = time.perf_counter() - started
-    result.created_utc = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return result
+    return Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
+                  Verdict("stable", "", [], first_nonfinite), layers_done, was_cancelled, branch=branch)

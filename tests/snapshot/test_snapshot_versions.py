@@ -49,14 +49,18 @@ def test_residual_snapshot_round_trips_every_branch_field(tmp_path: Path) -> Non
     assert snapshot.diff(back, r)["config"] == {}
 
 
-def test_a_residual_file_without_its_branch_objects_is_refused(tmp_path: Path) -> None:
+def test_a_residual_file_without_its_branch_objects_is_refused() -> None:
     doc = json.loads(snapshot.dumps(run(Config.from_string("arch=residual fan_in=16 depth=3 batch=16"),
                                         advise=False)))
     del doc["layers"][1]["branch"]
     with pytest.raises(snapshot.SnapshotError) as err:
         snapshot.from_document(doc)
-    assert "layers[1].branch" in str(err.value)
-    doc["layers"][1]["branch"] = {"std": "wide"}
+    assert "layers[1].branch" in str(err.value) and "missing" in str(err.value)
+    doc["layers"][1]["branch"] = {"std": "wide", "ratio": 1.0, "grad_std": 1.0}
     with pytest.raises(snapshot.SnapshotError) as err:
         snapshot.from_document(doc)
     assert "layers[1].branch.std" in str(err.value)
+    doc["layers"][1]["branch"] = {"std": 1.0, "ratio": 1.0, "grad_std": 1.0, "weight_std": [0.1]}
+    with pytest.raises(snapshot.SnapshotError) as err:
+        snapshot.from_document(doc)
+    assert "layers[1].branch.weight_std" in str(err.value) and "2 layers" in str(err.value)
