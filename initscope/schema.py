@@ -62,8 +62,9 @@ LAYER = obj({
 
 FINDING = obj({"text": text()}, {"kind": text(), "severity": text(SEVERITIES), "fix": text(),
                                  "numbers": dict_of(number())})
-ADVICE = obj({"config": text(), "text": text()}, {"measured": dict_of(anything)}, null=True)
-"""`verdict.fix`: a suggested config verified by running it (absent in older files)."""
+ADVICE = obj({"config": text(null=True), "text": text()}, {"measured": dict_of(anything)}, null=True)
+"""`verdict.fix`: a suggested config verified by running it, or config null with words on what helps instead
+(when no initializer does); absent in older files."""
 
 VERDICT = obj({"kind": text(VERDICT_KINDS), "text": text()},
               {"severity": text(SEVERITIES), "findings": list_of(FINDING),
