@@ -275,3 +275,15 @@ def test_a_config_over_its_recorded_budget_is_read_with_the_budget_raised() -> N
     result = snapshot.from_document(doc)
     assert result.config.memory_budget == result.config.memory_estimate() > 1000
     assert result.config.replace(memory_budget=2**31) == Config.from_string(line).replace(memory_budget=2**31)
+
+
+@pytest.mark.parametrize("config", ["init=he_normal act=sigmoid fan_in=64 depth=30 batch=64", None])
+def test_every_shape_of_the_doctors_fix_reads_back(config: str | None, tmp_path: Path) -> None:
+    """A fix with a config, and one without (no initializer fixes the net: only words), survive a write and a
+    read unchanged."""
+    r = run(Config.from_string("act=sigmoid fan_in=64 depth=30 batch=64"))
+    assert r.verdict.fix is not None and r.verdict.fix["config"] is not None  # the doctor's own shape
+    r.verdict.fix = {**r.verdict.fix, "config": config}
+    path = tmp_path / "fix.json"
+    path.write_text(snapshot.dumps(r))
+    assert snapshot.read(path).verdict.fix == json.loads(snapshot.dumps(r))["verdict"]["fix"]
