@@ -180,6 +180,25 @@ def plot_bars(plt: Any, fig: Figure, xa: Axis, bottom: float, cols: int) -> None
             plt.scatter(xs[keep].tolist(), heights[keep].tolist(), marker="sd", color=bars.color, fillx=bottom)
 
 
+def cell_values(axis: Axis, cells: int) -> FloatArray:
+    """The value every cell of an axis names: plotext puts the axis's low end on the first cell and its high end
+    on the last (the ticks land on the cells nearest their values)."""
+    return axis.low + np.arange(cells) * (axis.high - axis.low) / max(1, cells - 1)
+
+
+def plot_heat(plt: Any, fig: Figure, xa: Axis, ya: Axis, cols: int, rows: int) -> None:
+    """The heat map as whole cells, one scatter per colour of its palette."""
+    heat = fig.heat
+    if heat is None:
+        return
+    xs, ys = cell_values(xa, cols), cell_values(ya, rows)
+    shades = heat.shade(xs, ys)
+    for k, color in enumerate(heat.palette):
+        r, c = np.nonzero(shades == k)
+        if r.size:
+            plt.scatter(xs[c].tolist(), ys[r].tolist(), marker="sd", color=color)
+
+
 def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = True, lines: bool = True) -> None:
     """Draw `fig` into plotext figure `plt` at width x height cells and build its matrix (`points` False:
     without the series drawn as markers; `lines` False: only the bands and the histogram bars)."""
@@ -195,6 +214,7 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = 
     gutter = max((len(s) for s in ya.labels), default=1) + 1
     cols = max(4, width - gutter - 1)
     xa = x_axis(fig, cols)
+    plot_heat(plt, fig, xa, ya, width - gutter, rows)  # every column up to the edge (no right frame)
     plot_fills(plt, fig, xa, cols)
     plot_bars(plt, fig, xa, ya.low, cols)
     # vertical marks as plotted signals (plotext draws its own vlines before every signal, under the bands)
@@ -327,8 +347,9 @@ def render_figure(plt: Any, fig: Figure, width: int, height: int, base: Style, l
     if any(line.points for line in fig.lines) and any(not line.points for line in fig.lines):
         build_matrix(plt, fig, width, rows_left, points=False)  # what the markers will cover
         skip = {surface, SELECTED_COLOR} | {rgb_of(band.color) for band in fig.fills}
+        skip |= set(fig.heat.palette) if fig.heat is not None else set()
         unders.append(underlay(plt.monitor.matrix, skip, toward=surface))
-    if fig.fills or (fig.bars and fig.lines):
+    if fig.fills or fig.heat is not None or (fig.bars and fig.lines):
         build_matrix(plt, fig, width, rows_left, lines=False)  # the bands and bars alone: what lines cover
         unders.append(underlay(plt.monitor.matrix, {surface}))
     build_matrix(plt, fig, width, rows_left)

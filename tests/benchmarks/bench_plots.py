@@ -22,7 +22,7 @@ from initscope.tui.plot_widget import Plot
 
 VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
          ("forward", "histograms"), ("backward", ""), ("theory", "measured"), ("theory", "saturation"),
-         ("theory", "jacobian")]
+         ("theory", "phase"), ("theory", "jacobian")]
 
 
 async def wait(app: InitScopeApp, pilot: object, done: object) -> None:
@@ -50,6 +50,8 @@ async def main(size: tuple[int, int], repeats: int) -> None:
             if view == "jacobian":
                 await pilot.press("j")
                 await wait(app, pilot, lambda: app.jacobian is not None and app.jacobian.status != "running")
+            if view == "phase":
+                await wait(app, pilot, lambda: bool(app.phase_grids))
             await pilot.pause(0.2)
             for plot in app.screen.query(Plot):
                 if not (plot.display and plot.region.area and plot.strips is not None):
