@@ -462,7 +462,7 @@ class TheoryTab(TabView):
         line = theme_rgb(self, "foreground", (235, 235, 235))
         fig = phase_figure(grid, cursor, marks, p.measured, p.error, line, p.warning, surface_of(self))
         pmap.show(fig, Content.from_markup("[b]σb²[/b] ↑ [dim]chi1:[/dim]"))
-        about = "" if self.compact else "[dim]chi1 at the fixed point over σw² (across) and σb² (up)[/dim]  "
+        about = "" if self.compact else "[dim]chi1 at the fixed point over σw² (across) and σb² (up)[/dim]"
         if cursor is None:
             here = f"[dim]no cursor: {t.reason.replace('[', '(')}[/dim]"
         elif any(lg.mark == CURSOR_MARK for lg in fig.legend):
@@ -470,7 +470,7 @@ class TheoryTab(TabView):
         else:
             here = f"[$warning]this net (σw² {num(t.sigma_w2)}, σb² {num(t.sigma_b2)}) is off the map[/]"
         caption.set(Content.from_markup(
-            f"[b]$act[/b]  {about}{here}", act=act))
+            f"[b]$act[/b]  {here}  {about}", act=act))  # the net first: a narrow caption wraps the prose
 
     # ------------------------------------------------------------------ Jacobian
     def _draw_jacobian(self, state: ViewState, r: Result) -> None:
