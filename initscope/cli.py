@@ -8,8 +8,8 @@ closed pipe stopped) when the reader of the output went away (`initscope list | 
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,9 +19,11 @@ import numpy as np
 
 from initscope import __version__, blas
 from initscope.engine import activations, initializers
-from initscope.engine.config import Config, build
+from initscope.engine.config import Config, build, check_fits_machine
 from initscope.engine.errors import ConfigError
-from initscope.snapshot import SnapshotError
+from initscope.engine.jsonsafe import strict_json
+from initscope.jsoncheck import SHOWN
+from initscope.snapshot import SnapshotError, WriteError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 141
@@ -33,7 +35,22 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+        raise UsageError(f"{self.prog}: {_cut_values(message)} (see {self.prog} --help)")
+
+
+def _cut_values(message: str) -> str:
+    """argparse quotes the offending value; a 10,000-character value must still give a short line."""
+    return re.sub(rf"'([^']{{{SHOWN}}})[^']+'", lambda m: f"'{m.group(1)}…'", message)
+
+
+class _Args(argparse.Namespace):
+    """Remembers what was given before the subcommand: argparse would silently let the subcommand's
+    defaults replace it (`initscope --depth 50 run` ran depth 10)."""
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key == "command" and value is not None:
+            super().__setattr__("before_command", {k: v for k, v in vars(self).items() if v is not None})
+        super().__setattr__(key, value)
 
 
 def _initializer_param_names() -> list[str]:
@@ -146,6 +163,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     fan_out = fan_in if args.fan_out is None else _int_arg("fan_out", args.fan_out, 1, 65536)
     n = _int_arg("n", args.n, 1, 10**8)
     seed = _int_arg("seed", args.seed, 0, 2**63 - 1)
+    if args.output:
+        from initscope.snapshot import check_target
+
+        check_target(args.output, overwrite=args.force)
     blas.configure(args.threads, fan_in * fan_out * min(fan_in, fan_out))  # orthogonal's QR is the BLAS work
     act_name = str(args.activation or "relu").lower()
     if act_name not in activations.SPECS:
@@ -174,9 +195,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
         buffer = io.BytesIO()
         np.save(buffer, values)
-        write_atomic(Path(args.output), buffer.getvalue(), overwrite=args.force)
+        write_atomic(args.output, buffer.getvalue(), overwrite=args.force)
     if args.format == "json":
-        print(json.dumps(doc, indent=1))
+        print(strict_json(doc))
     else:
         print(_sample_table(doc, entry))
         if args.output:
@@ -208,17 +229,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     from initscope.engine import run
 
     cfg = config_from_args(args)
+    check_fits_machine(cfg)
     fmt = args.format
     if fmt is None:
         fmt = {".json": "json", ".csv": "csv"}.get(Path(args.output).suffix.lower(), "table") if args.output \
             else "table"
-    if args.output and Path(args.output).exists() and not args.force:
-        raise UsageError(f"output: {args.output} already exists; not overwriting it (use --force)")
+    if args.output:  # refuse a bad target before the run, not after
+        snapshot.check_target(args.output, overwrite=args.force)
     blas.configure(args.threads, blas.layer_macs(cfg))
     result = run(cfg)
     text = {"json": snapshot.dumps, "csv": snapshot.csv_text, "table": report.table}[fmt](result)
     if args.output:
-        snapshot.write_atomic(Path(args.output), text, overwrite=args.force)
+        snapshot.write_atomic(args.output, text, overwrite=args.force)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -229,7 +251,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from initscope import report, snapshot
 
     d = snapshot.diff(snapshot.read(args.a), snapshot.read(args.b))
-    sys.stdout.write(json.dumps(d, indent=1) + "\n" if args.format == "json" else report.diff_table(d))
+    sys.stdout.write(strict_json(d) + "\n" if args.format == "json" else report.diff_table(d))
     return EXIT_OK
 
 
@@ -241,6 +263,12 @@ def cmd_tui(args: argparse.Namespace) -> int:
     except ImportError as err:  # pragma: no cover - the TUI ships with the package
         raise UsageError(f"the explorer could not start: {err}") from None
     return tui_main(cfg, args)
+
+
+def _short_path(name: object) -> str:
+    from initscope.atomic import short
+
+    return short(str(name))
 
 
 def _int_arg(name: str, value: object, low: int, high: int) -> int:
@@ -308,6 +336,29 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refuse_flags_before_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Configuration flags belong after the subcommand; before it they would be silently dropped."""
+    given = getattr(args, "before_command", {})
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    command = subparsers.choices[args.command]
+    for action in parser._actions:
+        value = given.get(action.dest)
+        if action.option_strings and value is not None and value != action.default:
+            flag = action.option_strings[0]
+            if any(flag in a.option_strings for a in command._actions):
+                raise UsageError(f"initscope: {flag} must come after the subcommand: initscope {args.command} "
+                                 f"{flag} ... (before it, flags set up the explorer)")
+            raise UsageError(f"initscope: {flag} sets up the explorer; `initscope {args.command}` does not take it")
+
+
+def _refuse_empty_values(argv: Sequence[str]) -> None:
+    """`--format=--`: argparse drops a `--` value and hands the command an empty list."""
+    for token in argv:
+        if token.startswith("-") and "=" in token and token.split("=", 1)[1] == "--":
+            flag = token.split("=", 1)[0][:SHOWN]
+            raise UsageError(f"initscope: {flag}: '--' is not a value (see initscope --help)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = _dispatch(argv)
@@ -331,22 +382,29 @@ def _silence_stdout() -> None:
 def _dispatch(argv: Sequence[str] | None) -> int:
     parser = make_parser()
     try:
-        args = parser.parse_args(argv)
+        argv = list(sys.argv[1:] if argv is None else argv)
+        _refuse_empty_values(argv)
+        args = parser.parse_args(argv, namespace=_Args())
+        if args.command is not None:
+            _refuse_flags_before_command(parser, args)
         func = getattr(args, "func", None)
-        return int(func(args)) if func is not None else cmd_tui(args)
+        if func is None:
+            return cmd_tui(args)
+        with np.errstate(all="ignore"):  # overflow is reported in the output (findings, null + note), not as
+            return int(func(args))  # NumPy's RuntimeWarnings on stderr
     except BrokenPipeError:
-        raise
-    except (ConfigError, UsageError, SnapshotError) as err:
+        raise  # main() ends quietly
+    except (ConfigError, UsageError, SnapshotError, WriteError) as err:
         print(str(err) if isinstance(err, UsageError) else f"initscope: error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    except OSError as err:
-        from initscope.snapshot import WriteError
-
-        if isinstance(err, WriteError):
-            print(f"initscope: error: {err}", file=sys.stderr)
-            return EXIT_USAGE
-        print(f"initscope: unexpected error: {err}", file=sys.stderr)
-        return EXIT_FAILURE
+    except MemoryError:
+        print("initscope: error: not enough memory for this run; lower --memory-budget, the depth, width or "
+              "batch", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:  # the system refused (a file, a pipe, a limit): the user's to fix, not a bug
+        where = f": {_short_path(err.filename)}" if getattr(err, "filename", None) else ""
+        print(f"initscope: error: {err.strerror or err}{where}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("initscope: interrupted", file=sys.stderr)
         return 130

@@ -9,8 +9,6 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,12 +16,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from initscope import __version__
+from initscope import __version__, jsoncheck, schema
+from initscope.atomic import WriteError, check_target, short, write_atomic
 from initscope.engine.jsonsafe import json_safe
 from initscope.engine.result import Histogram, Result
+from initscope.jsoncheck import SnapshotError
 
-FORMAT = "initscope.snapshot"
-VERSION = 1
+__all__ = ["SnapshotError", "WriteError", "check_target", "diff", "dumps", "export", "from_document", "read",
+           "write_atomic"]
+
+FORMAT = schema.SNAPSHOT_FORMAT
+VERSION = max(schema.SNAPSHOT_VERSIONS)
 
 
 def _num(x: Any) -> float | int | None:
@@ -178,63 +181,6 @@ def csv_text(r: Result) -> str:
     return buffer.getvalue()
 
 
-class WriteError(OSError):
-    """A write failed; the message says what and where, and nothing partial was left behind."""
-
-
-def write_atomic(path: Path, data: str | bytes, overwrite: bool = False) -> Path:
-    """Write to a temp file in the same folder, then rename into place.
-
-    Never overwrites an existing file unless `overwrite`; on any failure the temp file is removed,
-    so the target is either absent/unchanged or complete.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.exists() and not overwrite:
-        raise WriteError(f"{path} already exists; not overwriting it (choose another name or use --force)")
-    if folder.exists() and not folder.is_dir():
-        raise WriteError(f"cannot write {path}: {folder} is a file, not a folder")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise WriteError(f"cannot create folder {folder}: {err.strerror or err}") from None
-    fd = -1
-    tmp = ""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as handle:
-            fd = -1
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            # link() fails if the target appeared meanwhile: never clobber a file created concurrently.
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise WriteError(f"{path} already exists; not overwriting it") from None
-            except OSError:
-                if path.exists():
-                    raise WriteError(f"{path} already exists; not overwriting it") from None
-                os.replace(tmp, path)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        tmp = ""
-    except WriteError:
-        raise
-    except OSError as err:
-        raise WriteError(f"cannot write {path}: {err.strerror or err}") from None
-    finally:
-        if fd >= 0:
-            os.close(fd)
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    return path
-
-
 # ------------------------------------------------------------------------------- export
 def export_stem(r: Result) -> str:
     """File stem from UTC time, initializer and activation: 20261129T040512Z_he_normal_relu."""
@@ -248,6 +194,12 @@ def export(r: Result, folder: Path | str) -> tuple[Path, Path]:
     Either both files are written or neither is (the JSON is removed if the CSV fails).
     """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise WriteError(f"cannot export to {short(folder)}: it is a file, not a folder")
+    try:  # the export folder (default ./initscope-snapshots) is made on first use
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WriteError(f"cannot create folder {short(folder)}: {err.strerror or err}") from None
     stem = export_stem(r)
     json_text, csv_data = dumps(r), csv_text(r)
     for attempt in range(1, 1000):
@@ -268,112 +220,67 @@ def export(r: Result, folder: Path | str) -> tuple[Path, Path]:
                 json_path.unlink()
             raise
         return json_path, csv_path
-    raise WriteError(f"cannot find a free name for {stem} in {folder}")
+    raise WriteError(f"cannot find a free name for {stem} in {short(folder)}")
 
 
 # ------------------------------------------------------------------------------- reading
-class SnapshotError(ValueError):
-    """A snapshot file cannot be read; the message names the file and the problem in one line."""
-
-
 def list_snapshots(folder: Path | str) -> list[tuple[Path, str, str]]:
-    """(path, created_utc, config string) of the readable snapshots in `folder`, newest first."""
+    """(path, created_utc, config string) of the readable snapshots in `folder`, newest first.
+
+    Reads through the same bounded reader as `read` (a FIFO or a huge file named *.json is skipped)."""
     out: list[tuple[Path, str, str]] = []
     folder = Path(folder)
     if not folder.is_dir():
         return out
     for path in folder.glob("*.json"):
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            doc = jsoncheck.load(path)
+        except SnapshotError:
             continue
         if isinstance(doc, dict) and doc.get("format") == FORMAT:
             config = doc.get("config")
             line = config.get("string", "") if isinstance(config, dict) else ""
-            out.append((path, str(doc.get("created_utc", "")), str(line)))
-    out.sort(key=lambda item: (item[1], item[0].stat().st_mtime), reverse=True)
+            out.append((path, jsoncheck.shown(doc.get("created_utc", ""), 40).strip("'"),
+                        jsoncheck.shown(line, 200).strip("'")))
+    out.sort(key=lambda item: (item[1], item[0].name), reverse=True)
     return out
 
 
-class _Reader:
-    """Walks the document, naming the path of the first field that is missing or of the wrong type."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, where: str, problem: str) -> SnapshotError:
-        return SnapshotError(f"{self.source}: {where}: {problem}")
-
-    def obj(self, parent: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-        value = parent.get(key) if isinstance(parent, dict) else None
-        if not isinstance(value, dict):
-            raise self.fail(f"{where}.{key}" if where else key,
-                            "missing" if key not in parent else f"expected an object, got {_kind(value)}")
-        return value
-
-    def num(self, parent: dict[str, Any], key: str, where: str, optional: bool = False) -> float:
-        if key not in parent:
-            if optional:
-                return math.nan
-            raise self.fail(f"{where}.{key}", "missing")
-        value = parent[key]
-        if value is None:
-            return math.nan
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(f"{where}.{key}", f"expected a number or null, got {_kind(value)}")
-        return float(value)
-
-    def hist(self, parent: dict[str, Any], key: str, where: str) -> Histogram:
-        if key not in parent:
-            return Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed="not in this snapshot")
-        h = self.obj(parent, key, where)
-        here = f"{where}.{key}"
-        edges, counts = h.get("edges"), h.get("counts")
-        if not isinstance(edges, list) or not isinstance(counts, list):
-            raise self.fail(here, "expected lists 'edges' and 'counts'")
-        if any(isinstance(c, bool) or not isinstance(c, int) for c in counts):
-            raise self.fail(f"{here}.counts", "expected whole numbers")
-        if any(e is not None and (isinstance(e, bool) or not isinstance(e, (int, float))) for e in edges):
-            raise self.fail(f"{here}.edges", "expected numbers")
-        if counts and len(edges) != len(counts) + 1:
-            raise self.fail(here, f"{len(edges)} edges for {len(counts)} counts (expected counts + 1)")
-        outside = h.get("outside", [0, 0])
-        return Histogram(
-            np.array([math.nan if e is None else float(e) for e in edges], dtype=np.float64),
-            np.array(counts, dtype=np.int64), int(h.get("total", sum(counts)) or 0),
-            int(h.get("nonfinite", 0) or 0), h.get("collapsed"),
-            (int(outside[0]), int(outside[1])) if isinstance(outside, list) and len(outside) == 2 else (0, 0),
-            h.get("note"),
-        )
-
-
-def _kind(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
-        type(value), type(value).__name__)
-
-
 def read(path: Path | str) -> Result:
-    """Read and validate a snapshot file back into a Result that shows exactly what was exported."""
+    """Read and validate a snapshot file back into a Result that shows exactly what was exported.
+
+    Every failure (missing, not a regular file, too large, not JSON, a field of the wrong type or range)
+    is a SnapshotError naming the file and, for a field, its JSON path."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SnapshotError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SnapshotError(f"{path}: is a folder, not a snapshot file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SnapshotError(f"{path}: cannot read it ({getattr(err, 'strerror', None) or err})") from None
-    try:
-        doc = json.loads(text)
-    except ValueError as err:
-        raise SnapshotError(f"{path}: not JSON ({err})") from None
-    return from_document(doc, str(path))
+    return from_document(jsoncheck.load(path), str(path))
 
 
 def from_document(doc: Any, source: str = "snapshot") -> Result:
-    """Validate a parsed document and rebuild the Result."""
-    from initscope.engine.config import Config
-    from initscope.engine.errors import ConfigError
+    """Validate a parsed document (every field, before any use) and rebuild the Result."""
+    try:
+        cfg = schema.check_snapshot(doc)
+    except SnapshotError as err:
+        raise SnapshotError(f"{source}: {err}") from None
+    return _rebuild(doc, cfg)
+
+
+def _f(x: Any) -> float:
+    """A checked JSON number as a float; null (non-finite or undefined) is NaN."""
+    return math.nan if x is None else float(x)
+
+
+def _hist_of(block: dict[str, Any]) -> Histogram:
+    h = block.get("histogram")
+    if h is None:
+        return Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed="not in this snapshot")
+    counts = h["counts"]
+    return Histogram(np.array([_f(e) for e in h["edges"]], dtype=np.float64), np.array(counts, dtype=np.int64),
+                     h.get("total", sum(counts)), h.get("nonfinite", 0), h.get("collapsed"),
+                     tuple(h.get("outside", (0, 0))), h.get("note"))
+
+
+def _rebuild(doc: dict[str, Any], cfg: Any) -> Result:
+    """The Result of a document that passed `schema.check_snapshot` (so every field has its type)."""
     from initscope.engine.result import (
         BackwardStats,
         Finding,
@@ -385,134 +292,49 @@ def from_document(doc: Any, source: str = "snapshot") -> Result:
         WeightStats,
     )
 
-    rd = _Reader(source)
-    if not isinstance(doc, dict):
-        raise rd.fail("document", f"expected a JSON object, got {_kind(doc)}")
-    if doc.get("format") != FORMAT:
-        raise rd.fail("format", f"expected {FORMAT!r}, got {doc.get('format')!r}: not an initscope snapshot")
-    version = doc.get("version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise rd.fail("version", f"expected a whole number, got {_kind(version)}")
-    if version > VERSION:
-        raise rd.fail("version", f"{version} is newer than this initscope reads ({VERSION}); upgrade initscope")
-    config = rd.obj(doc, "config", "")
-    line = config.get("string")
-    if not isinstance(line, str):
-        raise rd.fail("config.string", "missing" if "string" not in config else "expected a string")
-    try:
-        cfg = Config.from_string(line)
-    except ConfigError as err:
-        if err.field != "input":
-            raise rd.fail("config.string", str(err)) from None
-        # The input file is gone or changed: keep the numbers, show the generated input in the config.
-        cfg = Config.from_string(line.replace(f"input={config.get('input')}", "input=normal"))
-    layers = doc.get("layers")
-    if not isinstance(layers, list):
-        raise rd.fail("layers", "missing" if "layers" not in doc else f"expected a list, got {_kind(layers)}")
-    depth = cfg.n_layers
-    if len(layers) != depth:
-        raise rd.fail("layers", f"{len(layers)} layers for a config of depth {depth}")
+    layers = doc["layers"]
+    depth = len(layers)
 
-    def col() -> npt.NDArray[np.float64]:
-        return np.full(depth, np.nan)
+    def column(part: str, key: str) -> npt.NDArray[np.float64]:
+        return np.array([_f(layer[part].get(key)) for layer in layers], dtype=np.float64)
 
-    wsum, zsum, asum = Summary.empty(depth), Summary.empty(depth), Summary.empty(depth)
-    w_exp_mean, w_exp_std, b_lo, b_hi, zero = col(), col(), col(), col(), col()
-    sat, dead, dead_units = col(), col(), col()
-    symmetric = np.zeros(depth, dtype=bool)
-    gstd, wgrad, ratio, bgrad, clipped, scale = col(), col(), col(), col(), col(), col()
-    t_q, t_std, t_sat, t_g = col(), col(), col(), col()
-    w_h, a_h, g_h = [], [], []
-    for i, layer in enumerate(layers):
-        where = f"layers[{i}]"
-        if not isinstance(layer, dict):
-            raise rd.fail(where, f"expected an object, got {_kind(layer)}")
-        w = rd.obj(layer, "weight", where)
-        z = rd.obj(layer, "preactivation", where)
-        a = rd.obj(layer, "activation", where)
-        g = rd.obj(layer, "gradient", where)
-        t = rd.obj(layer, "theory", where)
-        for summary, block, name in ((wsum, w, "weight"), (zsum, z, "preactivation"), (asum, a, "activation")):
-            here = f"{where}.{name}"
-            summary.mean[i] = rd.num(block, "mean", here)
-            summary.std[i] = rd.num(block, "std", here)
-            summary.min[i] = rd.num(block, "min", here)
-            summary.max[i] = rd.num(block, "max", here)
-            summary.nonfinite_fraction[i] = rd.num(block, "nonfinite_fraction", here, optional=True)
-        w_exp_mean[i] = rd.num(w, "expected_mean", f"{where}.weight", optional=True)
-        w_exp_std[i] = rd.num(w, "expected_std", f"{where}.weight")
-        bounds = w.get("bounds")
-        if isinstance(bounds, list) and len(bounds) == 2:
-            b_lo[i], b_hi[i] = (math.nan if x is None else float(x) for x in bounds)
-        zero[i] = rd.num(w, "zero_fraction", f"{where}.weight")
-        sat[i] = rd.num(a, "saturated_fraction", f"{where}.activation")
-        dead[i] = rd.num(a, "dead_fraction", f"{where}.activation")
-        dead_units[i] = rd.num(a, "dead_unit_fraction", f"{where}.activation", optional=True)
-        symmetric[i] = bool(a.get("symmetric", False))
-        gstd[i] = rd.num(g, "activation_grad_std", f"{where}.gradient")
-        wgrad[i] = rd.num(g, "weight_grad_norm", f"{where}.gradient")
-        ratio[i] = rd.num(g, "grad_to_weight_ratio", f"{where}.gradient")
-        bgrad[i] = rd.num(g, "bias_grad_norm", f"{where}.gradient", optional=True)
-        clipped[i] = rd.num(g, "clipped_weight_grad_norm", f"{where}.gradient", optional=True)
-        scale[i] = rd.num(g, "clip_scale", f"{where}.gradient", optional=True)
-        t_q[i] = rd.num(t, "preactivation_var", f"{where}.theory")
-        t_std[i] = rd.num(t, "activation_std", f"{where}.theory")
-        t_sat[i] = rd.num(t, "saturated_fraction", f"{where}.theory")
-        t_g[i] = rd.num(t, "activation_grad_std", f"{where}.theory", optional=True)
-        w_h.append(rd.hist(w, "histogram", f"{where}.weight"))
-        a_h.append(rd.hist(a, "histogram", f"{where}.activation"))
-        g_h.append(rd.hist(g, "histogram", f"{where}.gradient"))
+    def summary(part: str) -> Summary:
+        return Summary(*(column(part, k) for k in ("mean", "std", "min", "max", "nonfinite_fraction")))
 
-    v = rd.obj(doc, "verdict", "")
-    kind, vtext = v.get("kind"), v.get("text")
-    if not isinstance(kind, str) or not isinstance(vtext, str):
-        raise rd.fail("verdict", "expected strings 'kind' and 'text'")
-    raw_findings = v.get("findings", [])
-    if not isinstance(raw_findings, list):
-        raise rd.fail("verdict.findings", f"expected a list, got {_kind(raw_findings)}")
-    findings = []
-    for j, item in enumerate(raw_findings):
-        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-            raise rd.fail(f"verdict.findings[{j}]", "expected an object with a 'text'")
-        raw_numbers = item.get("numbers")
-        numbers: dict[str, Any] = raw_numbers if isinstance(raw_numbers, dict) else {}
-        findings.append(Finding(str(item.get("kind", "")), str(item.get("severity", "info")), item["text"],
-                                str(item.get("fix", "")), dict(numbers)))
-    first_bad = v.get("first_nonfinite_layer")
-    if first_bad is not None and (isinstance(first_bad, bool) or not isinstance(first_bad, int)):
-        raise rd.fail("verdict.first_nonfinite_layer", f"expected a whole number or null, got {_kind(first_bad)}")
-    fix = v.get("fix")
-    if fix is not None and not (isinstance(fix, dict) and isinstance(fix.get("text"), str)):
-        raise rd.fail("verdict.fix", f"expected null or an object with a 'text', got {_kind(fix)}")
-    verdict = Verdict(kind, vtext, findings, first_bad, rd.num(v, "forward_factor", "verdict", optional=True),
-                      rd.num(v, "backward_factor", "verdict", optional=True), fix)
-    th = rd.obj(doc, "theory", "")
-    theory = TheorySummary(
-        bool(th.get("applicable", False)), str(th.get("reason", "")), rd.num(th, "q_star", "theory", True),
-        rd.num(th, "chi1", "theory", True), str(th.get("phase", "") or ""),
-        rd.num(th, "depth_scale", "theory", True), rd.num(th, "trainable_depth", "theory", True),
-        rd.num(th, "sigma_w2", "theory", True), rd.num(th, "sigma_b2", "theory", True),
-    )
-    raw_run = doc.get("run")
-    run_info: dict[str, Any] = raw_run if isinstance(raw_run, dict) else {}
+    bounds = [layer["weight"].get("bounds") or (None, None) for layer in layers]
     has_clip = cfg.clip is not None
-    result = Result(
+    run_info = doc.get("run", {})
+    v, th = doc["verdict"], doc["theory"]
+    findings = [Finding(f.get("kind", ""), f.get("severity", "info"), f["text"], f.get("fix", ""),
+                        dict(f.get("numbers", {}))) for f in v.get("findings", [])]
+    return Result(
         cfg,
-        WeightStats(wsum, w_exp_mean, w_exp_std, b_lo, b_hi, zero, w_h),
-        ForwardStats(zsum, asum, sat, dead, dead_units, symmetric, a_h,
-                     input_std=rd.num(run_info, "input_std", "run", True)),
-        BackwardStats(gstd, wgrad, ratio, bgrad, clipped if has_clip else None, scale if has_clip else None, g_h,
-                      input_grad_std=rd.num(run_info, "input_grad_std", "run", True)),
-        TheoryLayers(t_q, t_std, t_sat, t_g),
-        theory,
-        verdict,
-        int(run_info.get("layers_done", depth) or 0),
-        bool(run_info.get("cancelled", False)),
-        float(run_info.get("elapsed_s", 0.0) or 0.0),
-        str(doc.get("created_utc", "")),
-        doc.get("training") if isinstance(doc.get("training"), dict) else None,
+        WeightStats(summary("weight"), column("weight", "expected_mean"), column("weight", "expected_std"),
+                    np.array([_f(b[0]) for b in bounds]), np.array([_f(b[1]) for b in bounds]),
+                    column("weight", "zero_fraction"), [_hist_of(layer["weight"]) for layer in layers]),
+        ForwardStats(summary("preactivation"), summary("activation"), column("activation", "saturated_fraction"),
+                     column("activation", "dead_fraction"), column("activation", "dead_unit_fraction"),
+                     np.array([layer["activation"].get("symmetric", False) for layer in layers], dtype=bool),
+                     [_hist_of(layer["activation"]) for layer in layers], input_std=_f(run_info.get("input_std"))),
+        BackwardStats(column("gradient", "activation_grad_std"), column("gradient", "weight_grad_norm"),
+                      column("gradient", "grad_to_weight_ratio"), column("gradient", "bias_grad_norm"),
+                      column("gradient", "clipped_weight_grad_norm") if has_clip else None,
+                      column("gradient", "clip_scale") if has_clip else None,
+                      [_hist_of(layer["gradient"]) for layer in layers],
+                      input_grad_std=_f(run_info.get("input_grad_std"))),
+        TheoryLayers(column("theory", "preactivation_var"), column("theory", "activation_std"),
+                     column("theory", "saturated_fraction"), column("theory", "activation_grad_std")),
+        TheorySummary(th.get("applicable", False), th.get("reason", ""), _f(th.get("q_star")), _f(th.get("chi1")),
+                      th.get("phase", ""), _f(th.get("depth_scale")), _f(th.get("trainable_depth")),
+                      _f(th.get("sigma_w2")), _f(th.get("sigma_b2"))),
+        Verdict(v["kind"], v["text"], findings, v.get("first_nonfinite_layer"), _f(v.get("forward_factor")),
+                _f(v.get("backward_factor")), v.get("fix")),
+        run_info.get("layers_done", depth),
+        run_info.get("cancelled", False),
+        _f(run_info.get("elapsed_s", 0.0)),
+        doc.get("created_utc", ""),
+        doc.get("training"),
     )
-    return result
 
 
 # ------------------------------------------------------------------------------- diff

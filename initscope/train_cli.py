@@ -100,14 +100,14 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Run the race and print (or write) it. Bad input raises ConfigError; a refused file WriteError."""
-    from initscope.snapshot import WriteError, write_atomic
+    from initscope.snapshot import check_target, write_atomic
 
     tc = train_config_from_args(args)
     output = Path(args.t_output) if args.t_output else None
     fmt = args.t_format or ({".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "table") if output
                             else "table")
-    if output is not None and output.exists() and not args.t_force:  # refuse before a long race, not after
-        raise WriteError(f"{output} already exists; not overwriting it (choose another name or use --force)")
+    if output is not None:  # refuse before a long race, not after (exists, folder missing, not a file)
+        check_target(args.t_output, overwrite=args.t_force)
     blas.configure(args.threads)  # one thread: small matrices, where threads only contend (14x slower)
     show = _progress_printer() if sys.stderr.isatty() else None
     result = run_race(tc, progress=show, progress_interval=0.25)
@@ -115,7 +115,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         sys.stderr.write("\r\033[K")
     text = render(result, fmt)
     if output is not None:
-        write_atomic(output, text, overwrite=args.t_force)
+        write_atomic(args.t_output, text, overwrite=args.t_force)
         print(f"wrote {output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

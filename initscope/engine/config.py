@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import re
 import shlex
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,13 @@ DTYPES = ("float16", "float32", "float64")
 INPUTS = ("normal", "uniform")
 CLIP_MODES = ("per_layer", "global")
 DEFAULT_BUDGET = 2 * 1024**3
+LAYER_OVERHEAD = 8 * 1024
+"""Bytes per layer beside the arrays: Python objects of its histograms and statistics."""
+RUN_OVERHEAD = 8 * 1024**2
+"""Bytes per run beside the layers: the activation's mean-field table, built on first use while the stored
+activations are still alive (measured 4.4-5.4 MiB peak), the verdict and the result's containers."""
+MAX_BUDGET = 2**62
+"""Largest budget written: beyond any machine, and an int64 still (the budget is only an upper bound)."""
 ClipMode = Literal["per_layer", "global"]
 
 
@@ -92,10 +100,33 @@ def parse_bytes(name: str, value: object) -> int:
     number = float(match.group(1))
     unit = (match.group(2) or "B").upper().rstrip("B").rstrip("I")
     scale = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}[unit]
+    if not number * scale <= MAX_BUDGET:  # also catches 1e400 (inf)
+        raise ConfigError(name, value, f"a size > 0 and at most {format_bytes(MAX_BUDGET)}")
     size = int(number * scale)
     if size <= 0:
         raise ConfigError(name, value, "a size > 0")
     return size
+
+
+def machine_memory() -> int | None:
+    """Bytes of physical memory, or None where the system does not say."""
+    try:
+        pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return int(pages * page_size) if pages > 0 and page_size > 0 else None
+
+
+def check_fits_machine(cfg: Config) -> None:
+    """Refuse a run whose memory estimate exceeds the machine's memory: with the budget raised past it, the
+    run would end in a MemoryError (or the system's out-of-memory killer) instead of a message."""
+    total = machine_memory()
+    need = cfg.memory_estimate()
+    if total is not None and need > total:
+        raise ConfigError("memory_budget", cfg.memory_budget, f"a run that fits this machine's "
+                          f"{format_bytes(total)}", message=f"memory_budget: this run needs {format_bytes(need)}, "
+                          f"more than this machine's {format_bytes(total)} of memory; reduce depth ({cfg.depth}), "
+                          f"width ({widths_text(cfg.widths)}) or batch ({cfg.batch})")
 
 
 @dataclass(frozen=True, eq=True)
@@ -153,13 +184,17 @@ class Config:
                 set_(self, "width", as_int("width", self.width, 1, MAX_UNITS))
         set_(self, "batch", as_int("batch", self.batch, 1, MAX_BATCH))
 
+        if isinstance(self.memory_budget, bool) or not isinstance(self.memory_budget, int):
+            set_(self, "memory_budget", parse_bytes("memory_budget", self.memory_budget))
+        elif not 0 < self.memory_budget <= MAX_BUDGET:
+            raise ConfigError("memory_budget", self.memory_budget, f"a size > 0 and at most {format_bytes(MAX_BUDGET)}")
         source = str(self.input).strip()
         if source.lower() in INPUTS:
             set_(self, "input", source.lower())
         else:
             from initscope.engine.inputs import inspect_file
 
-            columns = inspect_file(source)
+            columns = inspect_file(source, self.memory_budget)  # the file is checked before it is loaded
             if columns != self.fan_in:
                 raise ConfigError("fan_in", self.fan_in, f"{columns}, the number of columns of {source}")
             set_(self, "input", source)
@@ -182,10 +217,6 @@ class Config:
         if mode not in CLIP_MODES:
             raise ConfigError("clip_mode", self.clip_mode, "one of " + ", ".join(CLIP_MODES))
         set_(self, "clip_mode", mode)
-        if isinstance(self.memory_budget, bool) or not isinstance(self.memory_budget, int):
-            set_(self, "memory_budget", parse_bytes("memory_budget", self.memory_budget))
-        elif self.memory_budget <= 0:
-            raise ConfigError("memory_budget", self.memory_budget, "a size > 0")
 
         need = self.memory_estimate()
         if need > self.memory_budget:
@@ -229,7 +260,9 @@ class Config:
 
         Stored for the backward pass: the input and every layer's activation (plus phi'(z) for
         activations whose derivative needs z), every weight matrix and bias; plus the working arrays
-        of one layer (pre-activation, gradients) and float64 scratch for the statistics.
+        of one layer (pre-activation, gradients), float64 scratch for the statistics, and the per-layer
+        bookkeeping (histograms, summaries: measured 2.7-4.7 KB a layer, counted as LAYER_OVERHEAD).
+        tests/engine/test_config.py measures the peak of the largest accepted config of each kind.
         """
         item = self.np_dtype.itemsize
         widths = self.widths
@@ -241,7 +274,8 @@ class Config:
         largest_matrix = max(fi * fo for fi, fo in self.layer_fans)
         working = 3 * self.batch * widest + largest_matrix
         scratch64 = 8 * max(self.batch * widest, largest_matrix)
-        return int(item * (stored + weights + working) + scratch64)
+        return int(item * (stored + weights + working) + scratch64 + LAYER_OVERHEAD * self.n_layers
+                   + RUN_OVERHEAD)
 
     # ----------------------------------------------------------------- text form
     def to_string(self) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+SHOWN = 60
+"""Characters of a value echoed in a message."""
+
 
 class ConfigError(ValueError):
     """A configuration value is not allowed.
@@ -17,6 +20,8 @@ class ConfigError(ValueError):
         self.hint = hint
         if not message:
             shown = repr(value) if isinstance(value, str) else str(value)
+            if len(shown) > SHOWN:  # a 10,000-character value still gives a short line
+                shown = shown[: SHOWN - 1] + "…"
             message = f"{field}: {shown} is not allowed; allowed: {allowed}"
             if hint:
                 message += f" ({hint})"

@@ -41,6 +41,7 @@ import numpy.typing as npt
 from initscope.engine import activations, initializers
 from initscope.engine.config import Config, as_int, as_positive_float, parse_call
 from initscope.engine.errors import ConfigError
+from initscope.engine.inputs import DEFAULT_BUDGET, InputFileError, open_regular, read_npy
 from initscope.engine.jsonsafe import json_safe
 from initscope.engine.propagate import layer_rng
 
@@ -339,11 +340,11 @@ def _labels(path: str, labels: Sequence[str] | FloatArray, task: str, x: FloatAr
             raise _data_error(path, f"the target is constant ({numeric[0]:g} on every row): nothing to learn")
         return _regression_dataset(path, x, numeric)
     if numeric is not None and integer and numeric.min() >= 0:
+        if numeric.max() >= n:  # checked as floats: 1e300 or 2^63 would not survive the int64 cast
+            raise _data_error(path, f"labels go up to {numeric.max():g}, i.e. more classes than the {n} rows "
+                              "(use labels 0..K-1 or class names)")
         y = numeric.astype(np.int64)
         k = int(y.max()) + 1
-        if k > n:
-            raise _data_error(path, f"labels go up to {k - 1}, i.e. {k} classes, more classes than the {n} rows "
-                              "(use labels 0..K-1 or class names)")
         names = tuple(str(i) for i in range(k))
     elif numeric is not None and not integer:
         raise _data_error(path, "task classification needs integer labels or class names in the last column "
@@ -367,17 +368,16 @@ def _labels(path: str, labels: Sequence[str] | FloatArray, task: str, x: FloatAr
 def _load_file_cached(path: str, task: str, _mtime_ns: int, _size: int) -> Dataset:
     p = Path(path).expanduser()
     suffix = p.suffix.lower()
-    try:
+    try:  # shape, dtype and size checked against the default memory budget before anything is loaded
         if suffix == ".npy":
-            array = np.load(p, allow_pickle=False)
+            array = read_npy(p, DEFAULT_BUDGET)
         else:
-            raw = p.read_text(encoding="utf-8-sig")
-    except (OSError, ValueError, UnicodeDecodeError) as err:
+            with open_regular(p, DEFAULT_BUDGET) as handle:
+                raw = handle.read().decode("utf-8-sig")
+    except (InputFileError, OSError, UnicodeDecodeError) as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise _data_error(path, f"could not read it: {reason}") from None
+        raise _data_error(path, reason if isinstance(err, InputFileError) else f"could not read it: {reason}") from None
     if suffix == ".npy":
-        if array.dtype.kind not in "biuf":
-            raise _data_error(path, f"an array of {array.dtype} values; needs numbers")
         if array.ndim != 2 or array.shape[1] < 2 or array.shape[0] == 0:
             raise _data_error(path, f"an array of shape {array.shape}; needs rows of features with the label or "
                               "target last (2-D, at least 2 columns)")

@@ -167,8 +167,12 @@ def diagnose(r: Result, cancel: threading.Event | None = None, advise: bool = Tr
             finding.fix = (fix_text + finding.fix[len(FIX_PENDING):]).lstrip("; ")
     if kind == "stable":
         chi = f" (chi1 {_fmt(th.chi1)})" if th.applicable and math.isfinite(th.chi1) else ""
-        text = (f"The signal is stable: activation std ×{_fmt(f_factor)} per layer, "
-                f"gradient std ×{_fmt(b_factor)} per layer going down{chi}.")
+        if math.isfinite(f_factor) and math.isfinite(b_factor):
+            text = (f"The signal is stable: activation std ×{_fmt(f_factor)} per layer, "
+                    f"gradient std ×{_fmt(b_factor)} per layer going down{chi}.")
+        else:  # a trend over depth needs two layers with finite, non-zero stds
+            why = "with one layer" if cfg.n_layers == 1 else "with fewer than two measurable layers"
+            text = f"The signal is stable{chi}; {why} there is no per-layer factor to measure."
         findings.insert(0, Finding("stable", "ok", text, "", {"forward_factor": f_factor,
                                                              "backward_factor": b_factor}))
     else:

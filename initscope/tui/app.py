@@ -610,9 +610,11 @@ class InitScopeApp(OnDemandApp):
 
         try:
             result = snapshot.read(path)
-        except (OSError, ValueError) as err:
+        except Exception as err:  # a bad file is a SnapshotError; anything else must still be a message
             text = str(err).splitlines()[0] if str(err) else type(err).__name__
-            self.call_from_thread(self.notify, f"cannot open: {text}", severity="error", timeout=8)
+            if not isinstance(err, snapshot.SnapshotError):
+                text = f"{path}: {type(err).__name__}: {text}"
+            self.call_from_thread(self.notify, f"cannot open: {text[:300]}", severity="error", timeout=8)
             if self.result is None and self.run_on_start:
                 self.call_from_thread(self.start_run, self.config)
             return

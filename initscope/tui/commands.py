@@ -49,6 +49,8 @@ def commands_for(app: InitScopeApp) -> list[Command]:
         out.append((f"activation: {name}", activations.SPECS[name].formula, partial(app.set_activation, name)))
     for key, tab in (("1", "weights"), ("2", "forward"), ("3", "backward"), ("4", "theory"), ("5", "train")):
         out.append((f"tab: {tab}", f"show the {tab.capitalize()} tab (key {key})", partial(app.action_tab, tab)))
+    out.append(("tab: audit", "show the Audit tab of an opened weights file (key 6; o opens one)",
+                partial(app.action_tab, "audit")))
     actions: list[Command] = [
         ("pin the current run", "overlay it on Forward, Backward and Theory (key p)", app.action_pin),
         ("clear pins", "remove every pinned run (key P)", app.action_clear_pins),

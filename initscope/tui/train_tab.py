@@ -1047,8 +1047,8 @@ def race_of_snapshot(result: Result) -> tuple[RaceResult | None, str]:
         return None, ""
     try:
         return RaceResult.from_dict(block), ""
-    except (ConfigError, ValueError, TypeError, KeyError) as err:
-        return None, one_line(err)
+    except (ConfigError, ValueError, TypeError, KeyError, ArithmeticError, OSError) as err:
+        return None, one_line(err)[:300]
 
 
 __all__ = ["RaceSpec", "TrainTab", "default_contenders", "race_of_snapshot"]

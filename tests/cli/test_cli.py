@@ -116,6 +116,7 @@ def test_run_writes_a_file_atomically_and_never_overwrites(capsys: pytest.Captur
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]  # no temp files left
 
 
+@pytest.mark.slow
 def test_overflow_json_stays_valid(capsys: pytest.CaptureFixture[str]) -> None:
     code, text, _ = call(capsys, "run", "--init", "normal", "--std", "10", "--depth", "100", "--dtype", "float16",
                          "--format", "json")
@@ -178,6 +179,7 @@ def test_input_file_rows_feed_the_net(capsys: pytest.CaptureFixture[str], tmp_pa
     assert json.loads(text)["run"]["input_std"] == pytest.approx(float(col.astype(np.float64).std()), rel=1e-6)
 
 
+@pytest.mark.slow
 def test_python_dash_m_and_console_script() -> None:
     out = subprocess.run([sys.executable, "-m", "initscope", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("initscope ")

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs the commands as processes
+
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide.md"
 BLOCK = re.compile(r"```console\n(.*?)```", re.DOTALL)
 CODE_SPAN = re.compile(r"`([^`\n]+)`")

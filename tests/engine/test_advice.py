@@ -23,6 +23,7 @@ def _fix_run(r_fix: dict[str, object]) -> Config:
     # gelu with He: q* = 0, chi_1 = 0.5, about 9 decades over 100 layers (the old fix repeated the config).
     Config(initializer="he_normal", activation="gelu", fan_in=64, depth=100, batch=64),
 ], ids=["sigmoid", "gelu"])
+@pytest.mark.slow
 def test_the_offered_fix_lowers_the_measured_decay(cfg: Config) -> None:
     r = run(cfg)
     fix = r.verdict.fix
@@ -77,6 +78,7 @@ def test_change_decades_is_inf_for_overflow() -> None:
     assert math.isinf(change_decades(r))
 
 
+@pytest.mark.slow
 def test_snapshot_carries_the_fix_machine_readably() -> None:
     import json
 

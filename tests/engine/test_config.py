@@ -136,3 +136,55 @@ def test_one_line_form_rejects_garbage() -> None:
     with pytest.raises(ConfigError) as err:
         Config.from_string("depth")
     assert err.value.field == "config"
+
+
+# ------------------------------------------------------------------------------- the budget bounds the peak
+def _largest_accepted(budget: int, grow: str, low: int, high: int, **fields: object) -> Config:
+    """The config with the largest `grow` (depth or fan_in) the budget accepts (bisection on the estimate)."""
+    def accepted(n: int) -> Config | None:
+        try:
+            return Config(**{**fields, grow: n}, memory_budget=budget)  # type: ignore[arg-type]
+        except ConfigError:
+            return None
+
+    assert accepted(low) is not None
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if accepted(mid) is not None else (low, mid - 1)
+    cfg = accepted(low)
+    assert cfg is not None and accepted(low + 1) is None  # the very edge: one more is refused
+    return cfg
+
+
+BUDGET_KINDS = {
+    # the issue's shape (fan-in 64, batch 773) at a small budget: activations dominate
+    "deep relu": (32 * 1024**2, "depth", dict(fan_in=64, batch=773)),
+    "gelu (stores phi')": (32 * 1024**2, "depth", dict(fan_in=64, batch=773, activation="gelu")),
+    "float16": (16 * 1024**2, "depth", dict(fan_in=64, batch=773, dtype="float16")),
+    "float64 tanh, clipped": (32 * 1024**2, "depth", dict(fan_in=64, batch=773, dtype="float64",
+                                                           activation="tanh", clip=1.0)),
+    "orthogonal": (24 * 1024**2, "depth", dict(fan_in=64, batch=773, initializer="orthogonal")),
+    # tiny layers: the per-layer bookkeeping dominates (the old estimate was 10x under here)
+    "many tiny layers": (12 * 1024**2, "depth", dict(fan_in=8, batch=1)),
+    # one wide layer pair: the weight matrices and the float64 statistics scratch dominate
+    "wide": (96 * 1024**2, "fan_in", dict(depth=2, batch=64)),
+}
+
+
+@pytest.mark.parametrize("kind", list(BUDGET_KINDS))
+def test_the_largest_accepted_config_stays_within_the_budget(kind: str) -> None:
+    import gc
+
+    from initscope.engine import run
+
+    budget, grow, fields = BUDGET_KINDS[kind]
+    high = 10000 if grow == "depth" else 65536
+    cfg = _largest_accepted(budget, grow, 1, high, **fields)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        run(cfg)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= budget, f"{cfg.to_string()}: peak {peak:,} bytes over the budget of {budget:,}"

@@ -130,6 +130,7 @@ def _pooled_increment_ratio(r: EnsembleResult, pred: FloatArray) -> float:
     return float(np.mean(inc.var(axis=0, ddof=1) / per_layer))
 
 
+@pytest.mark.slow
 def test_pooled_layer_increments_pin_the_coefficient_five_and_three_for_orthogonal() -> None:
     # With batch 1 the log-ratios of successive layers are independent (see ensemble.py), so the 19
     # increments of 48 seeds pool to 19 x 47 degrees of freedom: the ratio measured/predicted has sd
@@ -149,6 +150,7 @@ def test_pooled_layer_increments_pin_the_coefficient_five_and_three_for_orthogon
     assert _pooled_increment_ratio(ro, r.prediction.log_sq_norm_var) < 0.8
 
 
+@pytest.mark.slow
 def test_a_batch_spreads_less_than_one_input_and_the_batch_prediction_says_how_much() -> None:
     # Same net, batch 256 (initscope's default): the rows share the weights but start uncorrelated, so
     # the first layers' fluctuations average out. Predicted Var[ln S_l] at layers 2 / 5 / 20: 0.0186 /
@@ -166,6 +168,7 @@ def test_a_batch_spreads_less_than_one_input_and_the_batch_prediction_says_how_m
     assert r.log_sq_norm_var[1] / p.hanin_rolnick[1] < lo
 
 
+@pytest.mark.slow
 def test_predicted_band_of_log10_std_matches_96_seeds() -> None:
     # The predicted centre of log10 std is mean field's log10 std minus V/(4 ln 10) (lognormal: the log's
     # mean sits V/2 below the log of the mean; 0.18 decades at layer 20, where the sd is 0.28 decades).
@@ -201,6 +204,7 @@ def test_special_functions_against_known_values() -> None:
     assert chi2_quantile(0.95, 1) == pytest.approx(3.8415, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_relu_layer_variance_matches_monte_carlo() -> None:
     # Var of ln(sum_j relu(z_j)^2), z_j ~ N(0, 1), n = 64, by 200000 draws: the sample variance has
     # relative sd sqrt((2 + kurt) / N) = 0.0033; 5 sd = 1.7 %. 5/n alone (0.0781) is 6 % lower: it fails.

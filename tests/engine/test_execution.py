@@ -77,6 +77,7 @@ def test_a_run_cancelled_inside_a_product_returns_flagged(small_blocks: None) ->
     assert np.isnan(r.forward.activation.std).all()
 
 
+@pytest.mark.slow
 def test_float16_costs_about_what_float32_costs() -> None:
     """Medians of per-repeat ratios, the runs interleaved, so a busy machine slows both sides alike.
     NumPy's own float16 product (no BLAS) made this ratio about 100."""
@@ -97,6 +98,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads CPU time from /proc")
 def test_ctrl_c_ends_a_long_run_within_half_a_second() -> None:
     # float16, 40 layers 2048 wide on a batch of 2048: minutes of products, each split into blocks (NumPy's own

@@ -55,6 +55,7 @@ def test_more_depth_keeps_the_first_layers() -> None:
     assert np.array_equal(a.forward.activation.std, b.forward.activation.std[:3])
 
 
+@pytest.mark.slow
 def test_linear_net_variance_grows_as_n_v_to_the_L() -> None:
     # n = 100, v = 0.02, L = 10: E[second moment ratio] = (n v)^L = 2^10 = 1024.
     n, v, depth, seeds = 100, 0.02, 10, 64
@@ -70,6 +71,7 @@ def test_linear_net_variance_grows_as_n_v_to_the_L() -> None:
     assert abs(np.mean(ratios) / expected - 1) < _band(2, n, depth, seeds)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("gain2", "per_layer"), [(2.0, 1.0), (1.0, 0.5)])
 def test_relu_variance_per_layer(gain2: float, per_layer: float) -> None:
     # He (sigma_w^2 = 2) keeps E[z^2] flat; sigma_w^2 = 1 halves it every layer.
@@ -92,6 +94,7 @@ def test_relu_he_activation_std_stays_flat_at_depth_30() -> None:
     assert r.verdict.kind == "stable"
 
 
+@pytest.mark.slow
 def test_overflow_is_a_finding_not_an_error() -> None:
     r = run(Config(initializer="normal", initializer_params={"std": 10}, depth=100, dtype="float16"))
     assert r.verdict.kind == "overflow"
@@ -213,6 +216,7 @@ def test_every_activation_and_dtype_runs(activation: str, dtype: str) -> None:
      ("normal", "tanh", {"std": 1.5 / 32}), ("lecun_normal", "linear", {}), ("he_normal", "elu", {}),
      ("he_normal", "silu", {}), ("he_normal", "softplus", {})],
 )
+@pytest.mark.slow
 def test_theory_and_measurement_agree_at_width_1024(initializer: str, activation: str,
                                                      params: dict[str, float]) -> None:
     # Per seed, a layer's second moment deviates from its mean-field value by a relative std of at most

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,7 @@ def valid_configs(draw: st.DrawFn) -> Config:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=120)
 @given(valid_configs())
 def test_every_valid_config_runs_to_finite_or_flagged_numbers(cfg: Config) -> None:

@@ -296,6 +296,7 @@ def test_lsuv_contender_has_unit_variance_on_the_first_batch() -> None:
 
 
 # ------------------------------------------------------------------------------------ the race's claim
+@pytest.mark.slow
 def test_he_beats_a_too_small_init_on_spirals() -> None:
     """ReLU, depth 3: weights of std 1e-3 shrink the signal ~(1e-3·sqrt(32/2))^3 per pass, so SGD barely
     moves them, while He keeps it at scale. Paired by seed (same data and batches), the loss after the same

@@ -22,6 +22,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("kind", "cfg"), CASES, ids=[k for k, _ in CASES])
 def test_each_finding_is_triggered(kind: str, cfg: Config) -> None:
     r = run(cfg)
@@ -47,6 +48,7 @@ def test_healthy_configs_trigger_nothing(cfg: Config) -> None:
     assert r.verdict.severity == "ok"
 
 
+@pytest.mark.slow
 def test_kind_follows_the_priority() -> None:
     r = run(CASES[0][1])  # vanishing and the illusion: the verdict names the more serious one
     assert r.verdict.kind == "vanishing" and r.verdict.text.startswith("Activations vanish")

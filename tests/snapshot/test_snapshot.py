@@ -196,6 +196,7 @@ def test_reader_survives_random_json(doc: Any) -> None:
         snapshot.from_document(doc)
 
 
+@pytest.mark.slow
 @given(st.sampled_from(["format", "version", "config", "layers", "verdict", "theory"]), JSON)
 def test_reader_survives_a_field_replaced_by_random_json(key: str, value: Any) -> None:
     doc = _BASE_DOC_CACHE.setdefault("doc", _doc())
