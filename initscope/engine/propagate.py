@@ -190,9 +190,24 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     `given_weights`: one (W, b) per layer, W of shape (fan_in, fan_out) in the compute dtype and b (fan_out,) or
     None, used as given instead of drawn from `cfg.initializer` (which then only names the expected values).
     """
-    from initscope.engine import theory, verdict
+    from initscope.engine import verdict
 
     started = time.perf_counter()
+    # The fix is checked by one more run: it starts only after _measure's arrays (every layer's stored
+    # activations) are freed, so the budget bounds the checking run's peak as it bounds this one's.
+    result = _measure(cfg, cancel, progress, given_weights)
+    result.verdict = verdict.diagnose(result, cancel, advise)
+    result.elapsed_s = time.perf_counter() - started
+    result.created_utc = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return result
+
+
+def _measure(cfg: Config, cancel: threading.Event | None, progress: Progress | None,
+             given_weights: Sequence[tuple[Array, Array | None]] | None) -> Result:
+    """The forward and backward passes with every statistic and the theory; the verdict is left to `run`
+    (a placeholder keeps the first non-finite layer for it)."""
+    from initscope.engine import theory, verdict
+
     act = activations.make(cfg.activation, dict(cfg.activation_params))
     depth = cfg.n_layers
     dtype = cfg.np_dtype
@@ -369,12 +384,8 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     backward = BackwardStats(grad_std, wgrad, ratio, bgrad, clipped, clip_scale, g_hists,
                              input_grad_std=input_grad_std)
     theory_layers, theory_summary = theory.predict(cfg, input_second_moment=input_m.sumsq / input_m.count)
-    partial = Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
-                     verdict.Verdict("stable", "", [], first_nonfinite), layers_done, was_cancelled)
-    partial.verdict = verdict.diagnose(partial, cancel, advise)
-    partial.elapsed_s = time.perf_counter() - started
-    partial.created_utc = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return partial
+    return Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
+                  verdict.Verdict("stable", "", [], first_nonfinite), layers_done, was_cancelled)
 
 
 _EMPTY = Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed="not computed")
