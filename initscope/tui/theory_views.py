@@ -461,7 +461,8 @@ class TheoryTab(TabView):
                 marks.append((str(n), pt.sigma_w2, pt.sigma_b2, pin.color))
         line = theme_rgb(self, "foreground", (235, 235, 235))
         fig = phase_figure(grid, cursor, marks, p.measured, p.error, line, p.warning, surface_of(self))
-        pmap.show(fig, Content.from_markup("[b]σb²[/b] ↑ [dim]chi1:[/dim]"))
+        # both axes named in the title: a plot under 12 rows has no room for the x label
+        pmap.show(fig, Content.from_markup("[b]σb²[/b] ↑ [dim]over[/dim] [b]σw²[/b] →  [dim]chi1:[/dim]"))
         about = "" if self.compact else "[dim]chi1 at the fixed point over σw² (across) and σb² (up)[/dim]"
         if cursor is None:
             here = f"[dim]no cursor: {t.reason.replace('[', '(')}[/dim]"
