@@ -69,8 +69,8 @@ BRANCH = obj({"std": number(0.0), "ratio": number(0.0), "grad_std": number(0.0)}
 FINDING = obj({"text": text()}, {"kind": text(), "severity": text(SEVERITIES), "fix": text(),
                                  "numbers": dict_of(number())})
 ADVICE = obj({"config": text(null=True), "text": text()}, {"measured": dict_of(anything)}, null=True)
-"""`verdict.fix`: a suggested config verified by running it, or null config when no checked fix helps (the text
-says what does instead); absent in older files."""
+"""`verdict.fix`: a suggested config verified by running it, or config null with words on what helps instead
+(when no initializer does); absent in older files."""
 
 VERDICT = obj({"kind": text(VERDICT_KINDS), "text": text()},
               {"severity": text(SEVERITIES), "findings": list_of(FINDING),

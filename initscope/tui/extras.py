@@ -2,14 +2,12 @@
 
 The app computes them in thread workers (`on_demand.py`) and hands them to the tabs inside the
 `ViewState` as one frozen `Extras`; this module holds those states, the messages the workers post
-(`post_message` is thread-safe), the phase grid computation (pure, run in a worker) and the overlay of
-the ensemble's bands on the Forward and Backward std plots. It imports nothing from the tabs.
+(`post_message` is thread-safe) and the overlay of the ensemble's bands on the Forward and Backward std
+plots (the phase grid itself is the engine's, `engine/phase.py`). It imports nothing from the tabs.
 """
 
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,105 +15,11 @@ from textual.color import Color
 from textual.message import Message
 from textual.widget import Widget
 
-from initscope.engine import activations, theory
 from initscope.engine.config import Config
 from initscope.engine.ensemble import DEFAULT_K, Band, EnsembleResult
 from initscope.engine.jacobian import JacobianResult
-from initscope.engine.result import Result
-from initscope.tui.plots import RGB, Figure, Fill, FloatArray, Legend, Line, log10_series
-
-# ---------------------------------------------------------------------------------------------- phase grid
-PHASE_W_POINTS = 61
-PHASE_B_POINTS = 41
-W_SPANS = tuple(4.0 * 2.0**k for k in range(11))
-"""sigma_w^2 axis ends: 4, 8, ..., 4096 (the smallest that holds the cursor and shows the chi_1 = 1 line)."""
-B_SPANS = tuple(0.5 * 2.0**k for k in range(13))
-"""sigma_b^2 axis ends: 0.5, 1, ..., 2048."""
-CHAOS_SHOWN = 1.3
-"""The sigma_w^2 axis reaches far enough that chi_1 >= this at sigma_b^2 = 0 (sigmoid needs ~256)."""
-CURSOR_ROOM = 1.15
-"""The axis ends at least this factor past the cursor, so it is never on the edge."""
-
-
-@dataclass(frozen=True)
-class PhaseKey:
-    """What a phase grid depends on: the activation (with its parameters) and the axis ranges asked for."""
-
-    activation: str
-    params: tuple[tuple[str, float], ...]
-    min_w: float
-    """The sigma_w^2 axis reaches at least this (the cursor's bucket); the grid may reach further."""
-    b_max: float
-
-
-@dataclass(frozen=True)
-class PhaseGrid:
-    """chi_1 at the fixed point over a (sigma_b^2, sigma_w^2) grid: shape (len(sigma_b2), len(sigma_w2))."""
-
-    key: PhaseKey
-    sigma_w2: FloatArray
-    sigma_b2: FloatArray
-    chi1: FloatArray
-    elapsed_s: float = 0.0
-
-    @property
-    def w_max(self) -> float:
-        return float(self.sigma_w2[-1])
-
-    @property
-    def b_max(self) -> float:
-        return float(self.sigma_b2[-1])
-
-
-def _bucket(value: float, spans: tuple[float, ...]) -> float:
-    for span in spans:
-        if value * CURSOR_ROOM <= span:
-            return span
-    return spans[-1]
-
-
-def phase_key(result: Result) -> PhaseKey:
-    """The grid the Theory tab needs for this result (axes reach past its sigma_w^2 and sigma_b^2)."""
-    cfg = result.config
-    t = result.theory
-    sw = t.sigma_w2 if t.applicable and math.isfinite(t.sigma_w2) else 0.0
-    sb = t.sigma_b2 if t.applicable and math.isfinite(t.sigma_b2) else 0.0
-    params = tuple(sorted((k, float(v)) for k, v in cfg.activation_params.items()))
-    return PhaseKey(cfg.activation, params, _bucket(sw, W_SPANS), _bucket(sb, B_SPANS))
-
-
-def compute_phase_grid(key: PhaseKey) -> PhaseGrid:
-    """chi_1 over [0, w_max] x [0, b_max] (engine's `theory.phase_grid`); runs in a worker (~0.1-0.2 s)."""
-    started = time.perf_counter()
-    act = activations.make(key.activation, dict(key.params))
-    with np.errstate(all="ignore"):
-        scan = theory.phase_grid(act, np.array(W_SPANS), np.array([0.0]))[0]
-    natural = next((w for w, chi in zip(W_SPANS, scan.tolist(), strict=True) if chi >= CHAOS_SHOWN), W_SPANS[0])
-    w_max = max(key.min_w, natural)
-    ws = np.linspace(0.0, w_max, PHASE_W_POINTS)
-    bs = np.linspace(0.0, key.b_max, PHASE_B_POINTS)
-    chi = theory.phase_grid(act, ws, bs)
-    return PhaseGrid(key, ws, bs, chi, time.perf_counter() - started)
-
-
-def interpolate(grid: PhaseGrid, sw2: FloatArray, sb2: FloatArray) -> FloatArray:
-    """Bilinear chi_1 at the points (sb2[i], sw2[j]) of a pixel raster: shape (len(sb2), len(sw2))."""
-    ws, bs, chi = grid.sigma_w2, grid.sigma_b2, grid.chi1
-
-    def where(axis: FloatArray, v: FloatArray) -> tuple[np.ndarray, FloatArray]:
-        i = np.clip(np.searchsorted(axis, v) - 1, 0, axis.size - 2)
-        t = np.clip((v - axis[i]) / (axis[i + 1] - axis[i]), 0.0, 1.0)
-        return i, t
-
-    j, tw = where(ws, sw2)
-    i, tb = where(bs, sb2)
-    c00 = chi[np.ix_(i, j)]
-    c01 = chi[np.ix_(i, j + 1)]
-    c10 = chi[np.ix_(i + 1, j)]
-    c11 = chi[np.ix_(i + 1, j + 1)]
-    top = c00 * (1 - tw)[None, :] + c01 * tw[None, :]
-    bottom = c10 * (1 - tw)[None, :] + c11 * tw[None, :]
-    return np.asarray(top * (1 - tb)[:, None] + bottom * tb[:, None], dtype=np.float64)
+from initscope.engine.phase import PhaseGrid, PhaseKey
+from initscope.tui.plots import RGB, Figure, Fill, Legend, Line, log10_series
 
 
 # ---------------------------------------------------------------------------------------------- states

@@ -1,5 +1,6 @@
 """Figures the tabs draw (presentation of the engine's numbers, no statistic computed): per-layer plots with
-their legend, pins named by what they change, histograms with log counts and zeros set apart.
+their legend, pins named by what they change, histograms with log counts and zeros set apart, the phase
+diagram as a heat map of the engine's chi1 grid.
 
 The tabs (tabs.py, theory_views.py) call these and hand the Figure to a Plot (plot_widget.py).
 """
@@ -11,14 +12,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from initscope.engine import initializers
 from initscope.engine.config import Config
+from initscope.engine.phase import PhaseGrid, chi1_at, edge
 from initscope.engine.result import Histogram, Result
+from initscope.tui.extras import blend
 from initscope.tui.plots import (
     RGB,
     Figure,
     FloatArray,
+    Heat,
     Legend,
     Line,
     histogram_bars,
@@ -162,3 +167,42 @@ def per_layer_figure(state: ViewState, series: list[Series], log: bool, scale: f
 def log_lines(state: ViewState, series: list[Series]) -> Figure:
     """Log-decade figure of several per-layer series."""
     return per_layer_figure(state, series, log=True)
+
+
+# ------------------------------------------------------------------------------------------ phase diagram
+CHI_BOUNDS = (0.5, 0.8, 1.0, 1.25, 2.0)
+"""The phase diagram's shades change at these chi1 (symmetric in log10 around the edge chi1 = 1)."""
+CHI_LABELS = ("chi1 < 0.5", "0.5–0.8", "0.8–1", "1–1.25", "1.25–2", "≥ 2")
+SHADE_SHARES = (0.85, 0.55, 0.3, 0.3, 0.55, 0.85)
+"""How far each shade moves from the background to its phase's colour (deeper away from chi1 = 1)."""
+CURSOR_MARK = "✚"
+
+
+def chi_shades(chi: FloatArray) -> npt.NDArray[np.intp]:
+    """The shade of every chi1 (an index into CHI_LABELS), -1 where chi1 is not finite."""
+    with np.errstate(invalid="ignore"):
+        index = np.searchsorted(np.asarray(CHI_BOUNDS), chi, side="right").astype(np.intp)
+    return np.where(np.isfinite(chi), index, -1).astype(np.intp)
+
+
+def phase_figure(grid: PhaseGrid, cursor: tuple[float, float] | None, marks: list[tuple[str, float, float, RGB]],
+                 ordered: RGB, chaotic: RGB, line: RGB, cursor_color: RGB, surface: RGB) -> Figure:
+    """chi1 over sigma_w^2 (across) and sigma_b^2 (up): a shade per cell, read from the engine's grid at the
+    cell's own (sigma_w^2, sigma_b^2), the chi1 = 1 line over it, the net as a cross and pins by number."""
+    palette = [blend(surface, ordered if k < 3 else chaotic, share) for k, share in enumerate(SHADE_SHARES)]
+    heat = Heat(lambda sw, sb: chi_shades(chi1_at(grid, sw, sb)), palette)
+    present = set(np.unique(chi_shades(grid.chi1)).tolist())
+    legend = [Legend(label, palette[k], "█") for k, label in enumerate(CHI_LABELS) if k in present]
+    edge_w, edge_b = edge(grid)
+    lines = [Line(edge_w, edge_b, line)]
+    legend.append(Legend("chi1 = 1", line, "━"))
+    for label, w, b, color in marks:
+        lines.append(Line(np.array([w]), np.array([b]), color, marker=label, points=True))
+        legend.append(Legend(f"pin {label}", color, label))
+    if cursor is not None and 0.0 <= cursor[0] <= grid.w_max and 0.0 <= cursor[1] <= grid.b_max:
+        lines.append(Line(np.array([cursor[0]]), np.array([cursor[1]]), cursor_color, marker=CURSOR_MARK,
+                          points=True))
+        legend.append(Legend("this net", cursor_color, CURSOR_MARK))
+    return Figure(lines=lines, heat=heat, legend=legend, x_is_layer=False, x_range=(0.0, grid.w_max),
+                  y_range=(0.0, grid.b_max), x_label="σw²")
+

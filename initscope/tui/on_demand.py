@@ -22,6 +22,7 @@ from initscope.engine.config import Config
 from initscope.engine.ensemble import DEFAULT_K, seed_ensemble
 from initscope.engine.errors import ConfigError
 from initscope.engine.jacobian import check_size, jacobian_spectrum
+from initscope.engine.phase import PhaseGrid, PhaseKey, compute_phase_grid, phase_key
 from initscope.engine.result import Result
 from initscope.tui.extras import (
     EnsembleFinished,
@@ -32,13 +33,9 @@ from initscope.tui.extras import (
     JacobianProgress,
     JacobianState,
     JacobianWanted,
-    PhaseGrid,
     PhaseGridReady,
     PhaseGridWanted,
-    PhaseKey,
-    compute_phase_grid,
     one_line,
-    phase_key,
     spans_decades,
 )
 from initscope.tui.messages import throttled_progress

@@ -10,7 +10,7 @@ computes a statistic of the data: log10 and downsampling are presentation only.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -132,6 +132,16 @@ class Bars:
 
 
 @dataclass
+class Heat:
+    """A colour for every plot cell (a heat map, drawn under everything else), each cell read at the (x, y) its
+    position names: the first column at the x axis's low end, the last at its high end, rows likewise."""
+
+    shade: Callable[[FloatArray, FloatArray], npt.NDArray[np.intp]]
+    """(x of every column, y of every row) -> an index into `palette` per (row, column); -1 leaves it blank."""
+    palette: list[RGB]
+
+
+@dataclass
 class Ticks:
     """Tick positions (data units) and their labels."""
 
@@ -168,6 +178,8 @@ class Figure:
     x_label: str = ""
     x_ticks: list[tuple[float, str]] | None = None
     """Own x tick positions and labels (e.g. decades on a log10 axis) instead of evenly spaced numbers."""
+    heat: Heat | None = None
+    """A colour per cell under everything (the phase diagram)."""
     message: str = ""
     """Shown instead of a plot (e.g. 'all weights are 0: nothing to draw')."""
 
@@ -176,7 +188,8 @@ class Figure:
         return None
 
     def empty(self) -> bool:
-        return (not self.message and not self.bars and not any(np.isfinite(ln.y).any() for ln in self.lines)
+        return (not self.message and self.heat is None and not self.bars
+                and not any(np.isfinite(ln.y).any() for ln in self.lines)
                 and not any(np.isfinite(f.low).any() for f in self.fills))
 
 

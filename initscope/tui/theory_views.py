@@ -16,14 +16,10 @@ import math
 from typing import ClassVar
 
 import numpy as np
-from rich.align import Align
-from rich.style import Style
-from rich.text import Text
-from textual.app import ComposeResult, RenderResult
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.events import Resize
-from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
 from initscope.engine.jacobian import JacobianResult, SpectrumPrediction
@@ -32,15 +28,21 @@ from initscope.tui.axes import log_axis
 from initscope.tui.extras import (
     JacobianState,
     JacobianWanted,
-    PhaseGrid,
     PhaseGridWanted,
-    blend,
-    interpolate,
     spans_decades,
     surface_of,
     theme_rgb,
 )
-from initscope.tui.figures import Series, hidden_words, layers_of, log_lines, per_layer_figure, pin_series
+from initscope.tui.figures import (
+    CURSOR_MARK,
+    Series,
+    hidden_words,
+    layers_of,
+    log_lines,
+    per_layer_figure,
+    phase_figure,
+    pin_series,
+)
 from initscope.tui.plot_widget import Plot
 from initscope.tui.plots import (
     RGB,
@@ -53,15 +55,13 @@ from initscope.tui.plots import (
     log10_series,
 )
 from initscope.tui.summary import num, pct
-from initscope.tui.tabs import PlotCard, TabView, ViewState, hex_of, pair_plots, swatch
+from initscope.tui.tabs import PlotCard, TabView, ViewState, pair_plots, swatch
 from initscope.tui.text import Paragraph
 
 ISOMETRY_NEAR = 0.1
 """var/mean^2 of the eigenvalues of J J^T below this: near dynamical isometry (as `initscope theory`)."""
 ISOMETRY_FAR = 1.0
 """Above this: far from isometry."""
-SHADE_DECADES = 0.3
-"""The phase map's shades deepen with |log10 chi1| up to this (chi1 = 2 or 1/2 is the deepest)."""
 FLAT_SPECTRUM = 1e-3
 """Singular values whose spread is below this share of their median are said to be equal, not binned."""
 
@@ -119,6 +119,8 @@ MARK = {"ok": "✔", "info": "•", "warning": "▲"}
 STYLE = {"ok": "$success", "info": "$primary", "warning": "$warning"}
 COMPACT_WIDTH = 70
 """Narrower than this (80-column terminals), the readouts use their short form."""
+TIGHT_HEIGHT = 20
+"""Shorter than this (24-row terminals), the Jacobian's numbers take three rows, so its histogram keeps 8."""
 
 
 def readouts(r: Result, compact: bool = False) -> Content:
@@ -138,180 +140,6 @@ def readouts(r: Result, compact: bool = False) -> Content:
         + f"\n[{STYLE[severity]}]$mark $words[/]",
         q=num(t.q_star), chi=num(t.chi1), phase=t.phase or "–", xi=big(t.depth_scale), sw=num(t.sigma_w2),
         sb=num(t.sigma_b2), mark=MARK[severity], words=words)
-
-
-# ---------------------------------------------------------------------------------------------- phase map
-Cell = tuple[str, RGB | None, RGB | None, bool]
-"""A character, its foreground and background colours, bold."""
-
-
-class PhaseMap(Widget):
-    """chi1 over (sigma_w^2 across, sigma_b^2 up) in half-block pixels: ordered (theme primary) and chaotic
-    (theme error) shaded by |log10 chi1|, the chi1 = 1 line in the foreground colour, the net as a cursor."""
-
-    DEFAULT_CSS = """
-    PhaseMap { width: 1fr; height: 1fr; min-height: 5; padding: 0 1; }
-    """
-
-    CURSOR = "✚"
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.grid: PhaseGrid | None = None
-        self.cursor: tuple[float, float] | None = None
-        """(sigma_w^2, sigma_b^2) of the shown net."""
-        self.marks: list[tuple[str, float, float, RGB]] = []
-        """Pinned nets of the same activation: (label, sigma_w^2, sigma_b^2, colour)."""
-        self.tones: tuple[RGB, RGB, RGB, RGB, RGB] = ((0, 150, 255), (230, 60, 60), (240, 240, 240),
-                                                      (255, 180, 0), (30, 30, 30))
-        """ordered, chaotic, line, cursor, background."""
-        self.message = "computing the phase diagram…"
-        self.cursor_cell: tuple[int, int] | None = None
-        """Where the cursor was drawn: (column, row) in the widget's content (tests read it)."""
-        self.raster: tuple[int, int, int] = (0, 0, 0)
-        """(left gutter, map columns, map rows) of the last drawing."""
-        self.renders = 0
-
-    def show(self, grid: PhaseGrid | None, cursor: tuple[float, float] | None,
-             marks: list[tuple[str, float, float, RGB]], colors: tuple[RGB, RGB, RGB, RGB, RGB],
-             message: str = "") -> None:
-        self.grid, self.cursor, self.marks, self.tones, self.message = grid, cursor, marks, colors, message
-        self.refresh()
-
-    def render(self) -> RenderResult:
-        if self.grid is None or self.message:
-            return Align.center(Text(self.message or "computing the phase diagram…", style="italic"),
-                                vertical="middle")
-        try:
-            return self._draw(self.grid, self.size.width, self.size.height)
-        except Exception as err:  # drawing must never take the app down
-            return Text(f"phase diagram failed: {err}", style="italic")
-
-    @staticmethod
-    def axis_label(v: float) -> str:
-        return f"{v:g}" if v == 0 or 1e-3 <= abs(v) < 1e5 else f"{v:.0e}"
-
-    def cell_of(self, sw2: float, sb2: float, pw: int, ph: int) -> tuple[int, int, bool]:
-        """(column, pixel row from the top, inside) of a point on a pw x 2ph pixel raster."""
-        assert self.grid is not None
-        fx = sw2 / self.grid.w_max if self.grid.w_max > 0 else 0.0
-        fy = sb2 / self.grid.b_max if self.grid.b_max > 0 else 0.0
-        inside = 0.0 <= fx <= 1.0 and 0.0 <= fy <= 1.0
-        col = min(pw - 1, max(0, round(fx * (pw - 1))))  # the column computed nearest to sw2 (see _draw)
-        prow = min(2 * ph - 1, max(0, round((1.0 - fy) * (2 * ph - 1))))
-        return col, prow, inside
-
-    def _draw(self, grid: PhaseGrid, width: int, height: int) -> Text:
-        ordered_rgb, chaotic_rgb, line_rgb, cursor_rgb, surface = self.tones
-        top_label, bottom_label = self.axis_label(grid.b_max), "0"
-        gutter = max(len(top_label), len(bottom_label), 3) + 1
-        pw, ph = width - gutter - 1, height - 2
-        self.raster = (gutter, pw, ph)
-        if pw < 8 or ph < 2:
-            self.cursor_cell = None
-            return Text("(too small to draw the phase diagram)", style="dim")
-        # every column and pixel row is computed at the value its position names: the first column at
-        # sigma_w^2 = 0, the bottom pixel row at sigma_b^2 = 0 (the labelled row; the edge bends sharply there)
-        sw = grid.w_max * np.arange(pw) / max(1, pw - 1)
-        sb = grid.b_max * (1.0 - np.arange(2 * ph) / max(1, 2 * ph - 1))
-        chi = interpolate(grid, sw, sb)
-        finite = np.isfinite(chi)
-        chaotic = finite & (chi > 1.0)
-        line = np.zeros(chi.shape, dtype=bool)
-        for direction in (0, 1):
-            a = np.swapaxes(chaotic, 0, direction)
-            f = np.swapaxes(finite, 0, direction)
-            change = (a[1:] != a[:-1]) & f[1:] & f[:-1]
-            mark = np.swapaxes(line, 0, direction)
-            mark[:-1] |= change & ~a[:-1]
-            mark[1:] |= change & ~a[1:]
-        with np.errstate(all="ignore"):
-            magnitude = np.clip(np.abs(np.log10(chi)) / SHADE_DECADES, 0.0, 1.0)
-        level = np.where(finite, np.round(magnitude * 4) / 4, 0.0)
-        palette: dict[tuple[bool, float], RGB] = {}
-        for is_chaotic in (False, True):
-            for lv in (0.0, 0.25, 0.5, 0.75, 1.0):
-                palette[(is_chaotic, lv)] = blend(surface, chaotic_rgb if is_chaotic else ordered_rgb,
-                                                  0.22 + 0.5 * lv)
-
-        def pixel(py: int, px: int) -> RGB:
-            if line[py, px]:
-                return line_rgb
-            if not finite[py, px]:
-                return surface
-            return palette[(bool(chaotic[py, px]), float(level[py, px]))]
-
-        cells: list[list[Cell]] = []
-        for row in range(ph):
-            out: list[Cell] = []
-            for col in range(pw):
-                top, bottom = pixel(2 * row, col), pixel(2 * row + 1, col)
-                out.append((" ", None, top, False) if top == bottom else ("▀", top, bottom, False))
-            cells.append(out)
-        for label, mw, mb, color in self.marks:
-            col, prow, inside = self.cell_of(mw, mb, pw, ph)
-            if inside:
-                _, _, bg, _ = cells[prow // 2][col]
-                cells[prow // 2][col] = (label, color, bg or pixel(prow, col), True)
-        self.cursor_cell = None
-        cursor_at: tuple[int, int] | None = None
-        if self.cursor is not None:
-            col, prow, inside = self.cell_of(*self.cursor, pw, ph)
-            cursor_at = (col, prow // 2)
-            cells[prow // 2][col] = (self.CURSOR if inside else "»", surface, cursor_rgb, True)
-            self.cursor_cell = (gutter + col, prow // 2)
-
-        text = Text(no_wrap=True, overflow="crop")
-        axis_style = Style(dim=True)
-        cursor_style = Style(color=hex_of(cursor_rgb), bold=True)
-        title_row = (ph - 1) // 2 if ph >= 3 else -1
-        styles: dict[tuple[RGB | None, RGB | None, bool], Style] = {}
-        for row in range(ph):
-            label = top_label if row == 0 else bottom_label if row == ph - 1 else "σb²" if row == title_row else ""
-            text.append(f"{label:>{gutter - 1}}", axis_style)
-            text.append("▶" if cursor_at is not None and cursor_at[1] == row else
-                        "┤" if row in (0, ph - 1) else "│", cursor_style if cursor_at and cursor_at[1] == row
-                        else axis_style)
-            run_chars: list[str] = []
-            run_style: Style | None = None
-            for char, fg, bg, bold in cells[row]:
-                key = (fg, bg, bold)
-                style = styles.get(key)
-                if style is None:
-                    style = styles[key] = Style(color=hex_of(fg) if fg else None, bgcolor=hex_of(bg) if bg else None,
-                                                bold=bold)
-                if style is not run_style and run_chars:
-                    text.append("".join(run_chars), run_style)
-                    run_chars = []
-                run_style = style
-                run_chars.append(char)
-            if run_chars:
-                text.append("".join(run_chars), run_style)
-            text.append("\n")
-        # x axis: ticks at 0, 1/4, 1/2, 3/4 and 1 of the range (fewer when narrow), the cursor as ▲
-        fractions = [0.0, 0.25, 0.5, 0.75, 1.0] if pw >= 40 else [0.0, 0.5, 1.0]
-        ticks = [(min(pw - 1, round(f * (pw - 1))), self.axis_label(f * grid.w_max)) for f in fractions]
-        axis = ["─"] * pw
-        for col, _ in ticks:
-            axis[col] = "┬"
-        text.append(" " * (gutter - 1) + "└", axis_style)
-        if cursor_at is not None:
-            c = cursor_at[0]
-            text.append("".join(axis[:c]), axis_style)
-            text.append("▲", cursor_style)
-            text.append("".join(axis[c + 1:]), axis_style)
-        else:
-            text.append("".join(axis), axis_style)
-        text.append("\n")
-        labels = [" "] * pw
-        for col, label in ticks:
-            start = max(0, min(pw - len(label), col - len(label) // 2))
-            if all(ch == " " for ch in labels[max(0, start - 1):start + len(label) + 1]):
-                labels[start:start + len(label)] = list(label)
-        text.append(f"{'σw²':>{gutter - 1}} ", axis_style)
-        text.append("".join(labels), axis_style)
-        self.renders += 1
-        return text
 
 
 # ---------------------------------------------------------------------------------------------- Jacobian
@@ -351,6 +179,17 @@ def numerical_rank(j: JacobianResult) -> int:
     return int(np.count_nonzero(sv > roundoff(j)))
 
 
+def why_short(p: SpectrumPrediction) -> str:
+    """The reason in three words or so, for the shortest form of the Jacobian's numbers."""
+    act = p.mu2 / (p.mu1 * p.mu1) - 1.0 if p.mu1 > 0 else math.nan
+    transient = math.isfinite(p.normalized_var) and p.normalized_var > 2.0 * p.critical_var + 0.1
+    if math.isfinite(act) and act > 0.5:
+        return "never isometric"
+    if p.s1 != 0:
+        return "needs orthogonal weights"
+    return "isometric near q*" + ("; the input starts far from it" if transient else "")
+
+
 def why_words(p: SpectrumPrediction, activation: str, compact: bool = False) -> str:
     """Why the spectrum can or cannot be isometric: the two per-layer terms of L(mu2/mu1^2 - 1 - s1), and
     whether the layers before q settles at q* (the transient from the input) add most of the spread."""
@@ -365,9 +204,7 @@ def why_words(p: SpectrumPrediction, activation: str, compact: bool = False) -> 
         verdict = "isometry is within reach" + ("" if compact else " (chi1 = 1 with a small q*)")
     transient = math.isfinite(p.normalized_var) and p.normalized_var > 2.0 * p.critical_var + 0.1
     if compact:
-        short = ("never isometric" if math.isfinite(act) and act > 0.5 else "needs orthogonal weights"
-                 if p.s1 != 0 else "isometric near q*" + ("; the input starts far from it" if transient else ""))
-        return f"per layer {activation} +{num(act)}, weights +{num(-p.s1)}: {short}"
+        return f"per layer {activation} +{num(act)}, weights +{num(-p.s1)}: {why_short(p)}"
     weights = "orthogonal weights 0" if p.s1 == 0 else "i.i.d. weights 1"
     text = f"per layer {activation} adds μ2/μ1² − 1 = {num(act)} at q* {num(p.q_star)}, {weights}: {verdict}"
     if transient:
@@ -417,9 +254,11 @@ def jacobian_figure(j: JacobianResult, log: bool, measured: RGB, isometry: RGB) 
     return fig, notes
 
 
-def jacobian_numbers(j: JacobianResult, activation: str, compact: bool = False, notes: tuple[str, ...] = ()) -> Content:
-    """The spectrum's numbers next to the prediction, the verdict and why (`compact`: 80 columns); `notes` about
-    the histogram go on the singular values' line."""
+def jacobian_numbers(j: JacobianResult, activation: str, compact: bool = False, notes: tuple[str, ...] = (),
+                     tight: bool = False) -> Content:
+    """The spectrum's numbers next to the prediction, the verdict and why (`compact`: 80 columns; `tight`: a short
+    pane, where the verdict and the reason share one line so the histogram keeps its rows); `notes` about the
+    histogram go on the singular values' line."""
     p = j.prediction
     sv = j.singular_values
     pred = p.applicable
@@ -454,11 +293,16 @@ def jacobian_numbers(j: JacobianResult, activation: str, compact: bool = False, 
         lines.append(Content.from_markup("[dim]prediction not applicable:[/dim] $why", why=p.reason))
     spread = j.eig_normalized_var if math.isfinite(j.eig_normalized_var) else p.normalized_var
     severity, words = spread_words(spread, compact)
+    reason = pred and math.isfinite(p.mu1)
     if sv.size or pred:
         tail = "" if compact else " [dim](0 is isometry)[/dim]"
+        if tight and reason:
+            tail = "[dim]:[/dim] $short"
         lines.append(Content.from_markup(f"[b {STYLE[severity]}]$mark $words[/]{tail}", mark=MARK[severity],
-                                         words=words, s=num(spread)))
-    if pred and math.isfinite(p.mu1):
+                                         words=words, s=num(spread), short=why_short(p) if reason else ""))
+        if tight:
+            return Content("\n").join(lines)
+    if reason:
         lines.append(Content.from_markup("[dim]why:[/dim] $why", why=why_words(p, activation, compact)))
     return Content("\n").join(lines)
 
@@ -467,13 +311,16 @@ def jacobian_numbers(j: JacobianResult, activation: str, compact: bool = False, 
 class TheoryTab(TabView):
     DEFAULT_CSS = """
     #jacobian-numbers { height: auto; padding: 0 1; }
-    #jacobian-hist { min-height: 6; }
+    #phase-map { margin: 0 1 0 0; }
+    #jacobian-hist { min-height: 8; }
     """
     NAME = "theory"
     VIEWS: ClassVar[list[tuple[str, str]]] = [("measured", "std"), ("saturation", "saturation"),
                                               ("phase", "phase"), ("jacobian", "Jacobian")]
     compact = False
     """Drawn in the short form (a pane narrower than COMPACT_WIDTH)."""
+    tight = False
+    """The Jacobian's numbers in their shortest form (a pane shorter than TIGHT_HEIGHT)."""
 
     def compose(self) -> ComposeResult:
         yield Paragraph("", max_lines=4, id="theory-numbers")
@@ -487,7 +334,7 @@ class TheoryTab(TabView):
                 yield PlotCard("residual", id="saturation-residual")
             with Vertical(id="phase"):
                 yield Paragraph("", max_lines=3, id="phase-caption", classes="caption")
-                yield PhaseMap(id="phase-map")
+                yield Plot(id="phase-map")
             with Vertical(id="jacobian"):
                 yield Paragraph("", max_lines=2, id="jacobian-caption", classes="caption")
                 yield Plot(id="jacobian-hist")
@@ -498,23 +345,24 @@ class TheoryTab(TabView):
         pair_plots(self.query_one("#saturation-compare", PlotCard), self.query_one("#saturation-residual", PlotCard))
 
     def on_resize(self, event: Resize) -> None:
-        """The readouts and the Jacobian's numbers have a short form for narrow panes: draw again when the width
-        crosses COMPACT_WIDTH."""
-        compact = event.size.width < COMPACT_WIDTH
-        if compact != self.compact:
-            self.compact = compact
+        """The readouts and the Jacobian's numbers have a short form for narrow panes and a shortest one for short
+        panes: draw again when the width crosses COMPACT_WIDTH or the height TIGHT_HEIGHT."""
+        form = (event.size.width < COMPACT_WIDTH, event.size.height < TIGHT_HEIGHT)
+        if form != (self.compact, self.tight):
+            self.compact, self.tight = form
             if self.shown_state is not None:
                 self.draw_view(self.shown_state)
 
     def view_key(self) -> object:
-        """A view drawn in the other form (short or long) is drawn again when shown."""
-        return self.size.width < COMPACT_WIDTH
+        """A view drawn in another form (long, short, shortest) is drawn again when shown."""
+        return (self.size.width < COMPACT_WIDTH, self.size.height < TIGHT_HEIGHT)
 
     def draw(self, state: ViewState) -> None:
         r = state.result
         if r is None:
             return
         self.compact = self.size.width < COMPACT_WIDTH
+        self.tight = self.size.height < TIGHT_HEIGHT
         self.query_one("#theory-numbers", Paragraph).set(readouts(r, self.compact))
         getattr(self, f"_draw_{self.view}")(state, r)
 
@@ -593,10 +441,7 @@ class TheoryTab(TabView):
         p = state.palette
         extras = state.extras
         caption = self.query_one("#phase-caption", Paragraph)
-        pmap = self.query_one("#phase-map", PhaseMap)
-        surface = surface_of(self)
-        line = theme_rgb(self, "foreground", (235, 235, 235))
-        colors = (p.measured, p.error, line, p.warning, surface)
+        pmap = self.query_one("#phase-map", Plot)
         t = r.theory
         cursor = (t.sigma_w2, t.sigma_b2) if t.applicable and math.isfinite(t.sigma_w2) and math.isfinite(
             t.sigma_b2) else None
@@ -609,7 +454,7 @@ class TheoryTab(TabView):
                 self.draw_again()
             caption.set(Content.from_markup("[b]phase diagram[/b] $act  [dim]computing chi1 over (σw², σb²)…[/dim]",
                                             act=act))
-            pmap.show(None, cursor, [], colors, f"computing the phase diagram of {act}…")
+            pmap.show(Figure(message=f"computing the phase diagram of {act}…"))
             return
         marks = []
         for n, pin in enumerate(state.pins, start=1):
@@ -618,19 +463,19 @@ class TheoryTab(TabView):
                 r.config.activation, r.config.activation_params)
             if same and pt.applicable and math.isfinite(pt.sigma_w2) and math.isfinite(pt.sigma_b2):
                 marks.append((str(n), pt.sigma_w2, pt.sigma_b2, pin.color))
-        pmap.show(grid, cursor, marks, colors)
-        # labels without inner spaces, so a narrow caption wraps between entries, not inside one
-        ordered_sw = swatch("ordered chi1<1", blend(surface, p.measured, 0.6), "█")
-        chaotic_sw = swatch("chaotic >1", blend(surface, p.error, 0.6), "█")
-        line_sw = swatch("chi1=1", line, "█")
-        if cursor is not None:
-            here = swatch(f"this net (σw² {num(t.sigma_w2)}, σb² {num(t.sigma_b2)})", p.warning, PhaseMap.CURSOR)
-        else:
+        line = theme_rgb(self, "foreground", (235, 235, 235))
+        fig = phase_figure(grid, cursor, marks, p.measured, p.error, line, p.warning, surface_of(self))
+        # both axes named in the title: a plot under 12 rows has no room for the x label
+        pmap.show(fig, Content.from_markup("[b]σb²[/b] ↑ [dim]over[/dim] [b]σw²[/b] →  [dim]chi1:[/dim]"))
+        about = "" if self.compact else "[dim]chi1 at the fixed point over σw² (across) and σb² (up)[/dim]"
+        if cursor is None:
             here = f"[dim]no cursor: {t.reason.replace('[', '(')}[/dim]"
-        pins = "  ".join(swatch(f"pin {m[0]}", m[3], m[0]) for m in marks)
+        elif any(lg.mark == CURSOR_MARK for lg in fig.legend):
+            here = swatch(f"this net (σw² {num(t.sigma_w2)}, σb² {num(t.sigma_b2)})", p.warning, CURSOR_MARK)
+        else:
+            here = f"[$warning]this net (σw² {num(t.sigma_w2)}, σb² {num(t.sigma_b2)}) is off the map[/]"
         caption.set(Content.from_markup(
-            f"[b]$act[/b]  {ordered_sw}  {chaotic_sw}  {line_sw}  {here}"
-            + (f"  {pins}" if pins else ""), act=act))
+            f"[b]$act[/b]  {here}  {about}", act=act))  # the net first: a narrow caption wraps the prose
 
     # ------------------------------------------------------------------ Jacobian
     def _draw_jacobian(self, state: ViewState, r: Result) -> None:
@@ -688,4 +533,4 @@ class TheoryTab(TabView):
         if compact:
             fig.x_label = ""  # one more row for the bars
         canvas.show(fig)
-        numbers.set(jacobian_numbers(shown, cfg.activation, compact, tuple(notes)))
+        numbers.set(jacobian_numbers(shown, cfg.activation, compact or self.tight, tuple(notes), self.tight))

@@ -1,10 +1,13 @@
 """Build cost of every figure of the explorer (a plain script, not collected by pytest).
 
-    python tests/benchmarks/bench_plots.py [--size 120x36] [--repeats 30]
+    python tests/benchmarks/bench_plots.py [--size 120x36] [--repeats 30] [--stall]
 
 Runs the app headless at the default config with a pin (depth 30) and the seed bands on, shows every tab and
 view, and times how long each visible plot takes to build its rows again from its figure (plotext build plus
 reading its matrix into strips), median and worst of --repeats. One line per plot.
+
+With --stall, also the longest event-loop gap (a 1 ms ticker) while the plot builds on the loop and while it
+builds in a thread (`asyncio.to_thread`), medians of --repeats: what building figures off the loop would buy.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import os
 import platform
 import statistics
+import threading
 import time
 
 from initscope.engine.config import Config
@@ -22,7 +26,7 @@ from initscope.tui.plot_widget import Plot
 
 VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
          ("forward", "histograms"), ("backward", ""), ("theory", "measured"), ("theory", "saturation"),
-         ("theory", "jacobian")]
+         ("theory", "phase"), ("theory", "jacobian")]
 
 
 async def wait(app: InitScopeApp, pilot: object, done: object) -> None:
@@ -34,7 +38,32 @@ async def wait(app: InitScopeApp, pilot: object, done: object) -> None:
     raise RuntimeError("timed out")
 
 
-async def main(size: tuple[int, int], repeats: int) -> None:
+async def ticker(stop: threading.Event, gaps: list[float]) -> None:
+    last = time.perf_counter()
+    while not stop.is_set():
+        await asyncio.sleep(0.001)
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+
+
+async def loop_gap(plot: Plot, in_thread: bool) -> float:
+    """The longest gap (ms) between the event loop's 1 ms ticks while `plot` builds its rows."""
+    stop, gaps = threading.Event(), [0.0]
+    task = asyncio.create_task(ticker(stop, gaps))
+    await asyncio.sleep(0.02)
+    base = plot.visual_style.rich_style
+    if in_thread:
+        await asyncio.to_thread(plot._build, base)
+    else:
+        plot._build(base)
+    await asyncio.sleep(0.005)
+    stop.set()
+    await task
+    return max(gaps) * 1000
+
+
+async def main(size: tuple[int, int], repeats: int, stall: bool = False) -> None:
     app = InitScopeApp(config=Config(depth=30), clock=False)
     async with app.run_test(size=size) as pilot:
         await wait(app, pilot, lambda: app.shown_generation == app.generation)
@@ -50,6 +79,8 @@ async def main(size: tuple[int, int], repeats: int) -> None:
             if view == "jacobian":
                 await pilot.press("j")
                 await wait(app, pilot, lambda: app.jacobian is not None and app.jacobian.status != "running")
+            if view == "phase":
+                await wait(app, pilot, lambda: bool(app.phase_grids))
             await pilot.pause(0.2)
             for plot in app.screen.query(Plot):
                 if not (plot.display and plot.region.area and plot.strips is not None):
@@ -61,15 +92,22 @@ async def main(size: tuple[int, int], repeats: int) -> None:
                     plot._build(base)
                     times.append((time.perf_counter() - start) * 1000)
                 name = plot.parent.id if plot.parent is not None and plot.parent.id else plot.id
+                gaps = ""
+                if stall:
+                    on_loop = [await loop_gap(plot, False) for _ in range(repeats)]
+                    threaded = [await loop_gap(plot, True) for _ in range(repeats)]
+                    gaps = (f"; longest loop gap {statistics.median(on_loop):.1f} ms on the loop, "
+                            f"{statistics.median(threaded):.1f} ms in a thread")
                 print(f"{tab}/{view or '-'} {name} {plot.size.width}x{plot.size.height}: "
-                      f"median {statistics.median(times):.1f} ms, worst {max(times):.1f} ms")
+                      f"median {statistics.median(times):.1f} ms, worst {max(times):.1f} ms{gaps}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="120x36")
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--stall", action="store_true", help="also the event-loop gap: on the loop vs in a thread")
     args = parser.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     print(f"python {platform.python_version()}, {os.cpu_count()} cpus, size {w}x{h}")
-    asyncio.run(main((w, h), args.repeats))
+    asyncio.run(main((w, h), args.repeats, args.stall))

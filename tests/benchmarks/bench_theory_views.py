@@ -30,7 +30,7 @@ from textual.widgets import TabbedContent
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
 from initscope.tui.plot_widget import Plot
-from initscope.tui.theory_views import PhaseMap, TheoryTab
+from initscope.tui.theory_views import TheoryTab
 
 
 async def measure(cfg: Config, start: Callable[[InitScopeApp], None], done: Callable[[InitScopeApp], bool],
@@ -59,8 +59,8 @@ def phase_view(app: InitScopeApp) -> None:
 
 
 def phase_drawn(app: InitScopeApp) -> bool:
-    pmap = app.query_one("#phase-map", PhaseMap)
-    return pmap.grid is not None and pmap.renders > 0
+    pmap = app.query_one("#phase-map", Plot)
+    return pmap.figure is not None and pmap.figure.heat is not None and pmap.renders > 0
 
 
 def jacobian_drawn(app: InitScopeApp) -> bool:

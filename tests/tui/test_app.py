@@ -127,7 +127,7 @@ async def test_invalid_fan_in_marks_the_field_and_keeps_the_old_result() -> None
 
 
 async def test_memory_budget_refusal_is_a_notification_and_a_marked_field() -> None:
-    cfg = SMALL.replace(memory_budget=4 * 1024**2)
+    cfg = SMALL.replace(memory_budget=16 * 1024**2)
     app = InitScopeApp(config=cfg, clock=False)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)

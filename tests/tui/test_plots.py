@@ -24,7 +24,9 @@ from initscope.tui.tabs import TabView
 
 VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
          ("forward", "histograms"), ("backward", ""), ("theory", "measured"), ("theory", "saturation"),
-         ("theory", "jacobian")]
+         ("theory", "phase"), ("theory", "jacobian")]
+MIN_PLOT_HEIGHT = 8
+"""Every plot on screen is at least this many rows tall, at 80x24 too."""
 NUMBER = re.compile(r"^-?\d+(\.\d+)?(e-?\d+)?$")
 
 
@@ -159,17 +161,24 @@ async def test_every_view_shows_every_series(size: tuple[int, int]) -> None:
                     await pilot.pause(0.05)
                     if app.jacobian is not None and app.jacobian.status != "running":
                         break
+            if view == "phase":
+                for _ in range(600):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause(0.05)
+                    if app.phase_grids:
+                        break
             for second in (False, True):  # a narrow pane shows the plots of a pair one at a time
                 await pilot.pause(0.2)
                 for plot in app.screen.query(Plot):
                     if plot.display and plot.region.area and plot.strips is not None and plot.figure is not None \
                             and plot.figure.legend:
+                        assert plot.size.height >= MIN_PLOT_HEIGHT, f"{tab}/{view} at {size}: {plot.size.height} rows"
                         check_plot(plot, f"{tab}/{view} at {size}")
                         checked += 1
                 view_widget = app.query_one(f"#{tab}-view", TabView)
                 if not second and view_widget.shown_pair() is not None:
                     view_widget.next_view()  # the pair's other plot
-        assert checked >= 8
+        assert checked >= 9
 
 
 # ------------------------------------------------------------------------------------------ the rules
@@ -226,29 +235,57 @@ def test_equal_series_all_visible_and_pins_apart() -> None:
         assert painted.get(rgb(entry.color), 0) > 0, entry.label
 
 
+def cells_of(strip: Strip) -> list[tuple[str, tuple[int, int, int] | None, tuple[int, int, int] | None]]:
+    """(character, colour, background) of every cell of a strip."""
+    out = []
+    for seg in strip:
+        back = seg.style.bgcolor.triplet if seg.style and seg.style.bgcolor and seg.style.bgcolor.triplet else None
+        for ch in seg.text:
+            out.append((ch, color_of(seg.style), (back.red, back.green, back.blue) if back else None))
+    return out
+
+
 def test_phase_map_bottom_row_is_sigma_b_zero() -> None:
     """tanh at sigma_b^2 = 0: the chi1 = 1 edge is at sigma_w^2 = 1 exactly; the bottom row (labelled 0) must
-    show it there, not at a cell centre above (where the edge bends to ~1.36)."""
-    from initscope.tui.extras import PhaseKey, compute_phase_grid
-    from initscope.tui.theory_views import PhaseMap
+    turn chaotic there, not where a row above would (the edge bends to ~1.36 by sigma_b^2 = 0.006), and the
+    first column (labelled 0) is sigma_w^2 = 0."""
+    from plotext._figure import _figure_class
+
+    from initscope.engine.phase import PhaseKey, compute_phase_grid
+    from initscope.tui.figures import phase_figure
 
     grid = compute_phase_grid(PhaseKey("tanh", (), 4.0, 0.5))
-    pmap = PhaseMap()
-    line = (240, 240, 240)
-    pmap.tones = ((0, 150, 255), (230, 60, 60), line, (255, 180, 0), (30, 30, 30))
-    width, height = 4 * 20 + 10, 12
-    text = pmap._draw(grid, width, height)
-    gutter, pw, ph = pmap.raster
-    bottom = text.split("\n")[ph - 1]
-    cols = [c - gutter for c in range(gutter, gutter + pw)
-            if any(span.start <= c < span.end and span.style is not None and not isinstance(span.style, str)
-                   and (span.style.bgcolor is not None and span.style.bgcolor.triplet is not None
-                        and tuple(span.style.bgcolor.triplet) == line)
-                   for span in bottom.spans)]
-    assert cols, "no chi1 = 1 pixel in the bottom row"
-    sw = [c / (pw - 1) * grid.w_max for c in cols]
-    step = grid.w_max / (pw - 1)
-    assert min(abs(v - 1.0) for v in sw) <= step, (sw, step)
+    surface = (30, 30, 30)
+    fig = phase_figure(grid, (2.0, 0.0), [], (0, 150, 255), (230, 60, 60), (240, 240, 240), (255, 180, 0), surface)
+    assert fig.heat is not None
+    chaotic = set(fig.heat.palette[3:])
+    width = 90
+    strips = render_figure(_figure_class(), fig, width, 16, Style(bgcolor=Color.from_rgb(*surface)))
+    rows = [s.text for s in strips]
+    frame = next(i for i, row in enumerate(rows) if "└" in row)
+    bottom = rows[frame - 1]
+    assert bottom.split("┤")[0].strip() == "0"  # the bottom row is labelled sigma_b^2 = 0
+    first = bottom.index("┤") + 1
+    cols = width - first
+    cells = cells_of(strips[frame - 1])[first:]
+    shade = [bg for _, _, bg in cells]  # the heat map is every data cell's background
+    hot = [c for c, color in enumerate(shade) if color in chaotic]
+    step = grid.w_max / (cols - 1)
+    assert hot, "no chaotic cell in the bottom row"
+    assert 1.0 <= hot[0] * step <= 1.0 + step, (hot[0] * step, step)
+    assert shade[0] not in chaotic  # sigma_w^2 = 0 is ordered
+
+
+def test_phase_figure_says_what_every_shade_means() -> None:
+    """Each shade on the map has a legend entry (and none is listed that the grid does not have)."""
+    from initscope.engine.phase import PhaseKey, compute_phase_grid
+    from initscope.tui.figures import CHI_LABELS, chi_shades, phase_figure
+
+    grid = compute_phase_grid(PhaseKey("tanh", (), 4.0, 0.5))
+    fig = phase_figure(grid, None, [], (0, 150, 255), (230, 60, 60), (240, 240, 240), (255, 180, 0), (30, 30, 30))
+    present = sorted(set(chi_shades(grid.chi1).ravel().tolist()) - {-1})
+    assert [e.label for e in fig.legend if e.mark == "█"] == [CHI_LABELS[k] for k in present]
+    assert len(present) >= 4  # ordered and chaotic shades both on a tanh map up to sigma_w^2 = 4
 
 
 async def test_g_puts_histogram_counts_on_a_log_axis() -> None:

@@ -18,10 +18,10 @@ from initscope.engine.config import Config
 from initscope.engine.jacobian import jacobian_spectrum
 from initscope.engine.propagate import run
 from initscope.tui.app import InitScopeApp
+from initscope.tui.figures import CURSOR_MARK
 from initscope.tui.plot_widget import Plot
 from initscope.tui.summary import num
 from initscope.tui.tabs import PlotCard
-from initscope.tui.theory_views import PhaseMap
 
 SIZE = (120, 36)
 
@@ -48,6 +48,24 @@ def caption_of(app: InitScopeApp, card: str) -> str:
     return "  ".join(words)
 
 
+def cursor_cell(plot: Plot) -> tuple[int, int, int] | None:
+    """Where the phase map shows this net: (column from sigma_w^2 = 0, row from sigma_b^2 = 0, columns), read off
+    the plot's rows (the frame's corner └ gives the first column and the bottom row)."""
+    if plot.strips is None:
+        return None
+    rows = [strip.text for strip in plot.strips]
+    corner = next((i for i, row in enumerate(rows) if "└" in row), None)
+    if corner is None:
+        return None
+    frame = rows[corner].index("└")
+    for up, row in enumerate(reversed(rows[:corner])):
+        if row[frame] not in "┤│":
+            break
+        if CURSOR_MARK in row[frame + 1:]:
+            return row.index(CURSOR_MARK, frame + 1) - frame - 1, up, len(row) - frame - 1
+    return None
+
+
 async def test_phase_cursor_sits_at_the_config_and_follows_the_gain() -> None:
     cfg = Config(initializer="xavier_normal", activation="tanh", fan_in=64, depth=8, batch=32)
     app = InitScopeApp(config=cfg, clock=False)
@@ -55,35 +73,33 @@ async def test_phase_cursor_sits_at_the_config_and_follows_the_gain() -> None:
         await settle(pilot)
         await pilot.press("4")
         app.action_set_view("theory", "phase")
-        pmap = app.query_one("#phase-map", PhaseMap)
-        await wait_for(pilot, lambda: pmap.grid is not None and pmap.cursor_cell is not None, "the phase grid")
+        pmap = app.query_one("#phase-map", Plot)
+        await wait_for(pilot, lambda: bool(app.phase_grids) and cursor_cell(pmap) is not None, "the phase grid")
         assert app.result is not None
         t = app.result.theory
-        assert pmap.cursor == (t.sigma_w2, t.sigma_b2)
         assert math.isclose(t.sigma_w2, 1.0) and t.sigma_b2 == 0.0  # xavier, square: sigma_w^2 = gain^2
-        assert pmap.grid is not None
+        w_max = next(iter(app.phase_grids.values())).w_max
 
-        def column_of(sw2: float) -> int:
-            gutter, pw, _ = pmap.raster
-            assert pmap.grid is not None
-            return gutter + min(pw - 1, math.floor(sw2 / pmap.grid.w_max * pw))
+        def column_of(sw2: float, columns: int) -> int:  # the column whose value is nearest sw2
+            return round(sw2 / w_max * (columns - 1))
 
-        first = pmap.cursor_cell
+        first = cursor_cell(pmap)
         assert first is not None
-        assert first[0] == column_of(t.sigma_w2)
-        assert first[1] == pmap.raster[2] - 1  # sigma_b^2 = 0: the bottom row
+        assert first[0] == column_of(t.sigma_w2, first[2])
+        assert first[1] == 0  # sigma_b^2 = 0: the bottom row
         assert "this net (σw² 1, σb² 0)" in text_of(app, "#phase-caption")
 
         gain = app.query_one("#init-param-gain", Input)
         gain.value = "1.5"
         await settle(pilot)
-        await wait_for(pilot, lambda: pmap.cursor is not None and pmap.cursor[0] != t.sigma_w2, "the cursor to move")
+        await wait_for(pilot, lambda: app.result is not None and app.result.theory.sigma_w2 != t.sigma_w2,
+                       "the new result")
         moved = app.result.theory
         assert math.isclose(moved.sigma_w2, 2.25)
-        assert pmap.cursor == (moved.sigma_w2, moved.sigma_b2)
-        await wait_for(pilot, lambda: pmap.cursor_cell is not None and pmap.cursor_cell != first, "a redraw")
-        assert pmap.cursor_cell is not None
-        assert pmap.cursor_cell[0] == column_of(moved.sigma_w2) > first[0]
+        await wait_for(pilot, lambda: cursor_cell(pmap) not in (None, first), "a redraw")
+        now = cursor_cell(pmap)
+        assert now is not None
+        assert now[0] == column_of(moved.sigma_w2, now[2]) > first[0]
         assert "this net (σw² 2.25, σb² 0)" in text_of(app, "#phase-caption")
 
 
@@ -196,8 +212,8 @@ async def test_a_view_shown_again_unchanged_keeps_its_drawing() -> None:
         await settle(pilot)
         await pilot.press("4")
         app.action_set_view("theory", "phase")
-        pmap = app.query_one("#phase-map", PhaseMap)
-        await wait_for(pilot, lambda: pmap.grid is not None, "the phase grid")
+        pmap = app.query_one("#phase-map", Plot)
+        await wait_for(pilot, lambda: pmap.figure is not None and pmap.figure.heat is not None, "the phase grid")
         app.action_set_view("theory", "measured")
         await pilot.pause()
         canvases = [app.query_one(f"#{card}", PlotCard).query_one(Plot) for card in ("theory-compare",
@@ -224,8 +240,23 @@ async def test_a_phase_grid_that_comes_while_the_tab_is_hidden_is_shown_on_retur
         app.action_set_view("theory", "phase")  # asks for the grid (a worker) ...
         await pilot.press("1")  # ... and the tab is left before it comes
         await wait_for(pilot, lambda: bool(app.phase_grids), "the phase grid")
-        pmap = app.query_one("#phase-map", PhaseMap)
-        assert pmap.grid is None  # hidden: not drawn
+        pmap = app.query_one("#phase-map", Plot)
+        assert pmap.figure is None or pmap.figure.heat is None  # hidden: not drawn
         await pilot.press("4")
         await pilot.pause()
-        assert pmap.grid is not None and not pmap.message
+        assert pmap.figure is not None and pmap.figure.heat is not None and not pmap.figure.message
+
+
+def test_tight_jacobian_numbers_keep_the_verdict_and_its_reason_in_three_rows() -> None:
+    """A short pane (80x24) gets the numbers in three rows: the eigenvalue mean, the spread against the
+    prediction, and the verdict with its short reason; the long form has more rows and the same verdict."""
+    from initscope.tui.theory_views import jacobian_numbers, spread_words, why_short
+
+    cfg = Config(initializer="he_normal", activation="tanh", fan_in=64, depth=8, batch=32)
+    j = jacobian_spectrum(cfg, threading.Event())
+    tight = jacobian_numbers(j, "tanh", compact=True, tight=True).plain.split("\n")
+    long = jacobian_numbers(j, "tanh").plain.split("\n")
+    _, words = spread_words(j.eig_normalized_var, compact=True)
+    assert len(tight) == 3 < len(long)
+    assert tight[2].endswith(f"{words}: {why_short(j.prediction)}")
+    assert num(j.eig_mean) in tight[0] and num(j.eig_normalized_var) in tight[1]
