@@ -86,10 +86,11 @@ async def control_to_redraw(repeats: int) -> tuple[list[float], list[float]]:
         seed = app.query_one("#seed", Input)
         painted = FramePainted(app, app.query_one("#weights-view").query_one(Plot))
         for k in range(repeats + 2):
+            seed.value = str(k + 1)
+            await pilot.pause()  # the Input.Changed message is handled: the field holds typed text
             painted.arm()
             start = time.perf_counter()
-            seed.value = str(k + 1)
-            app.query_one(ControlPane).apply_typed()
+            app.query_one(ControlPane).apply_typed()  # as enter or the end of the typing pause does
             await painted.event.wait()
             if k >= 2:
                 times.append((painted.at - start) * 1000)
