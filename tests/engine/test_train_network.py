@@ -49,6 +49,7 @@ def test_config_contender_gradients_match_central_differences(text: str) -> None
     assert len(dws) == len(net.weights)
 
 
+@pytest.mark.slow
 def test_deep_residual_race_unscaled_he_loses_to_scaled_and_normalized() -> None:
     """Depth 64: He branches unscaled blow the stream up by 2^64 in variance; 1/sqrt(2L) and pre-LN train.
     The order is measured: the unscaled contender stops non-finite or ends with a higher loss than both."""
