@@ -171,6 +171,8 @@ def table(result: RaceResult) -> str:
         else f"adam lr {tc.effective_lr:g}"
     classes = f", {ds['classes']} classes" if ds["task"] == "classification" else ""
     clip = "off" if tc.clip is None else f"{tc.clip:g} ({tc.clip_mode})"
+    if any(c.arch.get("arch") == "residual" for c in tc.contender_list):  # blocks instead of layers for those
+        shape += f" (residual contenders: {len(widths)} blocks of width {widths[0]} after an input projection)"
     lines = [
         f"race on {ds['name']} ({ds['task']}, {ds['samples']} samples, {ds['features']} features{classes})",
         f"  network {net.activation} {shape} + linear readout, {net.dtype} · {opt} · batch {tc.batch_size} · "
