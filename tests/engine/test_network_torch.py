@@ -24,6 +24,8 @@ CASES = [
     "preset=gpt2",
     "preset=bert",
     "preset=deepnorm",
+    "preset=t5",
+    "preset=fixup",
     "arch=residual norm=rmsnorm norm_placement=pre act=silu",
     "arch=residual norm=batchnorm norm_placement=post",
     "norm=layernorm act=gelu",
