@@ -19,6 +19,7 @@ import numpy as np
 
 from initscope import __version__, blas
 from initscope.engine import activations, initializers
+from initscope.engine.architecture import ARCH_PRESETS
 from initscope.engine.config import Config, build, check_fits_machine
 from initscope.engine.errors import ConfigError
 from initscope.engine.jsonsafe import strict_json
@@ -120,6 +121,16 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--clip", metavar="T", help="clip gradients to L2 norm T (default off)")
     g.add_argument("--clip-mode", dest="clip_mode", metavar="MODE", help="per_layer (default) or global")
     g.add_argument("--memory-budget", dest="memory_budget", metavar="SIZE", help="refuse runs above this (2GiB)")
+    a = p.add_argument_group("architecture (residual blocks and normalization)")
+    a.add_argument("--arch", metavar="ARCH", help="mlp (default) or residual: x + alpha * F(x), depth blocks")
+    a.add_argument("--branch-depth", dest="branch_depth", metavar="1|2", help="dense layers per branch (default 2)")
+    a.add_argument("--norm", metavar="NORM", help="none (default), layernorm, rmsnorm or batchnorm")
+    a.add_argument("--norm-placement", dest="norm_placement", metavar="pre|post",
+                   help="residual: first in the branch (pre, default) or after the addition (post)")
+    a.add_argument("--branch-scale", dest="branch_scale", metavar="S",
+                   help="1 (default), 1/sqrt(L), 1/sqrt(2L), 0, fixup or deepnorm")
+    a.add_argument("--preset", metavar="NAME", help="what a framework or paper does: " + ", ".join(ARCH_PRESETS)
+                   + " (other flags win over it)")
     blas.add_threads_flag(p)
     add_param_flags(p.add_argument_group("initializer and activation parameters (only those the choice takes)"))
 
@@ -129,7 +140,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     base = Config.from_string(args.config) if getattr(args, "config", None) else Config()
     given: dict[str, Any] = {}
     for key in ("initializer", "activation", "fan_in", "width", "depth", "batch", "input", "bias", "dtype",
-                "seed", "clip", "clip_mode", "memory_budget"):
+                "seed", "clip", "clip_mode", "memory_budget", "arch", "branch_depth", "norm", "norm_placement",
+                "branch_scale", "preset"):
         value = getattr(args, key, None)
         if value is not None:
             given[key] = value

@@ -30,10 +30,15 @@ def table(r: Result) -> str:
     """Per-layer forward/backward statistics with the theory prediction, then theory and verdict."""
     cfg = r.config
     lines = [f"initscope run  {cfg.to_string()}", ""]
-    header = (f"{'layer':>5} {'fans':>11} {'W std':>9} {'expected':>9} {'Z std':>9} {'A std':>9} "
-              f"{'theory':>9} {'sat%':>6} {'dead%':>6} {'dA std':>9} {'th dA':>9} {'|dW|':>9} {'|dW|/|W|':>9}")
+    # A residual run: one row per block, the stream after it (x) and what its branch adds (alpha F).
+    unit, added, out, grad = ("block", "aF std", "x std", "dx std") if r.branch else ("layer", "Z std", "A std",
+                                                                                   "dA std")
+    header = (f"{unit:>5} {'fans':>11} {'W std':>9} {'expected':>9} {added:>9} {out:>9} "
+              f"{'theory':>9} {'sat%':>6} {'dead%':>6} {grad:>9} {'th dA':>9} {'|dW|':>9} {'|dW|/|W|':>9}")
     if r.backward.clipped_weight_grad_norm is not None:
         header += f" {'|dW| clip':>9}"
+    if r.branch is not None:
+        header += f" {'aF/x':>9}"
     lines.append(header)
     f, b, w, t = r.forward, r.backward, r.weights, r.theory_layers
     for i, (fi, fo) in enumerate(cfg.layer_fans):
@@ -43,10 +48,14 @@ def table(r: Result) -> str:
                f"{_g(t.activation_grad_std[i])} {_g(b.weight_grad_norm[i])} {_g(b.grad_to_weight_ratio[i])}")
         if b.clipped_weight_grad_norm is not None:
             row += f" {_g(b.clipped_weight_grad_norm[i])}"
+        if r.branch is not None:
+            row += f" {_g(r.branch.ratio[i])}"
         lines.append(row)
     th = r.theory
     lines.append("")
-    if th.applicable:
+    if th.applicable and not cfg.plain:  # residual or normalized: the recursion's summary in words
+        lines.append(f"theory   {th.depth_note}")
+    elif th.applicable:
         lines.append(f"theory   sigma_w^2 {th.sigma_w2:.4g}  sigma_b^2 {th.sigma_b2:.4g}  q* {_g(th.q_star, 0)}  "
                      f"chi1 {_g(th.chi1, 0)}  phase {th.phase}  depth scale {_scale(th.depth_scale)}  "
                      f"trainable depth ~{_scale(th.trainable_depth)}")

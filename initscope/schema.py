@@ -27,7 +27,8 @@ from initscope.jsoncheck import (
 )
 
 SNAPSHOT_FORMAT = "initscope.snapshot"
-SNAPSHOT_VERSIONS = (1,)
+SNAPSHOT_VERSIONS = (1, 2)
+"""2 adds residual blocks and norms: the config's architecture fields, `layers[i].branch`, `theory.depth_note`."""
 TRAINING_FORMAT = "initscope.training"
 TRAINING_VERSIONS = (1,)
 THEORY_FORMAT = "initscope.theory"
@@ -60,6 +61,11 @@ LAYER = obj({
                    "saturated_fraction": fraction()}, {"activation_grad_std": number(0.0)}),
 })
 
+BRANCH = obj({"std": number(0.0), "ratio": number(0.0), "grad_std": number(0.0)},
+             {"saturated_fraction": fraction(), "dead_fraction": fraction(), "theory_std": number(0.0),
+              "weight_std": list_of(number(0.0)), "weight_grad_norm": list_of(number(0.0))})
+"""A residual block's branch (version 2; required in every layer of a residual snapshot)."""
+
 FINDING = obj({"text": text()}, {"kind": text(), "severity": text(SEVERITIES), "fix": text(),
                                  "numbers": dict_of(number())})
 ADVICE = obj({"config": text(null=True), "text": text()}, {"measured": dict_of(anything)}, null=True)
@@ -73,7 +79,7 @@ VERDICT = obj({"kind": text(VERDICT_KINDS), "text": text()},
 
 THEORY = obj({}, {"applicable": flag, "reason": text(), "q_star": number(0.0), "chi1": number(0.0),
                   "phase": text(PHASES), "depth_scale": number(0.0), "trainable_depth": number(0.0),
-                  "sigma_w2": number(0.0), "sigma_b2": number(0.0)})
+                  "sigma_w2": number(0.0), "sigma_b2": number(0.0), "depth_note": text()})
 
 RUN = obj({}, {"layers_done": whole(), "cancelled": flag, "elapsed_s": number(0.0, null=False),
                "input_std": number(0.0), "input_grad_std": number(0.0)})
@@ -117,6 +123,8 @@ def check_snapshot(doc: Any) -> Any:
         for part in ("weight", "activation", "gradient"):
             if "histogram" in layer[part]:
                 _histogram(layer[part]["histogram"], where(where(here, part), "histogram"))
+        if cfg.residual:
+            _branch(layer.get("branch"), where(here, "branch"), cfg.branch_depth)
         bounds = layer["weight"].get("bounds")
         if bounds is not None and bounds[0] > bounds[1]:
             raise SchemaError(where(here, "weight.bounds"), f"lower {bounds[0]!r} above upper {bounds[1]!r}")
@@ -131,6 +139,15 @@ def check_snapshot(doc: Any) -> Any:
     if doc.get("training") is not None:
         check_training(doc["training"], "training")
     return cfg
+
+
+def _branch(block: Any, path: str, branch_depth: int) -> None:
+    if block is None:
+        raise SchemaError(path, "missing: a residual snapshot holds one branch object per block")
+    BRANCH(block, path)
+    for key in ("weight_std", "weight_grad_norm"):
+        if key in block and len(block[key]) != branch_depth:
+            raise SchemaError(where(path, key), f"{len(block[key])} values for a branch of {branch_depth} layers")
 
 
 def _agree(block: dict[str, Any], path: str, expected: dict[str, Any]) -> None:

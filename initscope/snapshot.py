@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from initscope import __version__, jsoncheck, schema
+from initscope import __version__, jsoncheck, schema, snapshot_branch
 from initscope.atomic import WriteError, check_target, short, write_atomic
 from initscope.engine.jsonsafe import json_safe
 from initscope.engine.result import Histogram, Result
@@ -91,6 +91,8 @@ def to_document(r: Result) -> dict[str, Any]:
                 "activation_grad_std": _num(t.activation_grad_std[i]),
             },
         })
+        if r.branch is not None:
+            layers[-1]["branch"] = snapshot_branch.to_document(r.branch, i)
     v, th = r.verdict, r.theory
     return {
         "format": FORMAT,
@@ -112,7 +114,7 @@ def to_document(r: Result) -> dict[str, Any]:
         "theory": {
             "applicable": th.applicable, "reason": th.reason, "q_star": _num(th.q_star), "chi1": _num(th.chi1),
             "phase": th.phase, "depth_scale": _num(th.depth_scale), "trainable_depth": _num(th.trainable_depth),
-            "sigma_w2": _num(th.sigma_w2), "sigma_b2": _num(th.sigma_b2),
+            "sigma_w2": _num(th.sigma_w2), "sigma_b2": _num(th.sigma_b2), "depth_note": th.depth_note,
         },
         "training": r.training,
     }
@@ -326,7 +328,7 @@ def _rebuild(doc: dict[str, Any], cfg: Any) -> Result:
                      column("theory", "saturated_fraction"), column("theory", "activation_grad_std")),
         TheorySummary(th.get("applicable", False), th.get("reason", ""), _f(th.get("q_star")), _f(th.get("chi1")),
                       th.get("phase", ""), _f(th.get("depth_scale")), _f(th.get("trainable_depth")),
-                      _f(th.get("sigma_w2")), _f(th.get("sigma_b2"))),
+                      _f(th.get("sigma_w2")), _f(th.get("sigma_b2")), depth_note=th.get("depth_note", "")),
         Verdict(v["kind"], v["text"], findings, v.get("first_nonfinite_layer"), _f(v.get("forward_factor")),
                 _f(v.get("backward_factor")), v.get("fix")),
         run_info.get("layers_done", depth),
@@ -334,6 +336,7 @@ def _rebuild(doc: dict[str, Any], cfg: Any) -> Result:
         _f(run_info.get("elapsed_s", 0.0)),
         doc.get("created_utc", ""),
         doc.get("training"),
+        branch=snapshot_branch.from_layers(layers, cfg.branch_depth) if cfg.residual else None,
     )
 
 

@@ -37,9 +37,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "and compare: steps to reach the target loss, final loss and accuracy, distinct hidden units "
         "(1 = symmetric), and what stopped each one.")
     race = p.add_argument_group("race")
-    race.add_argument("--compare", dest="t_contenders", metavar="INITS", default=DEFAULT_CONTENDERS,
+    race.add_argument("--compare", dest="t_contenders", metavar="INITS", nargs="+", default=[DEFAULT_CONTENDERS],
                       help=f"comma-separated initializers, with parameters if needed, e.g. {DEFAULT_CONTENDERS} "
-                      "or 'he_normal,normal(std=0.001)' (default %(default)s)")
+                      "or 'he_normal,normal(std=0.001)' (default %(default)s); or one-line configs, one per "
+                      "argument: \"arch=residual norm=none\" \"arch=residual branch_scale=1/sqrt(2L)\"")
     race.add_argument("--dataset", "--data", dest="t_data", metavar="spirals|circles|teacher|FILE", default="spirals",
                       help="generated data (seeded) or a .csv/.npy file, last column the label or target "
                       "(default spirals)")
@@ -170,6 +171,8 @@ def table(result: RaceResult) -> str:
         else f"adam lr {tc.effective_lr:g}"
     classes = f", {ds['classes']} classes" if ds["task"] == "classification" else ""
     clip = "off" if tc.clip is None else f"{tc.clip:g} ({tc.clip_mode})"
+    if any(c.arch.get("arch") == "residual" for c in tc.contender_list):  # blocks instead of layers for those
+        shape += f" (residual contenders: {len(widths)} blocks of width {widths[0]} after an input projection)"
     lines = [
         f"race on {ds['name']} ({ds['task']}, {ds['samples']} samples, {ds['features']} features{classes})",
         f"  network {net.activation} {shape} + linear readout, {net.dtype} · {opt} · batch {tc.batch_size} · "

@@ -159,6 +159,10 @@ def propose(r: Result, cancel: threading.Event | None = None) -> dict[str, objec
     from initscope.engine.propagate import run
 
     cfg = r.config
+    if not cfg.plain:  # residual blocks or a norm: the remedies are architectural (engine/residual_advice.py)
+        from initscope.engine.residual_advice import propose as propose_architecture
+
+        return propose_architecture(r, cancel)
     act = activations.make(cfg.activation, dict(cfg.activation_params))
     bias = initializers.lookup(cfg.bias).expected(cfg.fan_in, cfg.widths[0], cfg.bias_params, act.gain)
     sb2 = bias.std * bias.std + bias.mean * bias.mean

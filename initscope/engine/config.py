@@ -18,6 +18,14 @@ from typing import Any, Literal
 import numpy as np
 
 from initscope.engine import activations, initializers
+from initscope.engine.architecture import (
+    ARCHS,
+    BRANCH_SCALES,
+    NORM_PLACEMENTS,
+    NORMS,
+    choice,
+    expand_preset,
+)
 from initscope.engine.errors import ConfigError
 
 DEFAULTS = {"initializer": "he_normal", "activation": "relu", "fan_in": 256, "depth": 10, "batch": 256}
@@ -37,7 +45,6 @@ activations are still alive (measured 4.4-5.4 MiB peak), the verdict and the res
 MAX_BUDGET = 2**62
 """Largest budget written: beyond any machine, and an int64 still (the budget is only an upper bound)."""
 ClipMode = Literal["per_layer", "global"]
-
 
 def as_int(name: str, value: object, low: int, high: int) -> int:
     """A whole number in [low, high] from an int, or text such as '30' or '1e3'; else a ConfigError."""
@@ -153,6 +160,16 @@ class Config:
     """L2-norm threshold for gradient clipping; None is off."""
     clip_mode: str = "per_layer"
     memory_budget: int = DEFAULT_BUDGET
+    arch: str = "mlp"
+    """mlp (dense layers) or residual (x_{l+1} = x_l + alpha * F(x_l), depth blocks of constant width)."""
+    branch_depth: int = 2
+    """Dense layers per residual branch (1 or 2); ignored by arch=mlp."""
+    norm: str = "none"
+    """none, layernorm, rmsnorm or batchnorm (batch statistics, as at the first training step)."""
+    norm_placement: str = "pre"
+    """residual: pre (first in the branch) or post (after the addition); mlp: before or after phi."""
+    branch_scale: str = "1"
+    """1, 1/sqrt(L), 1/sqrt(2L), 0, fixup or deepnorm (residual only)."""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -218,6 +235,7 @@ class Config:
             raise ConfigError("clip_mode", self.clip_mode, "one of " + ", ".join(CLIP_MODES))
         set_(self, "clip_mode", mode)
 
+        self._check_architecture()
         need = self.memory_estimate()
         if need > self.memory_budget:
             shown = widths_text(self.widths)
@@ -227,6 +245,42 @@ class Config:
                 f"{format_bytes(self.memory_budget)}; reduce depth ({self.depth}), width ({shown}) or "
                 f"batch ({self.batch}), use a smaller dtype ({self.dtype}), or raise the memory budget",
             )
+
+    def _check_architecture(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "arch", choice("arch", self.arch, ARCHS))
+        set_(self, "norm", choice("norm", self.norm, NORMS))
+        set_(self, "norm_placement", choice("norm_placement", self.norm_placement, NORM_PLACEMENTS))
+        scale = str(self.branch_scale).strip().replace(" ", "")
+        scale = {"1.0": "1", "0.0": "0", "skipinit": "0", "rezero": "0"}.get(scale.lower(), scale)
+        if scale not in BRANCH_SCALES:
+            raise ConfigError("branch_scale", self.branch_scale, "one of " + ", ".join(BRANCH_SCALES))
+        set_(self, "branch_scale", scale)
+        set_(self, "branch_depth", as_int("branch_depth", self.branch_depth, 1, 2))
+        if self.arch == "mlp" and self.branch_scale != "1":
+            raise ConfigError("branch_scale", self.branch_scale, "1 with arch=mlp (branches exist in arch=residual)")
+        if not self.plain and initializers.lookup(self.initializer).data_dependent:
+            raise ConfigError("initializer", self.initializer, "an initializer that does not rescale on the data "
+                              "with arch=residual or a norm (lsuv rescales plain dense layers)")
+        if self.arch == "residual" and set(self.widths) != {self.fan_in}:
+            raise ConfigError("width", widths_text(self.widths),
+                              f"{self.fan_in} (= fan_in) with arch=residual: the stream keeps one width")
+
+    @property
+    def residual(self) -> bool:
+        return self.arch == "residual"
+
+    @property
+    def plain(self) -> bool:
+        """Today's plain MLP without normalization (the original fast path)."""
+        return self.arch == "mlp" and self.norm == "none"
+
+    @property
+    def dense_fans(self) -> list[tuple[int, int]]:
+        """(fan_in, fan_out) of every dense layer: the layers of an MLP, or branch_depth per residual block."""
+        if not self.residual:
+            return self.layer_fans
+        return [(self.fan_in, self.fan_in)] * (self.n_layers * self.branch_depth)
 
     def __hash__(self) -> int:
         return hash(self.to_string())
@@ -266,6 +320,13 @@ class Config:
         """
         item = self.np_dtype.itemsize
         widths = self.widths
+        if not self.plain:  # kept per block: stream, norm output, and each branch layer's input and output
+            per_block = 2 + 2 * (self.branch_depth if self.residual else 1)
+            dense = sum(fi * fo + fo for fi, fo in self.dense_fans)
+            widest = max((self.fan_in, *widths))
+            # + the backward's working arrays (gradients, norm scratch) and float64 scratch for the statistics
+            return int(item * (self.batch * widest * (per_block * self.n_layers + 8) + 2 * dense // self.n_layers
+                               + dense) + 16 * self.batch * widest)
         act = activations.SPECS[self.activation]
         needs_z = act.name in ("gelu", "silu")
         stored = self.batch * (self.fan_in + sum(widths) * (2 if needs_z else 1))
@@ -302,6 +363,10 @@ class Config:
                 parts.append(f"clip_mode={self.clip_mode}")
         if self.memory_budget != DEFAULT_BUDGET:
             parts.append(f"budget={self.memory_budget}")
+        if self.residual:
+            parts += [f"arch={self.arch}", f"branch_depth={self.branch_depth}", f"branch_scale={self.branch_scale}"]
+        if self.norm != "none":
+            parts += [f"norm={self.norm}", f"norm_placement={self.norm_placement}"]
         return " ".join(parts)
 
     @classmethod
@@ -331,6 +396,11 @@ class Config:
             "seed": self.seed,
             "clip": None if self.clip is None else {"threshold": self.clip, "mode": self.clip_mode},
             "memory_budget": self.memory_budget,
+            "arch": self.arch,
+            "branch_depth": self.branch_depth,
+            "norm": self.norm,
+            "norm_placement": self.norm_placement,
+            "branch_scale": self.branch_scale,
             "string": self.to_string(),
         }
 
@@ -377,6 +447,9 @@ KEY_ALIASES = {
     "input": "input", "bias": "bias", "dtype": "dtype", "seed": "seed",
     "clip": "clip", "clip_mode": "clip_mode", "clip-mode": "clip_mode",
     "budget": "memory_budget", "memory_budget": "memory_budget", "memory-budget": "memory_budget",
+    "arch": "arch", "branch_depth": "branch_depth", "branch-depth": "branch_depth",
+    "norm": "norm", "norm_placement": "norm_placement", "norm-placement": "norm_placement",
+    "placement": "norm_placement", "branch_scale": "branch_scale", "branch-scale": "branch_scale",
 }
 
 
@@ -429,6 +502,7 @@ def build(assignments: Mapping[str, object], base: Config | None = None) -> Conf
     base = base or Config()
     changes: dict[str, Any] = {}
     loose_params: dict[str, str] = {}
+    assignments = expand_preset(assignments)
     for raw_key, value in assignments.items():
         key = KEY_ALIASES.get(raw_key)
         if key is None:

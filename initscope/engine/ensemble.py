@@ -331,6 +331,9 @@ def _layer_vars(name: str, orthogonal: bool, c: float, widths: tuple[int, ...]) 
 def predict_spread(cfg: Config) -> SpreadPrediction:
     """Predicted seed-to-seed variance of ln S_l and the band of log10(activation std) (module docstring)."""
     depth = cfg.n_layers
+    if not cfg.plain:
+        return SpreadPrediction(False, "the spread is predicted for plain MLPs (no residual blocks, no norm): its "
+                                "layers contribute independent log-ratios")
     if cfg.activation not in HOMOGENEOUS:
         return SpreadPrediction(False, f"the spread is predicted for positively homogeneous activations "
                                 f"({', '.join(HOMOGENEOUS)}), where layers contribute independent log-ratios; "
@@ -447,7 +450,12 @@ def seed_ensemble(cfg: Config, k: int = DEFAULT_K, cancel: threading.Event | Non
         df = done - 1
         low = prediction.log_sq_norm_var * chi2_quantile(0.05, df) / df
         high = prediction.log_sq_norm_var * chi2_quantile(0.95, df) / df
-    theory_layers, _ = theory.predict(cfg, input_second_moment=input_second_moment(cfg))
+    if cfg.plain:
+        theory_layers, _ = theory.predict(cfg, input_second_moment=input_second_moment(cfg))
+    else:
+        from initscope.engine import residual_theory
+
+        theory_layers = residual_theory.predict(cfg, input_second_moment=input_second_moment(cfg))[0]
     return EnsembleResult(cfg, done, tuple(seeds), _band(act_std), _band(pre_std), _band(grad_std), log_sq,
                           measured, low, high, prediction, theory_layers, cancelled,
                           time.perf_counter() - started)

@@ -146,6 +146,11 @@ class JacobianResult:
 
 def check_size(cfg: Config) -> None:
     """Refuse nets the Jacobian is not computed for (ConfigError naming the field the user set)."""
+    if not cfg.plain:
+        field, value = ("arch", cfg.arch) if cfg.residual else ("norm", cfg.norm)
+        raise ConfigError(field, value, "mlp without a norm for the Jacobian spectrum",
+                          message=f"{field}: the Jacobian spectrum is computed for plain MLPs (arch=mlp, norm=none), "
+                          f"not {field}={value}")
     widest = max(cfg.widths)
     if cfg.fan_in > MAX_JACOBIAN_WIDTH or (cfg.width is None and widest > MAX_JACOBIAN_WIDTH):
         raise ConfigError("fan_in", cfg.fan_in, f"at most {MAX_JACOBIAN_WIDTH}",

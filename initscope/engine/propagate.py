@@ -195,7 +195,14 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     started = time.perf_counter()
     # The fix is checked by one more run: it starts only after _measure's arrays (every layer's stored
     # activations) are freed, so the budget bounds the checking run's peak as it bounds this one's.
-    result = _measure(cfg, cancel, progress, given_weights)
+    if cfg.plain:
+        result = _measure(cfg, cancel, progress, given_weights)
+    else:  # residual blocks or normalization: engine/network_run.py
+        from initscope.engine.network_run import measure_network
+
+        if given_weights is not None:
+            raise ValueError("given_weights: only a plain MLP (arch=mlp, norm=none) runs on given weights")
+        result = measure_network(cfg, cancel, progress)
     result.verdict = verdict.diagnose(result, cancel, advise)
     result.elapsed_s = time.perf_counter() - started
     result.created_utc = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

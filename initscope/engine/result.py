@@ -103,6 +103,28 @@ class BackwardStats:
 
 
 @dataclass
+class BranchStats:
+    """Per residual block: what the branch alpha * F(x) adds to the stream (NaN where not computed)."""
+
+    std: FloatArray
+    """std of alpha * F(x_l), the branch output."""
+    ratio: FloatArray
+    """std(alpha * F(x_l)) / std(x_l): how much the block changes its input."""
+    saturated_fraction: FloatArray
+    """Inside the branch: the last phi's saturated share (NaN where undefined for the activation)."""
+    dead_fraction: FloatArray
+    """Inside the branch: the last phi's share of exact zeros (relu-like only)."""
+    grad_std: FloatArray
+    """std of the gradient the branch sends to the stream below it."""
+    weight_grad_norm: FloatArray
+    """||dW||_F of each branch layer (depth x branch_depth), before clipping."""
+    weight_std: FloatArray
+    """std of each branch layer's weights (depth x branch_depth), after the branch scale."""
+    theory_std: FloatArray | None = None
+    """Mean-field prediction of the branch output's std (NaN where theory does not apply)."""
+
+
+@dataclass
 class TheoryLayers:
     """Mean-field predictions per layer (NaN everywhere when theory does not apply)."""
 
@@ -190,6 +212,8 @@ class Result:
     elapsed_s: float = 0.0
     created_utc: str = ""
     training: dict[str, Any] | None = None
+    branch: BranchStats | None = None
+    """arch=residual: the branch of every block (layers are blocks; their activation is the stream)."""
 
     @property
     def depth(self) -> int:

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from initscope.engine import activations, initializers
+from initscope.engine import activations, initializers, train_network
 from initscope.engine.config import Config, as_int, as_positive_float, parse_call
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import DEFAULT_BUDGET, InputFileError, open_regular, read_npy
@@ -97,6 +97,8 @@ class Contender:
 
     initializer: str
     params: Mapping[str, initializers.ParamValue] = field(default_factory=dict)
+    arch: Mapping[str, str] = field(default_factory=dict)
+    """A config contender's architecture fields (engine/train_network.py); empty: the race's plain MLP."""
 
     def __post_init__(self) -> None:
         try:
@@ -115,16 +117,26 @@ class Contender:
 
     @property
     def label(self) -> str:
-        """`name` or `name(k=v)` with only the parameters that differ from the entry's defaults."""
+        """`name` or `name(k=v)` with only the parameters that differ from the entry's defaults; a config
+        contender is its one-line form (`init=... arch=residual ...`, init left out when he_normal)."""
         defaults = initializers.lookup(self.initializer).resolve({})
         changed = [(k, v) for k, v in self.params.items() if defaults.get(k) != v]
-        if not changed:
-            return self.initializer
-        return f"{self.initializer}(" + ",".join(f"{k}={_short(v)}" for k, v in changed) + ")"
+        name = self.initializer
+        if changed:
+            name = f"{self.initializer}(" + ",".join(f"{k}={_short(v)}" for k, v in changed) + ")"
+        if not self.arch:
+            return name
+        fields = " ".join(f"{k}={v}" for k, v in self.arch.items())
+        return fields if name == "he_normal" else f"init={name} {fields}"
 
     @classmethod
     def parse(cls, text: str) -> Contender:
-        """`he_normal`, `normal(std=0.01)` or `normal(0.01)` (the first parameter)."""
+        """`he_normal`, `normal(std=0.01)` or `normal(0.01)` (the first parameter); or a one-line config
+        such as `arch=residual branch_scale=1/sqrt(2L)` (engine/train_network.py)."""
+        arch: dict[str, str] = {}
+        if "=" in str(text).split("(")[0]:
+            init_text, arch = train_network.parse_arch(str(text))
+            text = init_text or "he_normal"
         first = None
         try:
             entry = initializers.lookup(str(text).split("(")[0], "contenders")
@@ -132,7 +144,7 @@ class Contender:
         except ConfigError:
             pass  # Contender() raises it, with the suggestions
         name, params = parse_call(str(text), "contenders", first_param=first)
-        return cls(name, params)
+        return cls(name, params, arch)
 
 
 def _short(v: object) -> str:
@@ -154,8 +166,11 @@ def split_top_level(text: str) -> list[str]:
 
 
 def parse_contenders(value: str | Sequence[str | Contender]) -> tuple[Contender, ...]:
-    """`he_normal,xavier_normal,zeros` (or a list of names/Contenders) -> validated, distinct contenders."""
-    items = split_top_level(value) if isinstance(value, str) else list(value)
+    """`he_normal,xavier_normal,zeros` or `arch=residual norm=none, arch=residual branch_scale=1/sqrt(2L)` (or a
+    list of them, or of Contenders) -> validated, distinct contenders."""
+    # Commas outside parentheses separate contenders; a one-line config contender has none of its own.
+    items: list[str | Contender] = [p for v in ([value] if isinstance(value, str) else value)
+                                    for p in ([v] if isinstance(v, Contender) else split_top_level(v))]
     allowed = f"1 to {MAX_CONTENDERS} comma-separated initializers, e.g. {DEFAULT_CONTENDERS}"
     if not items or len(items) > MAX_CONTENDERS:
         raise ConfigError("contenders", value if isinstance(value, str) else ",".join(map(str, items)), allowed)
@@ -512,13 +527,24 @@ class TrainConfig:
             raise ConfigError(err.field, err.value, err.allowed, err.hint,
                               message=f"{err} (network for training)") from None
         set_(self, "network", net)
+        for contender in self.contender_list:
+            if contender.arch:
+                try:
+                    train_network.contender_network(net, contender.initializer, contender.params, contender.arch)
+                except ConfigError as err:
+                    if err.field == "contenders":
+                        raise
+                    raise ConfigError("contenders", contender.label, err.allowed,
+                                      message=f"contenders: {contender.label}: {err}") from None
         work = self.work(n, ds[2])
         if work > self.work_budget:
-            params = self.n_params(ds[2])
+            params = [self.contender_params(c, ds[2]) for c in self.contender_list]
+            sizes = (f"{params[0]:,} parameters x {len(params)} contenders" if len(set(params)) == 1 else
+                     f"{sum(params):,} parameters summed over {len(params)} contenders")
             raise ConfigError(
                 "epochs", self.epochs, f"a race within the work budget of {self.work_budget:.3g}",
-                message=f"epochs: this race is {self.epochs} epochs x {n} samples x {params:,} parameters x "
-                f"{len(self.contenders)} contenders = {work:.3g}, over the budget of {self.work_budget:.3g} "
+                message=f"epochs: this race is {self.epochs} epochs x {n} samples x {sizes} = {work:.3g}, "
+                f"over the budget of {self.work_budget:.3g} "
                 f"(about {work / self.work_budget:.1f}x); reduce epochs to {self.max_epochs(n, ds[2])} or fewer, "
                 "or reduce samples, width, depth or the number of contenders",
             )
@@ -562,13 +588,25 @@ class TrainConfig:
     def n_params(self, out_dim: int) -> int:
         return sum(fi * fo + fo for fi, fo in self.layer_dims(out_dim))
 
+    def contender_params(self, contender: Contender, out_dim: int) -> int:
+        """Parameters of one contender's network: the race's MLP, or a config contender's residual net (input
+        projection, branch_depth dense layers per block, readout)."""
+        if contender.arch.get("arch") != "residual":
+            return self.n_params(out_dim)
+        width, depth = self.network.widths[0], self.network.n_layers
+        per_block = int(contender.arch.get("branch_depth", 2))
+        return (self.network.fan_in + 1) * width + depth * per_block * (width + 1) * width + (width + 1) * out_dim
+
     def work(self, samples: int, out_dim: int) -> float:
-        """The budgeted cost: epochs x samples x parameters x contenders."""
-        return float(self.epochs) * samples * self.n_params(out_dim) * len(self.contender_list)
+        """The budgeted cost: epochs x samples x parameters, summed over the contenders."""
+        return float(self.epochs) * self.epoch_cost(samples, out_dim)
+
+    def epoch_cost(self, samples: int, out_dim: int) -> float:
+        """The cost of one epoch: samples x parameters, summed over the contenders."""
+        return float(samples) * sum(self.contender_params(c, out_dim) for c in self.contender_list)
 
     def max_epochs(self, samples: int, out_dim: int) -> int:
-        per_epoch = float(samples) * self.n_params(out_dim) * len(self.contender_list)
-        return max(0, int(self.work_budget // per_epoch))
+        return max(0, int(self.work_budget // self.epoch_cost(samples, out_dim)))
 
     def dataset(self) -> Dataset:
         """The training data (generated from the seed, or the file; a seeded subset when samples < rows)."""
@@ -624,7 +662,7 @@ class TrainConfig:
             raise ConfigError("contenders", contenders, "a list of initializer names")
         return cls(
             network=Config.from_string(network_block["string"]),
-            contenders=",".join(contenders),
+            contenders=list(contenders),
             data=str(d.get("data", "spirals")),
             task=str(d.get("task", "auto")),
             samples=d.get("samples"),
@@ -653,6 +691,10 @@ class MLP:
     @property
     def n_hidden(self) -> int:
         return len(self.weights) - 1
+
+    def group_sizes(self) -> list[int]:
+        """Dense layers per recorded layer: one each (a residual contender groups a block's layers)."""
+        return [1] * len(self.weights)
 
     def forward(self, x: Array, keep: bool = True) -> tuple[Array, list[Array], list[Array | None]]:
         """Logits, and (when `keep`) the inputs of every layer and the pre-activations phi' needs."""
@@ -746,12 +788,22 @@ def loss_and_dlogits(logits: Array, y: npt.NDArray[Any], task: str) -> tuple[flo
     return loss, 0, diff
 
 
-def build_mlp(tc: TrainConfig, contender: Contender, out_dim: int, first_batch: Array | None = None) -> MLP:
+def build_mlp(tc: TrainConfig, contender: Contender, out_dim: int, first_batch: Array | None = None
+              ) -> MLP | train_network.TrainNet:
     """The contender's network: layer l's weights from stream (seed, 10, l), the same for every contender.
 
-    lsuv (data-dependent) is rescaled layer by layer on `first_batch` as Mishkin & Matas do.
+    lsuv (data-dependent) is rescaled layer by layer on `first_batch` as Mishkin & Matas do. A config
+    contender gets its residual or normalized network (engine/train_network.py).
     """
     net = tc.network
+    if contender.arch:
+        cfg = train_network.contender_network(net, contender.initializer, contender.params, contender.arch)
+
+        def draw(entry: initializers.Initializer, fi: int, fo: int, params: Any, layer: int, gain: float) -> Array:
+            return entry.sample(fi, fo, params, layer_rng(tc.effective_seed, STREAM_WEIGHTS, layer), cfg.np_dtype,
+                                auto_gain=gain)
+
+        return train_network.TrainNet(cfg, net.fan_in, out_dim, tc.effective_seed, draw)
     dtype = net.np_dtype
     act = activations.make(net.activation, dict(net.activation_params))
     entry = initializers.lookup(contender.initializer)
@@ -1188,7 +1240,12 @@ class _Runner:
         lr = tc.effective_lr
         self.opt: _Optimizer = _Adam(self.params, lr) if tc.optimizer == "adam" else _SGD(self.params, lr,
                                                                                            tc.momentum)
-        n_layers, n_hidden = len(self.mlp.weights), self.mlp.n_hidden
+        sizes = self.mlp.group_sizes()
+        self.group_of = [g for g, size in enumerate(sizes) for _ in range(size)]
+        """The recorded layer (group) of every dense layer."""
+        self.last_of_group = list(itertools.accumulate(sizes))
+        """One past each group's last dense layer: that layer's units are the group's."""
+        n_layers, n_hidden = len(sizes), self.mlp.n_hidden
         self.result = ContenderResult(
             contender.label, contender.initializer, dict(contender.params),
             loss=np.full(epochs + 1, np.nan), accuracy=np.full(epochs + 1, np.nan),
@@ -1206,8 +1263,9 @@ class _Runner:
         self.latest_ratio = np.full(n_layers, np.nan)
 
     def distinct(self) -> IntArray:
-        return np.array([distinct_units(w, b) for w, b in zip(self.mlp.weights[:-1], self.mlp.biases[:-1],
-                                                                strict=True)], dtype=np.int64)
+        w, b = self.mlp.weights, self.mlp.biases
+        return np.array([distinct_units(w[end - 1], b[end - 1]) for end in self.last_of_group[:-1]],
+                        dtype=np.int64)
 
     @property
     def running(self) -> bool:
@@ -1223,8 +1281,10 @@ class _Runner:
         if not math.isfinite(loss):
             self.stop(STATUS_NONFINITE, step, f"non-finite loss at step {step}")
             return
-        groups = [[dw, db] for dw, db in zip(dws, dbs, strict=True)]
-        sq = np.array([_sq(dw) + _sq(db) for dw, db in groups])
+        starts = [0, *self.last_of_group[:-1]]
+        groups = [[g for k in range(lo, hi) for g in (dws[k], dbs[k])]
+                  for lo, hi in zip(starts, self.last_of_group, strict=True)]
+        sq = np.array([sum(_sq(g) for g in group) for group in groups])
         if not np.all(np.isfinite(sq)):
             layer = int(np.flatnonzero(~np.isfinite(sq))[0])
             self.stop(STATUS_NONFINITE, step, f"non-finite gradient in layer {layer + 1} at step {step}")
@@ -1243,10 +1303,10 @@ class _Runner:
         ratios = self.latest_ratio if record is not None else None
         for i, (p, g) in enumerate(zip(self.params, (g for pair in groups for g in pair), strict=True)):
             upd = self.opt.update(i, g)
-            if ratios is not None and i % 2 == 0:  # weights only
+            if ratios is not None and i % 2 == 0 and i // 2 + 1 in self.last_of_group:  # a group's last weights
                 w_std = float(p.std(dtype=np.float64))
                 u_std = float(upd.std(dtype=np.float64))
-                ratios[i // 2] = math.log10(u_std / w_std) if w_std > 0 and u_std > 0 else math.nan
+                ratios[self.group_of[i // 2]] = math.log10(u_std / w_std) if w_std > 0 and u_std > 0 else math.nan
             p -= upd
         self.result.steps_done = step
         if record is not None:

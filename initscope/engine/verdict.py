@@ -98,8 +98,14 @@ def diagnose(r: Result, cancel: threading.Event | None = None, advise: bool = Tr
     # going down: layer L first
     b_factor, b_decades = per_layer_factor(grads[::-1])
     if not sym.size:
-        _trend(findings, "Activations", act_std, f_factor, f_decades, fix, down=False)
-        _trend(findings, "Activation gradients", grads[::-1], b_factor, b_decades, fix, down=True)
+        unit = "block" if cfg.residual else "layer"
+        _trend(findings, "Activations", act_std, f_factor, f_decades, fix, down=False, unit=unit)
+        _trend(findings, "Activation gradients", grads[::-1], b_factor, b_decades, fix, down=True, unit=unit)
+
+    if cfg.residual:
+        from initscope.engine.residual_advice import findings as residual_findings
+
+        findings.extend(residual_findings(r, fix))
 
     wg = r.backward.weight_grad_norm
     _, w_decades = per_layer_factor(wg[::-1])
@@ -181,7 +187,7 @@ def diagnose(r: Result, cancel: threading.Event | None = None, advise: bool = Tr
 
 
 def _trend(findings: list[Finding], what: str, values: npt.NDArray[np.float64], factor: float,
-           decades: float, fix: str, down: bool) -> None:
+           decades: float, fix: str, down: bool, unit: str = "layer") -> None:
     """Append a vanishing/exploding finding when the std changes by a decade or more over depth."""
     if not math.isfinite(factor) or abs(decades) < WARN_DECADES:
         return
@@ -192,11 +198,11 @@ def _trend(findings: list[Finding], what: str, values: npt.NDArray[np.float64], 
     cross_text = ""
     if cross is not None:
         layer = len(values) - cross + 1 if down else cross
-        cross_text = f"; {'below 1e-6' if decades < 0 else 'above 1e6'} from layer {layer}"
+        cross_text = f"; {'below 1e-6' if decades < 0 else 'above 1e6'} from {unit} {layer}"
     severe = abs(decades) >= ERROR_DECADES or cross is not None
     findings.append(Finding(
         kind, "error" if severe else "warning",
-        f"{what} {'vanish' if kind == 'vanishing' else 'explode'}: std ×{_fmt(factor)} per layer{order}, "
+        f"{what} {'vanish' if kind == 'vanishing' else 'explode'}: std ×{_fmt(factor)} per {unit}{order}, "
         f"{_fmt(finite[0])} to {_fmt(finite[-1])} ({abs(decades):.1f} decades){cross_text}.",
         fix, {"factor_per_layer": factor, "decades": decades, "first": float(finite[0]),
               "last": float(finite[-1]), "crossing_layer": cross},

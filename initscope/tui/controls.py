@@ -26,6 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from initscope.engine import activations, initializers
+from initscope.engine.architecture import ARCHS, BRANCH_SCALES, NORM_PLACEMENTS, NORMS
 from initscope.engine.config import DTYPES, Config, build
 from initscope.engine.errors import ConfigError
 from initscope.tui.messages import ConfigEdited, ConfigRefused
@@ -36,8 +37,17 @@ INTEGER_FIELDS = {"fan_in": (1, 65536), "depth": (1, 10000), "batch": (1, 65536)
 FIELD_LABELS = {
     "initializer": "init", "activation": "act", "fan_in": "fan-in", "width": "width", "depth": "depth",
     "batch": "batch", "dtype": "dtype", "seed": "seed", "input": "input", "bias": "bias", "clip": "clip",
-    "clip_mode": "clip on",
+    "clip_mode": "clip on", "arch": "arch", "branch_depth": "branch", "norm": "norm", "norm_placement": "norm at",
+    "branch_scale": "scale",
 }
+ARCH_CHOICES = {
+    "arch": [(a, a) for a in ARCHS],
+    "branch_depth": [("1 layer", "1"), ("2 layers", "2")],
+    "norm": [(n, n) for n in NORMS],
+    "norm_placement": [(p, p) for p in NORM_PLACEMENTS],
+    "branch_scale": [(s, s) for s in BRANCH_SCALES],
+}
+"""The architecture fields: each a Select, applied at once."""
 EDIT_PAUSE_S = 0.35
 """Typed text is applied when typing pauses this long (or on enter); quicker keystrokes are one edit."""
 BIAS_SUGGESTIONS = ["zeros", "constant(0.1)", "normal(std=0.01)", "uniform", "he_uniform", "xavier_uniform",
@@ -173,6 +183,11 @@ class ControlPane(VerticalScroll):
             "bias": _bias_text(cfg),
             "clip": "off" if cfg.clip is None else f"{cfg.clip:.6g}",
             "clip_mode": cfg.clip_mode,
+            "arch": cfg.arch,
+            "branch_depth": str(cfg.branch_depth),
+            "norm": cfg.norm,
+            "norm_placement": cfg.norm_placement,
+            "branch_scale": cfg.branch_scale,
         }
         self._exact, self._exact_values = {}, {}
         self.init_params = {}
@@ -206,7 +221,7 @@ class ControlPane(VerticalScroll):
             inner = ",".join(f"{k}={self._text('act.' + k, t)}" for k, t in self.act_params.items())
             act = f"{act}({inner})"
         out["act"] = act
-        for key in ("fan_in", "depth", "batch", "dtype", "seed", "clip_mode", "input"):
+        for key in ("fan_in", "depth", "batch", "dtype", "seed", "clip_mode", "input", *ARCH_CHOICES):
             out[key] = v[key]
         if v["width"].strip():
             out["width"] = v["width"].strip()
@@ -247,6 +262,9 @@ class ControlPane(VerticalScroll):
         yield _row("clip on", Select([("per layer", "per_layer"), ("global", "global")],
                                      value=self.values["clip_mode"], allow_blank=False, compact=True,
                                      id="clip_mode"))
+        for key, choices in ARCH_CHOICES.items():
+            yield _row(FIELD_LABELS[key], Select(choices, value=self.values[key], allow_blank=False, compact=True,
+                                                 id=key))
         yield Static("", id="control-error")
 
     def _init_param_rows(self, name: str) -> Iterable[Widget]:
@@ -344,6 +362,10 @@ class ControlPane(VerticalScroll):
                 self._reset_act_params(text)
             elif wid == "width":
                 self._depth_from_width_list(text)
+            elif wid == "arch" and text == "mlp" and self.values["branch_scale"] != "1":
+                self.values["branch_scale"] = "1"  # an MLP has no branches to scale
+                with self.prevent(Select.Changed):
+                    self.query_one("#branch_scale", Select).value = "1"
         else:
             return False
         return True
@@ -397,7 +419,7 @@ class ControlPane(VerticalScroll):
     def widget_id_for(self, field: str, source: str) -> str:
         """The id of the widget a ConfigError's field names (the edited one when it names none)."""
         direct = {"fan_in", "width", "depth", "batch", "dtype", "seed", "clip", "clip_mode", "activation",
-                  "initializer", "bias", "input"}
+                  "initializer", "bias", "input", *ARCH_CHOICES}
         if field in direct:
             return field
         if "." in field:
@@ -441,7 +463,7 @@ class ControlPane(VerticalScroll):
         with self.prevent(Input.Changed, Select.Changed):
             for key in ("fan_in", "width", "depth", "batch", "seed", "bias", "clip"):
                 self.query_one(f"#{key}", Input).value = self.values[key]
-            for key in ("initializer", "activation", "dtype", "clip_mode"):
+            for key in ("initializer", "activation", "dtype", "clip_mode", *ARCH_CHOICES):
                 self.query_one(f"#{key}", Select).value = self.values[key]
             select_input = self.query_one("#input", Select)
             if self.values["input"] in select_input._legal_values:

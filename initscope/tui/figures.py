@@ -112,6 +112,11 @@ def config_difference(pinned: Config, current: Config) -> str:
         a, b = getattr(pinned, name), getattr(current, name)
         if a != b:
             parts.append(f"{word} {a}".strip())
+    for name, shown_as in (("arch", "{}"), ("branch_depth", "branch {}"), ("norm", "{}"),
+                           ("norm_placement", "{}-norm"), ("branch_scale", "scale {}")):
+        a, b = getattr(pinned, name), getattr(current, name)
+        if a != b:
+            parts.append(shown_as.format(a))
     if pinned.widths != current.widths and pinned.n_layers == current.n_layers and pinned.fan_in == current.fan_in:
         parts.append("widths " + ",".join(str(w) for w in pinned.widths))
     text = ", ".join(parts) or "same config"

@@ -84,12 +84,17 @@ def activation_line(r: Result, layer: int) -> Content:
         extras.append(f"dead {pct(f.dead_fraction[i])} (units {pct(f.dead_unit_fraction[i])})")
     if math.isfinite(a.nonfinite_fraction[i]) and a.nonfinite_fraction[i] > 0:
         extras.append(f"non-finite {pct(a.nonfinite_fraction[i])}")
+    if r.branch is not None:  # a residual block: the share of its input it changes, and theory's branch std
+        branch_theory = r.branch.theory_std[i] if r.branch.theory_std is not None else math.nan
+        extras.insert(0, f"aF/x {num(r.branch.ratio[i])}" +
+                      (f" (branch theory {num(branch_theory)})" if math.isfinite(branch_theory) else ""))
     if i >= r.layers_done:
         return Content.from_markup("[b]A[/b] [dim]layer[/dim] $layer: not computed ($why)", layer=str(layer),
                                    why="run cancelled" if r.cancelled else "propagation stopped earlier")
     return Content.from_markup(
         "[b]A[/b] [dim]min[/dim] $min  [dim]max[/dim] $max  [dim]mean[/dim] $mean  [dim]std[/dim] [b]$std[/b]$theory  "
-        "[dim]pre-act std[/dim] $zstd  [dim]grad std[/dim] $gstd  $extras",
+        "[dim]$zlabel[/dim] $zstd  [dim]grad std[/dim] $gstd  $extras",
+        zlabel="branch std" if r.branch is not None else "pre-act std",
         min=num(a.min[i]), max=num(a.max[i]), mean=num(a.mean[i]), std=num(a.std[i]), theory=theory_text,
         zstd=num(f.preactivation.std[i]),
         gstd=num(r.backward.activation_grad_std[i]), extras="  ".join(extras),
@@ -134,7 +139,8 @@ class SummaryPane(VerticalScroll):
         if result is None:
             return
         layer = max(1, min(layer, result.depth))
-        self.border_title = f"summary · layer {layer} of {result.depth}"
+        unit = "block" if result.branch is not None else "layer"
+        self.border_title = f"summary · {unit} {layer} of {result.depth}"
         self.query_one("#summary-weights", Paragraph).set(weight_line(result, layer))
         self.query_one("#summary-activations", Paragraph).set(activation_line(result, layer))
         verdict = self.query_one("#summary-verdict", Paragraph)

@@ -311,15 +311,20 @@ class ForwardTab(TabView):
 
     def _draw_std(self, state: ViewState, r: Result) -> None:
         p = state.palette
+        residual = r.branch is not None  # a residual net: the stream after each block, and what its branch adds
         series: list[Series] = [
-            ("A std", r.forward.activation.std, p.measured, r),
-            ("Z std", r.forward.preactivation.std, p.second, r),
+            ("stream std" if residual else "A std", r.forward.activation.std, p.measured, r),
+            ("branch std" if residual else "Z std", r.forward.preactivation.std, p.second, r),
             ("theory", r.theory_layers.activation_std, p.theory, r),
             *pin_series(state, lambda res: res.forward.activation.std),
         ]
+        if r.branch is not None and r.branch.theory_std is not None:
+            series.insert(3, ("theory: branch", r.branch.theory_std, p.theory2, r))
         fig = log_lines(state, series)
         overlay_ensemble(fig, state.extras, "activation", p.measured, p.theory2, self)
-        self.query_one("#std", PlotCard).show("[b]std per layer[/b]", fig)
+        if residual:
+            fig.x_label = "block"
+        self.query_one("#std", PlotCard).show("[b]std per block[/b]" if residual else "[b]std per layer[/b]", fig)
 
     def _draw_mean(self, state: ViewState, r: Result) -> None:
         p = state.palette
@@ -395,8 +400,9 @@ class BackwardTab(TabView):
             return
         p = state.palette
         series: list[Series] = [
-            ("dA std", r.backward.activation_grad_std, p.measured, r),
+            ("dA std" if r.branch is None else "stream grad std", r.backward.activation_grad_std, p.measured, r),
             ("theory", r.theory_layers.activation_grad_std, p.theory, r),
+            *([] if r.branch is None else [("branch grad std", r.branch.grad_std, p.second, r)]),
             *pin_series(state, lambda res: res.backward.activation_grad_std),
         ]
         fig = log_lines(state, series)

@@ -128,6 +128,10 @@ def readouts(r: Result, compact: bool = False) -> Content:
     t = r.theory
     if not t.applicable:
         return Content.from_markup("[b]mean-field theory does not apply:[/b] $why", why=t.reason or "no reason given")
+    if not r.config.plain:  # residual or normalized: no fixed point q* or chi1, the block recursion instead
+        what = ("residual stream (Yang & Schoenholz 2017):" if r.config.residual
+                else f"{r.config.norm} resets every layer:")
+        return Content.from_markup("[dim]$what[/dim] [b]$note[/b]", what=what, note=t.depth_note)
     severity, words = depth_words(t, r.depth, compact)
     xi = "ξ" if compact else "depth scale ξ"
     return Content.from_markup(

@@ -206,8 +206,13 @@ class RaceSpec:
 
 
 def contender_label(cfg: Config) -> str:
-    """How the race writes the initializer of `cfg` (name, or name(k=v) with the changed parameters)."""
-    return Contender(cfg.initializer, cfg.initializer_params).label
+    """How the race writes the initializer of `cfg` (name, or name(k=v) with the changed parameters); a residual
+    or normalized `cfg` is a config contender with its architecture fields (`arch=residual norm=layernorm`)."""
+    plain = Config()
+    arch = {key: str(getattr(cfg, key)) for key in ("arch", "branch_depth", "norm", "norm_placement",
+                                                     "branch_scale")
+            if getattr(cfg, key) != getattr(plain, key) and (key != "norm_placement" or cfg.norm != "none")}
+    return Contender(cfg.initializer, cfg.initializer_params, arch).label
 
 
 def default_contenders(cfg: Config, pins: Sequence[Pin]) -> str:

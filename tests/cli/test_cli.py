@@ -76,7 +76,7 @@ def test_run_table_json_csv(capsys: pytest.CaptureFixture[str]) -> None:
     assert len([line for line in table.splitlines() if line.strip()[:1].isdigit()]) == 5
     code, text, _ = call(capsys, *args, "--format", "json")
     doc = json.loads(text)
-    assert doc["format"] == "initscope.snapshot" and doc["version"] == 1
+    assert doc["format"] == "initscope.snapshot" and doc["version"] == 2
     assert len(doc["layers"]) == 5 and doc["verdict"]["kind"] in ("stable", "dead")
     expected = run(Config(fan_in=64, depth=5, batch=32))
     assert doc["layers"][4]["activation"]["std"] == pytest.approx(float(expected.forward.activation.std[4]), rel=1e-12)
@@ -216,3 +216,16 @@ def test_diff_of_malformed_files_exits_2(capsys: pytest.CaptureFixture[str], tmp
     capsys.readouterr()
     code, out, err = call(capsys, "diff", str(good), str(bad))
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "bad.json" in err
+
+
+def test_run_takes_the_architecture_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--arch", "residual", "--norm", "layernorm", "--branch-scale", "1/sqrt(2L)",
+                 "--fan-in", "32", "--batch", "32", "--depth", "4", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["config"]["arch"], doc["config"]["norm"], doc["config"]["branch_scale"]) == (
+        "residual", "layernorm", "1/sqrt(2L)")
+    assert main(["run", "--preset", "gpt2", "--fan-in", "32", "--depth", "4", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["norm_placement"] == "pre"
+    assert main(["run", "--arch", "resnet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "arch: 'resnet'" in err and "mlp, residual" in err

@@ -135,3 +135,16 @@ def test_through_cli_main_once_wired(capsys: pytest.CaptureFixture[str]) -> None
     assert "conclusion" not in capsys.readouterr().err
     assert cli.main(["train", "--lr", "0"]) == 2
     assert "lr:" in capsys.readouterr().err
+
+
+def test_compare_takes_one_line_configs_and_still_initializer_lists(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = call(capsys, "--compare", "arch=residual norm=none", "arch=residual branch_scale=1/sqrt(2L)",
+                        "--format", "json", *FAST)
+    assert code == 0
+    labels = [c["label"] for c in json.loads(out)["training"]["contenders"]]
+    assert labels == ["arch=residual norm=none", "arch=residual branch_scale=1/sqrt(2L)"]
+    code, out, _ = call(capsys, "--compare", "he_normal,xavier_normal,zeros", "--format", "json", *FAST)
+    assert code == 0 and [c["label"] for c in json.loads(out)["training"]["contenders"]] == [
+        "he_normal", "xavier_normal", "zeros"]
+    code, _, err = call(capsys, "--compare", "arch=residual norm=groupnorm", *FAST)
+    assert code == 2 and err.count("\n") == 1 and "norm" in err and "layernorm" in err

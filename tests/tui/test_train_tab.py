@@ -196,3 +196,30 @@ async def test_export_holds_the_race_and_open_shows_it(tmp_path: Path) -> None:
             assert f" {num(c.final_loss)} " in row_of(table, c.label)
         assert app.query_one("#race-epochs", Input).value == "3"
         assert "from " + path.name in text_of(app, "#race-status")
+
+
+async def test_config_contenders_race_on_the_train_tab() -> None:
+    """The explorer's residual architecture is the first contender; typed config contenders race as the CLI's."""
+    app = InitScopeApp(config=SMALL.replace(arch="residual", branch_scale="1/sqrt(2L)"), clock=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        tab = app.query_one(TrainTab)
+        field = app.query_one("#race-contenders", Input)
+        assert field.value.startswith("arch=residual branch_scale=1/sqrt(2L),")
+        contenders = "arch=residual norm=none, arch=residual norm=layernorm"
+        field.value = contenders
+        app.query_one("#race-depth", Input).value = "8"
+        app.query_one("#race-epochs", Input).value = "3"
+        await checked(pilot, tab)
+        assert tab.invalid_field is None, tab.error_text
+        app.set_focus(None)
+        shown = await race(pilot, tab)
+        headless = run_race(TrainConfig(network=DEFAULT_NETWORK.replace(depth=8), contenders=contenders, epochs=3))
+        assert [c.label for c in shown.contenders] == ["arch=residual norm=none", "arch=residual norm=layernorm"]
+        for mine, theirs in zip(shown.contenders, headless.contenders, strict=True):
+            assert mine.status == theirs.status
+            assert mine.final_loss == theirs.final_loss or (mine.final_loss != mine.final_loss
+                                                            and theirs.final_loss != theirs.final_loss)
+        table = text_of(app, "#race-table")
+        assert "arch=residual norm=none" in table or "arch=residual" in table
