@@ -34,12 +34,13 @@ def entry_pieces(entry: Legend, room: int) -> list[tuple[str, Ink]]:
 
 
 def title_pieces(title: Content | None, width: int) -> list[list[tuple[str, Ink]]]:
-    """The plot's title as the legend's first item (cut with … only when wider than the plot)."""
+    """The plot's title as the legend's first items: one per line, wrapped between words when wider than the
+    plot (a word wider than the plot is cut with …)."""
     if title is None or not title.plain:
         return []
-    if len(title.plain) > width:
-        title = title[: width - 1] + "…"
-    return [[(seg.text, seg.style or Style()) for seg in title.render_segments()]]
+    lines = title.wrap(width) if len(title.plain) > width else [title]
+    cut = [line if len(line.plain) <= width else line[: width - 1] + "…" for line in lines]
+    return [[(seg.text, seg.style or Style()) for seg in line.render_segments()] for line in cut]
 
 
 def legend_rows(fig: Figure, width: int, title: Content | None = None) -> list[LegendRow]:
