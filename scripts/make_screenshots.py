@@ -72,6 +72,12 @@ SCENES = [
           tabs=False, size=(80, 24), actions=(("j", "", "theory_jacobian"),)),
     Scene("seed_bands_he_relu_depth50", Config(initializer="he_normal", depth=50), tabs=False,
           actions=(("k", "forward/std", "forward"), ("", "backward/", "backward"))),
+    # residual nets (issue 15): He branches double the stream every block; GPT-2's 1/sqrt(2L) against pre-LN
+    Scene("residual_he_unscaled_depth24", Config(arch="residual", depth=24), tabs=False,
+          actions=(("", "forward/std", "forward"),)),
+    Scene("residual_gpt2_scale_vs_preln_depth24", Config(arch="residual", branch_scale="1/sqrt(2L)", depth=24),
+          pin_first=Config(arch="residual", norm="layernorm", depth=24), tabs=False,
+          actions=(("", "forward/std", "forward"), ("", "backward/", "backward"), ("", "theory/std", "theory"))),
 ]
 
 
