@@ -10,6 +10,7 @@ layer. What stays covered is then read back from the built matrix and said in wo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -85,10 +86,30 @@ def covered_words(name: str, hidden: int, total: int, under: str, width: int) ->
     return next((w for w in words if len(w) <= width), words[-1])
 
 
-def hidden_notes(matrix: Any, fig: Figure, left: int, below: int, placed: Placed, width: int) -> tuple[str, ...]:
-    """Per dodged series, the layers where its marker is not what the built matrix shows in its cell, and whose
-    marker shows there instead: read from the matrix (its data cells start at column `left`, row `below`,
-    rows bottom-up), not estimated."""
+CellShown = Callable[[int, int], tuple[str, object]]
+"""The glyph and colour a plot shows in a data cell (column, row from the bottom)."""
+
+
+def matrix_cells(matrix: Any, left: int, below: int) -> CellShown:
+    """What a built plotext matrix shows (its data cells start at column `left`, row `below`, rows bottom-up)."""
+    return lambda c, r: (matrix.marker[below + r][left + c], plain_color(matrix.fullground[below + r][left + c]))
+
+
+def drawn_cells(fig: Figure, placed: Placed) -> CellShown:
+    """What the placed markers will show before plotext builds them: in each cell the last one drawn (markers
+    are drawn last, series after series, so only a later marker covers one)."""
+    last: dict[tuple[int, int], tuple[str, object]] = {}
+    for k, (col, row) in placed.cells.items():
+        mark = (fig.lines[k].marker, plain_color(fig.lines[k].color))
+        for c, r in zip(col.tolist(), row.tolist(), strict=True):
+            if c >= 0:
+                last[(c, r)] = mark
+    return lambda c, r: last.get((c, r), ("", None))
+
+
+def hidden_notes(shown_at: CellShown, fig: Figure, placed: Placed, width: int) -> tuple[str, ...]:
+    """Per dodged series, the layers where its marker is not what the plot shows in its cell, and whose marker
+    shows there instead (a second marker of one series in one cell counts as hidden too)."""
     owners = {(fig.lines[k].marker, plain_color(fig.lines[k].color)): k for k in placed.cells}
     names = {k: entry.label for k, entry in legend_of(fig).items()}
     notes: list[str] = []
@@ -102,8 +123,7 @@ def hidden_notes(matrix: Any, fig: Figure, left: int, below: int, placed: Placed
             if c < 0:
                 continue
             total += 1
-            at = below + r
-            shown = (matrix.marker[at][left + c], plain_color(matrix.fullground[at][left + c]))
+            shown = shown_at(c, r)
             if shown == own and (c, r) not in mine:
                 mine.add((c, r))
                 continue

@@ -32,7 +32,7 @@ from textual.widget import Widget
 
 from initscope.tui.axes import Axis, layer_axis, linear_axis, log_axis
 from initscope.tui.legend import LegendRow, legend_rows, legend_strips
-from initscope.tui.placement import Placed, cell_values, hidden_notes, place_points
+from initscope.tui.placement import Placed, cell_values, drawn_cells, hidden_notes, matrix_cells, place_points
 from initscope.tui.plots import RGB, Figure, FloatArray, Line, downsample, segments
 
 MIN_PLOT_ROWS = 6
@@ -212,6 +212,38 @@ def heat_cells(fig: Figure, area: DataArea, width: int, height: int) -> Underlay
     return out
 
 
+class Frame(NamedTuple):
+    """A plot's axes at its size: the rows and columns of data, the y labels' gutter, the x label shown."""
+
+    x: Axis
+    y: Axis
+    gutter: int
+    cols: int
+    rows: int
+    x_label: str
+
+
+def plot_frame(fig: Figure, width: int, height: int) -> Frame:
+    x_label = fig.x_label if height >= 12 else ""  # a short plot keeps its rows for the data
+    rows = max(1, height - 2 - (1 if x_label else 0))
+    ya = y_axis(fig, rows)
+    gutter = max((len(s) for s in ya.labels), default=1) + 1
+    cols = max(4, width - gutter - 1)
+    return Frame(x_axis(fig, cols), ya, gutter, cols, rows, x_label)
+
+
+def placed_points(fig: Figure, frame: Frame, width: int) -> Placed:
+    """The dodged markers' places (plotext's canvas runs to the right edge, as there is no right frame: a column
+    more than the axis was ticked for)."""
+    return place_points(fig, frame.x, frame.y, width - frame.gutter, frame.rows, dodge_offsets(fig, frame.cols))
+
+
+def predicted_notes(fig: Figure, width: int, height: int) -> tuple[str, ...]:
+    """The notes on covered markers that building the plot at this size will give (without building it)."""
+    placed = placed_points(fig, plot_frame(fig, width, height), width)
+    return hidden_notes(drawn_cells(fig, placed), fig, placed, width) if placed.cells else ()
+
+
 def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = True,
                  lines: bool = True) -> DataArea:
     """Draw `fig` into plotext figure `plt` at width x height cells and build its matrix (`points` False:
@@ -223,12 +255,8 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = 
     plt.theme("clear")
     plt.xaxes(True, False)  # no top and right frame lines: a row and a column more for the data
     plt.yaxes(True, False)
-    x_label = fig.x_label if height >= 12 else ""  # a short plot keeps its rows for the data
-    rows = max(1, height - 2 - (1 if x_label else 0))
-    ya = y_axis(fig, rows)
-    gutter = max((len(s) for s in ya.labels), default=1) + 1
-    cols = max(4, width - gutter - 1)
-    xa = x_axis(fig, cols)
+    frame = plot_frame(fig, width, height)
+    xa, ya, gutter, cols, rows, x_label = frame
     plot_fills(plt, fig, xa, cols)
     plot_bars(plt, fig, xa, ya.low, cols)
     # vertical marks as plotted signals (plotext draws its own vlines before every signal, under the bands)
@@ -237,9 +265,7 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = 
         if math.isfinite(position) and xa.low <= position <= xa.high:
             plt.plot([position, position], [ya.low, ya.high], marker="│", color=color)
     offsets = dodge_offsets(fig, cols)
-    # plotext's canvas runs to the right edge (no right frame): a column more than the axis was ticked for
-    canvas = width - gutter
-    placed = place_points(fig, xa, ya, canvas, rows, offsets) if points and lines else Placed({}, {})
+    placed = placed_points(fig, frame, width) if points and lines else Placed({}, {})
     order = sorted(range(len(fig.lines)), key=lambda k: fig.lines[k].points)  # points over lines
     for k in order:
         line = fig.lines[k]
@@ -257,7 +283,8 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = 
     plt._build_matrix()
     area = DataArea(xa, ya, gutter, rows, height - rows)
     if placed.cells:
-        area = area._replace(hidden=hidden_notes(plt.monitor.matrix, fig, gutter, area.below, placed, width))
+        shown_at = matrix_cells(plt.monitor.matrix, gutter, area.below)
+        area = area._replace(hidden=hidden_notes(shown_at, fig, placed, width))
     return area
 
 
@@ -392,16 +419,18 @@ def render_figure(plt: Any, fig: Figure, width: int, height: int, base: Style, l
     notes on markers that stay covered (see hidden_notes) join the legend's notes, and `hidden` when given."""
     cache = {} if cache is None else cache
     rows, shown = legend_layout(fig, width, height, legend_height, title)
-    body, area = plot_body(plt, fig, width, height - shown, base, cache)
     notes: tuple[str, ...] = ()
     for _ in range(3):  # a note may take a legend row from the plot, which may change what stays covered
-        if area.hidden == notes:
+        predicted = predicted_notes(fig, width, height - shown)
+        if predicted == notes:
             break
+        notes = predicted
+        rows, shown = legend_layout(replace(fig, notes=[*fig.notes, *notes]), width, height, legend_height, title)
+    body, area = plot_body(plt, fig, width, height - shown, base, cache)
+    if area.hidden != notes:  # the built plot is what the notes describe, the prediction is only for the rows
         notes = area.hidden
-        rows, now = legend_layout(replace(fig, notes=[*fig.notes, *notes]), width, height, legend_height, title)
-        if now != shown:
-            shown = now
-            body, area = plot_body(plt, fig, width, height - shown, base, cache)
+        rows = legend_layout(replace(fig, notes=[*fig.notes, *notes]), width, height, legend_height, title)[0]
+        rows = rows[:shown]
     if hidden is not None:
         hidden += notes
     strips = legend_strips(rows, width, base) + [Strip.blank(width, base)] * (shown - len(rows)) + body
