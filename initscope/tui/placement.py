@@ -62,19 +62,30 @@ def place_points(fig: Figure, xa: Axis, ya: Axis, cols: int, rows: int, offsets:
         col = np.where(ok, cell_index(x, xa, cols), -1)
         row = np.where(ok, cell_index(line.y, ya, rows), -1)
         home = cell_index(line.x, xa, cols).tolist()
-        for i, (c, r) in enumerate(zip(col.tolist(), row.tolist(), strict=True)):
+        cells = col.tolist()
+        for i, (c, r) in enumerate(zip(cells, row.tolist(), strict=True)):
             if c < 0:
                 continue
             if (c, r) in taken:
-                free = [c2 for d in range(1, 2 * reach + 1) for c2 in (c - d, c + d)
-                        if 0 <= c2 < cols and abs(c2 - home[i]) <= reach and (c2, r) not in taken]
-                if free:
-                    c = min(free, key=lambda c2: (abs(c2 - c), abs(c2 - home[i])))
-                    col[i] = c
+                moved = free_column(c, r, home[i], reach, cols, taken)
+                if moved >= 0:
+                    c = cells[i] = moved
                     x[i] = centres[c]
             taken.add((c, r))
+        col = np.asarray(cells, dtype=np.int64)
         placed.x[k], placed.cells[k] = x, (col, row)
     return placed
+
+
+def free_column(c: int, r: int, home: int, reach: int, cols: int, taken: set[tuple[int, int]]) -> int:
+    """The free column of row `r` nearest column `c` (ties: the one nearer the layer's own column `home`), at
+    most `reach` columns from `home`; -1 when there is none."""
+    for d in range(1, 2 * reach + 1):
+        pair = (c - d, c + d) if abs(c - d - home) <= abs(c + d - home) else (c + d, c - d)
+        for c2 in pair:
+            if 0 <= c2 < cols and abs(c2 - home) <= reach and (c2, r) not in taken:
+                return c2
+    return -1
 
 
 def covered_words(name: str, hidden: int, total: int, under: str, width: int) -> str:
