@@ -50,8 +50,8 @@ def place_points(fig: Figure, xa: Axis, ya: Axis, cols: int, rows: int, offsets:
     or is hidden). Rows differ, cells differ: only points of one row can collide."""
     placed = Placed({}, {})
     dodged = [k for k, line in enumerate(fig.lines) if line.dodge and line.points]
-    if not dodged or not fig.x_is_layer or any(fig.lines[k].x.size > 2 * cols for k in dodged):
-        return placed  # more layers than columns are thinned (downsample): no cell per layer to keep
+    if not dodged or not fig.x_is_layer or any(fig.lines[k].x.size > 2 * (cols - 1) for k in dodged):
+        return placed  # over twice as many layers as axis columns are thinned (plot_line): no cell per layer
     reach = max(1, math.ceil(cols / max(1, fig.depth)))
     centres = cell_values(xa, cols)
     taken: set[tuple[int, int]] = set()
