@@ -46,8 +46,9 @@ class Placed(NamedTuple):
 
 def place_points(fig: Figure, xa: Axis, ya: Axis, cols: int, rows: int, offsets: dict[int, float]) -> Placed:
     """Dodged markers, series by series in drawing order: a point whose cell an earlier marker took moves to the
-    nearest free column of its row, at most a layer's width from its layer; with none free it stays (and hides
-    or is hidden). Rows differ, cells differ: only points of one row can collide."""
+    nearest free column of its row, at most a layer's width from its layer; with none free it covers the earlier
+    marker at odd layers and is not drawn at even ones (its x is NaN), so no series loses every layer. Rows
+    differ, cells differ: only points of one row can collide."""
     placed = Placed({}, {})
     dodged = [k for k, line in enumerate(fig.lines) if line.dodge and line.points]
     if not dodged or not fig.x_is_layer or any(fig.lines[k].x.size > 2 * (cols - 1) for k in dodged):
@@ -71,6 +72,8 @@ def place_points(fig: Figure, xa: Axis, ya: Axis, cols: int, rows: int, offsets:
                 if moved >= 0:
                     c = cells[i] = moved
                     x[i] = centres[c]
+                elif i % 2 == 0:  # no room: every other layer the earlier marker stays, so both series show
+                    x[i] = math.nan
             taken.add((c, r))
         col = np.asarray(cells, dtype=np.int64)
         placed.x[k], placed.cells[k] = x, (col, row)
@@ -112,8 +115,9 @@ def drawn_cells(fig: Figure, placed: Placed) -> CellShown:
     last: dict[tuple[int, int], tuple[str, object]] = {}
     for k, (col, row) in placed.cells.items():
         mark = (fig.lines[k].marker, plain_color(fig.lines[k].color))
-        for c, r in zip(col.tolist(), row.tolist(), strict=True):
-            if c >= 0:
+        drawn = np.isfinite(placed.x[k]).tolist()
+        for c, r, shown in zip(col.tolist(), row.tolist(), drawn, strict=True):
+            if c >= 0 and shown:
                 last[(c, r)] = mark
     return lambda c, r: last.get((c, r), ("", None))
 

@@ -271,8 +271,11 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = 
         line = fig.lines[k]
         if (line.points and not points) or not lines:
             continue
-        x = placed.x[k] if k in placed.x else line.x + offsets.get(k, 0.0)
-        plot_line(plt, line, x, line.y, cols)
+        if k in placed.x:  # a marker left out where it has no room is a gap (NaN x)
+            x = placed.x[k]
+            plot_line(plt, line, x, np.where(np.isnan(x), np.nan, line.y), cols)
+        else:
+            plot_line(plt, line, line.x + offsets.get(k, 0.0), line.y, cols)
     plt.xlim(xa.low, xa.high)
     plt.ylim(ya.low, ya.high)
     plt.xticks(list(xa.ticks), list(xa.labels))
