@@ -131,12 +131,14 @@ def dodge_offsets(fig: Figure, cols: int) -> dict[int, float]:
 
 def plot_line(plt: Any, line: Line, x: FloatArray, y: FloatArray, cols: int) -> None:
     x, y = downsample(x, y, max(8, 2 * cols))
+    if line.points:  # markers join nothing: one plotext signal of the finite points (each signal has a cost)
+        ok = np.isfinite(x) & np.isfinite(y)
+        if ok.any():
+            marker = line.marker if int(ok.sum()) <= 2 * cols else "hd"
+            plt.scatter(x[ok].tolist(), y[ok].tolist(), marker=marker, color=line.color)
+        return
     for sx, sy in segments(x, y):
-        if line.points:
-            marker = line.marker if len(sx) <= 2 * cols else "hd"
-            plt.scatter(sx.tolist(), sy.tolist(), marker=marker, color=line.color)
-        else:
-            plt.plot(sx.tolist(), sy.tolist(), marker=line.marker, color=line.color)
+        plt.plot(sx.tolist(), sy.tolist(), marker=line.marker, color=line.color)
 
 
 def column_xs(xa: Axis, cols: int, lo: float, hi: float) -> FloatArray:
@@ -271,11 +273,8 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = 
         line = fig.lines[k]
         if (line.points and not points) or not lines:
             continue
-        if k in placed.x:  # a marker left out where it has no room is a gap (NaN x)
-            x = placed.x[k]
-            plot_line(plt, line, x, np.where(np.isnan(x), np.nan, line.y), cols)
-        else:
-            plot_line(plt, line, line.x + offsets.get(k, 0.0), line.y, cols)
+        # a marker left out where it has no room has a NaN x (plot_line draws finite points only)
+        plot_line(plt, line, placed.x[k] if k in placed.x else line.x + offsets.get(k, 0.0), line.y, cols)
     plt.xlim(xa.low, xa.high)
     plt.ylim(ya.low, ya.high)
     plt.xticks(list(xa.ticks), list(xa.labels))
