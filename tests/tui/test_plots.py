@@ -385,3 +385,29 @@ async def test_each_series_shows_at_every_layer_or_the_note_counts_it(size: tupl
                 assert shown + hidden == layers, f"{where}: {shown} shown + {hidden} said hidden != {layers}\n{text}"
                 if size == (200, 60):
                     assert hidden == 0 and shown == layers, where
+
+
+@pytest.mark.parametrize(("width", "height"), [(60, 16), (80, 18), (200, 30)])
+def test_crowded_markers_are_shown_or_counted(width: int, height: int) -> None:
+    """Three series at 50 layers, two of them in one row (0.82 and 0.83 on a log axis of whole decades): each
+    series' markers on screen plus the layers its note says are hidden make all 50."""
+    from plotext._figure import _figure_class
+
+    rng = np.random.default_rng(0)
+    x = np.arange(1, 51, dtype=np.float64)
+    values = [0.82 + 0.01 * rng.standard_normal(50), 1.41 + 0.01 * rng.standard_normal(50), np.full(50, 0.83),
+              np.full(50, 1e-6)]
+    colors = [(0, 150, 255), (255, 160, 0), (214, 112, 255)]
+    marks = ["●", "◆", "▲"]
+    fig = Figure(lines=[Line(x, np.log10(values[3]), (80, 200, 120))]
+                 + [Line(x, np.log10(v), c, marker=m, points=True, dodge=True)
+                    for v, c, m in zip(values, colors, marks, strict=False)],
+                 log_y=True, depth=50, legend=[Legend(f"s{k}", c, m) for k, (c, m) in enumerate(zip(colors, marks,
+                                                                                                      strict=True))])
+    strips = render_figure(_figure_class(), fig, width, height, Style())
+    text = " ".join(s.text for s in strips)
+    cells = data_cells(strips)
+    for entry in fig.legend:
+        shown = cells.count((entry.mark, rgb(entry.color)))
+        assert shown + hidden_count(text, entry.label, 50) == 50, f"{entry.label} at {width}x{height}\n{text}"
+        assert shown > 0, entry.label
