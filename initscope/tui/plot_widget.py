@@ -14,6 +14,7 @@ marker, then lines, then points, so measured values sit on top of theory lines.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -30,7 +31,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from initscope.tui.axes import Axis, layer_axis, linear_axis, log_axis
-from initscope.tui.legend import legend_rows, legend_strips
+from initscope.tui.legend import LegendRow, legend_rows, legend_strips
+from initscope.tui.placement import Placed, cell_values, drawn_cells, hidden_notes, matrix_cells, place_points
 from initscope.tui.plots import RGB, Figure, FloatArray, Line, downsample, segments
 
 MIN_PLOT_ROWS = 6
@@ -129,12 +131,14 @@ def dodge_offsets(fig: Figure, cols: int) -> dict[int, float]:
 
 def plot_line(plt: Any, line: Line, x: FloatArray, y: FloatArray, cols: int) -> None:
     x, y = downsample(x, y, max(8, 2 * cols))
+    if line.points:  # markers join nothing: one plotext signal of the finite points (each signal has a cost)
+        ok = np.isfinite(x) & np.isfinite(y)
+        if ok.any():
+            marker = line.marker if int(ok.sum()) <= 2 * cols else "hd"
+            plt.scatter(x[ok].tolist(), y[ok].tolist(), marker=marker, color=line.color)
+        return
     for sx, sy in segments(x, y):
-        if line.points:
-            marker = line.marker if len(sx) <= 2 * cols else "hd"
-            plt.scatter(sx.tolist(), sy.tolist(), marker=marker, color=line.color)
-        else:
-            plt.plot(sx.tolist(), sy.tolist(), marker=line.marker, color=line.color)
+        plt.plot(sx.tolist(), sy.tolist(), marker=line.marker, color=line.color)
 
 
 def column_xs(xa: Axis, cols: int, lo: float, hi: float) -> FloatArray:
@@ -180,12 +184,6 @@ def plot_bars(plt: Any, fig: Figure, xa: Axis, bottom: float, cols: int) -> None
             plt.scatter(xs[keep].tolist(), heights[keep].tolist(), marker="sd", color=bars.color, fillx=bottom)
 
 
-def cell_values(axis: Axis, cells: int) -> FloatArray:
-    """The value every cell of an axis names: plotext puts the axis's low end on the first cell and its high end
-    on the last (the ticks land on the cells nearest their values)."""
-    return axis.low + np.arange(cells) * (axis.high - axis.low) / max(1, cells - 1)
-
-
 class DataArea(NamedTuple):
     """Where a built plot's data cells are: its axes, the first data column, the data rows and the matrix rows
     below them (the frame, the tick labels and the x label)."""
@@ -195,6 +193,8 @@ class DataArea(NamedTuple):
     left: int
     rows: int
     below: int
+    hidden: tuple[str, ...] = ()
+    """Notes on the legend series whose markers another series' cover at some layers."""
 
 
 def heat_cells(fig: Figure, area: DataArea, width: int, height: int) -> Underlay | None:
@@ -214,6 +214,38 @@ def heat_cells(fig: Figure, area: DataArea, width: int, height: int) -> Underlay
     return out
 
 
+class Frame(NamedTuple):
+    """A plot's axes at its size: the rows and columns of data, the y labels' gutter, the x label shown."""
+
+    x: Axis
+    y: Axis
+    gutter: int
+    cols: int
+    rows: int
+    x_label: str
+
+
+def plot_frame(fig: Figure, width: int, height: int) -> Frame:
+    x_label = fig.x_label if height >= 12 else ""  # a short plot keeps its rows for the data
+    rows = max(1, height - 2 - (1 if x_label else 0))
+    ya = y_axis(fig, rows)
+    gutter = max((len(s) for s in ya.labels), default=1) + 1
+    cols = max(4, width - gutter - 1)
+    return Frame(x_axis(fig, cols), ya, gutter, cols, rows, x_label)
+
+
+def placed_points(fig: Figure, frame: Frame, width: int) -> Placed:
+    """The dodged markers' places (plotext's canvas runs to the right edge, as there is no right frame: a column
+    more than the axis was ticked for)."""
+    return place_points(fig, frame.x, frame.y, width - frame.gutter, frame.rows, dodge_offsets(fig, frame.cols))
+
+
+def predicted_notes(fig: Figure, width: int, height: int) -> tuple[str, ...]:
+    """The notes on covered markers that building the plot at this size will give (without building it)."""
+    placed = placed_points(fig, plot_frame(fig, width, height), width)
+    return hidden_notes(drawn_cells(fig, placed), fig, placed, width) if placed.cells else ()
+
+
 def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = True,
                  lines: bool = True) -> DataArea:
     """Draw `fig` into plotext figure `plt` at width x height cells and build its matrix (`points` False:
@@ -225,12 +257,8 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = 
     plt.theme("clear")
     plt.xaxes(True, False)  # no top and right frame lines: a row and a column more for the data
     plt.yaxes(True, False)
-    x_label = fig.x_label if height >= 12 else ""  # a short plot keeps its rows for the data
-    rows = max(1, height - 2 - (1 if x_label else 0))
-    ya = y_axis(fig, rows)
-    gutter = max((len(s) for s in ya.labels), default=1) + 1
-    cols = max(4, width - gutter - 1)
-    xa = x_axis(fig, cols)
+    frame = plot_frame(fig, width, height)
+    xa, ya, gutter, cols, rows, x_label = frame
     plot_fills(plt, fig, xa, cols)
     plot_bars(plt, fig, xa, ya.low, cols)
     # vertical marks as plotted signals (plotext draws its own vlines before every signal, under the bands)
@@ -239,12 +267,14 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = 
         if math.isfinite(position) and xa.low <= position <= xa.high:
             plt.plot([position, position], [ya.low, ya.high], marker="│", color=color)
     offsets = dodge_offsets(fig, cols)
+    placed = placed_points(fig, frame, width) if points and lines else Placed({}, {})
     order = sorted(range(len(fig.lines)), key=lambda k: fig.lines[k].points)  # points over lines
     for k in order:
         line = fig.lines[k]
         if (line.points and not points) or not lines:
             continue
-        plot_line(plt, line, line.x + offsets.get(k, 0.0), line.y, cols)
+        # a marker left out where it has no room has a NaN x (plot_line draws finite points only)
+        plot_line(plt, line, placed.x[k] if k in placed.x else line.x + offsets.get(k, 0.0), line.y, cols)
     plt.xlim(xa.low, xa.high)
     plt.ylim(ya.low, ya.high)
     plt.xticks(list(xa.ticks), list(xa.labels))
@@ -253,7 +283,11 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = 
         plt.xlabel(x_label)
     plt._set_sizes()
     plt._build_matrix()
-    return DataArea(xa, ya, gutter, rows, height - rows)
+    area = DataArea(xa, ya, gutter, rows, height - rows)
+    if placed.cells:
+        shown_at = matrix_cells(plt.monitor.matrix, gutter, area.below)
+        area = area._replace(hidden=hidden_notes(shown_at, fig, placed, width))
+    return area
 
 
 # ------------------------------------------------------------------------------------------ to strips
@@ -350,30 +384,58 @@ def matrix_strips(matrix: Any, width: int, base: Style, cache: dict[object, Styl
     return strips
 
 
-def render_figure(plt: Any, fig: Figure, width: int, height: int, base: Style, legend_height: int = 0,
-                  cache: dict[object, Style] | None = None, title: Content | None = None) -> list[Strip]:
-    """The figure as `height` strips: the title and legend rows (at least `legend_height`), then the plot."""
+def legend_layout(fig: Figure, width: int, height: int, legend_height: int,
+                  title: Content | None) -> tuple[list[LegendRow], int]:
+    """The legend rows a figure shows and how many rows they take (at least `legend_height`, padded)."""
     rows = legend_rows(fig, width, title)
     if len(rows) > height - MIN_PLOT_ROWS and title is not None:  # short of rows: the title goes first
         rows = legend_rows(fig, width)
     rows = rows[: max(0, height - 4)]  # every entry while the plot keeps a frame and two rows of data
     shown = min(max(0, height - MIN_PLOT_ROWS), max(len(rows), legend_height)) if legend_height > len(rows) \
         else len(rows)
-    strips = legend_strips(rows, width, base) + [Strip.blank(width, base)] * (shown - len(rows))
+    return rows, shown
+
+
+def plot_body(plt: Any, fig: Figure, width: int, height: int, base: Style,
+              cache: dict[object, Style]) -> tuple[list[Strip], DataArea]:
+    """The plot's own rows (frame, ticks, data) and where its data cells are."""
     unders: list[Underlay] = []
-    rows_left = height - shown
     bg = base.bgcolor.triplet if base.bgcolor is not None else None
     surface: RGB = (bg.red, bg.green, bg.blue) if bg is not None else (0, 0, 0)
     if any(line.points for line in fig.lines) and any(not line.points for line in fig.lines):
-        build_matrix(plt, fig, width, rows_left, points=False)  # what the markers will cover
+        build_matrix(plt, fig, width, height, points=False)  # what the markers will cover
         skip = {surface, SELECTED_COLOR} | {rgb_of(band.color) for band in fig.fills}
         unders.append(underlay(plt.monitor.matrix, skip, toward=surface))
     if fig.fills or (fig.bars and fig.lines):
-        build_matrix(plt, fig, width, rows_left, lines=False)  # the bands and bars alone: what lines cover
+        build_matrix(plt, fig, width, height, lines=False)  # the bands and bars alone: what lines cover
         unders.append(underlay(plt.monitor.matrix, {surface}))
-    area = build_matrix(plt, fig, width, rows_left)
+    area = build_matrix(plt, fig, width, height)
     heat = heat_cells(fig, area, width, len(plt.monitor.matrix.marker))
-    strips += matrix_strips(plt.monitor.matrix, width, base, {} if cache is None else cache, unders, heat)
+    return matrix_strips(plt.monitor.matrix, width, base, cache, unders, heat), area
+
+
+def render_figure(plt: Any, fig: Figure, width: int, height: int, base: Style, legend_height: int = 0,
+                  cache: dict[object, Style] | None = None, title: Content | None = None,
+                  hidden: list[str] | None = None) -> list[Strip]:
+    """The figure as `height` strips: the title and legend rows (at least `legend_height`), then the plot. The
+    notes on markers that stay covered (see hidden_notes) join the legend's notes, and `hidden` when given."""
+    cache = {} if cache is None else cache
+    rows, shown = legend_layout(fig, width, height, legend_height, title)
+    notes: tuple[str, ...] = ()
+    for _ in range(3):  # a note may take a legend row from the plot, which may change what stays covered
+        predicted = predicted_notes(fig, width, height - shown)
+        if predicted == notes:
+            break
+        notes = predicted
+        rows, shown = legend_layout(replace(fig, notes=[*fig.notes, *notes]), width, height, legend_height, title)
+    body, area = plot_body(plt, fig, width, height - shown, base, cache)
+    if area.hidden != notes:  # the built plot is what the notes describe, the prediction is only for the rows
+        notes = area.hidden
+        rows = legend_layout(replace(fig, notes=[*fig.notes, *notes]), width, height, legend_height, title)[0]
+        rows = rows[:shown]
+    if hidden is not None:
+        hidden += notes
+    strips = legend_strips(rows, width, base) + [Strip.blank(width, base)] * (shown - len(rows)) + body
     return strips[:height] + [Strip.blank(width, base)] * (height - len(strips))
 
 
@@ -400,6 +462,8 @@ class Plot(Widget):
         """How many times this widget built a plot (tests and the benchmark read it)."""
         self.strips: list[Strip] | None = None
         """The rows of the last plot built (tests read them)."""
+        self.hidden_notes: tuple[str, ...] = ()
+        """The notes of the last plot built on markers that stay covered (shown after the figure's notes)."""
         self._key: object = None
         self._failure = ""
         self._plt: Any = _figure_class()
@@ -408,6 +472,7 @@ class Plot(Widget):
 
     def show(self, figure: Figure | None, title: Content | None = None) -> None:
         self.figure, self.title = figure, title
+        self.hidden_notes = ()
         self.strips, self._key = None, None  # a new figure may reuse a freed one's id
         self._failure = ""
         self.refresh()
@@ -431,9 +496,12 @@ class Plot(Widget):
         partner = self.partner
         if partner is None or partner.figure is None or not partner.drawable():
             return 0
-        key = (id(partner.figure), id(partner.title), partner.size.width)
+        key = (id(partner.figure), id(partner.title), partner.size.width, partner.hidden_notes)
         if self._partner_rows[0] != key:
-            self._partner_rows = (key, len(legend_rows(partner.figure, partner.size.width, partner.title)))
+            fig = partner.figure
+            if partner.hidden_notes:
+                fig = replace(fig, notes=[*fig.notes, *partner.hidden_notes])
+            self._partner_rows = (key, len(legend_rows(fig, partner.size.width, partner.title)))
         return self._partner_rows[1]
 
     def drawable(self) -> bool:
@@ -458,12 +526,17 @@ class Plot(Widget):
             return None
         if base not in self._styles:
             self._styles = {base: base}  # colour styles are over the base: a new theme starts afresh
+        hidden: list[str] = []
         try:
             strips = render_figure(self._plt, fig, self.size.width, self.size.height, base,
-                                   self.partner_legend_rows(), self._styles, self.title)
+                                   self.partner_legend_rows(), self._styles, self.title, hidden)
         except Exception as err:  # a plot must never take the app down
             self._failure = f"plot failed: {err}"
             self.refresh()
             return None
         self.renders += 1
+        if tuple(hidden) != self.hidden_notes:
+            self.hidden_notes = tuple(hidden)
+            if self.partner is not None:
+                self.partner.refresh()  # its legend lines up with this one's, notes included
         return strips

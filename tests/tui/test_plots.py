@@ -331,3 +331,83 @@ async def test_z_sets_the_exact_zeros_of_a_relu_histogram_apart() -> None:
         after = plot.figure.bars[0].counts
         assert zeros > 0 and before.sum() - after.sum() == zeros  # only the zeros left the bars
         assert f"{zeros} exact zeros" in " ".join(plot.figure.notes)
+
+
+# ------------------------------------------------------------------------------------------ covered markers
+def data_cells(strips: list[Strip]) -> list[tuple[str, tuple[int, int, int] | None]]:
+    """(glyph, colour) of every data cell of a rendered plot: right of the y-axis frame, above the x-axis frame
+    (the legend rows above the plot and the tick labels below are left out)."""
+    rows = [s.text for s in strips]
+    bottom = next(i for i, row in enumerate(rows) if "└" in row)
+    frame = rows[bottom].index("└")
+    top = bottom
+    while top > 0 and len(rows[top - 1]) > frame and rows[top - 1][frame] in "│┤":
+        top -= 1
+    return [cell[:2] for strip in strips[top:bottom] for cell in cells_of(strip)[frame + 1:]]
+
+
+def hidden_count(text: str, label: str, layers: int) -> int:
+    """The number of layers the plot's note says `label` is hidden at (0 without a note)."""
+    found = re.search(rf"{re.escape(label)} hidden at (\d+)(?: of |/){layers} layers", text)
+    return int(found.group(1)) if found else 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(120, 36), (200, 60)])
+async def test_each_series_shows_at_every_layer_or_the_note_counts_it(size: tuple[int, int]) -> None:
+    """He against a pinned Xavier run, depth 50 (A std 0.82 and Z std 1.41 share a row of the log axis): every
+    legend series' markers, counted on screen by glyph and colour, plus the layers its note says are hidden, make
+    all its finite layers (a marker covers one cell, so a series shows at as many layers as it owns cells); at
+    200x60 nothing is hidden."""
+    app = InitScopeApp(config=Config(initializer="xavier_normal", depth=50), clock=False)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        app._apply(Config(initializer="he_normal", depth=50))
+        await settle(pilot)
+        for tab, view, plot_id in (("forward", "std", "std"), ("theory", "measured", "theory-compare")):
+            app.action_tab(tab)
+            app.action_set_view(tab, view)
+            await pilot.pause(0.3)
+            plot = app.query_one(f"#{plot_id} Plot", Plot)
+            fig, strips = plot.figure, plot.strips
+            assert fig is not None and strips is not None
+            text = " ".join(s.text for s in strips)
+            cells = data_cells(strips)
+            series = [(line, entry) for line in fig.lines if line.points
+                      for entry in fig.legend if entry.mark == line.marker and entry.color == line.color]
+            assert len(series) >= 3, f"{tab}/{view}: {[e.label for e in fig.legend]}"
+            for line, entry in series:
+                layers = int(np.isfinite(line.y).sum())
+                shown = cells.count((entry.mark, rgb(entry.color)))
+                hidden = hidden_count(text, entry.label, layers)
+                where = f"{tab}/{view} at {size}: {entry.label}"
+                assert shown + hidden == layers, f"{where}: {shown} shown + {hidden} said hidden != {layers}\n{text}"
+                if size == (200, 60):
+                    assert hidden == 0 and shown == layers, where
+
+
+@pytest.mark.parametrize(("width", "height"), [(60, 16), (80, 18), (200, 30)])
+def test_crowded_markers_are_shown_or_counted(width: int, height: int) -> None:
+    """Three series at 50 layers, two of them in one row (0.82 and 0.83 on a log axis of whole decades): each
+    series' markers on screen plus the layers its note says are hidden make all 50."""
+    from plotext._figure import _figure_class
+
+    rng = np.random.default_rng(0)
+    x = np.arange(1, 51, dtype=np.float64)
+    values = [0.82 + 0.01 * rng.standard_normal(50), 1.41 + 0.01 * rng.standard_normal(50), np.full(50, 0.83),
+              np.full(50, 1e-6)]
+    colors = [(0, 150, 255), (255, 160, 0), (214, 112, 255)]
+    marks = ["●", "◆", "▲"]
+    fig = Figure(lines=[Line(x, np.log10(values[3]), (80, 200, 120))]
+                 + [Line(x, np.log10(v), c, marker=m, points=True, dodge=True)
+                    for v, c, m in zip(values, colors, marks, strict=False)],
+                 log_y=True, depth=50, legend=[Legend(f"s{k}", c, m) for k, (c, m) in enumerate(zip(colors, marks,
+                                                                                                      strict=True))])
+    strips = render_figure(_figure_class(), fig, width, height, Style())
+    text = " ".join(s.text for s in strips)
+    cells = data_cells(strips)
+    for entry in fig.legend:
+        shown = cells.count((entry.mark, rgb(entry.color)))
+        assert shown + hidden_count(text, entry.label, 50) == 50, f"{entry.label} at {width}x{height}\n{text}"
+        assert shown > 0, entry.label
