@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import shutil
 import subprocess
 import sys
@@ -91,14 +92,36 @@ async def settle(app: InitScopeApp, pilot: object) -> None:
     raise RuntimeError("run did not finish")
 
 
+TEXT_RUN = re.compile(r'<text ([^>]*?)x="([0-9.]+)"([^>]*?)textLength="([0-9.]+)"([^>]*)>([^<]*)</text>')
+
+
+def one_cell_per_glyph(svg_text: str) -> str:
+    """Split every text run that holds a drawing glyph (box, block, braille, shape: U+2500 and up) into one
+    text element per cell. Textual gives each run its cell width (textLength), but rsvg ignores it, and a glyph
+    that the monospace font lacks (braille) comes from a proportional fallback font, so the rest of the run
+    drifted out of its cells in the PNG (a plot's line ran into the next plot)."""
+    def split(m: re.Match[str]) -> str:
+        before, x, middle, length, after, content = m.groups()
+        chars = re.findall(r"&#?\w+;|.", content)
+        if len(chars) < 2 or not any(len(c) == 1 and ord(c) >= 0x2500 for c in chars):
+            return m.group(0)
+        width = float(length) / len(chars)
+        return "".join(f'<text {before}x="{float(x) + i * width:.2f}"{middle}textLength="{width:.2f}"{after}>{c}</text>'
+                       for i, c in enumerate(chars))
+    return TEXT_RUN.sub(split, svg_text)
+
+
 def to_png(svg: Path) -> Path | None:
+    """The PNG of a screenshot (the SVG itself is left as Textual wrote it, but for xml:space)."""
     if shutil.which("rsvg-convert") is None:
         return None
     text = svg.read_text(encoding="utf-8")
     if "xml:space" not in text:
-        svg.write_text(text.replace("<svg ", '<svg xml:space="preserve" ', 1), encoding="utf-8")
+        text = text.replace("<svg ", '<svg xml:space="preserve" ', 1)  # or rsvg drops the runs' spaces
+        svg.write_text(text, encoding="utf-8")
     png = svg.with_suffix(".png")
-    subprocess.run(["rsvg-convert", "-w", "1400", str(svg), "-o", str(png)], check=True)
+    subprocess.run(["rsvg-convert", "-w", "1400", "-o", str(png)], input=one_cell_per_glyph(text).encode("utf-8"),
+                   check=True)
     return png
 
 
