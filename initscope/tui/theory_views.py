@@ -468,7 +468,10 @@ class TheoryTab(TabView):
         # both axes named in the title: a plot under 12 rows has no room for the x label
         pmap.show(fig, Content.from_markup("[b]σb²[/b] ↑ [dim]over[/dim] [b]σw²[/b] →  [dim]chi1:[/dim]"))
         about = "" if self.compact else "[dim]chi1 at the fixed point over σw² (across) and σb² (up)[/dim]"
-        if cursor is None:
+        if cursor is None and (r.config.arch != "mlp" or r.config.norm != "none"):
+            here = ("[$warning]the map of a plain MLP: this net's residual or normalized stream has no such fixed "
+                    "point (its recursion is above)[/]")
+        elif cursor is None:
             here = f"[dim]no cursor: {t.reason.replace('[', '(')}[/dim]"
         elif any(lg.mark == CURSOR_MARK for lg in fig.legend):
             here = swatch(f"this net (σw² {num(t.sigma_w2)}, σb² {num(t.sigma_b2)})", p.warning, CURSOR_MARK)

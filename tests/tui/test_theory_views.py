@@ -260,3 +260,16 @@ def test_tight_jacobian_numbers_keep_the_verdict_and_its_reason_in_three_rows() 
     assert len(tight) == 3 < len(long)
     assert tight[2].endswith(f"{words}: {why_short(j.prediction)}")
     assert num(j.eig_mean) in tight[0] and num(j.eig_normalized_var) in tight[1]
+
+
+async def test_the_phase_map_of_a_residual_net_says_it_is_a_plain_mlps() -> None:
+    """The chi1 map is of plain MLPs: for a residual net it must say so, not show the map as this net's."""
+    app = InitScopeApp(config=Config(arch="residual", fan_in=64, depth=6, batch=32), clock=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        app.action_set_view("theory", "phase")
+        pmap = app.query_one("#phase-map", Plot)
+        await wait_for(pilot, lambda: pmap.figure is not None and pmap.figure.heat is not None, "the phase grid")
+        assert cursor_cell(pmap) is None
+        assert "the map of a plain MLP" in text_of(app, "#phase-caption")
