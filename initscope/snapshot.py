@@ -160,11 +160,22 @@ CSV_COLUMNS = (
     ("theory_act_grad_std", "mean-field prediction of std(dA)"),
 )
 
+BRANCH_CSV_COLUMNS = (
+    ("branch_std", "std of the branch output alpha F(x) (residual nets)"),
+    ("branch_ratio", "std(alpha F(x)) / std(x): how much the block changes its input"),
+    ("branch_saturated_fraction", "saturated share inside the branch (tanh, sigmoid)"),
+    ("branch_dead_fraction", "share of exact zeros inside the branch (relu-like)"),
+    ("branch_grad_std", "std of the gradient the branch sends to the stream below it"),
+    ("theory_branch_std", "mean-field prediction of the branch output's std"),
+)
+"""Columns a residual net's CSV adds after CSV_COLUMNS (a row is a block; the other columns are its stream)."""
+
 
 def csv_rows(r: Result) -> Iterator[list[str]]:
     """Header then one row per layer; non-finite or undefined values are empty cells."""
-    yield [name for name, _ in CSV_COLUMNS]
     doc = to_document(r)
+    residual = bool(doc["layers"]) and "branch" in doc["layers"][0]
+    yield [name for name, _ in CSV_COLUMNS + (BRANCH_CSV_COLUMNS if residual else ())]
     for layer in doc["layers"]:
         w, z, a, g, t = (layer[k] for k in ("weight", "preactivation", "activation", "gradient", "theory"))
         values = [layer["index"], layer["fan_in"], layer["fan_out"], w["mean"], w["std"], w["expected_std"],
@@ -173,6 +184,10 @@ def csv_rows(r: Result) -> Iterator[list[str]]:
                   a["dead_unit_fraction"], g["activation_grad_std"], g["weight_grad_norm"],
                   g["grad_to_weight_ratio"], g["clipped_weight_grad_norm"], t["preactivation_var"],
                   t["activation_std"], t["saturated_fraction"], t["activation_grad_std"]]
+        if residual:
+            b = layer["branch"]
+            values += [b["std"], b["ratio"], b["saturated_fraction"], b["dead_fraction"], b["grad_std"],
+                       b["theory_std"]]
         yield ["" if v is None else repr(v) if isinstance(v, float) else str(v) for v in values]
 
 

@@ -207,3 +207,17 @@ def test_reader_survives_a_field_replaced_by_random_json(key: str, value: Any) -
 
 
 _BASE_DOC_CACHE: dict[str, Any] = {}
+
+
+def test_a_residual_nets_csv_has_its_branch_columns() -> None:
+    """One row per block: the stream in the usual columns, the branch in six more, equal to the JSON's."""
+    r = run(Config(arch="residual", fan_in=32, depth=4, batch=16))
+    rows = list(csv.reader(io.StringIO(snapshot.csv_text(r))))
+    names = [name for name, _ in snapshot.CSV_COLUMNS + snapshot.BRANCH_CSV_COLUMNS]
+    assert rows[0] == names and len(rows) == 5
+    layers = json.loads(snapshot.dumps(r))["layers"]
+    for row, layer in zip(rows[1:], layers, strict=True):
+        cells = dict(zip(names, row, strict=True))
+        assert float(cells["branch_std"]) == layer["branch"]["std"]
+        assert float(cells["branch_ratio"]) == layer["branch"]["ratio"]
+        assert float(cells["act_std"]) == layer["activation"]["std"]
