@@ -14,7 +14,6 @@ and a block's "units" are those of its branch's last layer.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +24,7 @@ from initscope.engine import activations, initializers, network, norms
 from initscope.engine.architecture import expand_preset
 from initscope.engine.config import Config, parse_assignments
 from initscope.engine.errors import ConfigError
+from initscope.engine.losses import Trainable
 
 Array = npt.NDArray[np.floating]
 ARCH_KEYS = ("act", "arch", "branch_depth", "norm", "norm_placement", "branch_scale")
@@ -72,7 +72,7 @@ def contender_network(race_network: Config, initializer: str, params: Mapping[st
                                                           if k in ("arch", "branch_depth", "branch_scale")})
 
 
-class TrainNet:
+class TrainNet(Trainable):
     """A config contender's network with the plain MLP's interface (weights, biases, forward, backward,
     loss_and_gradients, evaluate) and its parameter groups."""
 
@@ -151,24 +151,3 @@ class TrainNet:
             dws.insert(0, x.T @ dh)
             dbs.insert(0, dh.sum(axis=0))
         return [*dws, dw_out], [*dbs, db_out]
-
-    def loss_and_gradients(self, x: Array, y: npt.NDArray[Any], task: str
-                           ) -> tuple[float, int, list[Array], list[Array]]:
-        from initscope.engine.training import loss_and_dlogits
-
-        logits, inputs, zs = self.forward(x)
-        loss, correct, dlogits = loss_and_dlogits(logits, y, task)
-        dws, dbs = self.backward(inputs, zs, dlogits)
-        return loss, correct, dws, dbs
-
-    def evaluate(self, x: Array, y: npt.NDArray[Any], task: str) -> tuple[float, float]:
-        from initscope.engine.training import EVAL_CHUNK, loss_value
-
-        total, correct = 0.0, 0
-        for start in range(0, len(x), EVAL_CHUNK):
-            logits, _, _ = self.forward(x[start:start + EVAL_CHUNK], keep=False)
-            loss, right = loss_value(logits, y[start:start + EVAL_CHUNK], task)
-            total += loss * len(logits)
-            correct += right
-        n = len(x)
-        return total / n, (correct / n if task == "classification" else math.nan)

@@ -43,6 +43,7 @@ from initscope.engine.config import Config, as_int, as_positive_float, parse_cal
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import DEFAULT_BUDGET, InputFileError, open_regular, read_npy
 from initscope.engine.jsonsafe import json_safe
+from initscope.engine.losses import Trainable
 from initscope.engine.propagate import layer_rng
 
 Array = npt.NDArray[np.floating[Any]]
@@ -78,7 +79,6 @@ DEFAULT_WORK_BUDGET = 2e11
 MAX_STEP_RECORDS = 256
 CURVE_POINTS = 300
 """Points per curve in `to_dict` (snapshots) and in `RaceProgress`: enough for any terminal width."""
-EVAL_CHUNK = 8192
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
 CLIP_EPS = 1e-6
@@ -680,7 +680,7 @@ class TrainConfig:
 
 
 # ------------------------------------------------------------------------------------ the network
-class MLP:
+class MLP(Trainable):
     """Hidden layers with one activation, then a linear readout. Z = A @ W + b; W is (fan_in, fan_out)."""
 
     def __init__(self, weights: Sequence[Array], biases: Sequence[Array], act: activations.Activation) -> None:
@@ -733,59 +733,6 @@ class MLP:
             da *= self.act.dphi(zs[layer - 1], inputs[layer])
             dz = da
         return dws, dbs
-
-    def loss_and_gradients(self, x: Array, y: npt.NDArray[Any], task: str
-                           ) -> tuple[float, int, list[Array], list[Array]]:
-        """(mean loss, correct predictions, dW list, db list) on one batch."""
-        logits, inputs, zs = self.forward(x, keep=True)
-        loss, correct, dlogits = loss_and_dlogits(logits, y, task)
-        dws, dbs = self.backward(inputs, zs, dlogits)
-        return loss, correct, dws, dbs
-
-    def evaluate(self, x: Array, y: npt.NDArray[Any], task: str) -> tuple[float, float]:
-        """(mean loss, accuracy) over all rows, in chunks so memory stays bounded; accuracy NaN for regression."""
-        total, correct = 0.0, 0
-        for start in range(0, len(x), EVAL_CHUNK):
-            logits, _, _ = self.forward(x[start:start + EVAL_CHUNK], keep=False)
-            loss, right = loss_value(logits, y[start:start + EVAL_CHUNK], task)
-            total += loss * len(logits)
-            correct += right
-        n = len(x)
-        return total / n, (correct / n if task == "classification" else math.nan)
-
-
-def _softmax_parts(logits: Array, y: npt.NDArray[Any]) -> tuple[Array, Array, float, int]:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    total = exp.sum(axis=1, keepdims=True)
-    rows = np.arange(len(y))
-    loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, y], dtype=np.float64))
-    correct = int(np.count_nonzero(logits.argmax(axis=1) == y))
-    return exp, total, loss, correct
-
-
-def loss_value(logits: Array, y: npt.NDArray[Any], task: str) -> tuple[float, int]:
-    """Mean softmax cross-entropy (with correct predictions) or mean squared error over all elements."""
-    if task == "classification":
-        _, _, loss, correct = _softmax_parts(logits, y)
-        return loss, correct
-    diff = logits - y
-    return float(np.mean(diff * diff, dtype=np.float64)), 0
-
-
-def loss_and_dlogits(logits: Array, y: npt.NDArray[Any], task: str) -> tuple[float, int, Array]:
-    """The loss and its gradient with respect to the logits (mean over the batch, as torch's reduction)."""
-    n = len(logits)
-    if task == "classification":
-        exp, total, loss, correct = _softmax_parts(logits, y)
-        exp /= total
-        exp[np.arange(n), y] -= 1.0
-        exp *= exp.dtype.type(1.0 / n)
-        return loss, correct, exp
-    diff = logits - y
-    loss = float(np.mean(diff * diff, dtype=np.float64))
-    diff *= diff.dtype.type(2.0 / diff.size)
-    return loss, 0, diff
 
 
 def build_mlp(tc: TrainConfig, contender: Contender, out_dim: int, first_batch: Array | None = None

@@ -20,6 +20,7 @@ from initscope.engine import activations
 from initscope.engine import training as T
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
+from initscope.engine.losses import loss_value
 from initscope.engine.propagate import layer_rng
 
 
@@ -61,7 +62,7 @@ def test_gradients_match_central_differences(act_name: str, task: str) -> None:
 
     def loss_at() -> float:
         logits, _, _ = mlp.forward(x.copy(), keep=False)
-        return T.loss_value(logits, y, task)[0]
+        return loss_value(logits, y, task)[0]
 
     _, _, dws, dbs = mlp.loss_and_gradients(x.copy(), y, task)
     h = 1e-6
