@@ -20,8 +20,8 @@ from initscope.engine import activations
 from initscope.engine import training as T
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
-from initscope.engine.losses import loss_value
 from initscope.engine.propagate import layer_rng
+from initscope.engine.training.losses import loss_value
 
 
 def small(**changes: Any) -> T.TrainConfig:

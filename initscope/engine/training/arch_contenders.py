@@ -24,7 +24,7 @@ from initscope.engine import activations, initializers, network, norms
 from initscope.engine.architecture import expand_preset
 from initscope.engine.config import Config, parse_assignments
 from initscope.engine.errors import ConfigError
-from initscope.engine.losses import Trainable
+from initscope.engine.training.losses import Trainable
 
 Array = npt.NDArray[np.floating]
 ARCH_KEYS = ("act", "arch", "branch_depth", "norm", "norm_placement", "branch_scale")
