@@ -139,7 +139,8 @@ def per_layer_figure(state: ViewState, series: list[Series], log: bool, scale: f
     """A per-layer plot of several series: theory as thin lines, measured values and pins as markers drawn
     over them (dodged apart by a column so equal values all show), the selected layer marked, the hidden
     points counted in a note."""
-    fig = Figure(log_y=log, x_label="layer", selected=float(state.layer))
+    residual = state.result is not None and state.result.branch is not None
+    fig = Figure(log_y=log, x_label="block" if residual else "layer", selected=float(state.layer))
     hidden = total = 0
     depth = 1
     marks = iter(MEASURED_MARKS)

@@ -96,7 +96,8 @@ def covered_words(name: str, hidden: int, total: int, under: str, width: int) ->
     words = [f"{name} hidden at {hidden} of {total} layers (under {under}): a wider terminal shows them",
              f"{name} hidden at {hidden} of {total} layers (under {under})",
              f"{name} hidden at {hidden}/{total} layers (under {under})",
-             f"{name} hidden at {hidden}/{total} layers"]
+             f"{name} hidden at {hidden}/{total} layers",
+             f"{name.split(':')[0]} hidden at {hidden}/{total} layers"]  # a pin's number without what it changes
     return next((w for w in words if len(w) <= width), words[-1])
 
 

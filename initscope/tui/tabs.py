@@ -322,8 +322,6 @@ class ForwardTab(TabView):
             series.insert(3, ("theory: branch", r.branch.theory_std, p.theory2, r))
         fig = log_lines(state, series)
         overlay_ensemble(fig, state.extras, "activation", p.measured, p.theory2, self)
-        if residual:
-            fig.x_label = "block"
         self.query_one("#std", PlotCard).show("[b]std per block[/b]" if residual else "[b]std per layer[/b]", fig)
 
     def _draw_mean(self, state: ViewState, r: Result) -> None:

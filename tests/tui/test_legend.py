@@ -20,3 +20,12 @@ def test_a_title_wider_than_the_plot_wraps_between_words() -> None:
         assert "…" not in text
         assert text.split() == [*title.plain.split(), "■", "measured"]  # every word, in order
         assert all(len(line) <= width for line in text.splitlines())
+
+
+def test_a_hidden_note_fits_a_narrow_plot_whole() -> None:
+    """A pin's long name gives way to its number before the note would be cut."""
+    from initscope.tui.placement import covered_words
+
+    for width in (30, 40, 60, 120):
+        words = covered_words("pin 1: layernorm, scale 1", 2, 24, "stream grad std", width)
+        assert len(words) <= width and words.startswith("pin 1") and "2" in words and "24" in words

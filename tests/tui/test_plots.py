@@ -348,7 +348,8 @@ def data_cells(strips: list[Strip]) -> list[tuple[str, tuple[int, int, int] | No
 
 def hidden_count(text: str, label: str, layers: int) -> int:
     """The number of layers the plot's note says `label` is hidden at (0 without a note)."""
-    found = re.search(rf"{re.escape(label)} hidden at (\d+)(?: of |/){layers} layers", text)
+    name = f"(?:{re.escape(label)}|{re.escape(label.split(':')[0])})"  # a narrow note names a pin by number only
+    found = re.search(rf"{name} hidden at (\d+)(?: of |/){layers} layers", text)
     return int(found.group(1)) if found else 0
 
 
