@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from gradcheck import central_differences
 
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
@@ -29,21 +30,12 @@ def test_config_contender_gradients_match_central_differences(text: str) -> None
     ds = tc.dataset()
     net = build_mlp(tc, tc.contender_list[0], ds.out_dim)
     x, y = ds.x[:8], ds.y[:8]
-    h = 1e-6
     rng = np.random.default_rng(0)
     for p in [*net.weights, *net.biases]:
         p += rng.normal(0, 0.1, p.shape)  # off zero: biases start at exactly 0, relu's kink
     _, _, dws, dbs = net.loss_and_gradients(x, y, ds.task)
     for p, analytic in zip([*net.weights, *net.biases], [*dws, *dbs], strict=True):
-        numeric = np.zeros_like(p)
-        for idx in np.ndindex(p.shape):
-            keep = p[idx]
-            p[idx] = keep + h
-            up = net.loss_and_gradients(x, y, ds.task)[0]
-            p[idx] = keep - h
-            down = net.loss_and_gradients(x, y, ds.task)[0]
-            p[idx] = keep
-            numeric[idx] = (up - down) / (2 * h)
+        numeric = central_differences(lambda: net.loss_and_gradients(x, y, ds.task)[0], p)
         scale = max(1e-3, float(np.abs(numeric).max()))
         assert np.abs(numeric - analytic).max() <= 1e-6 * scale, text
     assert len(dws) == len(net.weights)
