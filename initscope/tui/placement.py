@@ -224,15 +224,24 @@ WINDOW_TRIES = 4
 """How many times a window shrinks by a layer when plotext's rounding still lets a marker cover another."""
 
 
-def layer_window(fig: Figure, width: int, height: int) -> Figure:
-    """The figure as drawn at this size: unchanged when every series shows at every layer; else a window of the
-    layers around the selected one, as many as give every dodged series a column of its own at each layer, and
-    a note that says which. The y axis stays fitted to every layer, so moving the window keeps each value's
-    row."""
+def window_size(fig: Figure, width: int, height: int) -> int | None:
+    """How many layers a per-layer plot shows at this size: None for all of them (every series shows at every
+    layer), else as many as give every dodged series a column of its own at each layer."""
     dodged = sum(1 for line in fig.lines if line.dodge and line.points)
     if not fig.x_is_layer or dodged == 0 or fig.window is not None or not predicted_notes(fig, width, height):
-        return fig
+        return None
     size = plot_frame(fig, width, height).cols // dodged
+    return size if 1 <= size < fig.depth else None
+
+
+def layer_window(fig: Figure, width: int, height: int, most: int | None = None) -> Figure:
+    """The figure as drawn at this size: unchanged when every series shows at every layer; else a window of
+    window_size layers (at most `most`: the window of a plot beside it) around the selected one, and a note that
+    says which. The y axis stays fitted to every layer, so moving the window keeps each value's row."""
+    if not fig.x_is_layer or fig.window is not None:
+        return fig
+    sizes = [s for s in (window_size(fig, width, height), most) if s is not None]
+    size = min(sizes) if sizes else fig.depth
     windowed = fig
     for _ in range(WINDOW_TRIES):
         if size < 1 or size >= fig.depth:

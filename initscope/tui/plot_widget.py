@@ -31,6 +31,7 @@ from initscope.tui.axes import Axis
 from initscope.tui.legend import LegendRow, legend_rows, legend_strips
 from initscope.tui.placement import (
     Placed,
+    cell_index,
     cell_values,
     dodge_offsets,
     hidden_notes,
@@ -39,6 +40,7 @@ from initscope.tui.placement import (
     placed_points,
     plot_frame,
     predicted_notes,
+    window_size,
 )
 from initscope.tui.plot_strips import Underlay, matrix_strips, rgb_of, underlay
 from initscope.tui.plots import RGB, Figure, FloatArray, Line, downsample, segments
@@ -88,9 +90,10 @@ def plot_fills(plt: Any, fig: Figure, xa: Axis, cols: int) -> None:
             plt.plot(np.repeat(xs, 2).tolist(), ys.tolist(), marker="sd", color=band.color)
 
 
-def plot_bars(plt: Any, fig: Figure, xa: Axis, bottom: float, cols: int) -> None:
-    """Pre-binned histograms as one filled column of whole cells per plot column (plotext's bar plot and
-    half-cell fills cost 5-15 times more to build)."""
+def bar_columns(fig: Figure, xa: Axis, bottom: float, cols: int) -> list[tuple[FloatArray, FloatArray, RGB | str]]:
+    """Per histogram, the x of every plot column its bars cover, the height of the bar there and its colour
+    (columns whose bar does not reach above `bottom` left out)."""
+    out: list[tuple[FloatArray, FloatArray, RGB | str]] = []
     for bars in fig.bars:
         centers = np.asarray(bars.centers, dtype=np.float64)
         counts = np.asarray(bars.counts, dtype=np.float64)
@@ -102,7 +105,31 @@ def plot_bars(plt: Any, fig: Figure, xa: Axis, bottom: float, cols: int) -> None
         heights = counts[index]
         keep = np.isfinite(heights) & (heights > bottom)
         if keep.any():
-            plt.scatter(xs[keep].tolist(), heights[keep].tolist(), marker="sd", color=bars.color, fillx=bottom)
+            out.append((xs[keep], heights[keep], bars.color))
+    return out
+
+
+def plot_bars(plt: Any, fig: Figure, xa: Axis, bottom: float, cols: int) -> None:
+    """Pre-binned histograms as one filled column of whole cells per plot column (plotext's bar plot and
+    half-cell fills cost 5-15 times more to build)."""
+    for xs, heights, color in bar_columns(fig, xa, bottom, cols):
+        plt.scatter(xs.tolist(), heights.tolist(), marker="sd", color=color, fillx=bottom)
+
+
+def bar_underlay(fig: Figure, width: int, height: int) -> Underlay:
+    """The cells plot_bars fills, with the bars' colour (rows bottom-up, as plotext stores them), computed with
+    plotext's own rounding instead of building the plot a second time without its lines."""
+    frame = plot_frame(fig, width, height)
+    out: Underlay = [[None] * width for _ in range(height)]
+    below, canvas = height - frame.rows, width - frame.gutter
+    for xs, heights, color in bar_columns(fig, frame.x, frame.y.low, frame.cols):
+        rgb = rgb_of(color)
+        tops = cell_index(heights, frame.y, frame.rows).tolist()
+        for c, top in zip(cell_index(xs, frame.x, canvas).tolist(), tops, strict=True):
+            for r in range(max(0, min(top, frame.rows - 1)) + 1):
+                if 0 <= c < canvas:
+                    out[below + r][frame.gutter + c] = (rgb, rgb)
+    return out
 
 
 class DataArea(NamedTuple):
@@ -201,9 +228,11 @@ def plot_body(plt: Any, fig: Figure, width: int, height: int, base: Style,
         build_matrix(plt, fig, width, height, points=False)  # what the markers will cover
         skip = {surface, SELECTED_COLOR} | {rgb_of(band.color) for band in fig.fills}
         unders.append(underlay(plt.monitor.matrix, skip, toward=surface))
-    if fig.fills or (fig.bars and fig.lines):
+    if fig.fills:
         build_matrix(plt, fig, width, height, lines=False)  # the bands and bars alone: what lines cover
         unders.append(underlay(plt.monitor.matrix, {surface}))
+    elif fig.bars and fig.lines:  # a histogram and its density: the bars' cells are known without a build
+        unders.append(bar_underlay(fig, width, height))
     area = build_matrix(plt, fig, width, height)
     heat = heat_cells(fig, area, width, len(plt.monitor.matrix.marker))
     return matrix_strips(plt.monitor.matrix, width, base, cache, unders, heat), area
@@ -211,13 +240,14 @@ def plot_body(plt: Any, fig: Figure, width: int, height: int, base: Style,
 
 def render_figure(plt: Any, fig: Figure, width: int, height: int, base: Style, legend_height: int = 0,
                   cache: dict[object, Style] | None = None, title: Content | None = None,
-                  hidden: list[str] | None = None) -> list[Strip]:
+                  hidden: list[str] | None = None, most_layers: int | None = None) -> list[Strip]:
     """The figure as `height` strips: the title and legend rows (at least `legend_height`), then the plot. A
-    per-layer plot too narrow for every series at every layer shows a window of layers (layer_window); the notes
-    that the plot adds at its size (which layers, markers that stay covered) join the legend's notes, and
-    `hidden` when given."""
+    per-layer plot too narrow for every series at every layer shows a window of layers (layer_window; at most
+    `most_layers`); the notes that the plot adds at its size (which layers, markers that stay covered) join the
+    legend's notes, and `hidden` when given."""
     cache = {} if cache is None else cache
-    windowed = layer_window(fig, width, height - legend_layout(fig, width, height, legend_height, title)[1])
+    windowed = layer_window(fig, width, height - legend_layout(fig, width, height, legend_height, title)[1],
+                            most_layers)
     window_note, fig = windowed.notes[len(fig.notes):], windowed
     rows, shown = legend_layout(fig, width, height, legend_height, title)
     notes: tuple[str, ...] = ()
@@ -268,6 +298,7 @@ class Plot(Widget):
         self._plt: Any = _figure_class()
         self._styles: dict[object, Style] = {}
         self._partner_rows: tuple[object, int] = (None, 0)
+        self._partner_window: tuple[object, int | None] = (None, None)
 
     def show(self, figure: Figure | None, title: Content | None = None) -> None:
         self.figure, self.title = figure, title
@@ -303,13 +334,25 @@ class Plot(Widget):
             self._partner_rows = (key, len(legend_rows(fig, partner.size.width, partner.title)))
         return self._partner_rows[1]
 
+    def partner_window(self) -> int | None:
+        """How many layers the partner's plot would show on its own (None: all, or no shown partner): a pair
+        shows the same layers, the fewer of the two."""
+        partner = self.partner
+        if partner is None or partner.figure is None or not partner.drawable():
+            return None
+        key = (id(partner.figure), partner.size)
+        if self._partner_window[0] != key:
+            height = partner.size.height - max(self.partner_legend_rows(), partner.partner_legend_rows())
+            self._partner_window = (key, window_size(partner.figure, partner.size.width, height))
+        return self._partner_window[1]
+
     def drawable(self) -> bool:
         fig = self.figure
         return not (fig is None or fig.message or fig.empty() or self.size.width < 16 or self.size.height < 6)
 
     def render_line(self, y: int) -> Strip:
         base = self.visual_style.rich_style
-        key = (id(self.figure), id(self.title), self.size, base, self.partner_legend_rows())
+        key = (id(self.figure), id(self.title), self.size, base, self.partner_legend_rows(), self.partner_window())
         if self._key != key:  # decided once per figure, size and style, not per row
             self._key = key
             self.strips = self._build(base)
@@ -328,7 +371,8 @@ class Plot(Widget):
         hidden: list[str] = []
         try:
             strips = render_figure(self._plt, fig, self.size.width, self.size.height, base,
-                                   self.partner_legend_rows(), self._styles, self.title, hidden)
+                                   self.partner_legend_rows(), self._styles, self.title, hidden,
+                                   self.partner_window())
         except Exception as err:  # a plot must never take the app down
             self._failure = f"plot failed: {err}"
             self.refresh()

@@ -6,6 +6,9 @@ Runs the app headless at the default config with a pin (depth 30) and the seed b
 view, and times how long each visible plot takes to build its rows again from its figure (plotext build plus
 reading its matrix into strips), median and worst of --repeats. One line per plot.
 
+A histogram drawn with a density line also says what the bars' cells under the line cost: built by plotext a
+second time without the line (as before 2026-12-04) against computed (plot_widget.bar_underlay), medians.
+
 With --stall, also the longest event-loop gap (a 1 ms ticker) while the plot builds on the loop and while it
 builds in a thread (`asyncio.to_thread`), medians of --repeats: what building figures off the loop would buy.
 """
@@ -22,7 +25,8 @@ import time
 
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
-from initscope.tui.plot_widget import Plot
+from initscope.tui.plot_strips import underlay
+from initscope.tui.plot_widget import Plot, bar_underlay, build_matrix
 
 VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
          ("forward", "histograms"), ("backward", ""), ("theory", "measured"), ("theory", "saturation"),
@@ -63,6 +67,25 @@ async def loop_gap(plot: Plot, in_thread: bool) -> float:
     return max(gaps) * 1000
 
 
+def bars_cost(plot: Plot, repeats: int) -> str:
+    """The bars' cells under a density line: built a second time by plotext against computed (median ms)."""
+    fig = plot.figure
+    if fig is None or not (fig.bars and fig.lines) or fig.fills:
+        return ""
+    plt, (w, h) = plot._plt, plot.size
+    built, computed = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        build_matrix(plt, fig, w, h, lines=False)
+        underlay(plt.monitor.matrix, {(0, 0, 0)})
+        built.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        bar_underlay(fig, w, h)
+        computed.append((time.perf_counter() - start) * 1000)
+    return (f"; bars under the density built {statistics.median(built):.2f} ms, "
+            f"computed {statistics.median(computed):.2f} ms")
+
+
 async def main(size: tuple[int, int], repeats: int, stall: bool = False) -> None:
     app = InitScopeApp(config=Config(depth=30), clock=False)
     async with app.run_test(size=size) as pilot:
@@ -92,11 +115,11 @@ async def main(size: tuple[int, int], repeats: int, stall: bool = False) -> None
                     plot._build(base)
                     times.append((time.perf_counter() - start) * 1000)
                 name = plot.parent.id if plot.parent is not None and plot.parent.id else plot.id
-                gaps = ""
+                gaps = bars_cost(plot, repeats)
                 if stall:
                     on_loop = [await loop_gap(plot, False) for _ in range(repeats)]
                     threaded = [await loop_gap(plot, True) for _ in range(repeats)]
-                    gaps = (f"; longest loop gap {statistics.median(on_loop):.1f} ms on the loop, "
+                    gaps += (f"; longest loop gap {statistics.median(on_loop):.1f} ms on the loop, "
                             f"{statistics.median(threaded):.1f} ms in a thread")
                 print(f"{tab}/{view or '-'} {name} {plot.size.width}x{plot.size.height}: "
                       f"median {statistics.median(times):.1f} ms, worst {max(times):.1f} ms{gaps}")

@@ -443,3 +443,29 @@ def test_crowded_markers_all_show(width: int, height: int, selected: int) -> Non
     assert first <= selected <= last
     if width >= 3 * 50 + 10:
         assert (first, last) == (1, 50)
+
+
+@pytest.mark.parametrize(("width", "height", "bins", "log_counts"), [(60, 16, 40, False), (90, 20, 64, False),
+                                                                     (100, 30, 64, True), (44, 10, 20, False)])
+def test_bar_cells_are_those_plotext_fills(width: int, height: int, bins: int, log_counts: bool) -> None:
+    """The bars' cells under a density line, computed without a second build, are the cells plotext fills when it
+    builds the bars alone."""
+    from plotext._figure import _figure_class
+
+    from initscope.tui.plot_strips import underlay
+    from initscope.tui.plot_widget import bar_underlay, build_matrix
+    from initscope.tui.plots import Bars
+
+    counts = np.histogram(np.random.default_rng(bins).standard_normal(5000), bins=bins)[0].astype(np.float64)
+    if log_counts:
+        counts = np.where(counts > 0, np.log10(np.maximum(counts, 1.0)), np.nan)
+    edges = np.linspace(-4.0, 4.0, bins + 1)
+    centers = 0.5 * (edges[1:] + edges[:-1])
+    fig = Figure(bars=[Bars(centers, counts, (0, 150, 255))], lines=[Line(centers, 0.9 * counts, (255, 0, 0))],
+                 x_is_layer=False, x_range=(-4.0, 4.0), y_floor=None if log_counts else 0.0, log_y=log_counts)
+    plt = _figure_class()
+    build_matrix(plt, fig, width, height, lines=False)
+    built = underlay(plt.monitor.matrix, {(0, 0, 0)})
+    computed = bar_underlay(fig, width, height)
+    assert sum(cell is not None for row in computed for cell in row) > bins
+    assert computed == built
