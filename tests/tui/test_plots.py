@@ -6,11 +6,14 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import numpy as np
 import pytest
 from rich.color import Color
 from rich.style import Style
+from textual.pilot import Pilot
 from textual.strip import Strip
 from tui_helpers import settle
 
@@ -134,6 +137,42 @@ def check_plot(plot: Plot, where: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ every view
+async def wait_until(app: InitScopeApp, pilot: Pilot[Any], done: Callable[[], bool]) -> None:
+    """Let the workers run until `done` (at most ~60 s)."""
+    for _ in range(1200):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if done():
+            return
+
+
+async def bands_on(app: InitScopeApp, pilot: Pilot[Any]) -> None:
+    await pilot.press("k")  # seed bands
+    await wait_until(app, pilot, lambda: app.ensemble is not None and app.ensemble.status != "running")
+
+
+async def shown_plots(app: InitScopeApp, pilot: Pilot[Any], tab: str, view: str) -> AsyncIterator[Plot]:
+    """Every plot of a tab's view on screen with a legend, both plots of a pair (a narrow pane shows them one at
+    a time: `v` turns to the other)."""
+    app.action_tab(tab)
+    if view:
+        app.action_set_view(tab, view)
+    if view == "jacobian":
+        await pilot.press("j")
+        await wait_until(app, pilot, lambda: app.jacobian is not None and app.jacobian.status != "running")
+    if view == "phase":
+        await wait_until(app, pilot, lambda: bool(app.phase_grids))
+    for second in (False, True):
+        await pilot.pause(0.3)
+        for plot in app.screen.query(Plot):
+            if plot.display and plot.region.area and plot.strips is not None and plot.figure is not None \
+                    and plot.figure.legend:
+                yield plot
+        view_widget = app.query_one(f"#{tab}-view", TabView)
+        if not second and view_widget.shown_pair() is not None:
+            view_widget.next_view()  # the pair's other plot
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 60)])
 async def test_every_view_shows_every_series(size: tuple[int, int]) -> None:
@@ -143,41 +182,13 @@ async def test_every_view_shows_every_series(size: tuple[int, int]) -> None:
         await pilot.press("p")  # a pin, then the shown run differs from it
         app._apply(Config(depth=10, activation="tanh", initializer="xavier_normal", initializer_params={"gain": 1.2}))
         await settle(pilot)
-        await pilot.press("k")  # seed bands
-        for _ in range(600):
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.05)
-            if app.ensemble is not None and app.ensemble.status != "running":
-                break
+        await bands_on(app, pilot)
         checked = 0
         for tab, view in VIEWS:
-            app.action_tab(tab)
-            if view:
-                app.action_set_view(tab, view)
-            if view == "jacobian":
-                await pilot.press("j")
-                for _ in range(600):
-                    await app.workers.wait_for_complete()
-                    await pilot.pause(0.05)
-                    if app.jacobian is not None and app.jacobian.status != "running":
-                        break
-            if view == "phase":
-                for _ in range(600):
-                    await app.workers.wait_for_complete()
-                    await pilot.pause(0.05)
-                    if app.phase_grids:
-                        break
-            for second in (False, True):  # a narrow pane shows the plots of a pair one at a time
-                await pilot.pause(0.2)
-                for plot in app.screen.query(Plot):
-                    if plot.display and plot.region.area and plot.strips is not None and plot.figure is not None \
-                            and plot.figure.legend:
-                        assert plot.size.height >= MIN_PLOT_HEIGHT, f"{tab}/{view} at {size}: {plot.size.height} rows"
-                        check_plot(plot, f"{tab}/{view} at {size}")
-                        checked += 1
-                view_widget = app.query_one(f"#{tab}-view", TabView)
-                if not second and view_widget.shown_pair() is not None:
-                    view_widget.next_view()  # the pair's other plot
+            async for plot in shown_plots(app, pilot, tab, view):
+                assert plot.size.height >= MIN_PLOT_HEIGHT, f"{tab}/{view} at {size}: {plot.size.height} rows"
+                check_plot(plot, f"{tab}/{view} at {size}")
+                checked += 1
         assert checked >= 9
 
 
@@ -389,34 +400,26 @@ async def test_each_series_shows_at_every_layer(size: tuple[int, int]) -> None:
         await pilot.press("p")
         app._apply(Config(initializer="he_normal", depth=50))
         await settle(pilot)
-        await pilot.press("k")  # seed bands
-        for _ in range(1200):
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.05)
-            if app.ensemble is not None and app.ensemble.status != "running":
-                break
+        await bands_on(app, pilot)
         series = 0
         for tab, view in STANDARD_VIEWS:
-            app.action_tab(tab)
-            if view:
-                app.action_set_view(tab, view)
-            for second in (False, True):  # a narrow pane shows the plots of a pair one at a time
-                await pilot.pause(0.3)
-                for plot in app.screen.query(Plot):
-                    fig, strips = plot.figure, plot.strips
-                    if plot.display and plot.region.area and strips is not None and fig is not None \
-                            and fig.x_is_layer and fig.legend:
-                        series += check_every_layer_shown(fig, strips, f"{tab}/{view} at {size}")
-                view_widget = app.query_one(f"#{tab}-view", TabView)
-                if not second and view_widget.shown_pair() is not None:
-                    view_widget.next_view()
+            async for plot in shown_plots(app, pilot, tab, view):
+                if plot.figure is not None and plot.strips is not None and plot.figure.x_is_layer:
+                    series += check_every_layer_shown(plot.figure, plot.strips, f"{tab}/{view} at {size}")
         assert series >= 10
+        app.action_tab("forward")
+        app.action_set_view("forward", "std")
+        await pilot.press(*["full_stop"] * 30)  # `.` moves the selected layer, and the window with it
+        await pilot.pause(0.3)
+        plot = app.query_one("#std Plot", Plot)
+        assert plot.strips is not None and plot.figure is not None and plot.figure.selected == 31.0
+        text = " ".join(s.text for s in plot.strips)
+        first, last = shown_window(text, 50)
+        assert first <= 31 <= last, text
         if size == (200, 60):
-            app.action_tab("forward")
-            app.action_set_view("forward", "std")
-            await pilot.pause(0.3)
-            plot = app.query_one("#std Plot", Plot)
-            assert plot.strips is not None and "layers " not in " ".join(s.text for s in plot.strips)
+            assert (first, last) == (1, 50)
+        else:
+            check_every_layer_shown(plot.figure, plot.strips, f"forward/std at {size}, layer 31")
 
 
 @pytest.mark.parametrize(("width", "height", "selected"), [(60, 16, 1), (60, 16, 30), (80, 18, 50), (200, 30, 25)])
