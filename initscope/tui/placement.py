@@ -236,8 +236,8 @@ def window_size(fig: Figure, width: int, height: int) -> int | None:
 
 def layer_window(fig: Figure, width: int, height: int, most: int | None = None) -> Figure:
     """The figure as drawn at this size: unchanged when every series shows at every layer; else a window of
-    window_size layers (at most `most`: the window of a plot beside it) around the selected one, and a note that
-    says which. The y axis stays fitted to every layer, so moving the window keeps each value's row."""
+    window_size layers (at most `most`: the window of a plot beside it) around the selected one; a note and the
+    x axis's label say which. The y axis stays fitted to every layer, so moving the window keeps each value's row."""
     if not fig.x_is_layer or fig.window is not None:
         return fig
     sizes = [s for s in (window_size(fig, width, height), most) if s is not None]
@@ -249,7 +249,8 @@ def layer_window(fig: Figure, width: int, height: int, most: int | None = None) 
         centre = round(fig.selected) if fig.selected is not None and math.isfinite(fig.selected) else 1
         first = min(max(1, centre - (size - 1) // 2), fig.depth - size + 1)
         last = first + size - 1
-        windowed = replace(fig, window=(first, last), notes=[*fig.notes, window_words(first, last, fig.depth)])
+        windowed = replace(fig, window=(first, last), notes=[*fig.notes, window_words(first, last, fig.depth)],
+                           x_label=f"{fig.x_label}s {first}–{last} of {fig.depth}" if fig.x_label else "")
         if not predicted_notes(windowed, width, height):
             break
         size -= 1
