@@ -14,6 +14,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
+from initscope.tui.plots import Figure, FloatArray
+
 MARGIN = 0.06
 """Share of the data's span left free at each end of an axis."""
 STEPS = (1.0, 2.0, 5.0)
@@ -160,15 +164,88 @@ def _log_axis(lo: float, hi: float, most: int) -> Axis:
     return Axis(low, high, tuple(math.log10(v) for v in values), tuple(format_ticks(values, step)))
 
 
-def layer_axis(depth: int, most: int) -> Axis:
-    """Layers 1..depth, each centred on its own slot; ticks at multiples of a round step (1 when step is 1)."""
-    low, high = 0.5, depth + 0.5
+def layer_axis(last: int, most: int, first: int = 1) -> Axis:
+    """Layers first..last, each centred on its own slot; ticks at the multiples of a round step (every layer when
+    the step is 1)."""
+    low, high = first - 0.5, last + 0.5
+    ticks: list[float] = []
     for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000):
-        ticks = [float(t) for t in range(step, depth + 1, step)]
-        if step == 1 or len(ticks) < 2:
-            ticks = [float(t) for t in range(1, depth + 1, step)] if step == 1 else ticks
+        multiples_ = [float(t) for t in range(first, last + 1) if step == 1 or t % step == 0]
+        if len(multiples_) >= 2 or not ticks:
+            ticks = multiples_
         if len(ticks) <= max(2, most):
             break
-    if not ticks:
-        ticks = [1.0]
-    return Axis(low, high, tuple(ticks), tuple(str(int(t)) for t in ticks))
+    return Axis(low, high, tuple(ticks or [float(first)]), tuple(str(int(t)) for t in ticks or [float(first)]))
+
+
+# ------------------------------------------------------------------------------------------ a figure's axes
+def finite_span(arrays: list[FloatArray]) -> tuple[float, float]:
+    """min and max of the finite values of all the arrays ((inf, -inf) when there are none)."""
+    lo, hi = math.inf, -math.inf
+    for values in arrays:
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    return lo, hi
+
+
+def y_data(fig: Figure) -> tuple[float, float]:
+    """min and max over everything a figure plots on y (lines, bands, bar tops; bars start at the floor)."""
+    arrays = [line.y for line in fig.lines] + [e for band in fig.fills for e in (band.low, band.high)]
+    arrays += [np.asarray(b.counts, dtype=np.float64) for b in fig.bars]
+    arrays.append(np.asarray(fig.y_include, dtype=np.float64))
+    lo, hi = finite_span(arrays)
+    if fig.bars and fig.y_floor is not None:
+        lo = min(lo, fig.y_floor)
+    return lo, hi
+
+
+def y_axis(fig: Figure, rows: int) -> Axis:
+    """The y axis of a figure with `rows` rows of data: ticks at least a row apart, three at least."""
+    most = max(3, (rows + 1) // 2)
+    if fig.y_range is not None:
+        return on_rows(linear_axis(*fig.y_range, most, exact=True, room=rows), rows)
+    lo, hi = y_data(fig)
+    if fig.log_y:
+        return on_rows(log_axis(lo, hi, most, room=rows), rows)
+    return on_rows(linear_axis(lo, hi, most, floor=fig.y_floor, ceiling=fig.y_ceiling, room=rows), rows)
+
+
+def on_rows(axis: Axis, rows: int) -> Axis:
+    """The ticks that land on a row of their own (plotext's rounding of a value to a row); from the top, a
+    tick on the row of the one kept above it is left out (log axes space round values unevenly)."""
+    span = axis.high - axis.low
+    if span <= 0 or rows < 2:
+        return axis
+    kept: list[int] = []
+    last = None
+    for i in sorted(range(len(axis.ticks)), key=lambda k: -axis.ticks[k]):
+        row = math.floor(round(0.5 + (rows - 1) * (axis.ticks[i] - axis.low) / span, 8))
+        if row != last:
+            kept.append(i)
+            last = row
+    kept.sort()
+    return Axis(axis.low, axis.high, tuple(axis.ticks[i] for i in kept), tuple(axis.labels[i] for i in kept))
+
+
+def x_axis(fig: Figure, cols: int) -> Axis:
+    custom = fig.x_tick_marks(cols)
+    if fig.x_is_layer and custom is None:
+        first, last = fig.shown_layers()
+        return layer_axis(last, max(3, cols // (len(str(last)) + 4)), first)
+    if fig.x_range is not None and fig.x_range[1] > fig.x_range[0]:
+        lo, hi = fig.x_range
+    else:
+        lo, hi = finite_span([line.x for line in fig.lines] + [np.asarray(b.centers, dtype=np.float64)
+                                                                for b in fig.bars])
+        if fig.x_is_layer:
+            lo, hi = 0.5, max(1, fig.depth) + 0.5
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            lo, hi = 0.0, 1.0
+        if hi <= lo:
+            lo, hi = lo - 0.5, hi + 0.5
+    if custom is not None:
+        return Axis(lo, hi, tuple(custom.values), tuple(custom.labels))
+    if fig.x_ticks:
+        return Axis(lo, hi, tuple(t for t, _ in fig.x_ticks), tuple(label for _, label in fig.x_ticks))
+    return linear_axis(lo, hi, max(2, cols // 8), exact=True)

@@ -1,22 +1,24 @@
-"""Where the measured markers of a per-layer plot go, so that each legend series shows at every layer it can.
+"""Where the measured markers of a per-layer plot go, so that each legend series shows at every layer.
 
-dodge_offsets (plot_widget.py) sets series apart by a fraction of a layer; when a layer has fewer columns than
-series, markers of different series still land in one cell and the last one drawn covers the others. Here each
-marker's cell is computed with plotext's own rounding (cell_index, the inverse of cell_values), and a marker
-whose cell an earlier one took moves to the nearest free column of its row, at most a layer's width from its
-layer. What stays covered is then read back from the built matrix and said in words (hidden_notes).
+dodge_offsets sets series apart by a column; each marker's cell is computed with plotext's own rounding
+(cell_index, the inverse of cell_values), and a marker whose cell an earlier one took moves to the nearest free
+column of its row, at most a layer's width from its layer. When a plot has fewer columns than layers times
+series, markers of one row would still cover each other: the plot then shows a window of layers around the
+selected one, as many as give every series a column of its own at every layer (layer_window), and `,` `.` move
+it. Whatever stays covered all the same is read back from the built matrix and said in words (hidden_notes).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from initscope.tui.axes import Axis
+from initscope.tui.axes import Axis, x_axis, y_axis
 from initscope.tui.plots import Figure, FloatArray, Legend
 
 
@@ -53,13 +55,15 @@ def place_points(fig: Figure, xa: Axis, ya: Axis, cols: int, rows: int, offsets:
     dodged = [k for k, line in enumerate(fig.lines) if line.dodge and line.points]
     if not dodged or not fig.x_is_layer or any(fig.lines[k].x.size > 2 * (cols - 1) for k in dodged):
         return placed  # over twice as many layers as axis columns are thinned (plot_line): no cell per layer
-    reach = max(1, math.ceil(cols / max(1, fig.depth)))
+    first, last = fig.shown_layers()
+    reach = max(1, math.ceil(cols / (last - first + 1)))
     centres = cell_values(xa, cols)
     taken: set[tuple[int, int]] = set()
     for k in dodged:
         line = fig.lines[k]
         x = line.x + offsets.get(k, 0.0)
-        ok = np.isfinite(line.y) & (line.y >= ya.low) & (line.y <= ya.high) & (x >= xa.low) & (x <= xa.high)
+        x[(x < xa.low) | (x > xa.high)] = math.nan  # plotext would round a point just outside onto the edge column
+        ok = np.isfinite(line.y) & (line.y >= ya.low) & (line.y <= ya.high) & np.isfinite(x)
         col = np.where(ok, cell_index(x, xa, cols), -1)
         row = np.where(ok, cell_index(line.y, ya, rows), -1)
         home = cell_index(line.x, xa, cols).tolist()
@@ -169,3 +173,89 @@ def legend_of(fig: Figure) -> dict[int, Legend]:
                     out[k] = entry
                     break
     return out
+
+
+# ------------------------------------------------------------------------------------------ at a plot's size
+class Frame(NamedTuple):
+    """A plot's axes at its size: the rows and columns of data, the y labels' gutter, the x label shown."""
+
+    x: Axis
+    y: Axis
+    gutter: int
+    cols: int
+    rows: int
+    x_label: str
+
+
+def plot_frame(fig: Figure, width: int, height: int) -> Frame:
+    x_label = fig.x_label if height >= 12 else ""  # a short plot keeps its rows for the data
+    rows = max(1, height - 2 - (1 if x_label else 0))
+    ya = y_axis(fig, rows)
+    gutter = max((len(s) for s in ya.labels), default=1) + 1
+    cols = max(4, width - gutter - 1)
+    return Frame(x_axis(fig, cols), ya, gutter, cols, rows, x_label)
+
+
+def dodge_offsets(fig: Figure, cols: int) -> dict[int, float]:
+    """x shift (in layers) of each dodged series: one column apart when a layer is wide enough, else as far
+    apart as a layer's slot allows."""
+    dodged = [k for k, line in enumerate(fig.lines) if line.dodge]
+    n = len(dodged)
+    if n < 2 or not fig.x_is_layer:
+        return {}
+    first, last = fig.shown_layers()
+    per_layer = cols / (last - first + 1)  # columns per layer
+    gap = 1.0 / per_layer if per_layer >= n else 0.8 / n  # one column apart, or spread over 80 % of a layer
+    return {k: (i - (n - 1) / 2) * gap for i, k in enumerate(dodged)}
+
+
+def placed_points(fig: Figure, frame: Frame, width: int) -> Placed:
+    """The dodged markers' places (plotext's canvas runs to the right edge, as there is no right frame: a column
+    more than the axis was ticked for)."""
+    return place_points(fig, frame.x, frame.y, width - frame.gutter, frame.rows, dodge_offsets(fig, frame.cols))
+
+
+def predicted_notes(fig: Figure, width: int, height: int) -> tuple[str, ...]:
+    """The notes on covered markers that building the plot at this size will give (without building it)."""
+    placed = placed_points(fig, plot_frame(fig, width, height), width)
+    return hidden_notes(drawn_cells(fig, placed), fig, placed, width) if placed.cells else ()
+
+WINDOW_TRIES = 4
+"""How many times a window shrinks by a layer when plotext's rounding still lets a marker cover another."""
+
+
+def window_size(fig: Figure, width: int, height: int) -> int | None:
+    """How many layers a per-layer plot shows at this size: None for all of them (every series shows at every
+    layer), else as many as give every dodged series a column of its own at each layer."""
+    dodged = sum(1 for line in fig.lines if line.dodge and line.points)
+    if not fig.x_is_layer or dodged == 0 or fig.window is not None or not predicted_notes(fig, width, height):
+        return None
+    size = plot_frame(fig, width, height).cols // dodged
+    return size if 1 <= size < fig.depth else None
+
+
+def layer_window(fig: Figure, width: int, height: int, most: int | None = None) -> Figure:
+    """The figure as drawn at this size: unchanged when every series shows at every layer; else a window of
+    window_size layers (at most `most`: the window of a plot beside it) around the selected one; a note and the
+    x axis's label say which. The y axis stays fitted to every layer, so moving the window keeps each value's row."""
+    if not fig.x_is_layer or fig.window is not None:
+        return fig
+    sizes = [s for s in (window_size(fig, width, height), most) if s is not None]
+    size = min(sizes) if sizes else fig.depth
+    windowed = fig
+    for _ in range(WINDOW_TRIES):
+        if size < 1 or size >= fig.depth:
+            return fig
+        centre = round(fig.selected) if fig.selected is not None and math.isfinite(fig.selected) else 1
+        first = min(max(1, centre - (size - 1) // 2), fig.depth - size + 1)
+        last = first + size - 1
+        windowed = replace(fig, window=(first, last), notes=[*fig.notes, window_words(first, last, fig.depth)],
+                           x_label=f"{fig.x_label}s {first}–{last} of {fig.depth}" if fig.x_label else "")
+        if not predicted_notes(windowed, width, height):
+            break
+        size -= 1
+    return windowed
+
+
+def window_words(first: int, last: int, depth: int) -> str:
+    return f"layers {first}–{last} of {depth} (, . move)"

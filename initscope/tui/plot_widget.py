@@ -18,11 +18,8 @@ from dataclasses import replace
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
-from plotext._dict import color_codes
 from plotext._figure import _figure_class
 from rich.align import Align
-from rich.color import Color
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
@@ -30,105 +27,31 @@ from textual.content import Content
 from textual.strip import Strip
 from textual.widget import Widget
 
-from initscope.tui.axes import Axis, layer_axis, linear_axis, log_axis
+from initscope.tui.axes import Axis
 from initscope.tui.legend import LegendRow, legend_rows, legend_strips
-from initscope.tui.placement import Placed, cell_values, drawn_cells, hidden_notes, matrix_cells, place_points
+from initscope.tui.placement import (
+    Placed,
+    cell_index,
+    cell_values,
+    dodge_offsets,
+    hidden_notes,
+    layer_window,
+    matrix_cells,
+    placed_points,
+    plot_frame,
+    predicted_notes,
+    window_size,
+)
+from initscope.tui.plot_strips import Underlay, matrix_strips, rgb_of, underlay
 from initscope.tui.plots import RGB, Figure, FloatArray, Line, downsample, segments
 
 MIN_PLOT_ROWS = 6
 """The legend never takes the plot below this many rows (frame, ticks and at least three rows of data)."""
-TINT = 0.35
-"""Share of a line's colour in the background tint it leaves under a marker (the rest is the background)."""
 SELECTED_COLOR: RGB = (110, 110, 110)
 """The selected layer's vertical line: grey, apart from every series' colour."""
 
 
-# ------------------------------------------------------------------------------------------ axes
-def finite_span(arrays: list[FloatArray]) -> tuple[float, float]:
-    """min and max of the finite values of all the arrays ((inf, -inf) when there are none)."""
-    lo, hi = math.inf, -math.inf
-    for values in arrays:
-        finite = values[np.isfinite(values)]
-        if finite.size:
-            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
-    return lo, hi
-
-
-def y_data(fig: Figure) -> tuple[float, float]:
-    """min and max over everything a figure plots on y (lines, bands, bar tops; bars start at the floor)."""
-    arrays = [line.y for line in fig.lines] + [e for band in fig.fills for e in (band.low, band.high)]
-    arrays += [np.asarray(b.counts, dtype=np.float64) for b in fig.bars]
-    arrays.append(np.asarray(fig.y_include, dtype=np.float64))
-    lo, hi = finite_span(arrays)
-    if fig.bars and fig.y_floor is not None:
-        lo = min(lo, fig.y_floor)
-    return lo, hi
-
-
-def y_axis(fig: Figure, rows: int) -> Axis:
-    """The y axis of a figure with `rows` rows of data: ticks at least a row apart, three at least."""
-    most = max(3, (rows + 1) // 2)
-    if fig.y_range is not None:
-        return on_rows(linear_axis(*fig.y_range, most, exact=True, room=rows), rows)
-    lo, hi = y_data(fig)
-    if fig.log_y:
-        return on_rows(log_axis(lo, hi, most, room=rows), rows)
-    return on_rows(linear_axis(lo, hi, most, floor=fig.y_floor, ceiling=fig.y_ceiling, room=rows), rows)
-
-
-def on_rows(axis: Axis, rows: int) -> Axis:
-    """The ticks that land on a row of their own (plotext's rounding of a value to a row); from the top, a
-    tick on the row of the one kept above it is left out (log axes space round values unevenly)."""
-    span = axis.high - axis.low
-    if span <= 0 or rows < 2:
-        return axis
-    kept: list[int] = []
-    last = None
-    for i in sorted(range(len(axis.ticks)), key=lambda k: -axis.ticks[k]):
-        row = math.floor(round(0.5 + (rows - 1) * (axis.ticks[i] - axis.low) / span, 8))
-        if row != last:
-            kept.append(i)
-            last = row
-    kept.sort()
-    return Axis(axis.low, axis.high, tuple(axis.ticks[i] for i in kept), tuple(axis.labels[i] for i in kept))
-
-
-def x_axis(fig: Figure, cols: int) -> Axis:
-    custom = fig.x_tick_marks(cols)
-    if fig.x_is_layer and custom is None:
-        depth = max(1, fig.depth)
-        return layer_axis(depth, max(3, cols // (len(str(depth)) + 4)))
-    if fig.x_range is not None and fig.x_range[1] > fig.x_range[0]:
-        lo, hi = fig.x_range
-    else:
-        lo, hi = finite_span([line.x for line in fig.lines] + [np.asarray(b.centers, dtype=np.float64)
-                                                                for b in fig.bars])
-        if fig.x_is_layer:
-            lo, hi = 0.5, max(1, fig.depth) + 0.5
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            lo, hi = 0.0, 1.0
-        if hi <= lo:
-            lo, hi = lo - 0.5, hi + 0.5
-    if custom is not None:
-        return Axis(lo, hi, tuple(custom.values), tuple(custom.labels))
-    if fig.x_ticks:
-        return Axis(lo, hi, tuple(t for t, _ in fig.x_ticks), tuple(label for _, label in fig.x_ticks))
-    return linear_axis(lo, hi, max(2, cols // 8), exact=True)
-
-
 # ------------------------------------------------------------------------------------------ plotting
-def dodge_offsets(fig: Figure, cols: int) -> dict[int, float]:
-    """x shift (in layers) of each dodged series: one column apart when a layer is wide enough, else as far
-    apart as a layer's slot allows."""
-    dodged = [k for k, line in enumerate(fig.lines) if line.dodge]
-    n = len(dodged)
-    if n < 2 or not fig.x_is_layer:
-        return {}
-    per_layer = cols / max(1, fig.depth)  # columns per layer
-    gap = 1.0 / per_layer if per_layer >= n else 0.8 / n  # one column apart, or spread over 80 % of a layer
-    return {k: (i - (n - 1) / 2) * gap for i, k in enumerate(dodged)}
-
-
 def plot_line(plt: Any, line: Line, x: FloatArray, y: FloatArray, cols: int) -> None:
     x, y = downsample(x, y, max(8, 2 * cols))
     if line.points:  # markers join nothing: one plotext signal of the finite points (each signal has a cost)
@@ -167,9 +90,10 @@ def plot_fills(plt: Any, fig: Figure, xa: Axis, cols: int) -> None:
             plt.plot(np.repeat(xs, 2).tolist(), ys.tolist(), marker="sd", color=band.color)
 
 
-def plot_bars(plt: Any, fig: Figure, xa: Axis, bottom: float, cols: int) -> None:
-    """Pre-binned histograms as one filled column of whole cells per plot column (plotext's bar plot and
-    half-cell fills cost 5-15 times more to build)."""
+def bar_columns(fig: Figure, xa: Axis, bottom: float, cols: int) -> list[tuple[FloatArray, FloatArray, RGB | str]]:
+    """Per histogram, the x of every plot column its bars cover, the height of the bar there and its colour
+    (columns whose bar does not reach above `bottom` left out)."""
+    out: list[tuple[FloatArray, FloatArray, RGB | str]] = []
     for bars in fig.bars:
         centers = np.asarray(bars.centers, dtype=np.float64)
         counts = np.asarray(bars.counts, dtype=np.float64)
@@ -181,7 +105,31 @@ def plot_bars(plt: Any, fig: Figure, xa: Axis, bottom: float, cols: int) -> None
         heights = counts[index]
         keep = np.isfinite(heights) & (heights > bottom)
         if keep.any():
-            plt.scatter(xs[keep].tolist(), heights[keep].tolist(), marker="sd", color=bars.color, fillx=bottom)
+            out.append((xs[keep], heights[keep], bars.color))
+    return out
+
+
+def plot_bars(plt: Any, fig: Figure, xa: Axis, bottom: float, cols: int) -> None:
+    """Pre-binned histograms as one filled column of whole cells per plot column (plotext's bar plot and
+    half-cell fills cost 5-15 times more to build)."""
+    for xs, heights, color in bar_columns(fig, xa, bottom, cols):
+        plt.scatter(xs.tolist(), heights.tolist(), marker="sd", color=color, fillx=bottom)
+
+
+def bar_underlay(fig: Figure, width: int, height: int) -> Underlay:
+    """The cells plot_bars fills, with the bars' colour (rows bottom-up, as plotext stores them), computed with
+    plotext's own rounding instead of building the plot a second time without its lines."""
+    frame = plot_frame(fig, width, height)
+    out: Underlay = [[None] * width for _ in range(height)]
+    below, canvas = height - frame.rows, width - frame.gutter
+    for xs, heights, color in bar_columns(fig, frame.x, frame.y.low, frame.cols):
+        rgb = rgb_of(color)
+        tops = cell_index(heights, frame.y, frame.rows).tolist()
+        for c, top in zip(cell_index(xs, frame.x, canvas).tolist(), tops, strict=True):
+            for r in range(max(0, min(top, frame.rows - 1)) + 1):
+                if 0 <= c < canvas:
+                    out[below + r][frame.gutter + c] = (rgb, rgb)
+    return out
 
 
 class DataArea(NamedTuple):
@@ -212,38 +160,6 @@ def heat_cells(fig: Figure, area: DataArea, width: int, height: int) -> Underlay
         row = out[area.below + r]
         row[area.left:] = [pairs[k] if k >= 0 else None for k in shades[r].tolist()]
     return out
-
-
-class Frame(NamedTuple):
-    """A plot's axes at its size: the rows and columns of data, the y labels' gutter, the x label shown."""
-
-    x: Axis
-    y: Axis
-    gutter: int
-    cols: int
-    rows: int
-    x_label: str
-
-
-def plot_frame(fig: Figure, width: int, height: int) -> Frame:
-    x_label = fig.x_label if height >= 12 else ""  # a short plot keeps its rows for the data
-    rows = max(1, height - 2 - (1 if x_label else 0))
-    ya = y_axis(fig, rows)
-    gutter = max((len(s) for s in ya.labels), default=1) + 1
-    cols = max(4, width - gutter - 1)
-    return Frame(x_axis(fig, cols), ya, gutter, cols, rows, x_label)
-
-
-def placed_points(fig: Figure, frame: Frame, width: int) -> Placed:
-    """The dodged markers' places (plotext's canvas runs to the right edge, as there is no right frame: a column
-    more than the axis was ticked for)."""
-    return place_points(fig, frame.x, frame.y, width - frame.gutter, frame.rows, dodge_offsets(fig, frame.cols))
-
-
-def predicted_notes(fig: Figure, width: int, height: int) -> tuple[str, ...]:
-    """The notes on covered markers that building the plot at this size will give (without building it)."""
-    placed = placed_points(fig, plot_frame(fig, width, height), width)
-    return hidden_notes(drawn_cells(fig, placed), fig, placed, width) if placed.cells else ()
 
 
 def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = True,
@@ -290,100 +206,6 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = 
     return area
 
 
-# ------------------------------------------------------------------------------------------ to strips
-def rgb_of(color: RGB | str) -> RGB:
-    if isinstance(color, str):
-        t = Color.parse(color).get_truecolor()
-        return (t.red, t.green, t.blue)
-    return color
-
-
-def plotext_color(value: object) -> Color | None:
-    """A plotext colour (a name, a 0-255 code or an RGB triple) as a Rich colour."""
-    if isinstance(value, str):
-        name = value.strip()
-        code = color_codes.get(name)
-        return Color.from_ansi(code) if isinstance(code, int) and 0 <= code <= 255 else None
-    if isinstance(value, int) and 0 <= value <= 255:
-        return Color.from_ansi(value)
-    if isinstance(value, (tuple, list)) and len(value) == 3:
-        return Color.from_rgb(*value)
-    return None
-
-
-Underlay = list[list[tuple[RGB, RGB] | None]]
-"""Per cell (rows bottom-up, as plotext stores them): the colour painted there and the background it leaves
-under whatever covers it; None where nothing is."""
-
-
-def underlay(matrix: Any, skip: set[RGB] | None = None, toward: RGB | None = None) -> Underlay:
-    """What every painted cell of a built matrix shows (None where it is blank, frame or a `skip` colour); its
-    background is that colour mixed with `toward` when given (a line under a marker shows as a tint, the marker
-    stays readable)."""
-    skip = skip or set()
-    seen: dict[object, tuple[RGB, RGB] | None] = {}
-
-    def entry(color: object) -> tuple[RGB, RGB] | None:
-        key = tuple(color) if isinstance(color, list) else color
-        if key in seen:
-            return seen[key]
-        out: tuple[RGB, RGB] | None = None
-        if isinstance(color, (tuple, list)):
-            rgb = (int(color[0]), int(color[1]), int(color[2]))
-            if rgb not in skip:
-                back = rgb if toward is None else (int(TINT * rgb[0] + (1 - TINT) * toward[0]),
-                                                   int(TINT * rgb[1] + (1 - TINT) * toward[1]),
-                                                   int(TINT * rgb[2] + (1 - TINT) * toward[2]))
-                out = (rgb, back)
-        seen[key] = out
-        return out
-
-    return [[entry(color) if ch.strip() else None for ch, color in zip(chars, fgs, strict=True)]
-            for chars, fgs in zip(matrix.marker, matrix.fullground, strict=True)]
-
-
-def backgrounds(chars: list[str], fg: list[object], unders: list[list[tuple[RGB, RGB] | None]]) -> list[object]:
-    """Per cell that shows a glyph, the background left by the first of `unders` (topmost first) whose colour
-    differs from the glyph's."""
-    out: list[object] = [None] * len(fg)
-    shown = [tuple(f) if isinstance(f, (tuple, list)) else f for f in fg]
-    for under in reversed(unders):
-        out = [u[1] if u is not None and u[0] != f and c != " " else o
-               for u, f, o, c in zip(under, shown, out, chars, strict=True)]
-    return out
-
-
-def matrix_strips(matrix: Any, width: int, base: Style, cache: dict[object, Style],
-                  unders: list[Underlay] | None = None, heat: Underlay | None = None) -> list[Strip]:
-    """Strips of a built plotext matrix (its rows are stored bottom-up), one segment per colour run. A cell
-    that covers what an underlay painted (a marker over a theory line, a line over a band) gets that colour
-    as its background, so what it covers still shows; `unders` go topmost first. `heat` colours the
-    background of every cell it paints, blank ones too, under all else."""
-    markers: list[list[str]] = matrix.marker
-    fgs: list[list[object]] = matrix.fullground
-    strips: list[Strip] = []
-    for row in range(len(markers) - 1, -1, -1):
-        chars, fg = markers[row], fgs[row]
-        bg = backgrounds(chars, fg, [u[row] for u in unders]) if unders else [None] * len(chars)
-        if heat is not None:
-            bg = [h[1] if b is None and h is not None else b for b, h in zip(bg, heat[row], strict=True)]
-        out: list[Segment] = []
-        start, n = 0, len(chars)
-        while start < n:
-            color, back = fg[start], bg[start]
-            end = start + 1
-            while end < n and fg[end] == color and bg[end] == back:
-                end += 1
-            key = (tuple(color) if isinstance(color, list) else color, tuple(back) if isinstance(back, list) else back)
-            style = cache.get(key)
-            if style is None:
-                style = cache[key] = base + Style(color=plotext_color(color), bgcolor=plotext_color(back))
-            out.append(Segment("".join(chars[start:end]), style))
-            start = end
-        strips.append(Strip(out, n).adjust_cell_length(width, base))
-    return strips
-
-
 def legend_layout(fig: Figure, width: int, height: int, legend_height: int,
                   title: Content | None) -> tuple[list[LegendRow], int]:
     """The legend rows a figure shows and how many rows they take (at least `legend_height`, padded)."""
@@ -406,9 +228,11 @@ def plot_body(plt: Any, fig: Figure, width: int, height: int, base: Style,
         build_matrix(plt, fig, width, height, points=False)  # what the markers will cover
         skip = {surface, SELECTED_COLOR} | {rgb_of(band.color) for band in fig.fills}
         unders.append(underlay(plt.monitor.matrix, skip, toward=surface))
-    if fig.fills or (fig.bars and fig.lines):
+    if fig.fills:
         build_matrix(plt, fig, width, height, lines=False)  # the bands and bars alone: what lines cover
         unders.append(underlay(plt.monitor.matrix, {surface}))
+    elif fig.bars and fig.lines:  # a histogram and its density: the bars' cells are known without a build
+        unders.append(bar_underlay(fig, width, height))
     area = build_matrix(plt, fig, width, height)
     heat = heat_cells(fig, area, width, len(plt.monitor.matrix.marker))
     return matrix_strips(plt.monitor.matrix, width, base, cache, unders, heat), area
@@ -416,10 +240,15 @@ def plot_body(plt: Any, fig: Figure, width: int, height: int, base: Style,
 
 def render_figure(plt: Any, fig: Figure, width: int, height: int, base: Style, legend_height: int = 0,
                   cache: dict[object, Style] | None = None, title: Content | None = None,
-                  hidden: list[str] | None = None) -> list[Strip]:
-    """The figure as `height` strips: the title and legend rows (at least `legend_height`), then the plot. The
-    notes on markers that stay covered (see hidden_notes) join the legend's notes, and `hidden` when given."""
+                  hidden: list[str] | None = None, most_layers: int | None = None) -> list[Strip]:
+    """The figure as `height` strips: the title and legend rows (at least `legend_height`), then the plot. A
+    per-layer plot too narrow for every series at every layer shows a window of layers (layer_window; at most
+    `most_layers`); the notes that the plot adds at its size (which layers, markers that stay covered) join the
+    legend's notes, and `hidden` when given."""
     cache = {} if cache is None else cache
+    windowed = layer_window(fig, width, height - legend_layout(fig, width, height, legend_height, title)[1],
+                            most_layers)
+    window_note, fig = windowed.notes[len(fig.notes):], windowed
     rows, shown = legend_layout(fig, width, height, legend_height, title)
     notes: tuple[str, ...] = ()
     for _ in range(3):  # a note may take a legend row from the plot, which may change what stays covered
@@ -434,7 +263,7 @@ def render_figure(plt: Any, fig: Figure, width: int, height: int, base: Style, l
         rows = legend_layout(replace(fig, notes=[*fig.notes, *notes]), width, height, legend_height, title)[0]
         rows = rows[:shown]
     if hidden is not None:
-        hidden += notes
+        hidden += [*window_note, *notes]
     strips = legend_strips(rows, width, base) + [Strip.blank(width, base)] * (shown - len(rows)) + body
     return strips[:height] + [Strip.blank(width, base)] * (height - len(strips))
 
@@ -469,6 +298,7 @@ class Plot(Widget):
         self._plt: Any = _figure_class()
         self._styles: dict[object, Style] = {}
         self._partner_rows: tuple[object, int] = (None, 0)
+        self._partner_window: tuple[object, int | None] = (None, None)
 
     def show(self, figure: Figure | None, title: Content | None = None) -> None:
         self.figure, self.title = figure, title
@@ -504,13 +334,25 @@ class Plot(Widget):
             self._partner_rows = (key, len(legend_rows(fig, partner.size.width, partner.title)))
         return self._partner_rows[1]
 
+    def partner_window(self) -> int | None:
+        """How many layers the partner's plot would show on its own (None: all, or no shown partner): a pair
+        shows the same layers, the fewer of the two."""
+        partner = self.partner
+        if partner is None or partner.figure is None or not partner.drawable():
+            return None
+        key = (id(partner.figure), partner.size)
+        if self._partner_window[0] != key:
+            height = partner.size.height - max(self.partner_legend_rows(), partner.partner_legend_rows())
+            self._partner_window = (key, window_size(partner.figure, partner.size.width, height))
+        return self._partner_window[1]
+
     def drawable(self) -> bool:
         fig = self.figure
         return not (fig is None or fig.message or fig.empty() or self.size.width < 16 or self.size.height < 6)
 
     def render_line(self, y: int) -> Strip:
         base = self.visual_style.rich_style
-        key = (id(self.figure), id(self.title), self.size, base, self.partner_legend_rows())
+        key = (id(self.figure), id(self.title), self.size, base, self.partner_legend_rows(), self.partner_window())
         if self._key != key:  # decided once per figure, size and style, not per row
             self._key = key
             self.strips = self._build(base)
@@ -529,7 +371,8 @@ class Plot(Widget):
         hidden: list[str] = []
         try:
             strips = render_figure(self._plt, fig, self.size.width, self.size.height, base,
-                                   self.partner_legend_rows(), self._styles, self.title, hidden)
+                                   self.partner_legend_rows(), self._styles, self.title, hidden,
+                                   self.partner_window())
         except Exception as err:  # a plot must never take the app down
             self._failure = f"plot failed: {err}"
             self.refresh()

@@ -182,6 +182,13 @@ class Figure:
     """A colour per cell under everything (the phase diagram)."""
     message: str = ""
     """Shown instead of a plot (e.g. 'all weights are 0: nothing to draw')."""
+    window: tuple[int, int] | None = None
+    """The first and last layer a per-layer plot shows when it has too few columns to show every series at every
+    layer (set at draw time, see placement.layer_window); None: all of them."""
+
+    def shown_layers(self) -> tuple[int, int]:
+        """The first and last layer on the x axis of a per-layer plot."""
+        return self.window if self.window is not None else (1, max(1, self.depth))
 
     def x_tick_marks(self, columns: int) -> Ticks | None:
         """Own x ticks for a plot `columns` cells wide (None: the axis's usual ticks)."""

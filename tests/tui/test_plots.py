@@ -6,11 +6,14 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import numpy as np
 import pytest
 from rich.color import Color
 from rich.style import Style
+from textual.pilot import Pilot
 from textual.strip import Strip
 from tui_helpers import settle
 
@@ -134,6 +137,42 @@ def check_plot(plot: Plot, where: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ every view
+async def wait_until(app: InitScopeApp, pilot: Pilot[Any], done: Callable[[], bool]) -> None:
+    """Let the workers run until `done` (at most ~60 s)."""
+    for _ in range(1200):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if done():
+            return
+
+
+async def bands_on(app: InitScopeApp, pilot: Pilot[Any]) -> None:
+    await pilot.press("k")  # seed bands
+    await wait_until(app, pilot, lambda: app.ensemble is not None and app.ensemble.status != "running")
+
+
+async def shown_plots(app: InitScopeApp, pilot: Pilot[Any], tab: str, view: str) -> AsyncIterator[Plot]:
+    """Every plot of a tab's view on screen with a legend, both plots of a pair (a narrow pane shows them one at
+    a time: `v` turns to the other)."""
+    app.action_tab(tab)
+    if view:
+        app.action_set_view(tab, view)
+    if view == "jacobian":
+        await pilot.press("j")
+        await wait_until(app, pilot, lambda: app.jacobian is not None and app.jacobian.status != "running")
+    if view == "phase":
+        await wait_until(app, pilot, lambda: bool(app.phase_grids))
+    for second in (False, True):
+        await pilot.pause(0.3)
+        for plot in app.screen.query(Plot):
+            if plot.display and plot.region.area and plot.strips is not None and plot.figure is not None \
+                    and plot.figure.legend:
+                yield plot
+        view_widget = app.query_one(f"#{tab}-view", TabView)
+        if not second and view_widget.shown_pair() is not None:
+            view_widget.next_view()  # the pair's other plot
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 60)])
 async def test_every_view_shows_every_series(size: tuple[int, int]) -> None:
@@ -143,41 +182,13 @@ async def test_every_view_shows_every_series(size: tuple[int, int]) -> None:
         await pilot.press("p")  # a pin, then the shown run differs from it
         app._apply(Config(depth=10, activation="tanh", initializer="xavier_normal", initializer_params={"gain": 1.2}))
         await settle(pilot)
-        await pilot.press("k")  # seed bands
-        for _ in range(600):
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.05)
-            if app.ensemble is not None and app.ensemble.status != "running":
-                break
+        await bands_on(app, pilot)
         checked = 0
         for tab, view in VIEWS:
-            app.action_tab(tab)
-            if view:
-                app.action_set_view(tab, view)
-            if view == "jacobian":
-                await pilot.press("j")
-                for _ in range(600):
-                    await app.workers.wait_for_complete()
-                    await pilot.pause(0.05)
-                    if app.jacobian is not None and app.jacobian.status != "running":
-                        break
-            if view == "phase":
-                for _ in range(600):
-                    await app.workers.wait_for_complete()
-                    await pilot.pause(0.05)
-                    if app.phase_grids:
-                        break
-            for second in (False, True):  # a narrow pane shows the plots of a pair one at a time
-                await pilot.pause(0.2)
-                for plot in app.screen.query(Plot):
-                    if plot.display and plot.region.area and plot.strips is not None and plot.figure is not None \
-                            and plot.figure.legend:
-                        assert plot.size.height >= MIN_PLOT_HEIGHT, f"{tab}/{view} at {size}: {plot.size.height} rows"
-                        check_plot(plot, f"{tab}/{view} at {size}")
-                        checked += 1
-                view_widget = app.query_one(f"#{tab}-view", TabView)
-                if not second and view_widget.shown_pair() is not None:
-                    view_widget.next_view()  # the pair's other plot
+            async for plot in shown_plots(app, pilot, tab, view):
+                assert plot.size.height >= MIN_PLOT_HEIGHT, f"{tab}/{view} at {size}: {plot.size.height} rows"
+                check_plot(plot, f"{tab}/{view} at {size}")
+                checked += 1
         assert checked >= 9
 
 
@@ -202,7 +213,7 @@ def test_linear_ticks_are_round_and_share_a_format(lo: float, hi: float) -> None
 def test_log_ticks_never_share_a_row() -> None:
     """0.3 .. 1.0 on a log axis of 4 rows: 0.4, 0.6, 0.8, 1.0 are unevenly spaced (0.6 and 0.8 would share a
     row); each tick kept has a row of its own."""
-    from initscope.tui.plot_widget import on_rows
+    from initscope.tui.axes import on_rows
 
     rows = 4
     axis = on_rows(log_axis(math.log10(0.3), math.log10(1.0), most=3, room=rows), rows)
@@ -346,52 +357,76 @@ def data_cells(strips: list[Strip]) -> list[tuple[str, tuple[int, int, int] | No
     return [cell[:2] for strip in strips[top:bottom] for cell in cells_of(strip)[frame + 1:]]
 
 
-def hidden_count(text: str, label: str, layers: int) -> int:
-    """The number of layers the plot's note says `label` is hidden at (0 without a note)."""
-    name = f"(?:{re.escape(label)}|{re.escape(label.split(':')[0])})"  # a narrow note names a pin by number only
-    found = re.search(rf"{name} hidden at (\d+)(?: of |/){layers} layers", text)
-    return int(found.group(1)) if found else 0
+def shown_window(text: str, depth: int) -> tuple[int, int]:
+    """The first and last layer a plot shows: those its note names ('layers 21–34 of 50'), else all."""
+    found = re.search(rf"layers (\d+)–(\d+) of {depth}\b", text)
+    return (int(found.group(1)), int(found.group(2))) if found else (1, depth)
+
+
+def check_every_layer_shown(fig: Figure, strips: list[Strip], where: str) -> int:
+    """Each legend series drawn as markers shows one marker (its glyph in its colour) at every layer of the
+    window shown where it has a finite value, and no note says a marker is hidden; returns how many series."""
+    text = " ".join(s.text for s in strips)
+    assert " hidden at " not in text, f"{where}: a note says a marker is hidden\n" + "\n".join(s.text for s in strips)
+    first, last = shown_window(text, fig.depth)
+    cells = data_cells(strips)
+    checked = 0
+    for line in fig.lines:
+        for entry in fig.legend:
+            if line.points and line.dodge and entry.mark == line.marker and rgb(entry.color) == rgb(line.color):
+                inside = (line.x >= first) & (line.x <= last)
+                layers = int((np.isfinite(line.y) & inside).sum())
+                shown = cells.count((entry.mark, rgb(entry.color)))
+                assert shown == layers, (f"{where}: {entry.label} shows at {shown} of {layers} layers {first}-{last}\n"
+                                         + "\n".join(s.text for s in strips))
+                checked += 1
+    return checked
+
+
+STANDARD_VIEWS = [("forward", "std"), ("forward", "mean"), ("forward", "fractions"), ("backward", ""),
+                  ("theory", "measured"), ("theory", "saturation")]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("size", [(120, 36), (200, 60)])
-async def test_each_series_shows_at_every_layer_or_the_note_counts_it(size: tuple[int, int]) -> None:
-    """He against a pinned Xavier run, depth 50 (A std 0.82 and Z std 1.41 share a row of the log axis): every
-    legend series' markers, counted on screen by glyph and colour, plus the layers its note says are hidden, make
-    all its finite layers (a marker covers one cell, so a series shows at as many layers as it owns cells); at
-    200x60 nothing is hidden."""
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 60)])
+async def test_each_series_shows_at_every_layer(size: tuple[int, int]) -> None:
+    """He against a pinned Xavier run, depth 50 (A std 0.82 and Z std 1.41 share a row of the log axis), seed
+    bands on: in every standard per-layer view every legend series' markers, counted on screen by glyph and
+    colour, show at every finite layer of the layers shown (all of them, or the window a note names), and no note
+    says a marker is hidden. At 200x60 the forward std plot shows all 50 layers."""
     app = InitScopeApp(config=Config(initializer="xavier_normal", depth=50), clock=False)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         await pilot.press("p")
         app._apply(Config(initializer="he_normal", depth=50))
         await settle(pilot)
-        for tab, view, plot_id in (("forward", "std", "std"), ("theory", "measured", "theory-compare")):
-            app.action_tab(tab)
-            app.action_set_view(tab, view)
-            await pilot.pause(0.3)
-            plot = app.query_one(f"#{plot_id} Plot", Plot)
-            fig, strips = plot.figure, plot.strips
-            assert fig is not None and strips is not None
-            text = " ".join(s.text for s in strips)
-            cells = data_cells(strips)
-            series = [(line, entry) for line in fig.lines if line.points
-                      for entry in fig.legend if entry.mark == line.marker and entry.color == line.color]
-            assert len(series) >= 3, f"{tab}/{view}: {[e.label for e in fig.legend]}"
-            for line, entry in series:
-                layers = int(np.isfinite(line.y).sum())
-                shown = cells.count((entry.mark, rgb(entry.color)))
-                hidden = hidden_count(text, entry.label, layers)
-                where = f"{tab}/{view} at {size}: {entry.label}"
-                assert shown + hidden == layers, f"{where}: {shown} shown + {hidden} said hidden != {layers}\n{text}"
-                if size == (200, 60):
-                    assert hidden == 0 and shown == layers, where
+        await bands_on(app, pilot)
+        series = 0
+        for tab, view in STANDARD_VIEWS:
+            async for plot in shown_plots(app, pilot, tab, view):
+                if plot.figure is not None and plot.strips is not None and plot.figure.x_is_layer:
+                    series += check_every_layer_shown(plot.figure, plot.strips, f"{tab}/{view} at {size}")
+        assert series >= 10
+        app.action_tab("forward")
+        app.action_set_view("forward", "std")
+        await pilot.press(*["full_stop"] * 30)  # `.` moves the selected layer, and the window with it
+        await pilot.pause(0.3)
+        plot = app.query_one("#std Plot", Plot)
+        assert plot.strips is not None and plot.figure is not None and plot.figure.selected == 31.0
+        text = " ".join(s.text for s in plot.strips)
+        first, last = shown_window(text, 50)
+        assert first <= 31 <= last, text
+        if size == (200, 60):
+            assert (first, last) == (1, 50)
+        else:
+            check_every_layer_shown(plot.figure, plot.strips, f"forward/std at {size}, layer 31")
 
 
-@pytest.mark.parametrize(("width", "height"), [(60, 16), (80, 18), (200, 30)])
-def test_crowded_markers_are_shown_or_counted(width: int, height: int) -> None:
-    """Three series at 50 layers, two of them in one row (0.82 and 0.83 on a log axis of whole decades): each
-    series' markers on screen plus the layers its note says are hidden make all 50."""
+@pytest.mark.parametrize(("width", "height", "selected"), [(60, 16, 1), (60, 16, 30), (80, 18, 50), (200, 30, 25)])
+def test_crowded_markers_all_show(width: int, height: int, selected: int) -> None:
+    """Three series at 50 layers, all in one row (0.82, 1.41 and 0.83 on a log axis of whole decades): a plot
+    with fewer columns than layers times series shows a window of layers around the selected one, and there
+    each series shows at every layer; a wide one shows all 50."""
     from plotext._figure import _figure_class
 
     rng = np.random.default_rng(0)
@@ -403,12 +438,37 @@ def test_crowded_markers_are_shown_or_counted(width: int, height: int) -> None:
     fig = Figure(lines=[Line(x, np.log10(values[3]), (80, 200, 120))]
                  + [Line(x, np.log10(v), c, marker=m, points=True, dodge=True)
                     for v, c, m in zip(values, colors, marks, strict=False)],
-                 log_y=True, depth=50, legend=[Legend(f"s{k}", c, m) for k, (c, m) in enumerate(zip(colors, marks,
-                                                                                                      strict=True))])
+                 log_y=True, depth=50, selected=float(selected),
+                 legend=[Legend(f"s{k}", c, m) for k, (c, m) in enumerate(zip(colors, marks, strict=True))])
     strips = render_figure(_figure_class(), fig, width, height, Style())
-    text = " ".join(s.text for s in strips)
-    cells = data_cells(strips)
-    for entry in fig.legend:
-        shown = cells.count((entry.mark, rgb(entry.color)))
-        assert shown + hidden_count(text, entry.label, 50) == 50, f"{entry.label} at {width}x{height}\n{text}"
-        assert shown > 0, entry.label
+    assert check_every_layer_shown(fig, strips, f"{width}x{height}") == 3
+    first, last = shown_window(" ".join(s.text for s in strips), 50)
+    assert first <= selected <= last
+    if width >= 3 * 50 + 10:
+        assert (first, last) == (1, 50)
+
+
+@pytest.mark.parametrize(("width", "height", "bins", "log_counts"), [(60, 16, 40, False), (90, 20, 64, False),
+                                                                     (100, 30, 64, True), (44, 10, 20, False)])
+def test_bar_cells_are_those_plotext_fills(width: int, height: int, bins: int, log_counts: bool) -> None:
+    """The bars' cells under a density line, computed without a second build, are the cells plotext fills when it
+    builds the bars alone."""
+    from plotext._figure import _figure_class
+
+    from initscope.tui.plot_strips import underlay
+    from initscope.tui.plot_widget import bar_underlay, build_matrix
+    from initscope.tui.plots import Bars
+
+    counts = np.histogram(np.random.default_rng(bins).standard_normal(5000), bins=bins)[0].astype(np.float64)
+    if log_counts:
+        counts = np.where(counts > 0, np.log10(np.maximum(counts, 1.0)), np.nan)
+    edges = np.linspace(-4.0, 4.0, bins + 1)
+    centers = 0.5 * (edges[1:] + edges[:-1])
+    fig = Figure(bars=[Bars(centers, counts, (0, 150, 255))], lines=[Line(centers, 0.9 * counts, (255, 0, 0))],
+                 x_is_layer=False, x_range=(-4.0, 4.0), y_floor=None if log_counts else 0.0, log_y=log_counts)
+    plt = _figure_class()
+    build_matrix(plt, fig, width, height, lines=False)
+    built = underlay(plt.monitor.matrix, {(0, 0, 0)})
+    computed = bar_underlay(fig, width, height)
+    assert sum(cell is not None for row in computed for cell in row) > bins
+    assert computed == built
