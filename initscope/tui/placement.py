@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.tui.axes import Axis, x_axis, y_axis
-from initscope.tui.plots import Figure, FloatArray, Legend
+from initscope.tui.plots import Figure, FloatArray, Legend, downsample
 
 
 def cell_values(axis: Axis, cells: int) -> FloatArray:
@@ -240,6 +240,9 @@ def layer_window(fig: Figure, width: int, height: int, most: int | None = None) 
     x axis's label say which. The y axis stays fitted to every layer, so moving the window keeps each value's row."""
     if not fig.x_is_layer or fig.window is not None:
         return fig
+    thinned = thinned_words(fig, plot_frame(fig, width, height).cols, width)
+    if thinned:
+        return replace(fig, notes=[*fig.notes, thinned])
     sizes = [s for s in (window_size(fig, width, height), most) if s is not None]
     size = min(sizes) if sizes else fig.depth
     windowed = fig
@@ -255,6 +258,18 @@ def layer_window(fig: Figure, width: int, height: int, most: int | None = None) 
             break
         size -= 1
     return windowed
+
+
+def thinned_words(fig: Figure, cols: int, width: int) -> str:
+    """What a per-layer plot of over twice as many layers as columns leaves out: plot_line keeps evenly spaced
+    layers (a window of one column per layer would show too little of so deep a net), so the notes say how many."""
+    dodged = [line for line in fig.lines if line.dodge and line.points]
+    if not dodged or all(line.x.size <= 2 * (cols - 1) for line in dodged):
+        return ""
+    layers = max(line.x.size for line in dodged)
+    kept = downsample(np.arange(layers, dtype=np.float64), np.zeros(layers), max(8, 2 * cols))[0].size
+    words = [f"{kept} of {layers} layers marked, evenly spaced ({cols} columns)", f"{kept}/{layers} layers marked"]
+    return next((w for w in words if len(w) <= width), words[-1])
 
 
 def window_words(first: int, last: int, depth: int) -> str:

@@ -448,6 +448,24 @@ def test_crowded_markers_all_show(width: int, height: int, selected: int) -> Non
         assert (first, last) == (1, 50)
 
 
+@pytest.mark.parametrize(("width", "depth"), [(60, 200), (90, 500)])
+def test_a_net_too_deep_for_a_window_says_how_many_layers_are_marked(width: int, depth: int) -> None:
+    """Over twice as many layers as columns: the plot keeps the whole net (no window) and marks evenly spaced
+    layers; the notes say how many of them (before, the layers left out went unsaid)."""
+    from plotext._figure import _figure_class
+
+    x = np.arange(1, depth + 1, dtype=np.float64)
+    fig = Figure(lines=[Line(x, np.zeros(depth), (0, 150, 255), marker="●", points=True, dodge=True)],
+                 log_y=True, depth=depth, selected=1.0, legend=[Legend("A std", (0, 150, 255), "●")])
+    strips = render_figure(_figure_class(), fig, width, 20, Style())
+    text = " ".join(s.text for s in strips)
+    match = re.search(r"(\d+)(?: of |/)(\d+) layers marked", text)
+    assert match is not None, text
+    kept, total = int(match.group(1)), int(match.group(2))
+    assert total == depth and 8 <= kept < depth
+    assert "hidden at" not in text and "of " + str(depth) + " (, . move)" not in text
+
+
 @pytest.mark.parametrize(("width", "height", "bins", "log_counts"), [(60, 16, 40, False), (90, 20, 64, False),
                                                                      (100, 30, 64, True), (44, 10, 20, False)])
 def test_bar_cells_are_those_plotext_fills(width: int, height: int, bins: int, log_counts: bool) -> None:
