@@ -7,11 +7,14 @@ where it can, because the propagation loop calls them on batch x width arrays at
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
+
+from initscope.engine.errors import ConfigError
+from initscope.engine.limits import ELU_ALPHA, LEAKY_RELU_SLOPE
 
 Array = npt.NDArray[np.floating]
 
@@ -111,6 +114,24 @@ class ActivationSpec:
     def defaults(self) -> dict[str, float]:
         return {key: float(default) for key, (default, _low, _high) in self.params.items()}
 
+    def resolve(self, given: Mapping[str, object]) -> dict[str, float]:
+        """Every parameter filled in (defaults) and checked against its range; else a ConfigError."""
+        for key in given:
+            if key not in self.params:
+                allowed = ", ".join(self.params) if self.params else "no parameters"
+                raise ConfigError(f"{self.name}.{key}", given[key], f"{self.name} takes {allowed}")
+        out: dict[str, float] = {}
+        for key, (default, low, high) in self.params.items():
+            raw = given.get(key, default)
+            try:
+                value = float(raw)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ConfigError(f"{self.name}.{key}", raw, f"a number in [{low:g}, {high:g}]") from None
+            if not (math.isfinite(value) and low <= value <= high):
+                raise ConfigError(f"{self.name}.{key}", raw, f"a number in [{low:g}, {high:g}]")
+            out[key] = value
+        return out
+
 
 def _second_moment_gain(phi: Callable[[Array], Array]) -> float:
     """1/sqrt(E[phi(z)^2]) for z ~ N(0,1): the gain that keeps the second moment, for activations
@@ -162,7 +183,7 @@ def _relu(p: dict[str, float]) -> Activation:
                       gain=math.sqrt(2.0), gain_source="calculate_gain('relu')", can_die=True, kink=True)
 
 
-@_activation("leaky_relu", "phi(z) = z if z > 0 else slope*z", slope=(0.01, 0.0, 1.0))
+@_activation("leaky_relu", "phi(z) = z if z > 0 else slope*z", slope=(0.01, *LEAKY_RELU_SLOPE))
 def _leaky_relu(p: dict[str, float]) -> Activation:
     s = p["slope"]
 
@@ -190,7 +211,7 @@ def _scaled_elu(alpha: float, scale: float) -> tuple[Callable[[Array], Array], C
     return elu, delu
 
 
-@_activation("elu", "phi(z) = z if z > 0 else alpha*(exp(z)-1)", alpha=(1.0, 0.0, 10.0))
+@_activation("elu", "phi(z) = z if z > 0 else alpha*(exp(z)-1)", alpha=(1.0, *ELU_ALPHA))
 def _elu(p: dict[str, float]) -> Activation:
     elu, delu = _scaled_elu(p["alpha"], 1.0)
     return Activation(phi=elu, dphi=delu, gain=_second_moment_gain(elu), gain_source=SECOND_MOMENT, kink=True)

@@ -30,6 +30,7 @@ from initscope.engine.initializers.params import (
     ParamValue,
     positive,
 )
+from initscope.engine.limits import LSUV_MAX_ITERS, LSUV_TOL, SPARSITY
 
 KOTLIN_ONE_SIDED_NOTE = (
     "ONE-SIDED. KotlinDL's uniform variance-scaling initializers multiply a [0, 1) draw by the bound, so "
@@ -222,7 +223,7 @@ STRUCTURED = (
         summary="Martens 2010: Gaussian weights with a fixed number of zeros in each output unit's incoming "
                 "weights",
         formula="W ~ N(0, std²), then ceil(sparsity·fi) zeros in every column (one column = one output unit)",
-        params=(Param("sparsity", 0.1, "fraction of each column set to zero (rounded up)", 0.0, 1.0),
+        params=(Param("sparsity", 0.1, "fraction of each column set to zero (rounded up)", *SPARSITY),
                 positive("std", 0.01, "std of the non-zero weights")),
         note="Expected std counts the zeros: std·sqrt(1 - zeros/fi). fi = 10 with sparsity 0.25 gives 3 zeros "
              "per column (30 %, not 25 %), as torch. The default std 0.01 ignores the fans: deep nets vanish.",
@@ -235,8 +236,8 @@ STRUCTURED = (
                 "output is 1 ± tol",
         formula="W = orthogonal(gain 1); then layer by layer W ← W/std(Z) until |Var(Z) - 1| < tol "
                 "(at most max_iters)",
-        params=(Param("tol", 0.1, "accepted |Var(Z) - 1|", 0.0, 1.0, False),
-                Param("max_iters", 10.0, "rescaling rounds per layer", 1.0, 1000.0, integer=True)),
+        params=(Param("tol", 0.1, "accepted |Var(Z) - 1|", *LSUV_TOL, low_inclusive=False),
+                Param("max_iters", 10.0, "rescaling rounds per layer", *LSUV_MAX_ITERS, integer=True)),
         note="A draw here is the orthogonal start (expected values are the start's); the propagation engine "
              "does the rescaling on the run's batch.",
         elementwise=False, data_dependent=True,
