@@ -86,7 +86,7 @@ class Config:
 
     @property
     def plain(self) -> bool:
-        """Today's plain MLP without normalization (the original fast path)."""
+        """A plain MLP without normalization: the fast path, no norms or residual streams to keep."""
         return self.arch == "mlp" and self.norm == "none"
 
     @property
