@@ -8,6 +8,7 @@ Imports nothing from textual, rich or plotext: the CLI prints this without start
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 
 from initscope.engine.initializers import CATALOGUE, TRUNC_C, Expected, Initializer, Param
 from initscope.snippets import snippets
@@ -53,10 +54,16 @@ def _field(name: str, text: str) -> list[str]:
     return [f"    {name:<{LABEL}}{wrapped[0]}", *(" " * (LABEL + 4) + more for more in wrapped[1:])]
 
 
-def _flags(entry: Initializer) -> list[str]:
-    return [text for flag, text in ((not entry.elementwise, "weights only (not a bias)"),
-                                    (entry.data_dependent, "data-dependent"),
-                                    (not entry.zero_mean, "mean-field theory not applicable")) if flag]
+_KINDS: tuple[tuple[Callable[[Initializer], bool], str, str], ...] = (
+    (lambda e: not e.elementwise, "weights only (not a bias)", "a weight matrix only (cannot initialize a bias)"),
+    (lambda e: e.data_dependent, "data-dependent", "data-dependent: rescaled on the batch by the engine"),
+    (lambda e: not e.zero_mean, "mean-field theory not applicable", "mean-field theory not applicable"),
+)
+"""What the rest of the program may not assume of an entry: (applies, words in the table, in the Markdown)."""
+
+
+def _kinds(entry: Initializer, markdown: bool = False) -> list[str]:
+    return [long if markdown else short for applies, short, long in _KINDS if applies(entry)]
 
 
 def _table_entry(entry: Initializer) -> list[str]:
@@ -72,7 +79,7 @@ def _table_entry(entry: Initializer) -> list[str]:
     lines += _field("about", entry.summary)
     if entry.note:
         lines += _field("note", entry.note)
-    if flags := _flags(entry):
+    if flags := _kinds(entry):
         lines += _field("flags", "; ".join(flags))
     for key, code in snippets(entry, *EXAMPLE_FANS).items():  # code is never wrapped
         lines += [f"    {key if i == 0 else '':<{LABEL}}{code_line}" for i, code_line in enumerate(code.splitlines())]
@@ -145,11 +152,7 @@ def _entry_markdown(entry: Initializer) -> list[str]:
         facts.append("- **Aliases:** " + ", ".join(f"`{a}`" for a in entry.aliases))
     facts.append(f"- **Expected at (fi, fo) = ({fi}, {fo}), default parameters:** "
                  + _expected_text(entry.expected(fi, fo)))
-    kinds = [text for flag, text in (
-        (not entry.elementwise, "a weight matrix only (cannot initialize a bias)"),
-        (entry.data_dependent, "data-dependent: rescaled on the batch by the engine"),
-        (not entry.zero_mean, "mean-field theory not applicable")) if flag]
-    if kinds:
+    if kinds := _kinds(entry, markdown=True):
         facts.append("- **Kind:** " + "; ".join(kinds))
     out += [*facts, "", *_params_table(entry), ""]
     if entry.note:

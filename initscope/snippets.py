@@ -8,7 +8,7 @@ its settings) or, for the others, the law it builds for given fans, and spells i
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from initscope.engine.initializers import (
@@ -330,26 +330,24 @@ def _torch_default(fi: int, fo: int) -> Codes:
                              "VarianceScaling(1.0/3, FAN_IN, UNIFORM) would be one-sided, U[0, 1/sqrt(fi))")}
 
 
-def _lsuv(fi: int, fo: int) -> Codes:
-    missing = "no built-in LSUV; the orthogonal start is shown"
-    then = "then rescale each layer on a batch until its output variance is 1"
-    return {"pytorch": Code("nn.init.orthogonal_(w)", then, missing),
-            "keras": Code("keras.initializers.Orthogonal()", then, missing),
-            "jax": Code("jax.nn.initializers.orthogonal()", then, missing),
-            "kotlindl": Code("Orthogonal()", then, missing)}
+_LSUV_MISSING = "no built-in LSUV; the orthogonal start is shown"
+_LSUV_THEN = "then rescale each layer on a batch until its output variance is 1"
 
-
-OVERRIDES: dict[str, Callable[[int, int], Codes]] = {
-    "inv_sqrt_fan_in_uniform": _torch_default,
-    "lsuv": _lsuv,
-    "flax_default": lambda fi, fo: {"jax": Code("flax.nnx.initializers.lecun_normal()",
-                                                "the default kernel_init of nnx.Linear / linen.Dense")},
-    "keras_default": lambda fi, fo: {"keras": Code("keras.initializers.GlorotUniform()",
-                                                   "the default kernel_initializer of Dense")},
-    "kotlindl_he_normal": lambda fi, fo: {"kotlindl": Code("HeNormal()",
-                                                           "the default kernelInitializer of Dense/Conv; seed 12L")},
+OVERRIDES: dict[str, Codes] = {
+    "lsuv": {fw: Code(expr, _LSUV_THEN, _LSUV_MISSING) for fw, expr in (
+        ("pytorch", "nn.init.orthogonal_(w)"), ("keras", "keras.initializers.Orthogonal()"),
+        ("jax", "jax.nn.initializers.orthogonal()"), ("kotlindl", "Orthogonal()"))},
+    "flax_default": {"jax": Code("flax.nnx.initializers.lecun_normal()",
+                                 "the default kernel_init of nnx.Linear / linen.Dense")},
+    "keras_default": {"keras": Code("keras.initializers.GlorotUniform()", "the default kernel_initializer of Dense")},
+    "kotlindl_he_normal": {"kotlindl": Code("HeNormal()", "the default kernelInitializer of Dense/Conv; seed 12L")},
 }
-"""Entries whose frameworks have a name of their own for them (a default, torch's a=sqrt5, no LSUV)."""
+"""Entries a framework has a name of its own for (a layer's default, no LSUV), replacing the rule's spelling."""
+
+
+def _overrides(name: str, fan_in: int, fan_out: int) -> Codes:
+    """The spellings that replace the rule's for this entry (torch's default depends on the fans)."""
+    return _torch_default(fan_in, fan_out) if name == "inv_sqrt_fan_in_uniform" else OVERRIDES.get(name, {})
 
 
 def codes(entry: Initializer, fan_in: int, fan_out: int, params: Params | None = None,
@@ -363,8 +361,7 @@ def codes(entry: Initializer, fan_in: int, fan_out: int, params: Params | None =
                  else variance_scaling_codes(fan_in, fan_out, scale, mode, dist))
     else:
         found = _law_codes(entry.distribution(fan_in, fan_out, params, auto_gain), fan_in, fan_out)
-    override = OVERRIDES.get(entry.name)
-    return {**found, **override(fan_in, fan_out)} if override else found
+    return {**found, **_overrides(entry.name, fan_in, fan_out)}
 
 
 def snippets(entry: Initializer, fan_in: int, fan_out: int, params: Params | None = None,

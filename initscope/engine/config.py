@@ -1,7 +1,8 @@
-"""The run configuration: a frozen, validated dataclass, its one-line text form, and the memory budget.
+"""The run configuration: a frozen, validated dataclass and its one-line text form.
 
-Validation happens at construction, so a `Config` that exists is a config the engine can run; every
-refusal is a `ConfigError` that names the field, the value and what is allowed.
+Validation happens at construction (`FIELD_CHECKS`, then the memory budget), so a `Config` that exists is a
+config the engine can run; every refusal is a `ConfigError` that names the field, the value and what is
+allowed. The limits live in limits.py, the memory estimate in memory.py.
 """
 
 from __future__ import annotations

@@ -86,3 +86,9 @@ def test_docs_initializers_md_is_up_to_date() -> None:
         "docs/initializers.md is out of date; regenerate with: "
         "python -m initscope.reference > docs/initializers.md"
     )
+
+
+def test_snippet_overrides_name_catalogue_entries() -> None:
+    from initscope.snippets import OVERRIDES
+
+    assert set(OVERRIDES) <= set(names())  # a renamed entry must not silently lose its framework spelling
