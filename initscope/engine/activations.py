@@ -1,5 +1,7 @@
 """The ten activations: phi, phi', their gain, and the saturation and dead rules.
 
+Each activation is one factory registered with `@_activation(name, formula, params)`; `make` looks it up.
+
 Every function keeps the dtype of its input (the compute dtype of the run) and works in place
 where it can, because the propagation loop calls them on batch x width arrays at every layer.
 """
