@@ -16,8 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from initscope.engine.config import Config, as_int
+from initscope.engine.config import Config
 from initscope.engine.execution import available_cores
+from initscope.engine.values import as_int
 
 ENV = "INITSCOPE_THREADS"
 PARALLEL_MIN_MACS = 1 << 30

@@ -20,9 +20,11 @@ import numpy as np
 from initscope import __version__, blas
 from initscope.engine import activations, initializers
 from initscope.engine.architecture import ARCH_PRESETS
-from initscope.engine.config import Config, build, check_fits_machine
+from initscope.engine.config import Config, build
 from initscope.engine.errors import ConfigError
 from initscope.engine.jsonsafe import strict_json
+from initscope.engine.limits import MAX_BATCH, MAX_DEPTH, MAX_SAMPLE_DRAWS, MAX_SEED, MAX_UNITS
+from initscope.engine.memory import check_fits_machine
 from initscope.jsoncheck import SHOWN
 from initscope.snapshot import SnapshotError, WriteError
 
@@ -110,10 +112,10 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
                    help="initializer name or alias (default he_normal)")
     g.add_argument("--activation", "--act", dest="activation", metavar="NAME",
                    help="one of " + ", ".join(activations.NAMES) + " (default relu)")
-    g.add_argument("--fan-in", dest="fan_in", metavar="N", help="input dimension, 1..65536 (default 256)")
+    g.add_argument("--fan-in", dest="fan_in", metavar="N", help=f"input dimension, 1..{MAX_UNITS} (default 256)")
     g.add_argument("--width", metavar="N|N,N,...", help="units per layer (default fan-in), or one width per layer")
-    g.add_argument("--depth", metavar="L", help="weight layers, 1..10000 (default 10)")
-    g.add_argument("--batch", metavar="B", help="batch rows, 1..65536 (default 256)")
+    g.add_argument("--depth", metavar="L", help=f"weight layers, 1..{MAX_DEPTH} (default 10)")
+    g.add_argument("--batch", metavar="B", help=f"batch rows, 1..{MAX_BATCH} (default 256)")
     g.add_argument("--input", metavar="normal|uniform|FILE", help="input rows: normal, uniform, or .npy/.csv")
     g.add_argument("--bias", metavar="INIT", help="bias init: zeros, constant(0.1), or an elementwise initializer")
     g.add_argument("--dtype", metavar="DTYPE", help="float16, float32 (default) or float64")
@@ -171,10 +173,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     entry = initializers.lookup(args.initializer)
-    fan_in = _int_arg("fan_in", args.fan_in, 1, 65536)
-    fan_out = fan_in if args.fan_out is None else _int_arg("fan_out", args.fan_out, 1, 65536)
-    n = _int_arg("n", args.n, 1, 10**8)
-    seed = _int_arg("seed", args.seed, 0, 2**63 - 1)
+    fan_in = _int_arg("fan_in", args.fan_in, 1, MAX_UNITS)
+    fan_out = fan_in if args.fan_out is None else _int_arg("fan_out", args.fan_out, 1, MAX_UNITS)
+    n = _int_arg("n", args.n, 1, MAX_SAMPLE_DRAWS)
+    seed = _int_arg("seed", args.seed, 0, MAX_SEED)
     if args.output:
         from initscope.snapshot import check_target
 
@@ -284,7 +286,7 @@ def _short_path(name: object) -> str:
 
 
 def _int_arg(name: str, value: object, low: int, high: int) -> int:
-    from initscope.engine.config import as_int
+    from initscope.engine.values import as_int
 
     return as_int(name, value, low, high)
 
@@ -312,7 +314,7 @@ def make_parser() -> argparse.ArgumentParser:
     p_sample = sub.add_parser("sample", help="draw values from one initializer and compare with its formula")
     p_sample.add_argument("--init", "--initializer", dest="initializer", default="he_normal", metavar="NAME",
                           help="initializer name or alias (default he_normal; see `initscope list`)")
-    p_sample.add_argument("--fan-in", dest="fan_in", required=True, metavar="N", help="fan-in, 1..65536")
+    p_sample.add_argument("--fan-in", dest="fan_in", required=True, metavar="N", help=f"fan-in, 1..{MAX_UNITS}")
     p_sample.add_argument("--fan-out", dest="fan_out", metavar="M", help="default: fan-in")
     p_sample.add_argument("-n", dest="n", default="1000", metavar="COUNT", help="number of draws (default 1000)")
     p_sample.add_argument("--seed", default="0", metavar="S", help="random seed, an integer >= 0 (default 0)")

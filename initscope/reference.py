@@ -8,8 +8,10 @@ Imports nothing from textual, rich or plotext: the CLI prints this without start
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 
 from initscope.engine.initializers import CATALOGUE, TRUNC_C, Expected, Initializer, Param
+from initscope.snippets import snippets
 
 EXAMPLE_FANS = (784, 256)
 """The shape every Markdown snippet is shown for: a 784 -> 256 layer (an MNIST first layer)."""
@@ -42,9 +44,50 @@ def _expected_text(e: Expected) -> str:
 
 
 # ------------------------------------------------------------------------------------------- plain text
+LABEL = 10
+"""Width of the field names (formula, params, ...) in the plain table."""
+
+
+def _field(name: str, text: str) -> list[str]:
+    """A labelled field, its text wrapped under itself."""
+    wrapped = textwrap.wrap(text, WIDTH - LABEL - 4, break_on_hyphens=False) or [""]
+    return [f"    {name:<{LABEL}}{wrapped[0]}", *(" " * (LABEL + 4) + more for more in wrapped[1:])]
+
+
+_KINDS: tuple[tuple[Callable[[Initializer], bool], str, str], ...] = (
+    (lambda e: not e.elementwise, "weights only (not a bias)", "a weight matrix only (cannot initialize a bias)"),
+    (lambda e: e.data_dependent, "data-dependent", "data-dependent: rescaled on the batch by the engine"),
+    (lambda e: not e.zero_mean, "mean-field theory not applicable", "mean-field theory not applicable"),
+)
+"""What the rest of the program may not assume of an entry: (applies, words in the table, in the Markdown)."""
+
+
+def _kinds(entry: Initializer, markdown: bool = False) -> list[str]:
+    return [long if markdown else short for applies, short, long in _KINDS if applies(entry)]
+
+
+def _table_entry(entry: Initializer) -> list[str]:
+    head = entry.name
+    if entry.aliases:
+        head += "  (aliases: " + ", ".join(entry.aliases) + ")"
+    if entry.one_sided:
+        head += "  " + ONE_SIDED_MARK
+    lines = ["", head, *_field("formula", entry.formula)]
+    params = [_param_text(p) for p in entry.params] or ["none"]
+    for i, text in enumerate(params):
+        lines += _field("params" if i == 0 else "", text)
+    lines += _field("about", entry.summary)
+    if entry.note:
+        lines += _field("note", entry.note)
+    if flags := _kinds(entry):
+        lines += _field("flags", "; ".join(flags))
+    for key, code in snippets(entry, *EXAMPLE_FANS).items():  # code is never wrapped
+        lines += [f"    {key if i == 0 else '':<{LABEL}}{code_line}" for i, code_line in enumerate(code.splitlines())]
+    return lines
+
+
 def catalogue_table() -> str:
     """Every entry with aliases, family, formula, parameters (defaults and ranges) and note."""
-    label = 10
     lines = [
         "initscope initializers (fi = fan_in, fo = fan_out, g = gain, fan = fi or fo by mode;",
         "weights are (fi, fo) and a layer computes Z = A @ W; PyTorch stores W.T).",
@@ -52,37 +95,10 @@ def catalogue_table() -> str:
         "The code lines write the same initializer in PyTorch, Keras 3, JAX and KotlinDL for a "
         f"{EXAMPLE_FANS[0]} -> {EXAMPLE_FANS[1]} layer.",
     ]
-
-    def field(name: str, text: str) -> None:
-        wrapped = textwrap.wrap(text, WIDTH - label - 4, break_on_hyphens=False) or [""]
-        lines.append(f"    {name:<{label}}{wrapped[0]}")
-        lines.extend(" " * (label + 4) + more for more in wrapped[1:])
-
     for family in _families():
         lines += ["", f"== {family} =="]
         for entry in (e for e in CATALOGUE if e.family == family):
-            head = entry.name
-            if entry.aliases:
-                head += "  (aliases: " + ", ".join(entry.aliases) + ")"
-            if entry.one_sided:
-                head += "  " + ONE_SIDED_MARK
-            lines += ["", head]
-            field("formula", entry.formula)
-            params = [_param_text(p) for p in entry.params] or ["none"]
-            for i, text in enumerate(params):
-                field("params" if i == 0 else "", text)
-            field("about", entry.summary)
-            if entry.note:
-                field("note", entry.note)
-            flags = [text for flag, text in ((not entry.elementwise, "weights only (not a bias)"),
-                                             (entry.data_dependent, "data-dependent"),
-                                             (not entry.zero_mean, "mean-field theory not applicable"))
-                     if flag]
-            if flags:
-                field("flags", "; ".join(flags))
-            for key, code in entry.snippets(*EXAMPLE_FANS).items():  # code is never wrapped
-                for i, code_line in enumerate(code.splitlines()):
-                    lines.append(f"    {key if i == 0 else '':<{label}}{code_line}")
+            lines += _table_entry(entry)
     return "\n".join(lines) + "\n"
 
 
@@ -136,17 +152,13 @@ def _entry_markdown(entry: Initializer) -> list[str]:
         facts.append("- **Aliases:** " + ", ".join(f"`{a}`" for a in entry.aliases))
     facts.append(f"- **Expected at (fi, fo) = ({fi}, {fo}), default parameters:** "
                  + _expected_text(entry.expected(fi, fo)))
-    kinds = [text for flag, text in (
-        (not entry.elementwise, "a weight matrix only (cannot initialize a bias)"),
-        (entry.data_dependent, "data-dependent: rescaled on the batch by the engine"),
-        (not entry.zero_mean, "mean-field theory not applicable")) if flag]
-    if kinds:
+    if kinds := _kinds(entry, markdown=True):
         facts.append("- **Kind:** " + "; ".join(kinds))
     out += [*facts, "", *_params_table(entry), ""]
     if entry.note:
         out += [f"**Note.** {entry.note}", ""]
     out += [f"In code, for a {fi} -> {fo} layer:", ""]
-    for key, text in entry.snippets(fi, fo).items():
+    for key, text in snippets(entry, fi, fo).items():
         title, lang = LANGS[key]
         out += [f"*{title}*", "", f"```{lang}", text, "```", ""]
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from initscope.engine.limits import MAX_DEPTH
 from initscope.jsoncheck import (
     Check,
     SchemaError,
@@ -36,7 +37,6 @@ VERDICT_KINDS = ("stable", "overflow", "symmetric", "exploding", "vanishing", "d
 SEVERITIES = ("ok", "info", "warning", "error")
 PHASES = ("", "ordered", "critical", "chaotic")
 CONTENDER_STATUS = ("running", "finished", "nonfinite", "cancelled")
-MAX_DEPTH = 10000
 
 HISTOGRAM = obj({"edges": list_of(number()), "counts": list_of(whole())},
                 {"total": whole(), "nonfinite": whole(), "outside": list_of(whole(), length=2),
@@ -185,8 +185,9 @@ def _config(block: dict[str, Any], path: str) -> Any:
 def _over_budget(line: str, path: str) -> Any:
     """A config whose estimate no longer fits its recorded budget (a later initscope estimates more): the
     snapshot still shows what was measured, with the budget raised to the estimate (what a re-run needs)."""
-    from initscope.engine.config import KEY_ALIASES, MAX_BUDGET, build, parse_assignments
+    from initscope.engine.config import KEY_ALIASES, build, parse_assignments
     from initscope.engine.errors import ConfigError
+    from initscope.engine.limits import MAX_BUDGET
 
     try:
         given = {k: v for k, v in parse_assignments(line).items() if KEY_ALIASES.get(k) != "memory_budget"}

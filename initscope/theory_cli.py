@@ -18,11 +18,13 @@ import numpy.typing as npt
 
 from initscope import blas
 from initscope.engine import activations, initializers, theory
-from initscope.engine.config import Config, as_float_from, as_int, as_positive_float, build, parse_call
+from initscope.engine.config import Config, build, parse_call
 from initscope.engine.ensemble import Band, EnsembleResult, seed_ensemble
 from initscope.engine.errors import ConfigError
 from initscope.engine.jacobian import JacobianResult, jacobian_spectrum
+from initscope.engine.limits import ENSEMBLE_SEEDS, MAX_BUDGET, MAX_DEPTH, MAX_JACOBIAN_WIDTH, MAX_UNITS
 from initscope.engine.result import TheorySummary
+from initscope.engine.values import as_float_from, as_int, as_positive_float
 
 FORMAT_NAME = "initscope.theory"
 FORMAT_VERSION = 1
@@ -66,9 +68,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--init", "--initializer", dest="theory_init", metavar="NAME",
                    help="a catalogue initializer instead of the plain normal (see `initscope list`)")
     p.add_argument("--fan-in", dest="theory_fan_in", default="256", metavar="N",
-                   help="units per layer, 1..65536 (default 256; --jacobian allows up to 1024)")
+                   help=f"units per layer, 1..{MAX_UNITS} (default 256; --jacobian allows up to {MAX_JACOBIAN_WIDTH})")
     p.add_argument("--depth", dest="theory_depth", default="10", metavar="L",
-                   help="weight layers, 1..10000 (default 10)")
+                   help=f"weight layers, 1..{MAX_DEPTH} (default 10)")
     p.add_argument("--batch", dest="theory_batch", default="256", metavar="B",
                    help="input rows for --ensemble (and the row --jacobian uses), default 256")
     p.add_argument("--seed", dest="theory_seed", default="0", metavar="S",
@@ -78,17 +80,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--format", dest="theory_format", choices=("table", "json"), default="table",
                    help="table (default) or json")
     p.add_argument("--jacobian", dest="theory_jacobian", action="store_true",
-                   help="also compute the input-output Jacobian's singular values (fan_in <= 1024) and the "
-                   "free-probability prediction")
+                   help="also compute the input-output Jacobian's singular values "
+                   f"(fan_in <= {MAX_JACOBIAN_WIDTH}) and the free-probability prediction")
     p.add_argument("--ensemble", dest="theory_ensemble", metavar="K",
-                   help="also run K seeds (2..1000) and print per-layer quantile bands and the finite-width spread")
+                   help=f"also run K seeds ({ENSEMBLE_SEEDS[0]}..{ENSEMBLE_SEEDS[1]}) and print per-layer quantile "
+                   "bands and the finite-width spread")
     blas.add_threads_flag(p)
     p.set_defaults(func=cmd_theory)
     return p
 
 
 # ------------------------------------------------------------------------------------------ config
-UNLIMITED = 2**62
+UNLIMITED = MAX_BUDGET
 """Memory budget when nothing stores a batch (readouts, Jacobian) and the run's budget would refuse the
 config: theory at width 65536 and depth 10000 needs no memory."""
 
@@ -362,7 +365,7 @@ def ensemble_table(doc: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------ command
 def cmd_theory(args: argparse.Namespace) -> int:
     cfg, weights = config_from_args(args)
-    k = None if args.theory_ensemble is None else as_int("ensemble", args.theory_ensemble, 2, 1000)
+    k = None if args.theory_ensemble is None else as_int("ensemble", args.theory_ensemble, *ENSEMBLE_SEEDS)
     blas.configure(args.threads, max(blas.layer_macs(cfg) if k else 0, cfg.fan_in**3 if args.theory_jacobian else 0))
     doc: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "config": cfg.as_dict(),
                            "theory": theory_doc(cfg, weights)}

@@ -16,6 +16,7 @@ from typing import Any
 
 from initscope import blas
 from initscope.engine.config import build
+from initscope.engine.limits import MAX_BATCH
 from initscope.engine.training import (
     DEFAULT_CONTENDERS,
     DEFAULT_NETWORK,
@@ -151,7 +152,7 @@ def snapshot_of(race: RaceResult) -> str:
     first = race.config.contender_list[0]
     features = int(race.dataset["features"])
     cfg = race.config.network.replace(initializer=first.initializer, initializer_params=dict(first.params),
-                                      fan_in=features, batch=min(race.config.batch_size, 65536))
+                                      fan_in=features, batch=min(race.config.batch_size, MAX_BATCH))
     result = run(cfg)
     result.training = race.to_dict()
     return snapshot.dumps(result)

@@ -52,9 +52,10 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine import initializers, theory
-from initscope.engine.config import MAX_SEED, Config
+from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
+from initscope.engine.limits import ENSEMBLE_SEEDS, MAX_SEED
 from initscope.engine.propagate import STREAM_INPUT, layer_rng, run
 from initscope.engine.result import TheoryLayers
 
@@ -63,7 +64,7 @@ IntArray = npt.NDArray[np.int64]
 Progress = Callable[[int, int], None]
 
 DEFAULT_K = 8
-MAX_K = 1000
+MAX_K = ENSEMBLE_SEEDS[1]
 QUANTILES = (0.1, 0.5, 0.9)
 Z90 = 1.2815515655446004
 """Standard normal 90 % quantile: the predicted 10 / 90 % band is median -+ Z90 sd."""

@@ -14,8 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine.errors import ConfigError
-
-DEFAULT_BUDGET = 2 * 1024**3  # as config.DEFAULT_BUDGET (config imports this module lazily; no cycle)
+from initscope.engine.limits import DEFAULT_BUDGET as DEFAULT_BUDGET
 
 ALLOWED = "normal, uniform, or a readable .npy or .csv file of numeric rows"
 NUMERIC_KINDS = "biuf"
@@ -151,6 +150,6 @@ def make_input(source: str, batch: int, fan_in: int, rng: np.random.Generator,
 
 
 def format_bytes(n: float) -> str:
-    from initscope.engine.config import format_bytes as fmt
+    from initscope.engine.memory import format_bytes as fmt
 
     return fmt(n)

@@ -50,6 +50,7 @@ from initscope.engine.activations import Activation
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
+from initscope.engine.limits import MAX_JACOBIAN_WIDTH
 from initscope.engine.propagate import STREAM_INPUT, layer_rng, lsuv_rescale, sample_layer
 from initscope.engine.result import Histogram
 
@@ -57,8 +58,6 @@ FloatArray = npt.NDArray[np.float64]
 Array = npt.NDArray[np.floating]
 Progress = Callable[[int, int], None]
 
-MAX_JACOBIAN_WIDTH = 1024
-"""Widest layer (and fan_in) the Jacobian is computed for: L GEMMs of n^3 and an SVD of n x n."""
 SAMPLE_INDEX = 0
 """The batch row whose Jacobian is taken."""
 _LOG10_2 = math.log10(2.0)

@@ -29,11 +29,12 @@ from initscope.engine import activations, initializers
 from initscope.engine.architecture import ARCHS, BRANCH_SCALES, NORM_PLACEMENTS, NORMS
 from initscope.engine.config import DTYPES, Config, build
 from initscope.engine.errors import ConfigError
+from initscope.engine.limits import MAX_BATCH, MAX_DEPTH, MAX_SEED, MAX_UNITS
 from initscope.tui.messages import ConfigEdited, ConfigRefused
 
 FAMILY_ORDER = ("variance scaling", "plain random", "structured", "data-dependent", "constant",
                 "framework preset")
-INTEGER_FIELDS = {"fan_in": (1, 65536), "depth": (1, 10000), "batch": (1, 65536), "seed": (0, 2**63 - 1)}
+INTEGER_FIELDS = {"fan_in": (1, MAX_UNITS), "depth": (1, MAX_DEPTH), "batch": (1, MAX_BATCH), "seed": (0, MAX_SEED)}
 FIELD_LABELS = {
     "initializer": "init", "activation": "act", "fan_in": "fan-in", "width": "width", "depth": "depth",
     "batch": "batch", "dtype": "dtype", "seed": "seed", "input": "input", "bias": "bias", "clip": "clip",
@@ -243,7 +244,7 @@ class ControlPane(VerticalScroll):
                                  allow_blank=False, compact=True, id="activation"))
         yield Vertical(*self._act_param_rows(self.values["activation"]), id="act-params", classes="params")
         for key in ("fan_in", "width", "depth", "batch"):
-            low, high = INTEGER_FIELDS.get(key, (1, 65536))
+            low, high = INTEGER_FIELDS.get(key, (1, MAX_UNITS))
             widget = NumberInput(self.values[key], integer=True, low=low, high=high, id=key)
             if key == "width":
                 widget.placeholder = "= fan-in"

@@ -29,7 +29,8 @@ from textual.app import App
 from textual.command import CommandPalette
 from textual.widgets import Footer, Input
 
-from initscope.engine.config import Config, format_bytes
+from initscope.engine.config import Config
+from initscope.engine.memory import format_bytes
 from initscope.tui.app import InitScopeApp, QuietFooter
 from initscope.tui.controls import ControlPane
 from initscope.tui.plot_widget import Plot

@@ -12,6 +12,7 @@ import pytest
 from initscope.cli import EXIT_BROKEN_PIPE, main, make_parser
 from initscope.engine.initializers import CATALOGUE
 from initscope.reference import EXAMPLE_FANS
+from initscope.snippets import snippets
 
 
 def every_action(parser: argparse.ArgumentParser, path: str = "initscope") -> Iterator[tuple[str, argparse.Action]]:
@@ -48,7 +49,7 @@ def test_plain_list_shows_every_entry_s_framework_code(capsys: pytest.CaptureFix
     for entry in CATALOGUE:
         block = out[out.index(f"\n{entry.name}"):]
         block = block[:block.find("\n\n", 1)] if "\n\n" in block[1:] else block
-        for code in entry.snippets(*EXAMPLE_FANS).values():
+        for code in snippets(entry, *EXAMPLE_FANS).values():
             for line in code.splitlines():
                 assert line in block, (entry.name, line)
 

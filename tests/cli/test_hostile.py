@@ -241,9 +241,9 @@ def test_huge_integer_labels_are_one_line(label: str, capsys: pytest.CaptureFixt
 
 def test_a_budget_past_the_machine_is_an_error_not_a_memory_error(capsys: pytest.CaptureFixture[str],
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from initscope.engine import config
+    from initscope.engine import memory
 
-    monkeypatch.setattr(config, "machine_memory", lambda: 64 * 1024**2)  # a 64 MiB machine
+    monkeypatch.setattr(memory, "machine_memory", lambda: 64 * 1024**2)  # a 64 MiB machine
     code, _, err = call(capsys, "run", "--fan-in", "1024", "--depth", "20", "--batch", "1024",
                         "--memory-budget", "1TiB")
     assert code == 2 and "more than this machine's 64.0 MiB" in one_line(err)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from initscope.engine import initializers
-from initscope.engine.config import Config, as_int, as_positive_float, parse_call
+from initscope.engine.config import Config, parse_call
 from initscope.engine.errors import ConfigError
 from initscope.engine.training import arch_contenders
 from initscope.engine.training.constants import (
@@ -27,6 +27,7 @@ from initscope.engine.training.constants import (
     TASKS,
 )
 from initscope.engine.training.datasets import Dataset, _data_error, _subset, circles, load_file, spirals, teacher
+from initscope.engine.values import as_int, as_positive_float
 
 
 @dataclass(frozen=True)
