@@ -58,7 +58,7 @@ from initscope.tui.tabs import (
     ViewState,
     WeightsTab,
 )
-from initscope.tui.theory_views import TheoryTab
+from initscope.tui.theory.views import TheoryTab
 from initscope.tui.train_tab import TrainTab, race_of_snapshot
 
 if TYPE_CHECKING:

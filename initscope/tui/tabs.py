@@ -1,4 +1,4 @@
-"""The contents of the right-hand tabs: Weights, Forward, Backward (Theory: theory_views.py).
+"""The contents of the right-hand tabs: Weights, Forward, Backward (Theory: theory/).
 
 Each tab turns a `ViewState` (the current Result, the pinned runs, the selected layer, the colours) into
 `Figure`s for its canvases and a caption per plot (legend and how many points were hidden). The app

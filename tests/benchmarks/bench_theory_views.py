@@ -30,7 +30,7 @@ from textual.widgets import TabbedContent
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
 from initscope.tui.plot_widget import Plot
-from initscope.tui.theory_views import TheoryTab
+from initscope.tui.theory.views import TheoryTab
 
 
 async def measure(cfg: Config, start: Callable[[InitScopeApp], None], done: Callable[[InitScopeApp], bool],
