@@ -47,19 +47,14 @@ from initscope.tui.messages import (
 )
 from initscope.tui.on_demand import OnDemandApp
 from initscope.tui.screens import HelpScreen, OpenScreen, is_weights_file, list_weights
+from initscope.tui.state import PIN_COLORS, Palette, Pin, ViewState
 from initscope.tui.summary import SummaryPane
-from initscope.tui.tabs import (
-    PIN_COLORS,
-    BackwardTab,
-    ForwardTab,
-    Palette,
-    Pin,
-    TabView,
-    ViewState,
-    WeightsTab,
-)
+from initscope.tui.tabs.backward import BackwardTab
+from initscope.tui.tabs.base import TabView
+from initscope.tui.tabs.forward import ForwardTab
+from initscope.tui.tabs.weights import WeightsTab
 from initscope.tui.theory.views import TheoryTab
-from initscope.tui.train_tab import TrainTab, race_of_snapshot
+from initscope.tui.train.tab import TrainTab, race_of_snapshot
 
 if TYPE_CHECKING:
     from initscope.engine.audit import AuditReport
@@ -207,7 +202,7 @@ class InitScopeApp(OnDemandApp):
                     with TabPane("5 Train", id="train"):
                         yield TrainTab(id="train-view")
                     if self.audit is not None:
-                        from initscope.tui.audit_tab import AuditTab
+                        from initscope.tui.tabs.audit import AuditTab
 
                         with TabPane("6 Audit", id="audit"):
                             yield AuditTab(self.audit, id="audit-view")
@@ -583,7 +578,7 @@ class InitScopeApp(OnDemandApp):
 
     async def show_audit(self, report: AuditReport) -> None:
         """Show `report` in the Audit tab (composed the first time) and its MLP, when it has one, as the run."""
-        from initscope.tui.audit_tab import AuditTab
+        from initscope.tui.tabs.audit import AuditTab
 
         self.audit = report
         tabs = self.query_one("#tabs", TabbedContent)

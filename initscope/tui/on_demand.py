@@ -22,26 +22,19 @@ from initscope.engine.config import Config
 from initscope.engine.ensemble import DEFAULT_K, seed_ensemble
 from initscope.engine.errors import ConfigError
 from initscope.engine.jacobian import check_size, jacobian_spectrum
-from initscope.engine.phase import PhaseGrid, PhaseKey, compute_phase_grid, phase_key
 from initscope.engine.result import Result
-from initscope.tui.extras import (
+from initscope.tui.messages import (
     EnsembleFinished,
     EnsembleProgress,
-    EnsembleState,
-    Extras,
     JacobianFinished,
     JacobianProgress,
-    JacobianState,
     JacobianWanted,
-    PhaseGridReady,
-    PhaseGridWanted,
-    one_line,
-    spans_decades,
+    throttled_progress,
 )
-from initscope.tui.messages import throttled_progress
-from initscope.tui.tabs import TabView, ViewState
-
-MAX_PHASE_GRIDS = 32
+from initscope.tui.state import EnsembleState, Extras, JacobianState, ViewState
+from initscope.tui.tabs.base import TabView
+from initscope.tui.text import one_line
+from initscope.tui.theory.jacobian import spans_decades
 
 
 class OnDemandApp(App[int]):
@@ -63,8 +56,6 @@ class OnDemandApp(App[int]):
         self.jacobian_follow = False
         self.jacobian_log: bool | None = None
         self.ensemble: EnsembleState | None = None
-        self.phase_grids: dict[PhaseKey, PhaseGrid] = {}
-        self.phase_pending: set[PhaseKey] = set()
 
     # the app provides these
     def redraw(self) -> None:
@@ -88,11 +79,9 @@ class OnDemandApp(App[int]):
             return Extras(jacobian=self.jacobian, jacobian_follow=self.jacobian_follow, jacobian_log=self.jacobian_log)
         ens = self.ensemble
         mine = ens is not None and ens.config == result.config
-        key = phase_key(result)
         return Extras(ensemble=ens.result if mine and ens is not None else None,
                       ensemble_running=mine and ens is not None and ens.status == "running",
-                      jacobian=self.jacobian, jacobian_follow=self.jacobian_follow, jacobian_log=self.jacobian_log,
-                      phase=self.phase_grids.get(key), phase_key=key)
+                      jacobian=self.jacobian, jacobian_follow=self.jacobian_follow, jacobian_log=self.jacobian_log)
 
     def config_requested(self, cfg: Config) -> None:
         """A run of `cfg` was requested: stop and drop what belongs to another config."""
@@ -245,40 +234,3 @@ class OnDemandApp(App[int]):
             self._set_status(f"seeds {message.result.elapsed_s:.1f} s" if self.clock
                              else "seeds done")
         self.redraw()
-
-    # ------------------------------------------------------------------ phase grid
-    def on_phase_grid_wanted(self, message: PhaseGridWanted) -> None:
-        message.stop()
-        key = message.key
-        if key in self.phase_grids:
-            self.redraw()
-            return
-        if key in self.phase_pending:
-            return
-        self.phase_pending.add(key)
-        self._phase_worker(key)
-
-    @work(thread=True, group="phase", exit_on_error=False)
-    def _phase_worker(self, key: PhaseKey) -> None:
-        try:
-            grid = compute_phase_grid(key)
-        except Exception as err:
-            self.post_message(PhaseGridReady(key, None, one_line(err)))
-            return
-        self.post_message(PhaseGridReady(key, grid))
-
-    def on_phase_grid_ready(self, message: PhaseGridReady) -> None:
-        self.phase_pending.discard(message.key)
-        if message.grid is None:
-            self.notify(f"phase diagram failed: {message.error}", severity="error", timeout=8)
-            return
-        while len(self.phase_grids) >= MAX_PHASE_GRIDS:
-            self.phase_grids.pop(next(iter(self.phase_grids)))
-        self.phase_grids[message.key] = message.grid
-        if self.result is None or phase_key(self.result) != message.key:
-            return
-        if self._visible_tab() == "theory":
-            self.redraw()
-        else:  # a new state, not drawn: showing the Theory tab draws it (it showed "computing…" until a redraw)
-            self.state = dataclasses.replace(self.state, extras=self.extras_for(self.result))
-

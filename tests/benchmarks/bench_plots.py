@@ -23,6 +23,7 @@ import time
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
 from initscope.tui.plot_widget import Plot
+from initscope.tui.theory.phase import PhaseView
 
 VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
          ("forward", "histograms"), ("backward", ""), ("theory", "measured"), ("theory", "saturation"),
@@ -80,7 +81,7 @@ async def main(size: tuple[int, int], repeats: int, stall: bool = False) -> None
                 await pilot.press("j")
                 await wait(app, pilot, lambda: app.jacobian is not None and app.jacobian.status != "running")
             if view == "phase":
-                await wait(app, pilot, lambda: bool(app.phase_grids))
+                await wait(app, pilot, lambda: bool(app.query_one(PhaseView).grids))
             await pilot.pause(0.2)
             for plot in app.screen.query(Plot):
                 if not (plot.display and plot.region.area and plot.strips is not None):

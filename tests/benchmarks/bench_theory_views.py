@@ -30,6 +30,7 @@ from textual.widgets import TabbedContent
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
 from initscope.tui.plot_widget import Plot
+from initscope.tui.theory.phase import PhaseView
 from initscope.tui.theory.views import TheoryTab
 
 
@@ -135,7 +136,7 @@ def main() -> int:
         return 0
     for act in ("tanh", "sigmoid"):
         wall, worst, p99, app = asyncio.run(measure(Config(activation=act), phase_view, phase_drawn))
-        grid = next(iter(app.phase_grids.values()))
+        grid = next(iter(app.query_one(PhaseView).grids.values()))
         print(f"phase grid {act} ({grid.chi1.shape[1]}x{grid.chi1.shape[0]}, σw² to {grid.w_max:g}): worker "
               f"{grid.elapsed_s * 1000:.0f} ms, view shown to map drawn {wall:.0f} ms, stall max {worst:.1f} ms, "
               f"p99 {p99:.1f} ms")

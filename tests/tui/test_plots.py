@@ -20,7 +20,8 @@ from initscope.tui.axes import linear_axis, log_axis
 from initscope.tui.legend import legend_rows
 from initscope.tui.plot_widget import Plot, render_figure
 from initscope.tui.plots import Figure, Legend, Line
-from initscope.tui.tabs import TabView
+from initscope.tui.tabs.base import TabView
+from initscope.tui.theory.phase import PhaseView
 
 VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
          ("forward", "histograms"), ("backward", ""), ("theory", "measured"), ("theory", "saturation"),
@@ -165,7 +166,7 @@ async def test_every_view_shows_every_series(size: tuple[int, int]) -> None:
                 for _ in range(600):
                     await app.workers.wait_for_complete()
                     await pilot.pause(0.05)
-                    if app.phase_grids:
+                    if app.query_one(PhaseView).grids:
                         break
             for second in (False, True):  # a narrow pane shows the plots of a pair one at a time
                 await pilot.pause(0.2)

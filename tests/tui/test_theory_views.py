@@ -21,7 +21,8 @@ from initscope.tui.app import InitScopeApp
 from initscope.tui.figures import CURSOR_MARK
 from initscope.tui.plot_widget import Plot
 from initscope.tui.summary import num
-from initscope.tui.tabs import PlotCard
+from initscope.tui.tabs.base import PlotCard
+from initscope.tui.theory.phase import PhaseView
 
 SIZE = (120, 36)
 
@@ -74,11 +75,12 @@ async def test_phase_cursor_sits_at_the_config_and_follows_the_gain() -> None:
         await pilot.press("4")
         app.action_set_view("theory", "phase")
         pmap = app.query_one("#phase-map", Plot)
-        await wait_for(pilot, lambda: bool(app.phase_grids) and cursor_cell(pmap) is not None, "the phase grid")
+        await wait_for(pilot, lambda: bool(app.query_one(PhaseView).grids) and cursor_cell(pmap) is not None,
+                       "the phase grid")
         assert app.result is not None
         t = app.result.theory
         assert math.isclose(t.sigma_w2, 1.0) and t.sigma_b2 == 0.0  # xavier, square: sigma_w^2 = gain^2
-        w_max = next(iter(app.phase_grids.values())).w_max
+        w_max = next(iter(app.query_one(PhaseView).grids.values())).w_max
 
         def column_of(sw2: float, columns: int) -> int:  # the column whose value is nearest sw2
             return round(sw2 / w_max * (columns - 1))
@@ -239,7 +241,7 @@ async def test_a_phase_grid_that_comes_while_the_tab_is_hidden_is_shown_on_retur
         await pilot.pause()
         app.action_set_view("theory", "phase")  # asks for the grid (a worker) ...
         await pilot.press("1")  # ... and the tab is left before it comes
-        await wait_for(pilot, lambda: bool(app.phase_grids), "the phase grid")
+        await wait_for(pilot, lambda: bool(app.query_one(PhaseView).grids), "the phase grid")
         pmap = app.query_one("#phase-map", Plot)
         assert pmap.figure is None or pmap.figure.heat is None  # hidden: not drawn
         await pilot.press("4")
@@ -250,7 +252,7 @@ async def test_a_phase_grid_that_comes_while_the_tab_is_hidden_is_shown_on_retur
 def test_tight_jacobian_numbers_keep_the_verdict_and_its_reason_in_three_rows() -> None:
     """A short pane (80x24) gets the numbers in three rows: the eigenvalue mean, the spread against the
     prediction, and the verdict with its short reason; the long form has more rows and the same verdict."""
-    from initscope.tui.theory.views import jacobian_numbers, spread_words, why_short
+    from initscope.tui.theory.jacobian import jacobian_numbers, spread_words, why_short
 
     cfg = Config(initializer="he_normal", activation="tanh", fan_in=64, depth=8, batch=32)
     j = jacobian_spectrum(cfg, threading.Event())
