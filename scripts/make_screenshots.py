@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from initscope.tui.audit_tab import AuditTab
-from initscope.tui.train_tab import TrainTab
 from textual.widgets import DataTable, Input
 
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
+from initscope.tui.tabs.audit import AuditTab
+from initscope.tui.train.tab import TrainTab
 
 TABS = (("1", "weights"), ("2", "forward"), ("3", "backward"), ("4", "theory"))
 
