@@ -12,49 +12,53 @@ from __future__ import annotations
 import argparse
 import gc
 import time
-from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.color import Color
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widget import Widget
-from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import ProgressBar, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from initscope.blas import limit_blas_threads
-from initscope.engine import activations, initializers
-from initscope.engine.config import Config, widths_text
+from initscope.engine import activations
+from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.propagate import run
 from initscope.engine.result import Result
 from initscope.engine.training import RaceResult
+from initscope.tui.chrome import QuietFooter, TextLine
+from initscope.tui.colors import palette_of
 from initscope.tui.commands import InitScopeCommands, InitScopePalette
 from initscope.tui.controls import ControlPane, catalogue_in_family_order
+from initscope.tui.files import export_snapshot, read_snapshot
+from initscope.tui.labels import pin_label, short_config
 from initscope.tui.messages import (
     ConfigEdited,
     ConfigRefused,
+    ExtrasChanged,
+    JacobianWanted,
     RunFailed,
     RunFinished,
     RunProgress,
+    StatusChanged,
     throttled_progress,
 )
-from initscope.tui.on_demand import OnDemandApp
 from initscope.tui.screens import HelpScreen, OpenScreen, is_weights_file, list_weights
-from initscope.tui.state import PIN_COLORS, Palette, Pin, ViewState
+from initscope.tui.seed_ensemble import SeedEnsemble
+from initscope.tui.state import PIN_COLORS, Extras, Palette, Pin, ViewState
 from initscope.tui.summary import SummaryPane
 from initscope.tui.tabs.backward import BackwardTab
 from initscope.tui.tabs.base import TabView
 from initscope.tui.tabs.forward import ForwardTab
 from initscope.tui.tabs.weights import WeightsTab
+from initscope.tui.text import one_line
+from initscope.tui.theory.jacobian import JacobianView
 from initscope.tui.theory.views import TheoryTab
-from initscope.tui.train.tab import TrainTab, race_of_snapshot
+from initscope.tui.train.tab import TrainTab
 
 if TYPE_CHECKING:
     from initscope.engine.audit import AuditReport
@@ -69,51 +73,11 @@ FREEZE_DELAY_S = 0.5
 """The heap is frozen this long after a first result or a tab's first showing (their frames are painted by then)."""
 
 
-def short_config(cfg: Config) -> str:
-    """he_normal · relu · fan_in 256 · width 256 · depth 30 · float32 · seed 0 (+ bias, clip)."""
-    parts = [call_text(cfg.initializer, cfg.initializer_params, initializers.lookup(cfg.initializer).resolve({})),
-             call_text(cfg.activation, cfg.activation_params, {}) if cfg.activation_params else cfg.activation,
-             f"fan-in {cfg.fan_in}", f"width {widths_text(cfg.widths)}", f"depth {cfg.depth}",
-             f"batch {cfg.batch}", cfg.dtype, f"seed {cfg.seed}"]
-    if cfg.bias != "zeros":
-        parts.append(f"bias {cfg.bias}")
-    if cfg.clip is not None:
-        parts.append(f"clip {cfg.clip:g}")
-    return " · ".join(parts)
-
-
-class TextLine(Widget):
-    """One line of text in a fixed-size box: updating it repaints without a layout pass (Static.update
-    re-lays out the whole screen, which costs tens of ms here on every progress message)."""
-
-    def __init__(self, text: str, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.text = text
-
-    def set(self, text: str) -> None:
-        if text != self.text:
-            self.text = text
-            self.refresh()
-
-    def render(self) -> Text:
-        return Text(self.text, no_wrap=True, overflow="ellipsis")
-
-
-class QuietFooter(Footer):
-    """The Footer, which does not rebuild its keys while its screen is covered (by the palette, help, the open
-    dialog): Textual rebuilds them whenever the screen stack changes, and rebuilding the main screen's footer
-    restyled and re-laid out ~80 widgets as the palette opened. Its screen's resume changes the stack again,
-    so the keys are rebuilt then."""
-
-    def bindings_changed(self, screen: Screen[object]) -> None:
-        if screen.app.screen is screen:  # not `is_current`: that is also true under a translucent screen
-            super().bindings_changed(screen)
-
-
-class InitScopeApp(OnDemandApp):
+class InitScopeApp(App[int]):
     """The explorer. `InitScopeApp(config=..., export_dir=...)` is the factory tests reuse.
 
-    Its base `OnDemandApp` (on_demand.py) adds the on-demand Jacobian (j), seed ensemble (k) and phase grid."""
+    The on-demand computations are owned by what shows them: the Jacobian (j) by the Theory tab's
+    JacobianView, the phase grid by its PhaseView, the seed ensemble (k) by the SeedEnsemble component."""
 
     CSS_PATH = "app.tcss"
     TITLE = "initscope"
@@ -125,6 +89,8 @@ class InitScopeApp(OnDemandApp):
         Binding("left_square_bracket", "cycle_init(-1)", "init", show=False),
         Binding("right_square_bracket", "cycle_init(1)", "init", key_display="[ ]"),
         Binding("a", "next_activation", "act"),
+        Binding("j", "jacobian", "Jacobian", show=False),
+        Binding("k", "ensemble", "seed bands", show=False),
         Binding("1", "tab('weights')", "weights", show=False),
         Binding("2", "tab('forward')", "forward", show=False),
         Binding("3", "tab('backward')", "backward", show=False),
@@ -207,12 +173,13 @@ class InitScopeApp(OnDemandApp):
                         with TabPane("6 Audit", id="audit"):
                             yield AuditTab(self.audit, id="audit-view")
                 yield SummaryPane(id="summary")
+        yield SeedEnsemble()
         yield QuietFooter()
 
     def on_mount(self) -> None:
         self.query_one("#controls").border_title = "controls"
         self.query_one("#summary").border_title = "summary"
-        self.palette = self._theme_palette()
+        self.palette = palette_of(self.current_theme)
         self.theme_changed_signal.subscribe(self, lambda _theme: self._on_theme())
         self.watch(self.query_one("#tabs", TabbedContent), "active", self._tab_switched, init=False)
         if self.open_path is not None:
@@ -236,27 +203,8 @@ class InitScopeApp(OnDemandApp):
             self.frozen_after.add(reason)
             self.set_timer(FREEZE_DELAY_S, gc.freeze)
 
-    def _theme_palette(self) -> Palette:
-        theme = self.current_theme
-
-        def rgb(value: str | None, fallback: tuple[int, int, int]) -> tuple[int, int, int]:
-            try:
-                return Color.parse(value).rgb if value else fallback
-            except Exception:
-                return fallback
-
-        base = Palette()
-        return Palette(
-            measured=rgb(theme.primary, base.measured),
-            second=rgb(theme.accent or theme.secondary, base.second),
-            theory=rgb(theme.success, base.theory),
-            warning=rgb(theme.warning, base.warning),
-            error=rgb(theme.error, base.error),
-            theory2=Color.parse(theme.success).lighten(0.25).rgb if theme.success else base.theory2,
-        )
-
     def _on_theme(self) -> None:
-        self.palette = self._theme_palette()
+        self.palette = palette_of(self.current_theme)
         self.redraw()
 
     # ------------------------------------------------------------------ runs
@@ -264,7 +212,8 @@ class InitScopeApp(OnDemandApp):
         """Request a run of `cfg`: cancels the running one; only this request's result will be shown."""
         self.generation += 1
         self.config = cfg
-        self.config_requested(cfg)  # on_demand.py: stops and drops the extras of another config
+        self.query_one(SeedEnsemble).config_requested(cfg)  # the extras of another config stop
+        self.query_one(JacobianView).config_requested(cfg)
         self.snapshot_path = None
         self.run_started = time.perf_counter()
         # Status and progress bar change only once the run has taken PROGRESS_DELAY_S: a quick run should
@@ -324,7 +273,7 @@ class InitScopeApp(OnDemandApp):
         if message.generation != self.generation:
             return
         err = message.error
-        text = str(err).splitlines()[0] if str(err) else type(err).__name__
+        text = one_line(err)
         self._set_status("failed")
         self.query_one("#progress", ProgressBar).update(total=1, progress=0)
         self.notify(f"run failed: {text}", severity="error", timeout=8)
@@ -371,7 +320,9 @@ class InitScopeApp(OnDemandApp):
     # ------------------------------------------------------------------ drawing
     def redraw(self) -> None:
         """Draw the current state on the visible tab and the summary (hidden tabs catch up when shown)."""
-        self.state = ViewState(self.result, tuple(self.pins), self.layer, self.palette, self.extras_for(self.result))
+        ensemble, computing = self.query_one(SeedEnsemble).bands_of(self.result.config) if self.result else (None,
+                                                                                                             False)
+        self.state = ViewState(self.result, tuple(self.pins), self.layer, self.palette, Extras(ensemble, computing))
         active = self.query_one("#tabs", TabbedContent).active or "weights"
         self.query_one(f"#{active}-view", TabView).show(self.state)
         self.query_one(SummaryPane).show(self.result, self.layer)
@@ -470,6 +421,39 @@ class InitScopeApp(OnDemandApp):
     def action_set_view(self, tab: str, view: str) -> None:
         self.query_one(f"#{tab}-view", TabView).set_view(view)
 
+    def show_view(self, tab: str, view: str) -> None:
+        """Show `tab` at its view `view` (palette commands)."""
+        self.query_one("#tabs", TabbedContent).active = tab
+        self.query_one(f"#{tab}-view", TabView).set_view(view)
+
+    def action_jacobian(self) -> None:
+        """Show the Theory tab's Jacobian view and compute the spectrum of the current config."""
+        jacobian = self.query_one(JacobianView)
+        jacobian.follow = True
+        self.show_view("theory", "jacobian")
+        jacobian.request(self.config, explicit=True)
+
+    def action_jacobian_axis(self) -> None:
+        """Switch the singular-value histogram between a log10 and a linear axis."""
+        self.query_one(JacobianView).toggle_axis()
+
+    def on_jacobian_wanted(self, message: JacobianWanted) -> None:
+        message.stop()
+        self.query_one(JacobianView).request(self.config)
+
+    def action_ensemble(self) -> None:
+        """Seed bands on the Forward and Backward plots: compute them for the current config, or hide them."""
+        tabs = self.query_one("#tabs", TabbedContent)
+        if tabs.active not in ("forward", "backward"):
+            tabs.active = "forward"
+        self.query_one(SeedEnsemble).toggle(self.config)
+
+    def on_extras_changed(self, message: ExtrasChanged) -> None:
+        self.redraw()
+
+    def on_status_changed(self, message: StatusChanged) -> None:
+        self._set_status(message.text)
+
     def action_layer(self, step: int) -> None:
         if self.result is None:
             return
@@ -529,24 +513,8 @@ class InitScopeApp(OnDemandApp):
     @work(thread=True, group="export", exit_on_error=False)
     def _export(self, result: Result, race: RaceResult | None = None) -> None:
         """Write the snapshot in a thread; the Train tab's race, when there is one, is its `training` block."""
-        import dataclasses
-
-        from initscope import snapshot
-
-        if race is not None:
-            try:  # to_dict re-reads a race's data file: if it is gone, the snapshot goes without the race
-                result = dataclasses.replace(result, training=race.to_dict())
-            except ValueError as err:
-                text = str(err).splitlines()[0] if str(err) else type(err).__name__
-                self.call_from_thread(self.notify, f"the race is left out of the snapshot: {text}",
-                                      severity="warning", timeout=8)
-        try:
-            json_path, csv_path = snapshot.export(result, self.export_dir)
-        except (OSError, ValueError) as err:
-            text = str(err).splitlines()[0] if str(err) else type(err).__name__
-            self.call_from_thread(self.notify, f"export failed: {text}", severity="error", timeout=8)
-            return
-        self.call_from_thread(self.notify, f"exported {json_path} and {csv_path.name}", timeout=8)
+        for text, severity in export_snapshot(result, race, self.export_dir):
+            self.call_from_thread(self.notify, text, severity=severity, timeout=8)
 
     def action_open(self) -> None:
         from initscope import snapshot
@@ -568,7 +536,7 @@ class InitScopeApp(OnDemandApp):
         try:
             report = audit_file(path)
         except Exception as err:  # a bad file (WeightsFileError, one line) or a fault: said, and the app goes on
-            text = str(err).splitlines()[0] if isinstance(err, WeightsFileError) else f"{type(err).__name__}: {err}"
+            text = one_line(err) if isinstance(err, WeightsFileError) else f"{type(err).__name__}: {err}"
             self.call_from_thread(self._audited, path)
             self.call_from_thread(self.notify, f"cannot audit: {text}", severity="error", timeout=8)
             if self.result is None and self.run_on_start:
@@ -601,19 +569,13 @@ class InitScopeApp(OnDemandApp):
     @work(thread=True, group="open", exit_on_error=False)
     def load_snapshot(self, path: Path) -> None:
         """Read a snapshot in a thread and show exactly what it holds (no re-run)."""
-        from initscope import snapshot
-
-        try:
-            result = snapshot.read(path)
-        except Exception as err:  # a bad file is a SnapshotError; anything else must still be a message
-            text = str(err).splitlines()[0] if str(err) else type(err).__name__
-            if not isinstance(err, snapshot.SnapshotError):
-                text = f"{path}: {type(err).__name__}: {text}"
-            self.call_from_thread(self.notify, f"cannot open: {text[:300]}", severity="error", timeout=8)
+        opened = read_snapshot(path)
+        if isinstance(opened, str):
+            self.call_from_thread(self.notify, opened, severity="error", timeout=8)
             if self.result is None and self.run_on_start:
                 self.call_from_thread(self.start_run, self.config)
             return
-        race, race_error = race_of_snapshot(result)  # validated here, in the thread
+        result, race, race_error = opened
         self.call_from_thread(self._show_snapshot, path, result)
         if race is not None:
             self.call_from_thread(self.query_one(TrainTab).show_race, race, path.name)
@@ -635,20 +597,6 @@ class InitScopeApp(OnDemandApp):
         self.result_status = self.status
         self.notify(f"opened {path} (r re-runs its config)")
         self.redraw()
-
-
-def call_text(name: str, params: Mapping[str, object], defaults: Mapping[str, object]) -> str:
-    """name(k=v) with the parameters that differ from the defaults, numbers to 4 digits."""
-    changed = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
-               if defaults.get(k) != v]
-    return f"{name}({','.join(changed)})" if changed else name
-
-
-def pin_label(cfg: Config) -> str:
-    """he_normal/relu, with changed initializer parameters, cut to fit a legend."""
-    init = call_text(cfg.initializer, cfg.initializer_params, initializers.lookup(cfg.initializer).resolve({}))
-    text = f"{init}/{cfg.activation}"
-    return text if len(text) <= 28 else text[:27] + "…"
 
 
 def main(cfg: Config, args: argparse.Namespace | None = None) -> int:

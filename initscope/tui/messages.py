@@ -68,6 +68,18 @@ class ConfigRefused(Message):
     source: str
 
 
+@dataclass
+class StatusChanged(Message):
+    """A widget's worker has news for the status line (the Jacobian's or the seed ensemble's progress)."""
+
+    text: str
+
+
+@dataclass
+class ExtrasChanged(Message):
+    """What the tabs draw besides the run changed (the seed ensemble): the app draws the visible tab again."""
+
+
 # ---------------------------------------------------------------------------------------------- on demand
 @dataclass
 class PhaseGridReady(Message):
@@ -80,7 +92,8 @@ class PhaseGridReady(Message):
 
 @dataclass
 class JacobianWanted(Message):
-    """The visible Jacobian view holds a spectrum of another config: the app recomputes for its config."""
+    """The visible Jacobian view follows the config and holds a spectrum of another: the app asks it for the
+    latest config's."""
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """What the tabs are handed to draw: the `ViewState` (the shown Result, the pinned runs, the selected layer,
-the colours) and the on-demand `Extras` that belong to it (seed ensemble, Jacobian spectrum).
+the colours) and the on-demand `Extras` that belong to it (the seed ensemble); and the states of the
+on-demand computations (the Jacobian spectrum, the seed ensemble).
 
 Frozen dataclasses: a tab compares the state it drew with the current one by identity to skip redrawing.
 """
@@ -71,11 +72,6 @@ class Extras:
     ensemble: EnsembleResult | None = None
     """Only when it belongs to the shown result's config."""
     ensemble_running: bool = False
-    jacobian: JacobianState | None = None
-    jacobian_follow: bool = False
-    """The user asked for the Jacobian: the visible Jacobian view keeps it up to date with the config."""
-    jacobian_log: bool | None = None
-    """Axis of the singular-value histogram: log10, linear, or None (log10 when they span > 1 decade)."""
 
 
 @dataclass(frozen=True)
@@ -85,4 +81,4 @@ class ViewState:
     layer: int = 1
     palette: Palette = field(default_factory=Palette)
     extras: Extras = field(default_factory=Extras)
-    """On-demand results (seed ensemble, Jacobian) that belong to `result`."""
+    """On-demand results (the seed ensemble) that belong to `result`."""

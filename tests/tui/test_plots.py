@@ -20,7 +20,9 @@ from initscope.tui.axes import linear_axis, log_axis
 from initscope.tui.legend import legend_rows
 from initscope.tui.plot_widget import Plot, render_figure
 from initscope.tui.plots import Figure, Legend, Line
+from initscope.tui.seed_ensemble import SeedEnsemble
 from initscope.tui.tabs.base import TabView
+from initscope.tui.theory.jacobian import JacobianView
 from initscope.tui.theory.phase import PhaseView
 
 VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
@@ -148,7 +150,7 @@ async def test_every_view_shows_every_series(size: tuple[int, int]) -> None:
         for _ in range(600):
             await app.workers.wait_for_complete()
             await pilot.pause(0.05)
-            if app.ensemble is not None and app.ensemble.status != "running":
+            if (job := app.query_one(SeedEnsemble).job) is not None and job.status != "running":
                 break
         checked = 0
         for tab, view in VIEWS:
@@ -160,7 +162,7 @@ async def test_every_view_shows_every_series(size: tuple[int, int]) -> None:
                 for _ in range(600):
                     await app.workers.wait_for_complete()
                     await pilot.pause(0.05)
-                    if app.jacobian is not None and app.jacobian.status != "running":
+                    if (job := app.query_one(JacobianView).job) is not None and job.status != "running":
                         break
             if view == "phase":
                 for _ in range(600):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -64,9 +64,6 @@ from initscope.tui.train.form import (
 from initscope.tui.train.paint_gate import RaceCancel
 from initscope.tui.train.scoreboard import Scoreboard
 from initscope.tui.train.status import idle_status, racing_status
-
-if TYPE_CHECKING:
-    from initscope.engine.result import Result
 
 PROGRESS_INTERVAL_S = 0.1
 """The engine reports the race so far at most this often (a newer message replaces a queued one)."""
@@ -454,16 +451,5 @@ class TrainTab(TabView):
                 line = line + Content.from_markup("[dim] · [/dim]") + piece
         status.set(line)
 
-def race_of_snapshot(result: Result) -> tuple[RaceResult | None, str]:
-    """The race a snapshot's `training` block holds (call in a thread: it validates, and may read the data
-    file): (race, "") or (None, why it cannot be shown) or (None, "") without a block."""
-    block = result.training
-    if not block:
-        return None, ""
-    try:
-        return RaceResult.from_dict(block), ""
-    except (ConfigError, ValueError, TypeError, KeyError, ArithmeticError, OSError) as err:
-        return None, one_line(err)[:300]
 
-
-__all__ = ["RaceSpec", "TrainTab", "default_contenders", "race_of_snapshot"]
+__all__ = ["TrainTab"]
