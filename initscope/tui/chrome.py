@@ -28,7 +28,7 @@ class TextLine(Widget):
 class QuietFooter(Footer):
     """The Footer, which does not rebuild its keys while its screen is covered (by the palette, help, the open
     dialog): Textual rebuilds them whenever the screen stack changes, and rebuilding the main screen's footer
-    restyled and re-laid out ~80 widgets as the palette opened. Its screen's resume changes the stack again,
+    restyles and re-lays out ~80 widgets as the palette opens. Its screen's resume changes the stack again,
     so the keys are rebuilt then."""
 
     def bindings_changed(self, screen: Screen[object]) -> None:

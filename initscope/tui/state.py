@@ -40,6 +40,23 @@ class Pin:
     color: RGB
 
 
+MAX_PINS = 4
+
+
+def add_pin(pins: list[Pin], result: Result, label: str) -> tuple[str, bool]:
+    """Pin `result` (as `pin N: label`) unless it cannot be: (what to say, whether it is a warning)."""
+    same = next((i for i, p in enumerate(pins) if p.result.config == result.config), None)
+    if same is not None:  # the same config and seed draws the same numbers: a second pin adds nothing
+        return f"this config is pinned already (pin {same + 1})", False
+    if len(pins) >= MAX_PINS:
+        return f"{MAX_PINS} runs pinned already: P clears them", True
+    used = {p.color for p in pins}
+    color = next(c for c in PIN_COLORS if c not in used)
+    label = f"pin {len(pins) + 1}: {label}"
+    pins.append(Pin(label, result, color))
+    return f"pinned {label}", False
+
+
 @dataclass(frozen=True)
 class JacobianState:
     """The Jacobian the app computes or computed, for `config` (the latest request)."""

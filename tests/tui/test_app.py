@@ -14,7 +14,8 @@ from tui_helpers import count_calls, settle, text_of
 from initscope.engine.config import Config
 from initscope.engine.propagate import run
 from initscope.engine.result import Result
-from initscope.tui.app import InitScopeApp, TextLine
+from initscope.tui.app import InitScopeApp
+from initscope.tui.chrome import TextLine
 from initscope.tui.controls import ControlPane
 from initscope.tui.plot_widget import Plot
 from initscope.tui.screens import HelpScreen
@@ -541,7 +542,7 @@ async def test_progress_counts_layers_then_says_it_is_waiting(monkeypatch: pytes
 
     from textual.widgets import ProgressBar
 
-    import initscope.tui.app as app_module
+    import initscope.tui.explorer as explorer_module
 
     release = threading.Event()
     reached: dict[str, threading.Event] = {k: threading.Event() for k in ("start", "half", "all")}
@@ -563,7 +564,7 @@ async def test_progress_counts_layers_then_says_it_is_waiting(monkeypatch: pytes
     app = InitScopeApp(config=SMALL, clock=False)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
-        monkeypatch.setattr(app_module, "run", slow_run)
+        monkeypatch.setattr(explorer_module, "run", slow_run)
         bar = app.query_one("#progress", ProgressBar)
         app.query_one("#depth", Input).value = "8"
         app.query_one(ControlPane).apply_typed()

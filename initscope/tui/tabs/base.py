@@ -97,7 +97,7 @@ class TabView(Vertical):
         self.view = self.VIEWS[0][0] if self.VIEWS else ""
         self.drawn: dict[str, tuple[ViewState, object]] = {}
         """view -> (state, view_key()) it was last drawn with: a view shown again unchanged keeps its widgets as
-        they are (drawing it again re-rasterized its plots at every `v`, tens of ms)."""
+        they are (drawing it again would rasterize its plots at every `v`, tens of ms)."""
 
     def on_resize(self, event: Resize) -> None:
         one = event.size.width < PAIR_MIN_WIDTH

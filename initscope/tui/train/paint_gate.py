@@ -12,7 +12,7 @@ class RaceCancel(threading.Event):
     """The `cancel` the engine gets: the worker's `cancelled_event` (set by `x`, an edit, or a new race), and a
     paint gate. The engine checks `is_set()` at every step; while the tab paints a frame of the live race the gate
     is closed and the race waits there (at most PAINT_GATE_TIMEOUT_S), so the frame has the interpreter to itself
-    instead of sharing the GIL with the race, which doubled its wall time and stalled the event loop."""
+    instead of sharing the GIL with the race (which would double its wall time and stall the event loop)."""
 
     def __init__(self, cancelled: threading.Event, gate: threading.Event) -> None:
         super().__init__()
