@@ -19,7 +19,6 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ProgressBar, Static, TabbedContent, TabPane
-from textual.worker import get_current_worker
 
 from initscope.blas import limit_blas_threads
 from initscope.engine.config import Config
@@ -39,7 +38,6 @@ from initscope.tui.messages import (
     RunFinished,
     RunProgress,
     StatusChanged,
-    throttled_progress,
 )
 from initscope.tui.seed_ensemble import SeedEnsemble
 from initscope.tui.state import Extras, Palette, Pin, ViewState
@@ -52,6 +50,7 @@ from initscope.tui.text import one_line
 from initscope.tui.theory.jacobian import JacobianView
 from initscope.tui.theory.views import TheoryTab
 from initscope.tui.train.tab import TrainTab
+from initscope.tui.workers import compute_and_post
 
 if TYPE_CHECKING:
     from initscope.engine.audit import AuditReport
@@ -163,17 +162,10 @@ class Explorer(App[int]):
     @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
     def _compute(self, generation: int, cfg: Config) -> None:
         """Runs in a thread: the engine gets the worker's cancel event; results go back as messages."""
-        worker = get_current_worker()
-        progress = throttled_progress(self.post_message, lambda done, total: RunProgress(generation, done, total),
-                                      delay=PROGRESS_DELAY_S)
-        try:
-            result = run(cfg, cancel=worker.cancelled_event, progress=progress)
-        except Exception as err:  # the app goes on; the message says what failed
-            self.post_message(RunFailed(generation, cfg, err))
-            return
-        if worker.is_cancelled or result.cancelled:
-            return
-        self.post_message(RunFinished(generation, cfg, result))
+        compute_and_post(self.post_message, lambda cancel, progress: run(cfg, cancel=cancel, progress=progress),
+                         lambda done, total: RunProgress(generation, done, total),
+                         lambda result: RunFinished(generation, cfg, result),
+                         lambda err: RunFailed(generation, cfg, err), delay=PROGRESS_DELAY_S)
 
     def on_run_progress(self, message: RunProgress) -> None:
         if message.generation != self.generation:

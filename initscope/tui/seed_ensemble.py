@@ -12,7 +12,6 @@ import dataclasses
 
 from textual import work
 from textual.widget import Widget
-from textual.worker import get_current_worker
 
 from initscope.engine.config import Config
 from initscope.engine.ensemble import DEFAULT_K, EnsembleResult, seed_ensemble
@@ -21,10 +20,10 @@ from initscope.tui.messages import (
     EnsembleProgress,
     ExtrasChanged,
     StatusChanged,
-    throttled_progress,
 )
 from initscope.tui.state import EnsembleState
 from initscope.tui.text import one_line
+from initscope.tui.workers import compute_and_post
 
 
 class SeedEnsemble(Widget):
@@ -78,16 +77,10 @@ class SeedEnsemble(Widget):
 
     @work(thread=True, exclusive=True, group="ensemble", exit_on_error=False)
     def _compute(self, cfg: Config) -> None:
-        worker = get_current_worker()
-        progress = throttled_progress(self.post_message, lambda done, total: EnsembleProgress(cfg, done, total))
-        try:
-            result = seed_ensemble(cfg, DEFAULT_K, cancel=worker.cancelled_event, progress=progress)
-        except Exception as err:  # the app goes on; a notification says what failed
-            self.post_message(EnsembleFinished(cfg, None, err))
-            return
-        if worker.is_cancelled or result.cancelled:
-            return
-        self.post_message(EnsembleFinished(cfg, result))
+        compute_and_post(self.post_message,
+                         lambda cancel, progress: seed_ensemble(cfg, DEFAULT_K, cancel=cancel, progress=progress),
+                         lambda done, total: EnsembleProgress(cfg, done, total),
+                         lambda result: EnsembleFinished(cfg, result), lambda err: EnsembleFinished(cfg, None, err))
 
     def on_ensemble_progress(self, message: EnsembleProgress) -> None:
         message.stop()

@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.events import Show
-from textual.worker import get_current_worker
 
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
@@ -27,7 +26,6 @@ from initscope.tui.messages import (
     JacobianProgress,
     JacobianWanted,
     StatusChanged,
-    throttled_progress,
 )
 from initscope.tui.plot_widget import Plot
 from initscope.tui.plots import RGB, Figure, FloatArray, Legend, histogram_bars, histogram_notes
@@ -36,6 +34,7 @@ from initscope.tui.summary import num
 from initscope.tui.tabs.base import displayed
 from initscope.tui.text import Paragraph, one_line
 from initscope.tui.theory.readouts import MARK, STYLE
+from initscope.tui.workers import compute_and_post
 
 ISOMETRY_NEAR = 0.1
 """var/mean^2 of the eigenvalues of J J^T below this: near dynamical isometry (as `initscope theory`)."""
@@ -279,16 +278,10 @@ class JacobianView(Vertical):
 
     @work(thread=True, exclusive=True, group="jacobian", exit_on_error=False)
     def _compute(self, cfg: Config) -> None:
-        worker = get_current_worker()
-        progress = throttled_progress(self.post_message, lambda done, total: JacobianProgress(cfg, done, total))
-        try:
-            result = jacobian_spectrum(cfg, cancel=worker.cancelled_event, progress=progress)
-        except Exception as err:  # the app goes on; the view says what failed
-            self.post_message(JacobianFinished(cfg, None, err))
-            return
-        if worker.is_cancelled or result.cancelled:
-            return
-        self.post_message(JacobianFinished(cfg, result))
+        compute_and_post(self.post_message,
+                         lambda cancel, progress: jacobian_spectrum(cfg, cancel=cancel, progress=progress),
+                         lambda done, total: JacobianProgress(cfg, done, total),
+                         lambda result: JacobianFinished(cfg, result), lambda err: JacobianFinished(cfg, None, err))
 
     def on_jacobian_progress(self, message: JacobianProgress) -> None:
         message.stop()
