@@ -10,16 +10,13 @@ sqrt2 stays sqrt2, not the 6 digits shown).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.timer import Timer
 from textual.widget import Widget
@@ -30,7 +27,8 @@ from initscope.engine.architecture import ARCHS, BRANCH_SCALES, NORM_PLACEMENTS,
 from initscope.engine.config import DTYPES, Config, build
 from initscope.engine.errors import ConfigError
 from initscope.tui.grouped_select import GroupedSelect
-from initscope.tui.messages import ConfigEdited, ConfigRefused
+from initscope.tui.messages import ConfigEdited, ConfigRefused, NumberStepped
+from initscope.tui.number_input import NumberInput
 
 FAMILY_ORDER = ("variance scaling", "plain random", "structured", "data-dependent", "constant",
                 "framework preset")
@@ -67,51 +65,6 @@ def shown(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
-
-
-class NumberInput(Input):
-    """An Input for a number: up/down step it ×2 / ÷2 (the seed by 1).
-
-    Every printable key is text, `+` and `-` included: a typed `-5` is the value -5, which the Config
-    refuses with the field's allowed range, never a halving followed by a 5."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "step(1)", "×2", show=False),
-        Binding("down", "step(-1)", "÷2", show=False),
-    ]
-
-    class Stepped(Message):
-        """The value was stepped by a key (applied at once, not after the typing pause)."""
-
-    def __init__(self, value: str, *, integer: bool, low: float | None = None, high: float | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(value, compact=True, **kwargs)
-        self.integer = integer
-        self.low, self.high = low, high
-
-    def action_step(self, direction: int) -> None:
-        text = self.value.strip()
-        try:
-            number = float(text)
-        except ValueError:
-            return
-        if not math.isfinite(number):
-            return
-        if self.id == "seed":
-            number += direction
-        elif number == 0:
-            number = 1.0 if direction > 0 else 0.0
-        else:
-            number = number * 2 if direction > 0 else number / 2
-        if self.integer:
-            number = float(max(1 if self.id != "seed" else 0, round(number)))
-        if self.low is not None:
-            number = max(self.low, number)
-        if self.high is not None:
-            number = min(self.high, number)
-        self.value = str(int(number)) if self.integer else f"{number:.6g}"
-        self.cursor_position = len(self.value)
-        self.post_message(self.Stepped())  # after the value's Changed message, so the pane has the new text
 
 
 def _row(label: str, widget: Widget, row_id: str | None = None) -> Horizontal:
@@ -279,8 +232,8 @@ class ControlPane(VerticalScroll):
         event.stop()
         self.apply_typed()
 
-    @on(NumberInput.Stepped)
-    def _input_stepped(self, event: NumberInput.Stepped) -> None:
+    @on(NumberStepped)
+    def _input_stepped(self, event: NumberStepped) -> None:
         event.stop()
         self.apply_typed()
 

@@ -80,6 +80,11 @@ class ExtrasChanged(Message):
     """What the tabs draw besides the run changed (the seed ensemble): the app draws the visible tab again."""
 
 
+@dataclass
+class NumberStepped(Message):
+    """A NumberInput's value was stepped by a key (applied at once, not after the typing pause)."""
+
+
 # ---------------------------------------------------------------------------------------------- on demand
 @dataclass
 class PhaseGridReady(Message):

@@ -22,7 +22,8 @@ from initscope.engine.training import (
     TrainConfig,
     split_top_level,
 )
-from initscope.tui.controls import NumberInput, catalogue_in_family_order
+from initscope.tui.controls import catalogue_in_family_order
+from initscope.tui.number_input import NumberInput
 from initscope.tui.state import Pin
 
 FORM_FIELDS: tuple[tuple[str, str], ...] = (
