@@ -195,7 +195,7 @@ class _Race:
         self.layer_names = (*(str(i) for i in range(1, len(tc.network.widths) + 1)), "out")
         self.last_emit = -math.inf
 
-    def result(self, contenders: tuple[ContenderResult, ...], epochs_done: int, record_steps: IntArray,
+    def race_result(self, contenders: tuple[ContenderResult, ...], epochs_done: int, record_steps: IntArray,
                epoch_steps: IntArray, cancelled: bool = False, running: bool = False) -> RaceResult:
         return RaceResult(
             config=self.tc, dataset=self.ds.info(), target_loss=self.target, steps_per_epoch=self.spe,
@@ -214,7 +214,7 @@ class _Race:
         live = tuple(r.live(idx) for r in self.runners)
         last = max((_last_record(r) for r in self.runners), default=-1)
         steps = self.record_steps[last:last + 1].copy() if last >= 0 else self.record_steps[:0].copy()
-        self.progress(self.result(live, epoch, steps, self.epoch_steps[idx].copy(), running=True))
+        self.progress(self.race_result(live, epoch, steps, self.epoch_steps[idx].copy(), running=True))
 
     def evaluate(self, r: _Runner, epoch: int) -> None:
         loss, acc = r.mlp.evaluate(self.x, self.y, self.ds.task)
@@ -268,7 +268,7 @@ class _Race:
             c.loss, c.accuracy = c.loss[:epochs_done + 1], c.accuracy[:epochs_done + 1]
             c.step_loss, c.grad_norm = c.step_loss[:kept], c.grad_norm[:kept]
             c.update_ratio, c.distinct_units = c.update_ratio[:kept], c.distinct_units[:kept]
-        return self.result(tuple(r.result for r in self.runners), epochs_done, self.record_steps[:kept],
+        return self.race_result(tuple(r.result for r in self.runners), epochs_done, self.record_steps[:kept],
                            self.epoch_steps[:epochs_done + 1], cancelled=cancelled)
 
 
