@@ -72,7 +72,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     elif not args.a_open:
         sys.stdout.write(text)
     if args.a_open:
-        from initscope.tui.audit_tab import open_audit
+        from initscope.tui.tabs.audit import open_audit
 
         return open_audit(report, args)
     return 0

@@ -21,7 +21,6 @@ from initscope.engine.training import (
     DEFAULT_CONTENDERS,
     DEFAULT_NETWORK,
     TARGET_FRACTION,
-    RaceProgress,
     RaceResult,
     TrainConfig,
     run_race,
@@ -125,8 +124,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _progress_printer() -> Any:
-    def show(p: RaceProgress) -> None:
-        sys.stderr.write(f"\rtraining: epoch {p.epoch}/{p.epochs}, step {p.step}/{p.total_steps} "
+    def show(p: RaceResult) -> None:
+        sys.stderr.write(f"\rtraining: epoch {p.epochs_done}/{p.config.epochs}, step {p.step}/{p.total_steps} "
                          f"({p.elapsed_s:.1f} s)\033[K")
         sys.stderr.flush()
 

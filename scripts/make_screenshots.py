@@ -23,8 +23,11 @@ from textual.widgets import DataTable, Input
 
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
-from initscope.tui.audit_tab import AuditTab
-from initscope.tui.train_tab import TrainTab
+from initscope.tui.seed_ensemble import SeedEnsemble
+from initscope.tui.tabs.audit import AuditTab
+from initscope.tui.theory.jacobian import JacobianView
+from initscope.tui.theory.phase import PhaseView
+from initscope.tui.train.tab import TrainTab
 
 TABS = (("1", "weights"), ("2", "forward"), ("3", "backward"), ("4", "theory"))
 
@@ -130,8 +133,9 @@ async def settle_extras(app: InitScopeApp, pilot: object) -> None:
     for _ in range(6000):
         await app.workers.wait_for_complete()
         await pilot.pause(0.05)  # type: ignore[attr-defined]
-        busy = (app.phase_pending or (app.jacobian is not None and app.jacobian.status == "running")
-                or (app.ensemble is not None and app.ensemble.status == "running"))
+        jacobian, ensemble = app.query_one(JacobianView).job, app.query_one(SeedEnsemble).job
+        busy = (app.query_one(PhaseView).pending or (jacobian is not None and jacobian.status == "running")
+                or (ensemble is not None and ensemble.status == "running"))
         if not busy and all(w.is_finished for w in app.workers):
             return
     raise RuntimeError("on-demand work did not finish")

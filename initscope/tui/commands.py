@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from textual import events
 from textual.command import CommandInput, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.css.query import NoMatches
 
 from initscope.engine import activations, initializers
-
-if TYPE_CHECKING:
-    from initscope.tui.app import InitScopeApp
 
 Command = tuple[str, str, Callable[[], object]]
 ALIAS_SCORE = 0.9
@@ -23,6 +20,35 @@ about a close name match's, above a word of a description."""
 DESCRIPTION_SCORE = 0.5
 """Score of a command found by the words of its description (`torch` also finds every entry whose
 summary mentions torch)."""
+
+
+class CommandTarget(Protocol):
+    """What the commands call: the explorer's actions (InitScopeApp has them; this module does not import it)."""
+
+    can_export: bool
+
+    def set_initializer(self, name: str) -> None: ...
+    def set_activation(self, name: str) -> None: ...
+    def add_contender(self, name: str) -> None: ...
+    def show_view(self, tab: str, view: str) -> None: ...
+    def action_tab(self, tab: str) -> None: ...
+    def action_layer(self, step: int) -> None: ...
+    def action_cycle_init(self, step: int) -> None: ...
+    def action_pin(self) -> None: ...
+    def action_clear_pins(self) -> None: ...
+    def action_save_svg(self) -> None: ...
+    def action_help(self) -> None: ...
+    def action_rerun(self) -> None: ...
+    def action_next_view(self) -> None: ...
+    def action_jacobian(self) -> None: ...
+    def action_jacobian_axis(self) -> None: ...
+    def action_ensemble(self) -> None: ...
+    def action_next_activation(self) -> None: ...
+    async def action_quit(self) -> None: ...
+    def action_race(self) -> None: ...
+    def action_stop_race(self) -> None: ...
+    def action_export(self) -> None: ...
+    def action_open(self) -> None: ...
 
 
 def alias_hits(query: str) -> dict[str, str]:
@@ -38,7 +64,7 @@ def alias_hits(query: str) -> dict[str, str]:
     return out
 
 
-def commands_for(app: InitScopeApp) -> list[Command]:
+def commands_for(app: CommandTarget) -> list[Command]:
     """(text, help, callback) of every command."""
     out: list[Command] = []
     for entry in initializers.CATALOGUE:
@@ -88,9 +114,7 @@ class InitScopeCommands(Provider):
     """Commands of initscope for the palette."""
 
     def _commands(self) -> list[Command]:
-        from initscope.tui.app import InitScopeApp
-
-        return commands_for(cast(InitScopeApp, self.app))
+        return commands_for(cast(CommandTarget, self.app))
 
     async def discover(self) -> Hits:
         # the list shown before anything is typed: every command but the 28 `race: add` ones (typing `race`

@@ -10,16 +10,13 @@ sqrt2 stays sqrt2, not the 6 digits shown).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.timer import Timer
 from textual.widget import Widget
@@ -30,7 +27,9 @@ from initscope.engine.architecture import ARCHS, BRANCH_SCALES, NORM_PLACEMENTS,
 from initscope.engine.config import DTYPES, Config, build
 from initscope.engine.errors import ConfigError
 from initscope.engine.limits import MAX_BATCH, MAX_DEPTH, MAX_SEED, MAX_UNITS
-from initscope.tui.messages import ConfigEdited, ConfigRefused
+from initscope.tui.grouped_select import GroupedSelect
+from initscope.tui.messages import ConfigEdited, ConfigRefused, NumberStepped
+from initscope.tui.number_input import NumberInput
 
 FAMILY_ORDER = ("variance scaling", "plain random", "structured", "data-dependent", "constant",
                 "framework preset")
@@ -67,80 +66,6 @@ def shown(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
-
-
-class GroupedSelect(Select[str]):
-    """A Select whose open list shows a family header above the first entry of each family.
-
-    The header is a dim first line of that option's prompt; the closed Select shows the name only.
-    """
-
-    def __init__(self, groups: list[tuple[str, str]], value: str, **kwargs: Any) -> None:
-        self._families = dict(groups)
-        super().__init__([(name, name) for name, _ in groups], value=value, allow_blank=False,
-                         compact=True, **kwargs)
-
-    def _setup_options_renderables(self) -> None:
-        from textual.widgets._option_list import Option
-        from textual.widgets._select import SelectOverlay
-
-        options: list[Option] = []
-        previous = None
-        for prompt, value in self._options:
-            family = self._families.get(str(value), "")
-            if family != previous:
-                options.append(Option(Text.assemble((f"─ {family}\n", "dim italic"), str(prompt))))
-                previous = family
-            else:
-                options.append(Option(str(prompt)))
-        overlay = self.query_one(SelectOverlay)
-        overlay.clear_options()
-        overlay.add_options(options)
-
-
-class NumberInput(Input):
-    """An Input for a number: up/down step it ×2 / ÷2 (the seed by 1).
-
-    Every printable key is text, `+` and `-` included: a typed `-5` is the value -5, which the Config
-    refuses with the field's allowed range, never a halving followed by a 5."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "step(1)", "×2", show=False),
-        Binding("down", "step(-1)", "÷2", show=False),
-    ]
-
-    class Stepped(Message):
-        """The value was stepped by a key (applied at once, not after the typing pause)."""
-
-    def __init__(self, value: str, *, integer: bool, low: float | None = None, high: float | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(value, compact=True, **kwargs)
-        self.integer = integer
-        self.low, self.high = low, high
-
-    def action_step(self, direction: int) -> None:
-        text = self.value.strip()
-        try:
-            number = float(text)
-        except ValueError:
-            return
-        if not math.isfinite(number):
-            return
-        if self.id == "seed":
-            number += direction
-        elif number == 0:
-            number = 1.0 if direction > 0 else 0.0
-        else:
-            number = number * 2 if direction > 0 else number / 2
-        if self.integer:
-            number = float(max(1 if self.id != "seed" else 0, round(number)))
-        if self.low is not None:
-            number = max(self.low, number)
-        if self.high is not None:
-            number = min(self.high, number)
-        self.value = str(int(number)) if self.integer else f"{number:.6g}"
-        self.cursor_position = len(self.value)
-        self.post_message(self.Stepped())  # after the value's Changed message, so the pane has the new text
 
 
 def _row(label: str, widget: Widget, row_id: str | None = None) -> Horizontal:
@@ -308,8 +233,8 @@ class ControlPane(VerticalScroll):
         event.stop()
         self.apply_typed()
 
-    @on(NumberInput.Stepped)
-    def _input_stepped(self, event: NumberInput.Stepped) -> None:
+    @on(NumberStepped)
+    def _input_stepped(self, event: NumberStepped) -> None:
         event.stop()
         self.apply_typed()
 
@@ -343,33 +268,36 @@ class ControlPane(VerticalScroll):
 
     def _store(self, wid: str, text: str) -> bool:
         """Keep the text of field `wid`; False when it did not change (or is not a field of the Config)."""
-        if wid.startswith("init-param-"):
-            key = wid.removeprefix("init-param-")
-            if self.init_params.get(key) == text:
-                return False
-            self.init_params[key] = text
-        elif wid.startswith("act-param-"):
-            key = wid.removeprefix("act-param-")
-            if self.act_params.get(key) == text:
-                return False
-            self.act_params[key] = text
-        elif wid in self.values:
-            if self.values[wid] == text:
-                return False
-            self.values[wid] = text
-            if wid == "initializer":
-                self._reset_init_params(text)
-            elif wid == "activation":
-                self._reset_act_params(text)
-            elif wid == "width":
-                self._depth_from_width_list(text)
-            elif wid == "arch" and text == "mlp" and self.values["branch_scale"] != "1":
-                self.values["branch_scale"] = "1"  # an MLP has no branches to scale
-                with self.prevent(Select.Changed):
-                    self.query_one("#branch_scale", Select).value = "1"
-        else:
+        found = self._field_of(wid)
+        if found is None:
             return False
+        texts, key = found
+        if texts.get(key) == text:
+            return False
+        texts[key] = text
+        if texts is self.values:
+            self._follow_field(wid, text)
         return True
+
+    def _field_of(self, wid: str) -> tuple[dict[str, str], str] | None:
+        """(the texts that hold field `wid`, its key there), or None for a widget that is not a field."""
+        for prefix, texts in (("init-param-", self.init_params), ("act-param-", self.act_params)):
+            if wid.startswith(prefix):
+                return texts, wid.removeprefix(prefix)
+        return (self.values, wid) if wid in self.values else None
+
+    def _follow_field(self, wid: str, text: str) -> None:
+        """What follows from a changed field: its parameters, the depth of a width list, an MLP's branch scale."""
+        if wid == "initializer":
+            self._reset_init_params(text)
+        elif wid == "activation":
+            self._reset_act_params(text)
+        elif wid == "width":
+            self._depth_from_width_list(text)
+        elif wid == "arch" and text == "mlp" and self.values["branch_scale"] != "1":
+            self.values["branch_scale"] = "1"  # an MLP has no branches to scale
+            with self.prevent(Select.Changed):
+                self.query_one("#branch_scale", Select).value = "1"
 
     def _depth_from_width_list(self, text: str) -> None:
         """A width list (784,512,10) is one width per layer: the depth field shows its length."""

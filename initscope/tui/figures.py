@@ -2,7 +2,7 @@
 their legend, pins named by what they change, histograms with log counts and zeros set apart, the phase
 diagram as a heat map of the engine's chi1 grid.
 
-The tabs (tabs.py, theory_views.py) call these and hand the Figure to a Plot (plot_widget.py).
+The tabs (tui/tabs/, tui/theory/) call these and hand the Figure to a Plot (plot_widget.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from initscope.engine import initializers
 from initscope.engine.config import Config
 from initscope.engine.phase import PhaseGrid, chi1_at, edge
 from initscope.engine.result import Histogram, Result
-from initscope.tui.extras import blend
+from initscope.tui.colors import blend
 from initscope.tui.plots import (
     RGB,
     Figure,
@@ -33,7 +33,7 @@ from initscope.tui.plots import (
 )
 
 if TYPE_CHECKING:
-    from initscope.tui.tabs import Pin, ViewState
+    from initscope.tui.state import Pin, ViewState
 
 
 def hidden_words(hidden: int, total: int) -> list[str]:

@@ -50,3 +50,9 @@ class Paragraph(Widget):
 
     def render(self) -> Content:
         return self.content
+
+
+def one_line(err: BaseException) -> str:
+    """An error in one line: its message's first line, or its type's name when it has no message."""
+    text = str(err)
+    return text.splitlines()[0] if text else type(err).__name__

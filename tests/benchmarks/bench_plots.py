@@ -30,6 +30,9 @@ from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
 from initscope.tui.plot_strips import underlay
 from initscope.tui.plot_widget import Plot, bar_underlay, build_matrix
+from initscope.tui.seed_ensemble import SeedEnsemble
+from initscope.tui.theory.jacobian import JacobianView
+from initscope.tui.theory.phase import PhaseView
 
 VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
          ("forward", "histograms"), ("backward", ""), ("theory", "measured"), ("theory", "saturation"),
@@ -97,16 +100,17 @@ async def main(size: tuple[int, int], repeats: int, stall: bool = False) -> None
         app._apply(Config())
         await wait(app, pilot, lambda: app.shown_generation == app.generation)
         await pilot.press("k")
-        await wait(app, pilot, lambda: app.ensemble is not None and app.ensemble.status != "running")
+        await wait(app, pilot, lambda: (job := app.query_one(SeedEnsemble).job) is not None and job.status != "running")
         for tab, view in VIEWS:
             app.action_tab(tab)
             if view:
                 app.action_set_view(tab, view)
             if view == "jacobian":
                 await pilot.press("j")
-                await wait(app, pilot, lambda: app.jacobian is not None and app.jacobian.status != "running")
+                await wait(app, pilot, lambda: (job := app.query_one(JacobianView).job) is not None
+                           and job.status != "running")
             if view == "phase":
-                await wait(app, pilot, lambda: bool(app.phase_grids))
+                await wait(app, pilot, lambda: bool(app.query_one(PhaseView).grids))
             await pilot.pause(0.2)
             for plot in app.screen.query(Plot):
                 if not (plot.display and plot.region.area and plot.strips is not None):

@@ -30,7 +30,10 @@ from textual.widgets import TabbedContent
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
 from initscope.tui.plot_widget import Plot
-from initscope.tui.theory_views import TheoryTab
+from initscope.tui.seed_ensemble import SeedEnsemble
+from initscope.tui.theory.jacobian import JacobianView
+from initscope.tui.theory.phase import PhaseView
+from initscope.tui.theory.views import TheoryTab
 
 
 async def measure(cfg: Config, start: Callable[[InitScopeApp], None], done: Callable[[InitScopeApp], bool],
@@ -64,13 +67,13 @@ def phase_drawn(app: InitScopeApp) -> bool:
 
 
 def jacobian_drawn(app: InitScopeApp) -> bool:
-    return (app.jacobian is not None and app.jacobian.status == "done"
+    return ((job := app.query_one(JacobianView).job) is not None and job.status == "done"
             and app.query_one("#jacobian-hist", Plot).figure is not None and app.query_one(
                 "#jacobian-hist", Plot).renders > 0)
 
 
 def ensemble_drawn(app: InitScopeApp) -> bool:
-    return app.ensemble is not None and app.ensemble.status == "done"
+    return (job := app.query_one(SeedEnsemble).job) is not None and job.status == "done"
 
 
 SWITCHES: tuple[tuple[str, str, str], ...] = (
@@ -135,21 +138,23 @@ def main() -> int:
         return 0
     for act in ("tanh", "sigmoid"):
         wall, worst, p99, app = asyncio.run(measure(Config(activation=act), phase_view, phase_drawn))
-        grid = next(iter(app.phase_grids.values()))
+        grid = next(iter(app.query_one(PhaseView).grids.values()))
         print(f"phase grid {act} ({grid.chi1.shape[1]}x{grid.chi1.shape[0]}, σw² to {grid.w_max:g}): worker "
               f"{grid.elapsed_s * 1000:.0f} ms, view shown to map drawn {wall:.0f} ms, stall max {worst:.1f} ms, "
               f"p99 {p99:.1f} ms")
     for cfg in (Config(), Config(fan_in=1024, depth=20, batch=64),
                 Config(initializer="orthogonal", initializer_params={"gain": 1.05}, activation="tanh", depth=32)):
         wall, worst, p99, app = asyncio.run(measure(cfg, lambda a: a.action_jacobian(), jacobian_drawn))
-        assert app.jacobian is not None and app.jacobian.result is not None
-        r = app.jacobian.result
+        job = app.query_one(JacobianView).job
+        assert job is not None and job.result is not None
+        r = app.query_one(JacobianView).job.result
         print(f"Jacobian {cfg.to_string()}: worker {r.elapsed_s * 1000:.0f} ms (chain {r.chain_s * 1000:.0f}, SVD "
               f"{r.svd_s * 1000:.0f}), key to spectrum drawn {wall:.0f} ms, stall max {worst:.1f} ms, p99 {p99:.1f} ms")
     for cfg in (Config(), Config(depth=50)):
         wall, worst, p99, app = asyncio.run(measure(cfg, lambda a: a.action_ensemble(), ensemble_drawn))
-        assert app.ensemble is not None and app.ensemble.result is not None
-        print(f"seed ensemble (8 seeds) {cfg.to_string()}: worker {app.ensemble.result.elapsed_s * 1000:.0f} ms, "
+        job = app.query_one(SeedEnsemble).job
+        assert job is not None and job.result is not None
+        print(f"seed ensemble (8 seeds) {cfg.to_string()}: worker {job.result.elapsed_s * 1000:.0f} ms, "
               f"key to bands drawn {wall:.0f} ms, stall max {worst:.1f} ms, p99 {p99:.1f} ms")
     report_switches(args.rounds)
     return 0

@@ -31,7 +31,8 @@ from textual.widgets import Footer, Input
 
 from initscope.engine.config import Config
 from initscope.engine.memory import format_bytes
-from initscope.tui.app import InitScopeApp, QuietFooter
+from initscope.tui.app import InitScopeApp
+from initscope.tui.chrome import QuietFooter
 from initscope.tui.controls import ControlPane
 from initscope.tui.plot_widget import Plot
 
@@ -170,7 +171,7 @@ app.run(headless=True, size=(120, 36), auto_pilot=first_frame)
 """
 class TextualDefaultsApp(InitScopeApp):
     """The explorer with Textual's own (translucent) command palette and Footer, as before
-    commands.InitScopePalette and app.QuietFooter."""
+    commands.InitScopePalette and chrome.QuietFooter."""
 
     CSS_PATH = str(Path(sys.modules[InitScopeApp.__module__].__file__ or "").parent / "app.tcss")
 

@@ -249,11 +249,11 @@ def test_nonfinite_contender_stops_and_says_when() -> None:
 
 def test_cancel_returns_a_partial_result() -> None:
     cancel = threading.Event()
-    calls: list[T.RaceProgress] = []
+    calls: list[T.RaceResult] = []
 
-    def progress(p: T.RaceProgress) -> None:
+    def progress(p: T.RaceResult) -> None:
         calls.append(p)
-        if p.epoch >= 2:
+        if p.epochs_done >= 2:
             cancel.set()
 
     race = T.run_race(small(contenders="he_normal,zeros", epochs=50), cancel=cancel, progress=progress,
@@ -263,9 +263,10 @@ def test_cancel_returns_a_partial_result() -> None:
     assert all("cancelled at step" in c.reason for c in race.contenders)
     assert len(race.contenders[0].loss) == race.epochs_done + 1
     first = calls[0]
-    assert first.epoch == 0 and first.loss.shape == (2, 1) and first.labels == ("he_normal", "zeros")
-    assert calls[-1].step > 0 and calls[-1].distinct_units.shape == (2, 2)
-    first.loss[:] = -1.0  # a copy: the race's own curves are untouched
+    assert first.epochs_done == 0 and first.loss_curves().shape == (2, 1) and first.labels == ("he_normal", "zeros")
+    assert all(p.running for p in calls) and calls[-1].step > 0
+    assert calls[-1].latest_distinct_units().shape == (2, 2)
+    first.contenders[0].loss[:] = -1.0  # a copy: the race's own curves are untouched
     assert race.contenders[0].loss[0] > 0
 
 

@@ -9,17 +9,18 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
-from tui_helpers import settle, text_of
+from tui_helpers import count_calls, settle, text_of
 
 from initscope.engine.config import Config
 from initscope.engine.propagate import run
 from initscope.engine.result import Result
-from initscope.tui.app import InitScopeApp, TextLine
+from initscope.tui.app import InitScopeApp
+from initscope.tui.chrome import TextLine
 from initscope.tui.controls import ControlPane
 from initscope.tui.plot_widget import Plot
 from initscope.tui.screens import HelpScreen
 from initscope.tui.summary import SummaryPane, num, pct
-from initscope.tui.tabs import TabView
+from initscope.tui.tabs.base import TabView
 
 
 def legend_of(app: InitScopeApp, selector: str) -> str:
@@ -240,15 +241,15 @@ async def test_only_the_visible_tab_redraws() -> None:
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
         views = {name: app.query_one(f"#{name}-view", TabView) for name in ("weights", "forward", "backward")}
-        before = {name: v.updates for name, v in views.items()}
+        shows = {name: count_calls(v, "show") for name, v in views.items()}
         app.query_one("#seed", Input).value = "3"
         await settle(pilot)
-        assert views["weights"].updates == before["weights"] + 1
-        assert views["forward"].updates == before["forward"]
-        assert views["backward"].updates == before["backward"]
+        assert shows["weights"] == [1]
+        assert shows["forward"] == [0]
+        assert shows["backward"] == [0]
         await pilot.press("3")
         await pilot.pause()
-        assert views["backward"].updates == before["backward"] + 1
+        assert shows["backward"] == [1]
         assert views["backward"].shown_state is app.state
 
 
@@ -541,7 +542,7 @@ async def test_progress_counts_layers_then_says_it_is_waiting(monkeypatch: pytes
 
     from textual.widgets import ProgressBar
 
-    import initscope.tui.app as app_module
+    import initscope.tui.explorer as explorer_module
 
     release = threading.Event()
     reached: dict[str, threading.Event] = {k: threading.Event() for k in ("start", "half", "all")}
@@ -563,7 +564,7 @@ async def test_progress_counts_layers_then_says_it_is_waiting(monkeypatch: pytes
     app = InitScopeApp(config=SMALL, clock=False)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
-        monkeypatch.setattr(app_module, "run", slow_run)
+        monkeypatch.setattr(explorer_module, "run", slow_run)
         bar = app.query_one("#progress", ProgressBar)
         app.query_one("#depth", Input).value = "8"
         app.query_one(ControlPane).apply_typed()

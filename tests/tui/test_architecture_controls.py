@@ -75,7 +75,7 @@ async def test_summary_of_a_residual_block_shows_its_branch() -> None:
 
 def test_theory_readouts_of_a_residual_net_name_the_recursion() -> None:
     from initscope.engine.propagate import run
-    from initscope.tui.theory_views import readouts
+    from initscope.tui.theory.readouts import readouts
 
     text = readouts(run(SMALL.replace(arch="residual"), advise=False)).plain
     assert "Yang & Schoenholz 2017" in text and "multiplies by 2 per block" in text and "q*" not in text

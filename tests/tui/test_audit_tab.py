@@ -12,10 +12,10 @@ from tui_helpers import settle
 
 from initscope.engine.audit import audit_file
 from initscope.tui.app import InitScopeApp
-from initscope.tui.audit_tab import AuditTab
 from initscope.tui.plot_widget import Plot
 from initscope.tui.plots import Bars, Line
-from initscope.tui.tabs import PlotCard
+from initscope.tui.tabs.audit import AuditTab
+from initscope.tui.tabs.base import PlotCard
 
 
 def _report(tmp_path: Path):  # type: ignore[no-untyped-def]

@@ -14,10 +14,10 @@ from initscope.engine.audit import WeightsFileError, audit_file
 from initscope.engine.audit.reading import SUFFIXES
 from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
-from initscope.tui.audit_tab import AuditTab
 from initscope.tui.controls import ControlPane
 from initscope.tui.screens import WEIGHTS_SUFFIXES, OpenScreen, describe_weights
 from initscope.tui.summary import SummaryPane
+from initscope.tui.tabs.audit import AuditTab
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))  # the audit tests' model builders
 from audit_models import keras_model, plant_faults, save_safetensors, torch_model

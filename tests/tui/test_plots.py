@@ -23,7 +23,10 @@ from initscope.tui.axes import linear_axis, log_axis
 from initscope.tui.legend import legend_rows
 from initscope.tui.plot_widget import Plot, render_figure
 from initscope.tui.plots import Figure, Legend, Line
-from initscope.tui.tabs import TabView
+from initscope.tui.seed_ensemble import SeedEnsemble
+from initscope.tui.tabs.base import TabView
+from initscope.tui.theory.jacobian import JacobianView
+from initscope.tui.theory.phase import PhaseView
 
 VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
          ("forward", "histograms"), ("backward", ""), ("theory", "measured"), ("theory", "saturation"),
@@ -146,9 +149,14 @@ async def wait_until(app: InitScopeApp, pilot: Pilot[Any], done: Callable[[], bo
             return
 
 
+def finished(job: Any) -> bool:
+    """A widget's worker has run and stopped."""
+    return job is not None and job.status != "running"
+
+
 async def bands_on(app: InitScopeApp, pilot: Pilot[Any]) -> None:
     await pilot.press("k")  # seed bands
-    await wait_until(app, pilot, lambda: app.ensemble is not None and app.ensemble.status != "running")
+    await wait_until(app, pilot, lambda: finished(app.query_one(SeedEnsemble).job))
 
 
 async def shown_plots(app: InitScopeApp, pilot: Pilot[Any], tab: str, view: str) -> AsyncIterator[Plot]:
@@ -159,9 +167,9 @@ async def shown_plots(app: InitScopeApp, pilot: Pilot[Any], tab: str, view: str)
         app.action_set_view(tab, view)
     if view == "jacobian":
         await pilot.press("j")
-        await wait_until(app, pilot, lambda: app.jacobian is not None and app.jacobian.status != "running")
+        await wait_until(app, pilot, lambda: finished(app.query_one(JacobianView).job))
     if view == "phase":
-        await wait_until(app, pilot, lambda: bool(app.phase_grids))
+        await wait_until(app, pilot, lambda: bool(app.query_one(PhaseView).grids))
     for second in (False, True):
         await pilot.pause(0.3)
         for plot in app.screen.query(Plot):

@@ -20,8 +20,11 @@ from initscope.engine.propagate import run
 from initscope.tui.app import InitScopeApp
 from initscope.tui.figures import CURSOR_MARK
 from initscope.tui.plot_widget import Plot
+from initscope.tui.seed_ensemble import SeedEnsemble
 from initscope.tui.summary import num
-from initscope.tui.tabs import PlotCard
+from initscope.tui.tabs.base import PlotCard
+from initscope.tui.theory.jacobian import JacobianView
+from initscope.tui.theory.phase import PhaseView
 
 SIZE = (120, 36)
 
@@ -74,11 +77,12 @@ async def test_phase_cursor_sits_at_the_config_and_follows_the_gain() -> None:
         await pilot.press("4")
         app.action_set_view("theory", "phase")
         pmap = app.query_one("#phase-map", Plot)
-        await wait_for(pilot, lambda: bool(app.phase_grids) and cursor_cell(pmap) is not None, "the phase grid")
+        await wait_for(pilot, lambda: bool(app.query_one(PhaseView).grids) and cursor_cell(pmap) is not None,
+                       "the phase grid")
         assert app.result is not None
         t = app.result.theory
         assert math.isclose(t.sigma_w2, 1.0) and t.sigma_b2 == 0.0  # xavier, square: sigma_w^2 = gain^2
-        w_max = next(iter(app.phase_grids.values())).w_max
+        w_max = next(iter(app.query_one(PhaseView).grids.values())).w_max
 
         def column_of(sw2: float, columns: int) -> int:  # the column whose value is nearest sw2
             return round(sw2 / w_max * (columns - 1))
@@ -111,7 +115,8 @@ async def test_jacobian_of_an_orthogonal_linear_net_is_an_isometry_on_screen() -
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("j")
-        await wait_for(pilot, lambda: app.jacobian is not None and app.jacobian.status == "done", "the Jacobian")
+        await wait_for(pilot, lambda: (job := app.query_one(JacobianView).job) is not None and job.status == "done",
+                       "the Jacobian")
         assert app.query_one("#tabs").active == "theory"  # type: ignore[attr-defined]
         numbers = text_of(app, "#jacobian-numbers")
         sv = expected.singular_values
@@ -133,7 +138,8 @@ async def test_seed_bands_appear_on_forward_and_backward_and_go_with_a_config_ch
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("k")
-        await wait_for(pilot, lambda: app.ensemble is not None and app.ensemble.status == "done", "the ensemble")
+        await wait_for(pilot, lambda: (job := app.query_one(SeedEnsemble).job) is not None and job.status == "done",
+                       "the ensemble")
         assert app.query_one("#tabs").active == "forward"  # type: ignore[attr-defined]
         std = app.query_one("#forward-view").query_one("#std", PlotCard)
         caption = caption_of(app, "#forward-view #std")
@@ -141,8 +147,9 @@ async def test_seed_bands_appear_on_forward_and_backward_and_go_with_a_config_ch
         assert "predicted 10–90 %" in caption  # relu, zero bias: the finite-width prediction applies
         figure = std.query_one(Plot).figure
         assert figure is not None and len(figure.fills) == 1
-        assert app.ensemble is not None and app.ensemble.result is not None
-        band = app.ensemble.result.activation_std
+        job = app.query_one(SeedEnsemble).job
+        assert job is not None and job.result is not None
+        band = job.result.activation_std
         assert np.allclose(figure.fills[0].low, np.log10(band.q10))
         assert np.allclose(figure.fills[0].high, np.log10(band.q90))
         assert np.all(band.q10 <= band.median) and np.all(band.median <= band.q90)
@@ -152,7 +159,7 @@ async def test_seed_bands_appear_on_forward_and_backward_and_go_with_a_config_ch
 
         app.query_one("#seed", Input).value = "5"  # a config change drops the bands
         await settle(pilot)
-        assert app.ensemble is None
+        assert app.query_one(SeedEnsemble).job is None
         assert "8 seeds" not in caption_of(app, "#backward-view #grad-std")
         await pilot.press("2")
         await pilot.pause()
@@ -168,15 +175,18 @@ async def test_a_refused_width_is_a_notification_not_a_crash() -> None:
         await settle(pilot)
         await pilot.press("j")
         await pilot.pause()
-        assert app.jacobian is not None and app.jacobian.status == "refused"
+        job = app.query_one(JacobianView).job
+        assert job is not None and job.status == "refused"
         assert any("fan_in: 2048 is too wide" in n.message for n in app._notifications)
         canvas = app.query_one("#jacobian-hist", Plot)
         assert canvas.figure is not None and "up to 1024" in canvas.figure.message
         # the app goes on: a narrower net is computed (the view follows the config once j was pressed)
         app.query_one("#fan_in", Input).value = "32"
         await settle(pilot)
-        await wait_for(pilot, lambda: app.jacobian is not None and app.jacobian.status == "done", "the Jacobian")
-        assert app.jacobian is not None and app.jacobian.config.fan_in == 32
+        await wait_for(pilot, lambda: (job := app.query_one(JacobianView).job) is not None and job.status == "done",
+                       "the Jacobian")
+        job = app.query_one(JacobianView).job
+        assert job is not None and job.config.fan_in == 32
 
 
 async def test_saturation_residuals_for_tanh() -> None:
@@ -239,7 +249,7 @@ async def test_a_phase_grid_that_comes_while_the_tab_is_hidden_is_shown_on_retur
         await pilot.pause()
         app.action_set_view("theory", "phase")  # asks for the grid (a worker) ...
         await pilot.press("1")  # ... and the tab is left before it comes
-        await wait_for(pilot, lambda: bool(app.phase_grids), "the phase grid")
+        await wait_for(pilot, lambda: bool(app.query_one(PhaseView).grids), "the phase grid")
         pmap = app.query_one("#phase-map", Plot)
         assert pmap.figure is None or pmap.figure.heat is None  # hidden: not drawn
         await pilot.press("4")
@@ -250,7 +260,7 @@ async def test_a_phase_grid_that_comes_while_the_tab_is_hidden_is_shown_on_retur
 def test_tight_jacobian_numbers_keep_the_verdict_and_its_reason_in_three_rows() -> None:
     """A short pane (80x24) gets the numbers in three rows: the eigenvalue mean, the spread against the
     prediction, and the verdict with its short reason; the long form has more rows and the same verdict."""
-    from initscope.tui.theory_views import jacobian_numbers, spread_words, why_short
+    from initscope.tui.theory.jacobian import jacobian_numbers, spread_words, why_short
 
     cfg = Config(initializer="he_normal", activation="tanh", fan_in=64, depth=8, batch=32)
     j = jacobian_spectrum(cfg, threading.Event())

@@ -11,14 +11,14 @@ from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input
-from tui_helpers import settle, text_of
+from tui_helpers import count_calls, settle, text_of
 
 from initscope.engine.config import Config
 from initscope.engine.propagate import run
 from initscope.engine.training import DEFAULT_NETWORK, RaceResult, TrainConfig, run_race
 from initscope.tui.app import InitScopeApp
 from initscope.tui.summary import num
-from initscope.tui.train_tab import TrainTab
+from initscope.tui.train.tab import TrainTab
 
 SMALL = Config(fan_in=64, depth=6, batch=64)
 CONTENDERS = "he_normal,xavier_normal,zeros"
@@ -68,6 +68,7 @@ async def test_race_table_shows_what_run_race_returns() -> None:
     app = InitScopeApp(config=SMALL, clock=False)
     async with app.run_test(size=(120, 36)) as pilot:
         tab = await open_train_tab(pilot, "6")
+        draws = count_calls(tab, "_draw_race")
         shown = await race(pilot, tab)
         headless = run_race(TrainConfig(network=DEFAULT_NETWORK, contenders=CONTENDERS, epochs=6))
         table = text_of(app, "#race-table")
@@ -85,7 +86,7 @@ async def test_race_table_shows_what_run_race_returns() -> None:
         await pilot.press("v")
         await pilot.pause()
         assert "zeros 1 1 1 — symmetric" in text_of(app, "#race-units")
-        assert tab.race_draws >= 1
+        assert draws[0] >= 1
 
 
 async def test_contenders_follow_the_controls_then_bad_input_keeps_the_last_race(tmp_path: Path) -> None:
@@ -139,7 +140,7 @@ async def test_a_race_runs_beside_the_explorer_and_x_cancels_it() -> None:
     async with app.run_test(size=(100, 32)) as pilot:
         tab = await open_train_tab(pilot, "5000")
         app.action_race()  # as the key t does (Pilot's press waits for an idle app, which a race never is)
-        await until(pilot, lambda: tab.live is not None and tab.live.progress is not None, what="progress")
+        await until(pilot, lambda: tab.live is not None and tab.live.running, what="progress")
         # a control changed during the race: the forward/backward run goes on and the summary shows it
         app.query_one("#seed", Input).value = "9"
         await until(pilot, lambda: app.result is not None and app.result.config.seed == 9,

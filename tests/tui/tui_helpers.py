@@ -43,3 +43,17 @@ async def settle(pilot: Pilot[Any], timeout: float = 20.0) -> None:
 def freeze_cursors(app: InitScopeApp) -> None:
     for widget in app.query(Input):
         widget.cursor_blink = False
+
+
+def count_calls(obj: object, name: str) -> list[int]:
+    """Wrap the method `name` of `obj` (this instance only) to count its calls: the counter lives in the test,
+    not in the widget. Returns a one-item list that holds the count."""
+    calls = [0]
+    original = getattr(obj, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    setattr(obj, name, counted)
+    return calls

@@ -17,8 +17,8 @@ What a race is:
 - A contender whose loss or gradient stops being finite stops there; the step and the reason are kept.
 
 Pure NumPy: imports nothing from textual, rich or plotext. `run_race` runs in a worker thread; it checks
-`cancel` at every step and calls `progress` with a small, copied `RaceProgress` at most every
-`progress_interval` seconds (and always at the start and the end).
+`cancel` at every step and calls `progress` with a small, copied `RaceResult` of the race so far (`running`
+set) at most every `progress_interval` seconds (and always at the start and the end).
 
 The package, one job per module (each imports only those above it):
 - `losses.py`: softmax cross-entropy and MSE, and `Trainable` (loss, gradients and evaluation).
@@ -29,7 +29,7 @@ The package, one job per module (each imports only those above it):
 - `mlp.py`: the plain MLP, LSUV, and `build_mlp` (any contender's network).
 - `optim.py`: SGD and Adam (torch semantics) and gradient clipping.
 - `results.py`: `ContenderResult`, `RaceResult` (to/from the snapshot's `training` block), the conclusion, the diff.
-- `race.py`: `run_race`, its live `RaceProgress`, and the distinct-units measure it records.
+- `race.py`: `run_race` and the distinct-units measure it records.
 
 This module re-exports what the CLI, the TUI, the snapshot and the tests use, so
 `from initscope.engine.training import TrainConfig, run_race` keeps working.
@@ -75,7 +75,7 @@ from initscope.engine.training.constants import (
 from initscope.engine.training.datasets import Dataset, circles, load_file, spirals, teacher
 from initscope.engine.training.mlp import MLP, build_mlp
 from initscope.engine.training.optim import _SGD, _Adam, clip_gradients
-from initscope.engine.training.race import RaceProgress, distinct_units, run_race
+from initscope.engine.training.race import distinct_units, run_race
 from initscope.engine.training.results import (
     STATUS_CANCELLED,
     STATUS_FINISHED,
@@ -132,7 +132,6 @@ __all__ = [
     "Dataset",
     "FloatArray",
     "IntArray",
-    "RaceProgress",
     "RaceResult",
     "TrainConfig",
     "_Adam",

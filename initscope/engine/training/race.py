@@ -1,16 +1,17 @@
-"""Running the race: every contender trained on the same batches in the same order, with live progress,
-recording the loss, gradient norms, update:data ratios and distinct hidden units (`distinct_units`).
+"""Running the race: every contender trained on the same batches in the same order, recording the loss,
+gradient norms, update:data ratios and distinct hidden units (`distinct_units`). Live progress is the race so
+far as a `RaceResult` (with `running` set), the same type the race returns at its end.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,33 +41,6 @@ from initscope.engine.training.results import (
     RaceResult,
     downsample_indices,
 )
-
-
-@dataclass(frozen=True)
-class RaceProgress:
-    """A small copied snapshot for a live UI: curves downsampled to at most CURVE_POINTS points."""
-
-    epoch: int
-    epochs: int
-    step: int
-    """Steps done by the contender that is furthest."""
-    total_steps: int
-    labels: tuple[str, ...]
-    status: tuple[str, ...]
-    epoch_steps: IntArray
-    """x axis of `loss` and `accuracy` (steps done at each evaluation)."""
-    loss: FloatArray
-    """(contenders, points) loss on the whole training set."""
-    accuracy: FloatArray
-    update_ratio: FloatArray
-    """(contenders, layers): the latest log10 update:data ratio per layer (healthy near -3)."""
-    distinct_units: IntArray
-    """(contenders, hidden layers): the latest count of distinct hidden units."""
-    elapsed_s: float
-
-    @property
-    def fraction(self) -> float:
-        return self.step / self.total_steps if self.total_steps else 1.0
 
 
 def distinct_units(w: Array, b: Array, rtol: float = SYMMETRY_RTOL) -> int:
@@ -180,6 +154,16 @@ class _Runner:
             self.window_loss, self.window_steps = 0.0, 0
             self.window_norm[:] = 0.0
 
+    def live(self, idx: npt.NDArray[np.intp]) -> ContenderResult:
+        """A copy of this contender so far for a live view: the curves at `idx`, the latest record only."""
+        r, last = self.result, _last_record(self)
+        units = r.distinct_units[last] if last >= 0 else r.initial_distinct_units
+        return dataclasses.replace(
+            r, params=dict(r.params), loss=r.loss[idx], accuracy=r.accuracy[idx],
+            step_loss=r.step_loss[:0].copy(), grad_norm=r.grad_norm[:0].copy(),
+            update_ratio=self.latest_ratio[None, :].copy(), distinct_units=units[None, :].copy(),
+            initial_distinct_units=r.initial_distinct_units.copy())
+
     def finish_stats(self) -> None:
         r, done = self.result, max(self.result.steps_done, 0)
         if done:
@@ -188,113 +172,127 @@ class _Runner:
             r.norm_after = self.sum_after / done
 
 
-def run_race(tc: TrainConfig, cancel: threading.Event | None = None,
-             progress: Callable[[RaceProgress], None] | None = None, progress_interval: float = 0.1) -> RaceResult:
-    """Train every contender on the same data in the same mini-batch order; interleaved epoch by epoch so
-    a live view sees every curve grow. Checks `cancel` at every step; a cancelled race returns what it has."""
-    started = time.perf_counter()
-    ds = tc.dataset()
-    dtype = tc.network.np_dtype
-    x = ds.x.astype(dtype)
-    y = ds.y if ds.task == "classification" else ds.y.astype(dtype)
-    n, bs = ds.n, tc.batch_size
-    spe = -(-n // bs)
-    total = tc.epochs * spe
-    every = -(-total // MAX_STEP_RECORDS)
-    records = -(-total // every)
-    seed = tc.effective_seed
-    target = tc.target_loss if tc.target_loss is not None else TARGET_FRACTION * ds.baseline_loss
-    orders = [layer_rng(seed, STREAM_ORDER, epoch).permutation(n) for epoch in (1,)]
-    first_batch = x[orders[0][:bs]]
-    runners = [_Runner(tc, c, ds.out_dim, first_batch, tc.epochs, records) for c in tc.contender_list]
-    epoch_steps = np.arange(tc.epochs + 1, dtype=np.int64) * spe
-    record_steps = np.minimum((np.arange(records, dtype=np.int64) + 1) * every, total)
-    last_emit = -math.inf
-    cancelled = False
-    epochs_done = 0
+class _Race:
+    """One race under way: the data, the shared axes, the runners, and the live reports."""
 
-    def emit(epoch: int, force: bool = False) -> None:
-        nonlocal last_emit
+    def __init__(self, tc: TrainConfig, cancel: threading.Event | None,
+                 progress: Callable[[RaceResult], None] | None, progress_interval: float) -> None:
+        self.started = time.perf_counter()
+        self.tc, self.cancel, self.progress, self.interval = tc, cancel, progress, progress_interval
+        ds = self.ds = tc.dataset()
+        self.x = ds.x.astype(tc.network.np_dtype)
+        self.y = ds.y if ds.task == "classification" else ds.y.astype(tc.network.np_dtype)
+        self.spe = -(-ds.n // tc.batch_size)
+        self.total = tc.epochs * self.spe
+        self.every = -(-self.total // MAX_STEP_RECORDS)
+        records = -(-self.total // self.every)
+        self.target = tc.target_loss if tc.target_loss is not None else TARGET_FRACTION * ds.baseline_loss
+        self.first_order = layer_rng(tc.effective_seed, STREAM_ORDER, 1).permutation(ds.n)
+        first_batch = self.x[self.first_order[:tc.batch_size]]
+        self.runners = [_Runner(tc, c, ds.out_dim, first_batch, tc.epochs, records) for c in tc.contender_list]
+        self.epoch_steps = np.arange(tc.epochs + 1, dtype=np.int64) * self.spe
+        self.record_steps = np.minimum((np.arange(records, dtype=np.int64) + 1) * self.every, self.total)
+        self.layer_names = (*(str(i) for i in range(1, len(tc.network.widths) + 1)), "out")
+        self.last_emit = -math.inf
+
+    def race_result(self, contenders: tuple[ContenderResult, ...], epochs_done: int, record_steps: IntArray,
+               epoch_steps: IntArray, cancelled: bool = False, running: bool = False) -> RaceResult:
+        return RaceResult(
+            config=self.tc, dataset=self.ds.info(), target_loss=self.target, steps_per_epoch=self.spe,
+            epoch_steps=epoch_steps, record_steps=record_steps, contenders=contenders, epochs_done=epochs_done,
+            cancelled=cancelled, elapsed_s=time.perf_counter() - self.started, layer_names=self.layer_names,
+            running=running)
+
+    def emit(self, epoch: int, force: bool = False) -> None:
+        """Report the race so far (curves downsampled to CURVE_POINTS, the latest record only), at most every
+        `interval` seconds unless forced."""
         now = time.perf_counter()
-        if progress is None or (not force and now - last_emit < progress_interval):
+        if self.progress is None or (not force and now - self.last_emit < self.interval):
             return
-        last_emit = now
+        self.last_emit = now
         idx = downsample_indices(epoch + 1, CURVE_POINTS)
-        progress(RaceProgress(
-            epoch=epoch, epochs=tc.epochs, step=max(r.result.steps_done for r in runners), total_steps=total,
-            labels=tuple(r.contender.label for r in runners), status=tuple(r.result.status for r in runners),
-            epoch_steps=epoch_steps[idx].copy(),
-            loss=np.array([r.result.loss[idx] for r in runners]),
-            accuracy=np.array([r.result.accuracy[idx] for r in runners]),
-            update_ratio=np.array([r.latest_ratio for r in runners]),
-            distinct_units=np.array([r.result.distinct_units[_last_record(r)] if _last_record(r) >= 0
-                                     else r.result.initial_distinct_units for r in runners]),
-            elapsed_s=now - started,
-        ))
+        live = tuple(r.live(idx) for r in self.runners)
+        last = max((_last_record(r) for r in self.runners), default=-1)
+        steps = self.record_steps[last:last + 1].copy() if last >= 0 else self.record_steps[:0].copy()
+        self.progress(self.race_result(live, epoch, steps, self.epoch_steps[idx].copy(), running=True))
 
-    def evaluate(r: _Runner, epoch: int) -> None:
-        loss, acc = r.mlp.evaluate(x, y, ds.task)
+    def evaluate(self, r: _Runner, epoch: int) -> None:
+        loss, acc = r.mlp.evaluate(self.x, self.y, self.ds.task)
         r.result.loss[epoch], r.result.accuracy[epoch] = loss, acc
         if not math.isfinite(loss):
             r.stop(STATUS_NONFINITE, r.result.steps_done, f"non-finite loss on the training set after step "
                    f"{r.result.steps_done}")
-        elif r.result.steps_to_target is None and loss <= target:
-            r.result.steps_to_target = int(epoch_steps[epoch])
+        elif r.result.steps_to_target is None and loss <= self.target:
+            r.result.steps_to_target = int(self.epoch_steps[epoch])
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for r in runners:
-            evaluate(r, 0)
-        emit(0, force=True)
-        for epoch in range(1, tc.epochs + 1):
-            order = orders[0] if epoch == 1 else layer_rng(seed, STREAM_ORDER, epoch).permutation(n)
-            xs, ys = x[order], y[order]
-            base = (epoch - 1) * spe
-            for r in runners:
-                if not r.running:
-                    continue
-                for s in range(spe):
-                    if cancel is not None and cancel.is_set():
-                        cancelled = True
-                        break
-                    step = base + s + 1
-                    record = (step - 1) // every if step % every == 0 or step == total else None
-                    r.step(xs[s * bs:(s + 1) * bs], ys[s * bs:(s + 1) * bs], step, ds.task, tc, record)
-                    if not r.running:
-                        break
-                    emit(epoch - 1)
-                if cancelled:
-                    break
-                if r.running:
-                    evaluate(r, epoch)
-            if cancelled:
+    def train_epoch(self, epoch: int) -> bool:
+        """Every running contender through one epoch, in the epoch's batch order; False when cancelled."""
+        order = self.first_order if epoch == 1 else layer_rng(self.tc.effective_seed, STREAM_ORDER,
+                                                              epoch).permutation(self.ds.n)
+        xs, ys = self.x[order], self.y[order]
+        for r in self.runners:
+            if not r.running:
+                continue
+            if not self.train_runner(r, xs, ys, (epoch - 1) * self.spe, epoch):
+                return False
+            if r.running:
+                self.evaluate(r, epoch)
+        return True
+
+    def train_runner(self, r: _Runner, xs: Array, ys: npt.NDArray[Any], base: int, epoch: int) -> bool:
+        """One contender through one epoch's batches; False when cancelled."""
+        bs = self.tc.batch_size
+        for s in range(self.spe):
+            if self.cancel is not None and self.cancel.is_set():
+                return False
+            step = base + s + 1
+            record = (step - 1) // self.every if step % self.every == 0 or step == self.total else None
+            r.step(xs[s * bs:(s + 1) * bs], ys[s * bs:(s + 1) * bs], step, self.ds.task, self.tc, record)
+            if not r.running:
                 break
-            epochs_done = epoch
-            emit(epoch)
+            self.emit(epoch - 1)
+        return True
 
-    for r in runners:
-        if r.running:
-            if cancelled:
+    def finish(self, epochs_done: int, cancelled: bool) -> RaceResult:
+        """Every runner's status and summary, its records cut to what was done: the race's result."""
+        for r in self.runners:
+            if r.running and cancelled:
                 r.stop(STATUS_CANCELLED, r.result.steps_done, f"cancelled at step {r.result.steps_done}")
-            else:
+            elif r.running:
                 r.result.status = STATUS_FINISHED
                 r.result.reason = f"finished {r.result.steps_done} steps"
-        r.finish_stats()
-    kept_records = int(np.searchsorted(record_steps, max(r.result.steps_done for r in runners), side="right"))
-    contenders = []
-    for r in runners:
-        c = r.result
-        c.loss, c.accuracy = c.loss[:epochs_done + 1], c.accuracy[:epochs_done + 1]
-        c.step_loss, c.grad_norm = c.step_loss[:kept_records], c.grad_norm[:kept_records]
-        c.update_ratio, c.distinct_units = c.update_ratio[:kept_records], c.distinct_units[:kept_records]
-        contenders.append(c)
-    result = RaceResult(
-        config=tc, dataset=ds.info(), target_loss=target, steps_per_epoch=spe,
-        epoch_steps=epoch_steps[:epochs_done + 1], record_steps=record_steps[:kept_records],
-        contenders=tuple(contenders), epochs_done=epochs_done, cancelled=cancelled,
-        elapsed_s=time.perf_counter() - started,
-        layer_names=(*(str(i) for i in range(1, len(tc.network.widths) + 1)), "out"),
-    )
-    emit(epochs_done, force=True)
+            r.finish_stats()
+        kept = int(np.searchsorted(self.record_steps, max(r.result.steps_done for r in self.runners), side="right"))
+        for r in self.runners:
+            c = r.result
+            c.loss, c.accuracy = c.loss[:epochs_done + 1], c.accuracy[:epochs_done + 1]
+            c.step_loss, c.grad_norm = c.step_loss[:kept], c.grad_norm[:kept]
+            c.update_ratio, c.distinct_units = c.update_ratio[:kept], c.distinct_units[:kept]
+        return self.race_result(tuple(r.result for r in self.runners), epochs_done, self.record_steps[:kept],
+                           self.epoch_steps[:epochs_done + 1], cancelled=cancelled)
+
+
+def run_race(tc: TrainConfig, cancel: threading.Event | None = None,
+             progress: Callable[[RaceResult], None] | None = None, progress_interval: float = 0.1) -> RaceResult:
+    """Train every contender on the same data in the same mini-batch order; interleaved epoch by epoch so
+    a live view sees every curve grow. Checks `cancel` at every step; a cancelled race returns what it has.
+    `progress` gets the race so far (`running` set) at most every `progress_interval` seconds, and at the
+    start and the end."""
+    race = _Race(tc, cancel, progress, progress_interval)
+    epochs_done = 0
+    cancelled = False
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for r in race.runners:
+            race.evaluate(r, 0)
+        race.emit(0, force=True)
+        for epoch in range(1, tc.epochs + 1):
+            if not race.train_epoch(epoch):
+                cancelled = True
+                break
+            epochs_done = epoch
+            race.emit(epoch)
+    result = race.finish(epochs_done, cancelled)
+    race.emit(epochs_done, force=True)
     return result
 
 

@@ -82,7 +82,9 @@ def _last_evaluated(curve: FloatArray) -> float:
 
 @dataclass
 class RaceResult:
-    """A finished (or cancelled) race: shared x axes, one ContenderResult per contender, the summary."""
+    """A race: shared x axes, one ContenderResult per contender, the summary. `run_race` returns it at the end
+    (finished or cancelled) and hands a copy of the race so far to its live `progress` (`running` set: the
+    curves are downsampled to CURVE_POINTS and only the latest record is kept)."""
 
     config: TrainConfig
     dataset: dict[str, Any]
@@ -99,6 +101,48 @@ class RaceResult:
     elapsed_s: float = 0.0
     layer_names: tuple[str, ...] = ()
     """'1', '2', ..., 'out': names of the weight layers (grad_norm and update_ratio columns)."""
+    running: bool = False
+    """The race so far, handed to a live view while it runs (never written to a snapshot)."""
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(c.label for c in self.contenders)
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return tuple(c.status for c in self.contenders)
+
+    @property
+    def step(self) -> int:
+        """Steps done by the contender that is furthest."""
+        return max((c.steps_done for c in self.contenders), default=0)
+
+    @property
+    def fraction(self) -> float:
+        """Share of the race's steps done (by the contender that is furthest)."""
+        return self.step / self.total_steps if self.total_steps else 1.0
+
+    def loss_curves(self) -> FloatArray:
+        """(contenders, points) loss on the whole training set at `epoch_steps`."""
+        return np.array([c.loss for c in self.contenders]) if self.contenders else np.zeros((0, 0))
+
+    def accuracy_curves(self) -> FloatArray:
+        return np.array([c.accuracy for c in self.contenders]) if self.contenders else np.zeros((0, 0))
+
+    def latest_update_ratios(self) -> FloatArray:
+        """(contenders, layers): each contender's last recorded log10 update:data ratio per layer that has a
+        finite value (NaN: none recorded, or W or its update is 0)."""
+        width = len(self.layer_names) or 1
+        rows = []
+        for c in self.contenders:
+            written = np.flatnonzero(np.isfinite(c.update_ratio).any(axis=1)) if c.update_ratio.size else None
+            rows.append(c.update_ratio[written[-1]] if written is not None and written.size
+                        else np.full(width, np.nan))
+        return np.array(rows)
+
+    def latest_distinct_units(self) -> IntArray:
+        """(contenders, hidden layers): each contender's last count of distinct hidden units."""
+        return np.array([c.final_distinct_units for c in self.contenders])
 
     @property
     def total_steps(self) -> int:

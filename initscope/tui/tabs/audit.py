@@ -19,7 +19,8 @@ from textual.widgets import DataTable
 from initscope.engine.audit import AuditReport, TensorAudit
 from initscope.tui.figures import count_scale, histogram_figure
 from initscope.tui.plots import Legend, Line, log10_series
-from initscope.tui.tabs import PlotCard, TabView, ViewState
+from initscope.tui.state import ViewState
+from initscope.tui.tabs.base import PlotCard, TabView
 from initscope.tui.text import Paragraph
 
 COLUMNS = (("tensor", "name"), ("shape", "size"), ("role", "role"), ("std", "std"), ("verdict", "verdict"),

@@ -1,0 +1,1 @@
+"""The Train tab (`tab.py`): its form, figures, status line and scoreboard, one module each."""
