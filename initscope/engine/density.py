@@ -1,5 +1,5 @@
 """A law's probability mass over histogram bins: the expected counts drawn against a measured histogram
-(the explorer's Weights tab and the audit)."""
+(the explorer's Weights tab and the audit), and the one a run's layer was drawn from."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from initscope.engine import initializers
+from initscope.engine import activations, initializers
+from initscope.engine.config import Config
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -46,3 +47,14 @@ def expected_counts(law: initializers.Law, edges: FloatArray, total: int) -> tup
         return None
     values, name = cdf
     return total * np.diff(values), name
+
+
+def layer_expected_counts(cfg: Config, layer: int, edges: FloatArray, total: int) -> tuple[FloatArray, str] | None:
+    """Expected count per bin for `total` weights of layer `layer` (1-based) of a run of `cfg`, and the law's
+    name. None when the law has no density worth drawing (constant, identity, sparse spikes, data-dependent)."""
+    entry = initializers.lookup(cfg.initializer)
+    if entry.data_dependent:
+        return None
+    fi, fo = cfg.layer_fans[layer - 1]
+    gain = activations.make(cfg.activation, dict(cfg.activation_params)).gain
+    return expected_counts(entry.distribution(fi, fo, cfg.initializer_params, auto_gain=gain), edges, total)

@@ -8,7 +8,7 @@ import numpy as np
 from textual.app import ComposeResult
 from textual.content import Content
 
-from initscope.tui.expected import expected_counts
+from initscope.engine.density import layer_expected_counts
 from initscope.tui.figures import count_scale, histogram_figure
 from initscope.tui.plots import Legend, Line, log10_series
 from initscope.tui.state import ViewState
@@ -41,7 +41,7 @@ class WeightsTab(TabView):
         fig, notes = histogram_figure(h, state.palette.measured, "weight value", self.log_counts)
         fig.legend.append(Legend("measured", state.palette.measured))
         if fig.bars:
-            expected = expected_counts(r.config, layer, np.asarray(h.edges), h.total)
+            expected = layer_expected_counts(r.config, layer, np.asarray(h.edges), h.total)
             if expected is not None:
                 counts, law = expected
                 centers = fig.bars[0].centers
