@@ -409,53 +409,74 @@ def seed_ensemble(cfg: Config, k: int = DEFAULT_K, cancel: threading.Event | Non
     if cfg.seed + k - 1 > MAX_SEED:
         raise ConfigError("seed", cfg.seed, f"at most {MAX_SEED - k + 1} for an ensemble of {k} seeds")
     started = time.perf_counter()
-    depth = cfg.n_layers
-    steps = 2 * depth
-    act_std, pre_std, grad_std, log_sq = (np.full((k, depth), np.nan) for _ in range(4))
-    seeds: list[int] = []
-    cancelled = False
-    for i in range(k):
-        if cancel is not None and cancel.is_set():
-            cancelled = True
-            break
-        seed = cfg.seed + i
-
-        def relay(done: int, _total: int, offset: int = i * steps) -> None:
-            if progress is not None:
-                progress(offset + done, k * steps)
-
-        result = run(cfg.replace(seed=seed), cancel=cancel, progress=relay)
-        if result.cancelled:
-            cancelled = True
-            break
-        seeds.append(seed)
-        a = result.forward.activation
-        act_std[i] = a.std
-        pre_std[i] = result.forward.preactivation.std
-        grad_std[i] = result.backward.activation_grad_std
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_sq[i] = np.log(a.std * a.std + a.mean * a.mean)
-    done = len(seeds)
-    act_std, pre_std, grad_std, log_sq = (m[:done] for m in (act_std, pre_std, grad_std, log_sq))
-    finite = np.isfinite(log_sq)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        n = finite.sum(axis=0)
-        mean = np.where(finite, log_sq, 0.0).sum(axis=0) / np.maximum(n, 1)
-        dev = np.where(finite, log_sq - mean, 0.0)
-        measured = np.where(n >= 2, (dev * dev).sum(axis=0) / np.maximum(n - 1, 1), np.nan)
+    runs = _Runs(cfg, k)
+    cancelled = runs.run(cancel, progress)
+    done = len(runs.seeds)
+    act_std, pre_std, grad_std, log_sq = (m[:done] for m in (runs.act_std, runs.pre_std, runs.grad_std,
+                                                             runs.log_sq))
+    measured = _sample_variance(log_sq)
     prediction = predict_spread(cfg)
-    low = np.full(depth, np.nan)
-    high = np.full(depth, np.nan)
-    if prediction.applicable and prediction.log_sq_norm_var is not None and done >= 2:
-        df = done - 1
-        low = prediction.log_sq_norm_var * chi2_quantile(0.05, df) / df
-        high = prediction.log_sq_norm_var * chi2_quantile(0.95, df) / df
+    low, high = _variance_interval(prediction, done, cfg.n_layers)
     if cfg.plain:
         theory_layers, _ = theory.predict(cfg, input_second_moment=input_second_moment(cfg))
     else:
         from initscope.engine import residual_theory
 
         theory_layers = residual_theory.predict(cfg, input_second_moment=input_second_moment(cfg))[0]
-    return EnsembleResult(cfg, done, tuple(seeds), _band(act_std), _band(pre_std), _band(grad_std), log_sq,
+    return EnsembleResult(cfg, done, tuple(runs.seeds), _band(act_std), _band(pre_std), _band(grad_std), log_sq,
                           measured, low, high, prediction, theory_layers, cancelled,
                           time.perf_counter() - started)
+
+
+class _Runs:
+    """The per-layer measurements of one run per seed (rows past the last finished seed stay NaN)."""
+
+    def __init__(self, cfg: Config, k: int) -> None:
+        self.cfg, self.k = cfg, k
+        self.act_std, self.pre_std, self.grad_std, self.log_sq = (np.full((k, cfg.n_layers), np.nan)
+                                                                  for _ in range(4))
+        self.seeds: list[int] = []
+
+    def run(self, cancel: threading.Event | None, progress: Progress | None) -> bool:
+        """Run every seed in order; True when cancelled (the seeds that finished are kept)."""
+        steps = 2 * self.cfg.n_layers
+        for i in range(self.k):
+            if cancel is not None and cancel.is_set():
+                return True
+            seed = self.cfg.seed + i
+
+            def relay(done: int, _total: int, offset: int = i * steps) -> None:
+                if progress is not None:
+                    progress(offset + done, self.k * steps)
+
+            result = run(self.cfg.replace(seed=seed), cancel=cancel, progress=relay)
+            if result.cancelled:
+                return True
+            self.seeds.append(seed)
+            a = result.forward.activation
+            self.act_std[i] = a.std
+            self.pre_std[i] = result.forward.preactivation.std
+            self.grad_std[i] = result.backward.activation_grad_std
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self.log_sq[i] = np.log(a.std * a.std + a.mean * a.mean)
+        return False
+
+
+def _sample_variance(log_sq: FloatArray) -> FloatArray:
+    """Per layer, the sample variance over seeds of the finite values (NaN with fewer than two)."""
+    finite = np.isfinite(log_sq)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = finite.sum(axis=0)
+        mean = np.where(finite, log_sq, 0.0).sum(axis=0) / np.maximum(n, 1)
+        dev = np.where(finite, log_sq - mean, 0.0)
+        measured: FloatArray = np.where(n >= 2, (dev * dev).sum(axis=0) / np.maximum(n - 1, 1), np.nan)
+    return measured
+
+
+def _variance_interval(prediction: SpreadPrediction, done: int, depth: int) -> tuple[FloatArray, FloatArray]:
+    """The 90 % range of a sample variance of `done` seeds around the predicted variance (chi-square)."""
+    if not (prediction.applicable and prediction.log_sq_norm_var is not None and done >= 2):
+        return np.full(depth, np.nan), np.full(depth, np.nan)
+    df = done - 1
+    return (prediction.log_sq_norm_var * chi2_quantile(0.05, df) / df,
+            prediction.log_sq_norm_var * chi2_quantile(0.95, df) / df)

@@ -175,20 +175,7 @@ def _parse_csv(path: str, raw: str) -> tuple[FloatArray, list[str], list[int]]:
 def _labels(path: str, labels: Sequence[str] | FloatArray, task: str, x: FloatArray,
             where: Callable[[int], str]) -> Dataset:
     """Turn the last column into class indices or a regression target, with one clear error per problem."""
-    n = len(labels)
-    numeric: FloatArray | None
-    if isinstance(labels, np.ndarray):
-        numeric = labels.astype(np.float64)
-    else:
-        try:
-            numeric = np.array([float(v) for v in labels])
-        except ValueError:
-            numeric = None
-    if numeric is not None:
-        bad = np.flatnonzero(~np.isfinite(numeric))
-        if bad.size:
-            raise _data_error(path, f"{where(int(bad[0]))}: the label/target is {numeric[bad[0]]}, not a finite "
-                              "number")
+    numeric = _numeric_labels(path, labels, where)
     integer = numeric is not None and bool(np.all(numeric == np.round(numeric)))
     if task == "auto":
         few = numeric is not None and len(np.unique(numeric)) <= AUTO_CLASS_LIMIT
@@ -200,22 +187,7 @@ def _labels(path: str, labels: Sequence[str] | FloatArray, task: str, x: FloatAr
         if float(np.ptp(numeric)) == 0.0:
             raise _data_error(path, f"the target is constant ({numeric[0]:g} on every row): nothing to learn")
         return _regression_dataset(path, x, numeric)
-    if numeric is not None and integer and numeric.min() >= 0:
-        if numeric.max() >= n:  # checked as floats: 1e300 or 2^63 would not survive the int64 cast
-            raise _data_error(path, f"labels go up to {numeric.max():g}, i.e. more classes than the {n} rows "
-                              "(use labels 0..K-1 or class names)")
-        y = numeric.astype(np.int64)
-        k = int(y.max()) + 1
-        names = tuple(str(i) for i in range(k))
-    elif numeric is not None and not integer:
-        raise _data_error(path, "task classification needs integer labels or class names in the last column "
-                          f"(found {numeric[~(numeric == np.round(numeric))][0]:g})")
-    else:
-        texts = [str(v) for v in labels] if numeric is None else [f"{v:g}" for v in numeric]
-        names = tuple(sorted(set(texts)))
-        index = {name: i for i, name in enumerate(names)}
-        y = np.array([index[t] for t in texts], dtype=np.int64)
-        k = len(names)
+    y, k, names = _classes(path, labels, numeric, integer)
     present = np.unique(y)
     if present.size < 2:
         raise _data_error(path, f"a single class (label {names[int(present[0])]!r} on every row); classification "
@@ -223,6 +195,44 @@ def _labels(path: str, labels: Sequence[str] | FloatArray, task: str, x: FloatAr
     if k > MAX_CLASSES:
         raise _data_error(path, f"{k} classes; at most {MAX_CLASSES}")
     return _class_dataset(path, x, y, k, names)
+
+
+def _numeric_labels(path: str, labels: Sequence[str] | FloatArray,
+                    where: Callable[[int], str]) -> FloatArray | None:
+    """The labels as numbers (a non-finite one is refused), or None when some are not numbers."""
+    numeric: FloatArray | None
+    if isinstance(labels, np.ndarray):
+        numeric = labels.astype(np.float64)
+    else:
+        try:
+            numeric = np.array([float(v) for v in labels])
+        except ValueError:
+            return None
+    bad = np.flatnonzero(~np.isfinite(numeric))
+    if bad.size:
+        raise _data_error(path, f"{where(int(bad[0]))}: the label/target is {numeric[bad[0]]}, not a finite "
+                          "number")
+    return numeric
+
+
+def _classes(path: str, labels: Sequence[str] | FloatArray, numeric: FloatArray | None,
+             integer: bool) -> tuple[IntArray, int, tuple[str, ...]]:
+    """(class index per row, number of classes, class names): labels 0..K-1 as given, else names sorted."""
+    n = len(labels)
+    if numeric is not None and integer and numeric.min() >= 0:
+        if numeric.max() >= n:  # checked as floats: 1e300 or 2^63 would not survive the int64 cast
+            raise _data_error(path, f"labels go up to {numeric.max():g}, i.e. more classes than the {n} rows "
+                              "(use labels 0..K-1 or class names)")
+        y = numeric.astype(np.int64)
+        k = int(y.max()) + 1
+        return y, k, tuple(str(i) for i in range(k))
+    if numeric is not None and not integer:
+        raise _data_error(path, "task classification needs integer labels or class names in the last column "
+                          f"(found {numeric[~(numeric == np.round(numeric))][0]:g})")
+    texts = [str(v) for v in labels] if numeric is None else [f"{v:g}" for v in numeric]
+    names = tuple(sorted(set(texts)))
+    index = {name: i for i, name in enumerate(names)}
+    return np.array([index[t] for t in texts], dtype=np.int64), len(names), names
 
 
 @functools.lru_cache(maxsize=4)
