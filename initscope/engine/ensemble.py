@@ -55,8 +55,9 @@ from initscope.engine import initializers, theory
 from initscope.engine.config import MAX_SEED, Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
-from initscope.engine.propagate import STREAM_INPUT, layer_rng, run
+from initscope.engine.propagate import run
 from initscope.engine.result import TheoryLayers
+from initscope.engine.streams import Stream, layer_rng
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -289,7 +290,7 @@ def input_second_moment(cfg: Config) -> float:
     """E[x^2] of the input over seeds: 1 for the generated inputs, the file's batch mean for a file."""
     if cfg.input in ("normal", "uniform"):
         return 1.0
-    rows = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), np.float64)
+    rows = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), np.float64)
     return float(np.mean(np.square(rows)))
 
 
@@ -299,7 +300,7 @@ def _initial_pairs(cfg: Config) -> tuple[FloatArray, FloatArray]:
         rho = np.clip(_GH_NODES / math.sqrt(cfg.fan_in), -1.0, 1.0)
         return rho, _GH_WEIGHTS / _GH_WEIGHTS.sum()
     rows = make_input(cfg.input, min(cfg.batch, _MAX_PAIR_ROWS), cfg.fan_in,
-                      layer_rng(cfg.seed, STREAM_INPUT, 0), np.float64).astype(np.float64)
+                      layer_rng(cfg.seed, Stream.INPUT, 0), np.float64).astype(np.float64)
     norms = np.linalg.norm(rows, axis=1)
     norms[norms == 0.0] = 1.0
     unit = rows / norms[:, None]

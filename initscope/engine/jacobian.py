@@ -50,8 +50,9 @@ from initscope.engine.activations import Activation
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
-from initscope.engine.propagate import STREAM_INPUT, layer_rng, lsuv_rescale, sample_layer
+from initscope.engine.propagate import lsuv_rescale, sample_layer
 from initscope.engine.result import Histogram
+from initscope.engine.streams import Stream, layer_rng
 
 FloatArray = npt.NDArray[np.float64]
 Array = npt.NDArray[np.floating]
@@ -262,7 +263,7 @@ def jacobian_spectrum(cfg: Config, cancel: threading.Event | None = None,
     # Only lsuv needs the whole batch; row 0 of the generated inputs does not depend on the batch size
     # (rows are drawn in order), so other nets draw just that row.
     rows = cfg.batch if entry.data_dependent else SAMPLE_INDEX + 1
-    batch = make_input(cfg.input, rows, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), cfg.np_dtype)
+    batch = make_input(cfg.input, rows, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), cfg.np_dtype)
     x = batch[SAMPLE_INDEX].astype(_work_dtype(cfg))
     second = float(np.mean(np.square(x, dtype=np.float64)))
     prediction = predict_spectrum(cfg, input_second_moment=second)
@@ -415,7 +416,7 @@ def input_output_jacobian(cfg: Config) -> FloatArray:
     small nets only (values may overflow)."""
     check_size(cfg)
     act = activations.make(cfg.activation, dict(cfg.activation_params))
-    batch = make_input(cfg.input, SAMPLE_INDEX + 1, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), cfg.np_dtype)
+    batch = make_input(cfg.input, SAMPLE_INDEX + 1, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), cfg.np_dtype)
     a = batch[SAMPLE_INDEX].astype(np.float64)
     j = np.eye(cfg.fan_in)
     for layer in range(1, cfg.n_layers + 1):

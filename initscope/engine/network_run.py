@@ -19,12 +19,10 @@ from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
 from initscope.engine.propagate import (
     _EMPTY,
-    STREAM_INPUT,
     Progress,
     _all_columns_equal,
     _clip,
     _Table,
-    layer_rng,
     top_gradient,
     weight_statistics,
 )
@@ -37,6 +35,7 @@ from initscope.engine.result import (
     Verdict,
     WeightStats,
 )
+from initscope.engine.streams import Stream, layer_rng
 
 Array = network.Array
 
@@ -182,7 +181,7 @@ def measure_network(cfg: Config, cancel: threading.Event | None = None, progress
     depth = cfg.n_layers
     net = network.build(cfg, act)
     net.cancel = cancel
-    x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), cfg.np_dtype)
+    x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), cfg.np_dtype)
     input_m = stats.moments(x)
     fw, bw = _Forward(cfg), _Backward(cfg)
     tapes: list[network.BlockTape | None] = []

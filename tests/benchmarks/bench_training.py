@@ -28,7 +28,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads, as the
 import numpy as np
 
 from initscope.engine import training as T
-from initscope.engine.propagate import layer_rng
+from initscope.engine.streams import Stream, layer_rng
 
 
 def numpy_bare(tc: T.TrainConfig) -> tuple[float, list[float]]:
@@ -42,7 +42,7 @@ def numpy_bare(tc: T.TrainConfig) -> tuple[float, list[float]]:
     losses = []
     start = time.perf_counter()
     for epoch in range(1, tc.epochs + 1):
-        order = layer_rng(tc.effective_seed, T.STREAM_ORDER, epoch).permutation(n)
+        order = layer_rng(tc.effective_seed, Stream.ORDER, epoch).permutation(n)
         xs, ys = x[order], ds.y[order]
         for s in range(0, n, bs):
             _, _, dws, dbs = mlp.loss_and_gradients(xs[s:s + bs], ys[s:s + bs], ds.task)
@@ -74,7 +74,7 @@ def torch_race(tc: T.TrainConfig, torch: Any) -> tuple[float, list[float]]:
     losses = []
     start = time.perf_counter()
     for epoch in range(1, tc.epochs + 1):
-        order = torch.from_numpy(layer_rng(tc.effective_seed, T.STREAM_ORDER, epoch).permutation(n))
+        order = torch.from_numpy(layer_rng(tc.effective_seed, Stream.ORDER, epoch).permutation(n))
         xs, ys = x[order], y[order]
         for s in range(0, n, bs):
             opt.zero_grad(set_to_none=True)

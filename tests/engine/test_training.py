@@ -21,7 +21,7 @@ from initscope.engine import activations
 from initscope.engine import training as T
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
-from initscope.engine.propagate import layer_rng
+from initscope.engine.streams import Stream, layer_rng
 from initscope.engine.training.losses import loss_value
 
 
@@ -175,7 +175,7 @@ def test_update_ratio_and_grad_norm_of_the_first_step() -> None:
     c = race.contenders[0]
     assert race.record_steps.tolist() == [1]
     ds = tc.dataset()
-    order = layer_rng(tc.effective_seed, T.STREAM_ORDER, 1).permutation(ds.n)
+    order = layer_rng(tc.effective_seed, Stream.ORDER, 1).permutation(ds.n)
     mlp = T.build_mlp(tc, tc.contender_list[0], ds.out_dim)
     x = ds.x.astype(np.float32)[order]
     _, _, dws, dbs = mlp.loss_and_gradients(x, ds.y[order], "classification")

@@ -6,7 +6,7 @@ What a race is:
   drawn by the contender's initializer ('auto' gain: the activation's for hidden layers, 1 for the linear
   readout); biases come from `network.bias` (zeros by default). Layout as everywhere: W is
   (fan_in, fan_out) and Z = A @ W + b. The input dimension (`fan_in`) is the data's.
-- Randomness: every contender's layer l draws from the same stream (seed, 10, l), so he_normal and
+- Randomness: every contender's layer l draws from the same stream (seed, Stream.RACE_WEIGHTS, l), so he_normal and
   xavier_normal scale the same Gaussian draws; data, mini-batch order and the teacher have streams of
   their own, so every contender sees identical batches in identical order.
 - Recording (memory stays bounded however long the race): the loss and accuracy on the whole training set
@@ -23,7 +23,7 @@ Pure NumPy: imports nothing from textual, rich or plotext. `run_race` runs in a 
 The package, one job per module (each imports only those above it):
 - `losses.py`: softmax cross-entropy and MSE, and `Trainable` (loss, gradients and evaluation).
 - `arch_contenders.py`: contenders that are one-line configs (residual blocks, norms) and their networks.
-- `constants.py`: random streams, defaults, limits and tolerances.
+- `constants.py`: defaults, limits and tolerances (the random streams are in engine/streams.py).
 - `datasets.py`: the generated tasks and a user's .csv/.npy.
 - `config.py`: `Contender` and `TrainConfig` (validated at construction).
 - `mlp.py`: the plain MLP, LSUV, and `build_mlp` (any contender's network).
@@ -58,13 +58,6 @@ from initscope.engine.training.constants import (
     MAX_SAMPLES,
     MAX_STEP_RECORDS,
     OPTIMIZERS,
-    STREAM_BIAS,
-    STREAM_DATA,
-    STREAM_ORDER,
-    STREAM_PROBE,
-    STREAM_SUBSET,
-    STREAM_TEACHER,
-    STREAM_WEIGHTS,
     SYMMETRY_RTOL,
     TARGET_FRACTION,
     TASKS,
@@ -115,13 +108,6 @@ __all__ = [
     "STATUS_FINISHED",
     "STATUS_NONFINITE",
     "STATUS_RUNNING",
-    "STREAM_BIAS",
-    "STREAM_DATA",
-    "STREAM_ORDER",
-    "STREAM_PROBE",
-    "STREAM_SUBSET",
-    "STREAM_TEACHER",
-    "STREAM_WEIGHTS",
     "SYMMETRY_RTOL",
     "TARGET_FRACTION",
     "TASKS",

@@ -1,4 +1,5 @@
-"""The training race's numbers and array types: random streams, defaults, limits and tolerances."""
+"""The training race's numbers and array types: defaults, limits and tolerances (its random streams are in
+engine/streams.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,6 @@ import numpy.typing as npt
 Array = npt.NDArray[np.floating[Any]]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-# Random streams of the race (the propagation engine uses 0-3); each is spawned per layer/epoch.
-STREAM_WEIGHTS, STREAM_BIAS, STREAM_DATA, STREAM_ORDER, STREAM_TEACHER, STREAM_SUBSET, STREAM_PROBE = (
-    10, 11, 12, 13, 14, 15, 16)
 
 GENERATED = ("spirals", "circles", "teacher")
 GENERATED_DIMS = {"spirals": 2, "circles": 2, "teacher": 8}

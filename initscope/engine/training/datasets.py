@@ -16,14 +16,11 @@ import numpy.typing as npt
 
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import DEFAULT_BUDGET, InputFileError, open_regular, read_npy
-from initscope.engine.propagate import layer_rng
+from initscope.engine.streams import Stream, layer_rng
 from initscope.engine.training.constants import (
     AUTO_CLASS_LIMIT,
     DATA_ALLOWED,
     MAX_CLASSES,
-    STREAM_DATA,
-    STREAM_SUBSET,
-    STREAM_TEACHER,
     FloatArray,
     IntArray,
 )
@@ -81,7 +78,7 @@ def _regression_dataset(name: str, x: FloatArray, target: FloatArray) -> Dataset
 
 def spirals(n: int, seed: int, noise: float = 0.05, turns: float = 1.25) -> Dataset:
     """Two interleaved spirals in 2-D (the classic hard-for-a-linear-model task), classes balanced."""
-    rng = layer_rng(seed, STREAM_DATA, 0)
+    rng = layer_rng(seed, Stream.DATA, 0)
     y = (np.arange(n) >= n // 2).astype(np.int64)
     t = np.sqrt(rng.random(n)) * turns * 2 * math.pi
     r = t / (turns * 2 * math.pi)
@@ -92,7 +89,7 @@ def spirals(n: int, seed: int, noise: float = 0.05, turns: float = 1.25) -> Data
 
 def circles(n: int, seed: int, noise: float = 0.08, factor: float = 0.5) -> Dataset:
     """Two concentric circles (radius 1 and `factor`), as sklearn's make_circles; classes balanced."""
-    rng = layer_rng(seed, STREAM_DATA, 1)
+    rng = layer_rng(seed, Stream.DATA, 1)
     y = (np.arange(n) >= n // 2).astype(np.int64)
     angle = rng.random(n) * 2 * math.pi
     radius = np.where(y == 0, 1.0, factor)
@@ -102,13 +99,13 @@ def circles(n: int, seed: int, noise: float = 0.08, factor: float = 0.5) -> Data
 
 def teacher(n: int, seed: int, dim: int = 8, width: int = 32, noise: float = 0.1) -> Dataset:
     """Regression on a random teacher MLP (dim -> width -> width -> 1, tanh, gain 1.5) plus 10 % noise."""
-    rng = layer_rng(seed, STREAM_DATA, 2)
+    rng = layer_rng(seed, Stream.DATA, 2)
     x = rng.standard_normal((n, dim))
     a = x
     for layer, (fi, fo) in enumerate([(dim, width), (width, width)], start=1):
-        w = layer_rng(seed, STREAM_TEACHER, layer).standard_normal((fi, fo)) * 1.5 / math.sqrt(fi)
+        w = layer_rng(seed, Stream.TEACHER, layer).standard_normal((fi, fo)) * 1.5 / math.sqrt(fi)
         a = np.tanh(a @ w)
-    f = a @ layer_rng(seed, STREAM_TEACHER, 3).standard_normal((width, 1)) / math.sqrt(width)
+    f = a @ layer_rng(seed, Stream.TEACHER, 3).standard_normal((width, 1)) / math.sqrt(width)
     target = f + noise * float(f.std()) * rng.standard_normal(f.shape)
     return _regression_dataset("teacher", x, target)
 
@@ -279,5 +276,5 @@ def _subset(ds: Dataset, n: int, seed: int) -> Dataset:
     """A seeded random subset of `n` rows (sorted, so the file's order is kept)."""
     if n >= ds.n:
         return ds
-    rows = np.sort(layer_rng(seed, STREAM_SUBSET, 0).choice(ds.n, n, replace=False))
+    rows = np.sort(layer_rng(seed, Stream.SUBSET, 0).choice(ds.n, n, replace=False))
     return replace(ds, x=ds.x[rows], y=ds.y[rows])

@@ -16,13 +16,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from initscope.engine.propagate import layer_rng
+from initscope.engine.streams import Stream, layer_rng
 from initscope.engine.training.config import Contender, TrainConfig
 from initscope.engine.training.constants import (
     CURVE_POINTS,
     MAX_STEP_RECORDS,
-    STREAM_ORDER,
-    STREAM_PROBE,
     SYMMETRY_RTOL,
     TARGET_FRACTION,
     Array,
@@ -88,7 +86,7 @@ def distinct_units(w: Array, b: Array, rtol: float = SYMMETRY_RTOL) -> int:
 
 @functools.lru_cache(maxsize=64)
 def _probe(size: int) -> FloatArray:
-    return layer_rng(0, STREAM_PROBE, size).standard_normal(size)
+    return layer_rng(0, Stream.PROBE, size).standard_normal(size)
 
 
 class _Runner:
@@ -204,7 +202,7 @@ def run_race(tc: TrainConfig, cancel: threading.Event | None = None,
     records = -(-total // every)
     seed = tc.effective_seed
     target = tc.target_loss if tc.target_loss is not None else TARGET_FRACTION * ds.baseline_loss
-    orders = [layer_rng(seed, STREAM_ORDER, epoch).permutation(n) for epoch in (1,)]
+    orders = [layer_rng(seed, Stream.ORDER, epoch).permutation(n) for epoch in (1,)]
     first_batch = x[orders[0][:bs]]
     runners = [_Runner(tc, c, ds.out_dim, first_batch, tc.epochs, records) for c in tc.contender_list]
     epoch_steps = np.arange(tc.epochs + 1, dtype=np.int64) * spe
@@ -246,7 +244,7 @@ def run_race(tc: TrainConfig, cancel: threading.Event | None = None,
             evaluate(r, 0)
         emit(0, force=True)
         for epoch in range(1, tc.epochs + 1):
-            order = orders[0] if epoch == 1 else layer_rng(seed, STREAM_ORDER, epoch).permutation(n)
+            order = orders[0] if epoch == 1 else layer_rng(seed, Stream.ORDER, epoch).permutation(n)
             xs, ys = x[order], y[order]
             base = (epoch - 1) * spe
             for r in runners:
