@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from initscope.engine.kinds import Phase, Severity, VerdictKind
 from initscope.jsoncheck import (
     Check,
     SchemaError,
@@ -32,9 +33,9 @@ SNAPSHOT_VERSIONS = (1, 2)
 TRAINING_FORMAT = "initscope.training"
 TRAINING_VERSIONS = (1,)
 THEORY_FORMAT = "initscope.theory"
-VERDICT_KINDS = ("stable", "overflow", "symmetric", "exploding", "vanishing", "dead", "saturated")
-SEVERITIES = ("ok", "info", "warning", "error")
-PHASES = ("", "ordered", "critical", "chaotic")
+VERDICT_KINDS = tuple(k.value for k in VerdictKind)
+SEVERITIES = tuple(s.value for s in Severity)
+PHASES = tuple(p.value for p in Phase)
 CONTENDER_STATUS = ("running", "finished", "nonfinite", "cancelled")
 MAX_DEPTH = 10000
 

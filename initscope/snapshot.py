@@ -19,6 +19,7 @@ import numpy.typing as npt
 from initscope import __version__, jsoncheck, schema, snapshot_branch
 from initscope.atomic import WriteError, check_target, short, write_atomic
 from initscope.engine.jsonsafe import json_safe
+from initscope.engine.kinds import Phase, Severity, VerdictKind
 from initscope.engine.result import Histogram, Result
 from initscope.jsoncheck import SnapshotError
 
@@ -325,7 +326,7 @@ def _rebuild(doc: dict[str, Any], cfg: Any) -> Result:
     has_clip = cfg.clip is not None
     run_info = doc.get("run", {})
     v, th = doc["verdict"], doc["theory"]
-    findings = [Finding(f.get("kind", ""), f.get("severity", "info"), f["text"], f.get("fix", ""),
+    findings = [Finding(f.get("kind", ""), Severity(f.get("severity", "info")), f["text"], f.get("fix", ""),
                         dict(f.get("numbers", {}))) for f in v.get("findings", [])]
     return Result(
         cfg,
@@ -345,10 +346,10 @@ def _rebuild(doc: dict[str, Any], cfg: Any) -> Result:
         TheoryLayers(column("theory", "preactivation_var"), column("theory", "activation_std"),
                      column("theory", "saturated_fraction"), column("theory", "activation_grad_std")),
         TheorySummary(th.get("applicable", False), th.get("reason", ""), _f(th.get("q_star")), _f(th.get("chi1")),
-                      th.get("phase", ""), _f(th.get("depth_scale")), _f(th.get("trainable_depth")),
+                      Phase(th.get("phase", "")), _f(th.get("depth_scale")), _f(th.get("trainable_depth")),
                       _f(th.get("sigma_w2")), _f(th.get("sigma_b2")), depth_note=th.get("depth_note", "")),
-        Verdict(v["kind"], v["text"], findings, v.get("first_nonfinite_layer"), _f(v.get("forward_factor")),
-                _f(v.get("backward_factor")), v.get("fix")),
+        Verdict(VerdictKind(v["kind"]), v["text"], findings, v.get("first_nonfinite_layer"),
+                _f(v.get("forward_factor")), _f(v.get("backward_factor")), v.get("fix")),
         run_info.get("layers_done", depth),
         run_info.get("cancelled", False),
         _f(run_info.get("elapsed_s", 0.0)),

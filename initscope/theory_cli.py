@@ -22,6 +22,7 @@ from initscope.engine.config import Config, as_float_from, as_int, as_positive_f
 from initscope.engine.ensemble import Band, EnsembleResult, seed_ensemble
 from initscope.engine.errors import ConfigError
 from initscope.engine.jacobian import JacobianResult, jacobian_spectrum
+from initscope.engine.kinds import Phase
 from initscope.engine.result import TheorySummary
 
 FORMAT_NAME = "initscope.theory"
@@ -142,15 +143,15 @@ def explain(summary: TheorySummary, depth: int, gradient_ratio: float = math.nan
     chi, xi, trainable = summary.chi1, summary.depth_scale, summary.trainable_depth
     over = (f"; the per-layer prediction has the gradient std x{gradient_ratio:.3g} from the top to layer 1"
             if math.isfinite(gradient_ratio) else "")
-    if summary.phase == "critical":
+    if summary.phase == Phase.CRITICAL:
         if summary.q_star == 0.0:
             return (f"edge of chaos at q* = 0: chi_1 = {chi:.4f} only in the limit; the variance shrinks toward 0 "
                     f"and gradients decay as a power law of depth, not exponentially{over}")
         return (f"edge of chaos: chi_1 = {chi:.4f}, so gradients keep their size layer after layer; no depth "
                 f"scale limits training at init (depth {depth} is fine)")
-    if summary.phase not in ("ordered", "chaotic"):
+    if summary.phase not in (Phase.ORDERED, Phase.CHAOTIC):
         return f"chi_1 = {chi:.4g}: no phase (the fixed point is not finite)"
-    ordered = summary.phase == "ordered"
+    ordered = summary.phase == Phase.ORDERED
     fix = ("raise sigma_w^2 (or lower sigma_b^2) toward the chi_1 = 1 line" if ordered
            else "lower sigma_w^2 toward the chi_1 = 1 line")
     if not math.isfinite(trainable):

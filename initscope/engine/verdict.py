@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from initscope.engine.kinds import FindingKind, Phase, Severity, VerdictKind
 from initscope.engine.result import Finding, Verdict
 
 if TYPE_CHECKING:
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Verdict", "diagnose", "per_layer_factor"]
 
-PRIORITY = ("overflow", "symmetric", "exploding", "vanishing", "dead", "saturated")
+PRIORITY = (VerdictKind.OVERFLOW, VerdictKind.SYMMETRIC, VerdictKind.EXPLODING, VerdictKind.VANISHING, VerdictKind.DEAD,
+            VerdictKind.SATURATED)
 WARN_DECADES = 1.0
 """A change of one decade or more of std over the depth is a finding."""
 ERROR_DECADES = 3.0
@@ -91,17 +93,17 @@ def diagnose(r: Result, cancel: threading.Event | None = None, advise: bool = Tr
     if not sym.size:
         findings += _dead(r)
     findings += _phase(r)
-    kinds = [f.kind for f in findings if f.severity in ("warning", "error")]
-    kind = next((k for k in PRIORITY if k in kinds), "stable")
+    kinds = [f.kind for f in findings if f.severity in (Severity.WARNING, Severity.ERROR)]
+    kind = next((k for k in PRIORITY if k in kinds), VerdictKind.STABLE)
     proposal: dict[str, object] | None = None
-    if kind != "stable" and advise and not r.cancelled:  # a cancelled run's numbers are partial
+    if kind != VerdictKind.STABLE and advise and not r.cancelled:  # a cancelled run's numbers are partial
         from initscope.engine.advice import propose
 
         proposal = propose(r, cancel)
     _fill_fixes(findings, str(proposal["text"]) if proposal is not None else "")
-    if kind == "stable":
+    if kind == VerdictKind.STABLE:
         text = _stable_text(r, f_factor, b_factor)
-        findings.insert(0, Finding("stable", "ok", text, "", {"forward_factor": f_factor,
+        findings.insert(0, Finding(FindingKind.STABLE, Severity.OK, text, "", {"forward_factor": f_factor,
                                                              "backward_factor": b_factor}))
     else:
         text = next(f.text for f in findings if f.kind == kind)
@@ -114,7 +116,7 @@ def _overflow(r: Result) -> list[Finding]:
         return []
     dtype = r.config.dtype
     return [Finding(
-        "overflow", "error",
+        FindingKind.OVERFLOW, Severity.ERROR,
         f"Values overflow to inf/NaN at layer {first_bad} ({dtype}); propagation stops there.",
         f"{FIX_PENDING}; or compute in float32/float64" if dtype == "float16" else FIX_PENDING,
         {"first_nonfinite_layer": first_bad},
@@ -126,7 +128,7 @@ def _symmetric(sym: npt.NDArray[np.intp], n: int) -> list[Finding]:
     if not sym.size:
         return []
     return [Finding(
-        "symmetric", "error",
+        FindingKind.SYMMETRIC, Severity.ERROR,
         f"All units of layer {int(sym[0]) + 1} carry identical values ({sym.size} of {n} layers): "
         "they get identical gradients and stay identical, so the layer acts like one unit.",
         FIX_PENDING,
@@ -140,7 +142,7 @@ def _illusion(r: Result, b_decades: float) -> list[Finding]:
     if not (b_decades <= -WARN_DECADES and abs(w_decades) < ILLUSION_FLAT_DECADES):
         return []
     return [Finding(
-        "weight_gradient_illusion", "warning",
+        FindingKind.WEIGHT_GRADIENT_ILLUSION, Severity.WARNING,
         f"Weight-gradient illusion: ‖dW‖ changes only ×{_fmt(10**abs(w_decades))} over depth while the "
         f"activation gradient falls ×{_fmt(10**-b_decades)}; a tool that shows only ‖dW‖ hides this.",
         FIX_PENDING, {"weight_grad_decades": w_decades, "activation_grad_decades": b_decades},
@@ -157,7 +159,7 @@ def _saturated(r: Result) -> list[Finding]:
     if mean_sat <= SATURATED_WARN:
         return []
     return [Finding(
-        "saturated", "error" if mean_sat > SATURATED_ERROR else "warning",
+        FindingKind.SATURATED, Severity.ERROR if mean_sat > SATURATED_ERROR else Severity.WARNING,
         f"{100 * mean_sat:.1f} % of {cfg.activation} units are saturated on average "
         f"(worst: {100 * sat[worst]:.1f} % at layer {worst + 1}); their gradient is < 6 % of the peak.",
         FIX_PENDING, {"mean_saturated_fraction": mean_sat, "worst_layer": worst + 1},
@@ -172,9 +174,10 @@ def _dead(r: Result) -> list[Finding]:
     share = float(dead_units[worst])
     if share <= DEAD_UNITS_INFO:
         return []
-    severity = "error" if share > DEAD_UNITS_ERROR else "warning" if share > DEAD_UNITS_WARN else "info"
+    severity = (Severity.ERROR if share > DEAD_UNITS_ERROR else Severity.WARNING if share > DEAD_UNITS_WARN
+                else Severity.INFO)
     return [Finding(
-        "dead", severity,
+        FindingKind.DEAD, severity,
         f"{100 * share:.1f} % of the units of layer {worst + 1} output 0 for the whole batch "
         "(dead: no gradient reaches their weights).",
         FIX_PENDING, {"dead_unit_fraction": share, "layer": worst + 1},
@@ -185,14 +188,14 @@ def _phase(r: Result) -> list[Finding]:
     """A note when mean field puts the net deeper than its trainable depth (ordered or chaotic phase)."""
     th, depth = r.theory, r.config.n_layers
     if not (th.applicable and math.isfinite(th.trainable_depth) and depth > th.trainable_depth
-            and th.phase in ("ordered", "chaotic")):
+            and th.phase in (Phase.ORDERED, Phase.CHAOTIC)):
         return []
     what = ("correlations between inputs go to 1 and gradients shrink by e every "
-            f"{_fmt(th.depth_scale)} layers (xi = -1/ln chi1)" if th.phase == "ordered" else
+            f"{_fmt(th.depth_scale)} layers (xi = -1/ln chi1)" if th.phase == Phase.ORDERED else
             f"inputs decorrelate toward c* = {_fmt(th.c_star)} with depth scale xi_c = {_fmt(th.depth_scale)} "
             f"(chi_c {_fmt(th.chi_c)})")
     return [Finding(
-        th.phase, "info",
+        FindingKind(th.phase), Severity.INFO,
         f"Mean-field theory puts this config in the {th.phase} phase (chi1 {_fmt(th.chi1)}): {what}; "
         f"the trainable depth, about 6 depth scales (Schoenholz et al. 2017), is {_fmt(th.trainable_depth)} "
         f"layers, fewer than the depth {depth}.",
@@ -225,7 +228,7 @@ def _trend(findings: list[Finding], what: str, values: npt.NDArray[np.float64], 
     """Append a vanishing/exploding finding when the std changes by a decade or more over depth."""
     if not math.isfinite(factor) or abs(decades) < WARN_DECADES:
         return
-    kind = "vanishing" if decades < 0 else "exploding"
+    kind = FindingKind.VANISHING if decades < 0 else FindingKind.EXPLODING
     order = " going down" if down else ""
     finite = values[np.isfinite(values)]
     cross = _crossing(values, below=decades < 0)
@@ -235,8 +238,8 @@ def _trend(findings: list[Finding], what: str, values: npt.NDArray[np.float64], 
         cross_text = f"; {'below 1e-6' if decades < 0 else 'above 1e6'} from {unit} {layer}"
     severe = abs(decades) >= ERROR_DECADES or cross is not None
     findings.append(Finding(
-        kind, "error" if severe else "warning",
-        f"{what} {'vanish' if kind == 'vanishing' else 'explode'}: std ×{_fmt(factor)} per {unit}{order}, "
+        kind, Severity.ERROR if severe else Severity.WARNING,
+        f"{what} {'vanish' if kind == FindingKind.VANISHING else 'explode'}: std ×{_fmt(factor)} per {unit}{order}, "
         f"{_fmt(finite[0])} to {_fmt(finite[-1])} ({abs(decades):.1f} decades){cross_text}.",
         fix, {"factor_per_layer": factor, "decades": decades, "first": float(finite[0]),
               "last": float(finite[-1]), "crossing_layer": cross},

@@ -12,6 +12,7 @@ import numpy as np
 
 from initscope.engine import activations, correlation
 from initscope.engine.activations import Activation
+from initscope.engine.kinds import Phase
 from initscope.engine.theory.fixed_points import VarianceMap, root_between, solve_fixed_point
 
 PHASE_EPS = 1e-3
@@ -26,8 +27,8 @@ class Criticality:
 
     q_star: float
     chi1: float
-    phase: str
-    """ordered (chi1 < 1 - PHASE_EPS) | critical | chaotic (chi1 > 1 + PHASE_EPS); '' when chi1 is NaN."""
+    phase: Phase
+    """ordered (chi1 < 1 - PHASE_EPS) | critical | chaotic (chi1 > 1 + PHASE_EPS); undefined ('') when chi1 is NaN."""
     depth_scale: float
     """Ordered: xi = -1/ln chi_1. Chaotic with a finite q*: xi_c = -1/ln chi_c at the stable correlation c* < 1.
     inf at criticality; NaN where there is no such scale (chaotic with q* = inf: see depth_note)."""
@@ -41,15 +42,15 @@ class Criticality:
     """What the depth scale is, or why there is none, in words."""
 
 
-def phase_of(chi: float) -> str:
+def phase_of(chi: float) -> Phase:
     """ordered / critical / chaotic from chi_1, with the band 1 +- PHASE_EPS counted as critical."""
     if math.isnan(chi):
-        return ""
+        return Phase.UNDEFINED
     if chi < 1.0 - PHASE_EPS:
-        return "ordered"
+        return Phase.ORDERED
     if chi > 1.0 + PHASE_EPS:
-        return "chaotic"
-    return "critical"
+        return Phase.CHAOTIC
+    return Phase.CRITICAL
 
 
 def depth_scale(chi: float) -> float:
@@ -84,15 +85,15 @@ def criticality(act: Activation, sigma_w2: float, sigma_b2: float, q0: float = 1
     phase = phase_of(chi)
     c_star = chi_c = xi = math.nan
     note = ""
-    if phase == "ordered":
+    if phase == Phase.ORDERED:
         xi = depth_scale(chi)
         note = "xi = -1/ln chi_1: correlations go to 1 and the gradient variance shrinks by e every xi layers"
-    elif phase == "critical":
+    elif phase == Phase.CRITICAL:
         xi = depth_scale(chi)  # 1/|ln chi_1| > 1000 layers inside the band, inf at chi_1 = 1 (both scales diverge)
         note = ("q* = 0: chi_1 = 1 only in the limit, the variance itself shrinks toward 0 and gradients decay "
                 "as a power law of depth, not exponentially" if q_star == 0.0 else
                 "chi_1 = 1: no exponential depth scale")
-    elif phase == "chaotic" and 0.0 < q_star < math.inf and not mapping.closed:
+    elif phase == Phase.CHAOTIC and 0.0 < q_star < math.inf and not mapping.closed:
         c_star = _stable_correlation(act, q_star, sw2, sb2)
         if math.isfinite(c_star):
             chi_c = correlation.chi_c(act, q_star, c_star, sw2)
@@ -100,7 +101,7 @@ def criticality(act: Activation, sigma_w2: float, sigma_b2: float, q0: float = 1
             shown = f"{c_star:.3g}" if abs(c_star) > 1e-12 else "0"
             note = (f"xi_c = -1/ln chi_c: correlations settle at c* = {shown} at the rate chi_c = {chi_c:.4g} "
                     "(Schoenholz et al. 2017)")
-    elif phase == "chaotic":
+    elif phase == Phase.CHAOTIC:
         note = ("q* = inf: the variance grows without bound and correlations approach 1 (never decorrelate), as "
                 "for relu: no decorrelation depth scale; gradients grow by chi_1 per layer")
     return Criticality(q_star, chi, phase, xi, TRAINABLE_FACTOR * xi, c_star, chi_c, note)
