@@ -15,13 +15,11 @@ import numpy.typing as npt
 
 from initscope.engine.audit import conventions, findings, layout
 from initscope.engine.audit.findings import reference_for
-from initscope.engine.audit.layout import Placement
+from initscope.engine.audit.layout import WEIGHT_ROLES, Placement
 from initscope.engine.audit.matching import Match, MatchResult, match, ratio_sentence
 from initscope.engine.audit.measure import TensorStats, measure
 from initscope.engine.audit.reading import TensorInfo, WeightsFile, WeightsFileError, open_weights
 from initscope.engine.result import Finding, Result
-
-WEIGHT_ROLES = ("dense weight", "conv kernel", "embedding")
 
 
 @dataclass

@@ -8,7 +8,7 @@ import statistics
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from initscope.engine.audit.layout import conv_placement
+from initscope.engine.audit.layout import WEIGHT_ROLES, conv_placement
 from initscope.engine.audit.matching import Candidate, candidates, match
 from initscope.engine.kinds import FindingKind, Severity
 from initscope.engine.result import Finding
@@ -16,7 +16,6 @@ from initscope.engine.result import Finding
 if TYPE_CHECKING:
     from initscope.engine.audit.core import TensorAudit
 
-WEIGHT_ROLES = ("dense weight", "conv kernel", "embedding")
 SIBLING_FACTOR = 1.5
 """A layer whose std, relative to its rule, is this many times off the median of its siblings' is flagged (in a
 file where at least half of them match an initializer)."""

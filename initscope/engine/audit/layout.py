@@ -13,11 +13,15 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from initscope.engine.audit.reading import TensorInfo
 
 LAYOUTS = ("torch", "keras", "auto")
-ROLES = ("dense weight", "conv kernel", "embedding", "bias", "norm scale", "norm shift", "other")
+Role = Literal["dense weight", "conv kernel", "embedding", "bias", "norm scale", "norm shift", "other"]
+ROLES: tuple[Role, ...] = ("dense weight", "conv kernel", "embedding", "bias", "norm scale", "norm shift", "other")
+WEIGHT_ROLES: tuple[Role, ...] = ("dense weight", "conv kernel", "embedding")
+"""The roles whose tensors an initializer draws (and whose units are compared)."""
 NORM_WORDS = ("norm", "bn", "ln", "layernorm", "batchnorm", "groupnorm", "rmsnorm", "gn")
 EMBED_WORDS = ("emb", "embed", "embedding", "embeddings", "wte", "wpe", "tok_embeddings", "word_embeddings",
                "position_embeddings", "token_type_embeddings", "shared")
@@ -28,7 +32,7 @@ BUFFER_WORDS = ("running_mean", "running_var", "num_batches_tracked", "moving_me
 class Placement:
     """A tensor's role and fans (fans are None where a role has none: norms, buffers, non-floats)."""
 
-    role: str
+    role: Role
     fan_in: int | None = None
     fan_out: int | None = None
     receptive_field: int = 1

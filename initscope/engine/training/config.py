@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from initscope.engine import initializers
 from initscope.engine.config import ClipMode, Config, as_int, as_positive_float, parse_call
@@ -25,8 +25,12 @@ from initscope.engine.training.constants import (
     MAX_SAMPLES,
     OPTIMIZERS,
     TASKS,
+    Optimizer,
+    Task,
 )
 from initscope.engine.training.datasets import Dataset, _data_error, _subset, circles, load_file, spirals, teacher
+
+Word = TypeVar("Word", bound=str)
 
 
 @dataclass(frozen=True)
@@ -120,11 +124,12 @@ def parse_contenders(value: str | Sequence[str | Contender]) -> tuple[Contender,
     return out
 
 
-def _choice(name: str, value: object, choices: Sequence[str]) -> str:
+def _choice(name: str, value: object, choices: tuple[Word, ...]) -> Word:
+    """The choice `value` names (case, surrounding spaces and '-' for '_' forgiven), typed as the choices are."""
     text = str(value).strip().lower().replace("-", "_")
     if text not in choices:
         raise ConfigError(name, value, "one of " + ", ".join(choices))
-    return text
+    return choices[choices.index(text)]
 
 
 def _momentum(value: float) -> float:
@@ -140,7 +145,7 @@ def _momentum(value: float) -> float:
 
 
 def _clip_mode(value: object) -> ClipMode:
-    return "global" if _choice("clip_mode", value, CLIP_MODES) == "global" else "per_layer"
+    return _choice("clip_mode", value, CLIP_MODES)
 
 
 DEFAULT_NETWORK = Config(activation="relu", fan_in=2, width=64, depth=3, batch=64)
@@ -164,7 +169,7 @@ class TrainConfig:
     """Rows to train on: default 512 for generated data, every row of a file (or a seeded subset)."""
     epochs: int = 200
     batch_size: int = 64
-    optimizer: str = "sgd"
+    optimizer: Optimizer = "sgd"
     lr: float | None = None
     momentum: float = 0.9
     """SGD momentum (torch semantics: v = mu v + g; p -= lr v). Adam uses betas (0.9, 0.999)."""
@@ -173,7 +178,7 @@ class TrainConfig:
     """global: one norm over every parameter (torch's clip_grad_norm_(model.parameters())); per_layer:
     each layer's (W, b) clipped on its own."""
     target_loss: float | None = None
-    task: str = "auto"
+    task: Task = "auto"
     seed: int | None = None
     """None: the network's seed."""
     work_budget: float = DEFAULT_WORK_BUDGET
@@ -382,15 +387,15 @@ class TrainConfig:
             network=Config.from_string(network_block["string"]),
             contenders=list(contenders),
             data=str(d.get("data", "spirals")),
-            task=str(d.get("task", "auto")),
+            task=cast(Task, str(d.get("task", "auto"))),  # casts: __post_init__ checks the words
             samples=d.get("samples"),
             epochs=d.get("epochs", 200),
             batch_size=d.get("batch_size", 64),
-            optimizer=str(d.get("optimizer", "sgd")),
+            optimizer=cast(Optimizer, str(d.get("optimizer", "sgd"))),
             lr=d.get("lr"),
             momentum=d.get("momentum", 0.9),
             clip=None if clip is None else clip.get("threshold"),
-            clip_mode=_clip_mode("global" if clip is None else clip.get("mode", "global")),
+            clip_mode=cast(ClipMode, str("global" if clip is None else clip.get("mode", "global"))),
             target_loss=d.get("target_loss"),
             seed=d.get("seed"),
             work_budget=d.get("work_budget", DEFAULT_WORK_BUDGET),

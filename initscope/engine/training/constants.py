@@ -3,10 +3,12 @@ engine/streams.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from initscope.engine.config import ClipMode
 
 Array = npt.NDArray[np.floating[Any]]
 FloatArray = npt.NDArray[np.float64]
@@ -14,9 +16,11 @@ IntArray = npt.NDArray[np.int64]
 
 GENERATED = ("spirals", "circles", "teacher")
 GENERATED_DIMS = {"spirals": 2, "circles": 2, "teacher": 8}
-OPTIMIZERS = ("sgd", "adam")
-TASKS = ("auto", "classification", "regression")
-CLIP_MODES = ("global", "per_layer")
+Optimizer = Literal["sgd", "adam"]
+Task = Literal["auto", "classification", "regression"]
+OPTIMIZERS: tuple[Optimizer, ...] = ("sgd", "adam")
+TASKS: tuple[Task, ...] = ("auto", "classification", "regression")
+CLIP_MODES: tuple[ClipMode, ...] = ("global", "per_layer")
 DEFAULT_LR = {"sgd": 0.02, "adam": 0.003}
 """Measured on the default network: He and Xavier reach the target on spirals and teacher within 200 epochs
 (SGD at 0.05 kills the ReLU net on teacher regression in its first steps)."""
