@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from initscope.engine.kinds import Phase, Severity, VerdictKind
+from initscope.engine.kinds import VERDICT_KINDS as VERDICT_KIND_MEMBERS
+from initscope.engine.kinds import Phase, Severity
 from initscope.jsoncheck import (
     Check,
     SchemaError,
@@ -33,7 +34,7 @@ SNAPSHOT_VERSIONS = (1, 2)
 TRAINING_FORMAT = "initscope.training"
 TRAINING_VERSIONS = (1,)
 THEORY_FORMAT = "initscope.theory"
-VERDICT_KINDS = tuple(k.value for k in VerdictKind)
+VERDICT_KINDS = tuple(k.value for k in VERDICT_KIND_MEMBERS)
 SEVERITIES = tuple(s.value for s in Severity)
 PHASES = tuple(p.value for p in Phase)
 CONTENDER_STATUS = ("running", "finished", "nonfinite", "cancelled")

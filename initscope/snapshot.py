@@ -19,7 +19,7 @@ import numpy.typing as npt
 from initscope import __version__, jsoncheck, schema, snapshot_branch
 from initscope.atomic import WriteError, check_target, short, write_atomic
 from initscope.engine.jsonsafe import json_safe
-from initscope.engine.kinds import Phase, Severity, VerdictKind
+from initscope.engine.kinds import FindingKind, Phase, Severity
 from initscope.engine.result import Histogram, Result
 from initscope.jsoncheck import SnapshotError
 
@@ -348,7 +348,7 @@ def _rebuild(doc: dict[str, Any], cfg: Any) -> Result:
         TheorySummary(th.get("applicable", False), th.get("reason", ""), _f(th.get("q_star")), _f(th.get("chi1")),
                       Phase(th.get("phase", "")), _f(th.get("depth_scale")), _f(th.get("trainable_depth")),
                       _f(th.get("sigma_w2")), _f(th.get("sigma_b2")), depth_note=th.get("depth_note", "")),
-        Verdict(VerdictKind(v["kind"]), v["text"], findings, v.get("first_nonfinite_layer"),
+        Verdict(FindingKind(v["kind"]), v["text"], findings, v.get("first_nonfinite_layer"),
                 _f(v.get("forward_factor")), _f(v.get("backward_factor")), v.get("fix")),
         run_info.get("layers_done", depth),
         run_info.get("cancelled", False),

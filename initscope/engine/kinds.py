@@ -34,26 +34,14 @@ class Phase(StrEnum):
     CHAOTIC = "chaotic"
 
 
-class VerdictKind(StrEnum):
-    """What a run's verdict says: `stable`, or its most serious finding (engine/verdict.py)."""
-
-    STABLE = "stable"
-    OVERFLOW = "overflow"
-    SYMMETRIC = "symmetric"
-    EXPLODING = "exploding"
-    VANISHING = "vanishing"
-    DEAD = "dead"
-    SATURATED = "saturated"
-
-
 class FindingKind(StrEnum):
     """What a finding is about: the verdict's kinds and those of the other diagnoses.
 
     A snapshot may hold finding kinds this version does not make (the schema accepts any text there), so
-    `Finding.kind` is typed `str`; the engine writes these.
+    `Finding.kind` is typed `str`; the engine writes these. A verdict's kind is one of VERDICT_KINDS.
     """
 
-    # a run (engine/verdict.py); the verdict's kind is one of the first seven
+    # a run (engine/verdict.py)
     STABLE = "stable"
     OVERFLOW = "overflow"
     SYMMETRIC = "symmetric"
@@ -72,3 +60,8 @@ class FindingKind(StrEnum):
     ZERO = "zero"
     WRONG_FAN = "wrong_fan"
     OFF_SIBLINGS = "off_siblings"
+
+
+VERDICT_KINDS = (FindingKind.STABLE, FindingKind.OVERFLOW, FindingKind.SYMMETRIC, FindingKind.EXPLODING,
+                 FindingKind.VANISHING, FindingKind.DEAD, FindingKind.SATURATED)
+"""What a run's verdict says: `stable`, or its most serious finding, most serious first (engine/verdict.py)."""

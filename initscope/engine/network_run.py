@@ -17,7 +17,7 @@ import numpy as np
 from initscope.engine import activations, execution, initializers, network, stats
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
-from initscope.engine.kinds import VerdictKind
+from initscope.engine.kinds import FindingKind
 from initscope.engine.propagate import (
     _EMPTY,
     Progress,
@@ -212,4 +212,4 @@ def measure_network(cfg: Config, cancel: threading.Event | None = None, progress
         branch = BranchStats(fw.branch_std, fw.branch_ratio, fw.saturated.copy(), fw.dead.copy(),
                              bw.branch_grad_std, bw.branch_wgrad, fw.branch_weight_std, branch_theory)
     return Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
-                  Verdict(VerdictKind.STABLE, "", [], first_nonfinite), layers_done, was_cancelled, branch=branch)
+                  Verdict(FindingKind.STABLE, "", [], first_nonfinite), layers_done, was_cancelled, branch=branch)

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from initscope.engine import activations, execution, initializers, stats
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
-from initscope.engine.kinds import VerdictKind
+from initscope.engine.kinds import FindingKind
 from initscope.engine.result import (
     BackwardStats,
     ForwardStats,
@@ -387,7 +387,7 @@ def _measure(cfg: Config, cancel: threading.Event | None, progress: Progress | N
                              input_grad_std=input_grad_std)
     theory_layers, theory_summary = theory.predict(cfg, input_second_moment=input_m.sumsq / input_m.count)
     return Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
-                  verdict.Verdict(VerdictKind.STABLE, "", [], first_nonfinite), layers_done, was_cancelled)
+                  verdict.Verdict(FindingKind.STABLE, "", [], first_nonfinite), layers_done, was_cancelled)
 
 
 _EMPTY = Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed="not computed")

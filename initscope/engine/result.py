@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine.config import Config
-from initscope.engine.kinds import Phase, Severity, VerdictKind
+from initscope.engine.kinds import FindingKind, Phase, Severity
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -175,7 +175,8 @@ class Finding:
 
 @dataclass
 class Verdict:
-    kind: VerdictKind
+    kind: FindingKind
+    """One of kinds.VERDICT_KINDS."""
     text: str
     findings: list[Finding]
     first_nonfinite_layer: int | None

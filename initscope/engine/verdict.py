@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from initscope.engine.kinds import FindingKind, Phase, Severity, VerdictKind
+from initscope.engine.kinds import VERDICT_KINDS, FindingKind, Phase, Severity
 from initscope.engine.result import Finding, Verdict
 
 if TYPE_CHECKING:
@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Verdict", "diagnose", "per_layer_factor"]
 
-PRIORITY = (VerdictKind.OVERFLOW, VerdictKind.SYMMETRIC, VerdictKind.EXPLODING, VerdictKind.VANISHING, VerdictKind.DEAD,
-            VerdictKind.SATURATED)
+PRIORITY = VERDICT_KINDS[1:]
 WARN_DECADES = 1.0
 """A change of one decade or more of std over the depth is a finding."""
 ERROR_DECADES = 3.0
@@ -94,14 +93,14 @@ def diagnose(r: Result, cancel: threading.Event | None = None, advise: bool = Tr
         findings += _dead(r)
     findings += _phase(r)
     kinds = [f.kind for f in findings if f.severity in (Severity.WARNING, Severity.ERROR)]
-    kind = next((k for k in PRIORITY if k in kinds), VerdictKind.STABLE)
+    kind = next((k for k in PRIORITY if k in kinds), FindingKind.STABLE)
     proposal: dict[str, object] | None = None
-    if kind != VerdictKind.STABLE and advise and not r.cancelled:  # a cancelled run's numbers are partial
+    if kind != FindingKind.STABLE and advise and not r.cancelled:  # a cancelled run's numbers are partial
         from initscope.engine.advice import propose
 
         proposal = propose(r, cancel)
     _fill_fixes(findings, str(proposal["text"]) if proposal is not None else "")
-    if kind == VerdictKind.STABLE:
+    if kind == FindingKind.STABLE:
         text = _stable_text(r, f_factor, b_factor)
         findings.insert(0, Finding(FindingKind.STABLE, Severity.OK, text, "", {"forward_factor": f_factor,
                                                              "backward_factor": b_factor}))

@@ -29,6 +29,7 @@ import numpy as np
 
 from initscope.engine import training as T
 from initscope.engine.streams import Stream, layer_rng
+from initscope.engine.training.optim import _SGD
 
 
 def numpy_bare(tc: T.TrainConfig) -> tuple[float, list[float]]:
@@ -37,7 +38,7 @@ def numpy_bare(tc: T.TrainConfig) -> tuple[float, list[float]]:
     x = ds.x.astype(np.float32)
     mlp = T.build_mlp(tc, tc.contender_list[0], ds.out_dim)
     params = [p for pair in zip(mlp.weights, mlp.biases, strict=True) for p in pair]
-    opt = T._SGD(params, tc.effective_lr, tc.momentum)
+    opt = _SGD(params, tc.effective_lr, tc.momentum)
     bs, n = tc.batch_size, ds.n
     losses = []
     start = time.perf_counter()

@@ -31,108 +31,36 @@ The package, one job per module (each imports only those above it):
 - `results.py`: `ContenderResult`, `RaceResult` (to/from the snapshot's `training` block), the conclusion, the diff.
 - `race.py`: `run_race`, its live `RaceProgress`, and the distinct-units measure it records.
 
-This module re-exports what the CLI, the TUI, the snapshot and the tests use, so
-`from initscope.engine.training import TrainConfig, run_race` keeps working.
+This module re-exports what the CLI, the TUI and the snapshot use, so
+`from initscope.engine.training import TrainConfig, run_race` keeps working; the rest is imported from its
+module.
 """
 
 from __future__ import annotations
 
 from initscope.engine.training.config import DEFAULT_NETWORK, Contender, TrainConfig, parse_contenders, split_top_level
 from initscope.engine.training.constants import (
-    ADAM_BETAS,
-    ADAM_EPS,
-    AUTO_CLASS_LIMIT,
-    CLIP_EPS,
-    CLIP_MODES,
-    CURVE_POINTS,
-    DATA_ALLOWED,
     DEFAULT_CONTENDERS,
     DEFAULT_LR,
-    DEFAULT_SAMPLES,
-    DEFAULT_WORK_BUDGET,
     GENERATED,
-    GENERATED_DIMS,
-    MAX_CLASSES,
     MAX_CONTENDERS,
-    MAX_EPOCHS,
-    MAX_SAMPLES,
-    MAX_STEP_RECORDS,
-    OPTIMIZERS,
-    SYMMETRY_RTOL,
     TARGET_FRACTION,
-    TASKS,
-    Array,
-    FloatArray,
     IntArray,
 )
-from initscope.engine.training.datasets import Dataset, circles, load_file, spirals, teacher
-from initscope.engine.training.mlp import MLP, build_mlp
-from initscope.engine.training.optim import _SGD, _Adam, clip_gradients
-from initscope.engine.training.race import RaceProgress, distinct_units, run_race
+from initscope.engine.training.mlp import build_mlp
+from initscope.engine.training.race import RaceProgress, run_race
 from initscope.engine.training.results import (
     STATUS_CANCELLED,
     STATUS_FINISHED,
     STATUS_NONFINITE,
     STATUS_RUNNING,
-    ContenderResult,
     RaceResult,
-    conclusion,
     diff_training,
-    downsample_indices,
 )
 
-# _SGD and _Adam: the tests and the training benchmark drive an optimizer directly.
 __all__ = [
-    "ADAM_BETAS",
-    "ADAM_EPS",
-    "AUTO_CLASS_LIMIT",
-    "CLIP_EPS",
-    "CLIP_MODES",
-    "CURVE_POINTS",
-    "DATA_ALLOWED",
-    "DEFAULT_CONTENDERS",
-    "DEFAULT_LR",
-    "DEFAULT_NETWORK",
-    "DEFAULT_SAMPLES",
-    "DEFAULT_WORK_BUDGET",
-    "GENERATED",
-    "GENERATED_DIMS",
-    "MAX_CLASSES",
-    "MAX_CONTENDERS",
-    "MAX_EPOCHS",
-    "MAX_SAMPLES",
-    "MAX_STEP_RECORDS",
-    "MLP",
-    "OPTIMIZERS",
-    "STATUS_CANCELLED",
-    "STATUS_FINISHED",
-    "STATUS_NONFINITE",
-    "STATUS_RUNNING",
-    "SYMMETRY_RTOL",
-    "TARGET_FRACTION",
-    "TASKS",
-    "_SGD",
-    "Array",
-    "Contender",
-    "ContenderResult",
-    "Dataset",
-    "FloatArray",
-    "IntArray",
-    "RaceProgress",
-    "RaceResult",
-    "TrainConfig",
-    "_Adam",
-    "build_mlp",
-    "circles",
-    "clip_gradients",
-    "conclusion",
-    "diff_training",
-    "distinct_units",
-    "downsample_indices",
-    "load_file",
-    "parse_contenders",
-    "run_race",
-    "spirals",
+    "DEFAULT_CONTENDERS", "DEFAULT_LR", "DEFAULT_NETWORK", "GENERATED", "MAX_CONTENDERS", "STATUS_CANCELLED",
+    "STATUS_FINISHED", "STATUS_NONFINITE", "STATUS_RUNNING", "TARGET_FRACTION", "Contender", "IntArray",
+    "RaceProgress", "RaceResult", "TrainConfig", "build_mlp", "diff_training", "parse_contenders", "run_race",
     "split_top_level",
-    "teacher",
 ]
