@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from initscope.engine.text import trim_exponent
+
 MARGIN = 0.06
 """Share of the data's span left free at each end of an axis."""
 STEPS = (1.0, 2.0, 5.0)
@@ -109,9 +111,7 @@ def sci(v: float, digits: int = 0) -> str:
     """2e-3, 1.5e5, 0: compact scientific notation."""
     if v == 0:
         return "0"
-    text = f"{v:.{digits}e}"
-    mantissa, exp = text.split("e")
-    return f"{mantissa}e{int(exp)}"
+    return trim_exponent(f"{v:.{digits}e}")
 
 
 def _clean(text: str) -> str:

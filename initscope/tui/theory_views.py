@@ -24,6 +24,7 @@ from textual.widgets import ContentSwitcher
 
 from initscope.engine.jacobian import JacobianResult, SpectrumPrediction
 from initscope.engine.result import Result, TheorySummary
+from initscope.engine.text import trim_exponent
 from initscope.tui.axes import log_axis
 from initscope.tui.extras import (
     JacobianState,
@@ -81,7 +82,7 @@ def factor_text(log10_factor: float) -> str:
     if not math.isfinite(log10_factor):
         return "×0" if log10_factor < 0 else "×∞"
     if abs(log10_factor) < 300:
-        return "×" + num(10.0**log10_factor).replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+        return "×" + trim_exponent(num(10.0**log10_factor))
     return f"×1e{log10_factor:.0f}"
 
 

@@ -34,9 +34,9 @@ def _named(a: TensorAudit, truth: Truth) -> bool:
     if truth.name in ("zeros", "ones"):
         return bool(a.convention) or (a.best is not None and truth.name in a.best.candidate.names)
     from initscope.engine import initializers
-    from initscope.engine.audit.matching import _call
+    from initscope.engine.text import call_text
 
-    wanted = {_call(e, truth.params) for e in (truth.name, initializers.lookup(truth.name).name)}
+    wanted = {call_text(e, truth.params, sep=", ") for e in (truth.name, initializers.lookup(truth.name).name)}
     names = {n for m in a.result.matches for n in m.candidate.names}
     assert a.best is not None and a.stats is not None
     tolerance = Z * truth.std() * math.sqrt(2.0 / (4.0 * a.stats.count))  # normal's: the widest of the families

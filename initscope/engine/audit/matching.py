@@ -23,6 +23,7 @@ from functools import lru_cache
 from initscope.engine import initializers
 from initscope.engine.audit.measure import EPS, TensorStats
 from initscope.engine.initializers import Expected, Law
+from initscope.engine.text import call_text
 
 REACH = 12.0
 """A bounded law's extremes must come within REACH/n of its bounds in probability mass (else p < 1e-5)."""
@@ -103,11 +104,6 @@ def _family(law: Law, entry: initializers.Initializer) -> tuple[str, float | Non
     return "identity", None
 
 
-def _call(name: str, params: Mapping[str, initializers.ParamValue]) -> str:
-    inside = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
-    return f"{name}({inside})" if inside else name
-
-
 def _law_key(law: Law) -> tuple[object, ...]:
     return (type(law).__name__, *(round(v, 12) if isinstance(v, float) else v for v in vars(law).values()))
 
@@ -124,7 +120,7 @@ def candidates(fan_in: int, fan_out: int, elementwise_only: bool = False) -> tup
             continue
         law = entry.distribution(fan_in, fan_out, params)
         key = _law_key(law)
-        name = _call(entry.name, params)
+        name = call_text(entry.name, params, sep=", ")
         if key in merged:
             old = merged[key]
             merged[key] = Candidate((*old.names, name), old.law, old.expected, old.family, old.kurtosis,

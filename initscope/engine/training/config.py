@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 from initscope.engine import initializers
 from initscope.engine.config import ClipMode, Config, as_int, as_positive_float, parse_call
 from initscope.engine.errors import ConfigError
+from initscope.engine.text import call_text
 from initscope.engine.training import arch_contenders
 from initscope.engine.training.constants import (
     CLIP_MODES,
@@ -61,11 +62,7 @@ class Contender:
     def label(self) -> str:
         """`name` or `name(k=v)` with only the parameters that differ from the entry's defaults; a config
         contender is its one-line form (`init=... arch=residual ...`, init left out when he_normal)."""
-        defaults = initializers.lookup(self.initializer).resolve({})
-        changed = [(k, v) for k, v in self.params.items() if defaults.get(k) != v]
-        name = self.initializer
-        if changed:
-            name = f"{self.initializer}(" + ",".join(f"{k}={_short(v)}" for k, v in changed) + ")"
+        name = call_text(self.initializer, self.params, initializers.lookup(self.initializer).resolve({}))
         if not self.arch:
             return name
         fields = " ".join(f"{k}={v}" for k, v in self.arch.items())
@@ -87,10 +84,6 @@ class Contender:
             pass  # Contender() raises it, with the suggestions
         name, params = parse_call(str(text), "contenders", first_param=first)
         return cls(name, params, arch)
-
-
-def _short(v: object) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def split_top_level(text: str) -> list[str]:
