@@ -8,7 +8,7 @@ import statistics
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from initscope.engine.audit.layout import WEIGHT_ROLES, conv_placement
+from initscope.engine.audit.layout import WEIGHT_ROLES, Layout, conv_placement
 from initscope.engine.audit.matching import Candidate, candidates, match
 from initscope.engine.kinds import FindingKind, Severity
 from initscope.engine.result import Finding
@@ -30,7 +30,7 @@ def reference_for(audits: list[TensorAudit], role: str) -> str | None:
     return {"dense weight": "he_normal", "conv kernel": "he_normal", "embedding": "normal"}.get(role)
 
 
-def find(audits: list[TensorAudit], layout: str) -> list[Finding]:
+def find(audits: list[TensorAudit], layout: Layout) -> list[Finding]:
     out: list[Finding] = []
     for a in audits:
         out += _broken(a)
@@ -72,12 +72,12 @@ def _broken(a: TensorAudit) -> list[Finding]:
     return []
 
 
-def _wrong_fan(a: TensorAudit, layout: str) -> list[Finding]:
+def _wrong_fan(a: TensorAudit, layout: Layout) -> list[Finding]:
     """A conv kernel that matches a rule only with the channels alone, or with the other framework's layout."""
     s, p = a.stats, a.placement
     assert s is not None and p.channels is not None
     in_, out_ = p.channels
-    other = "keras" if layout == "torch" else "torch"
+    other: Layout = "keras" if layout == "torch" else "torch"
     alt = conv_placement(a.info.shape, other)
     tries = [((in_, out_), f"fan_in = {in_} (in_channels alone, without the {p.receptive_field}-value receptive "
               f"field); {layout}'s fan_in is {in_}·{p.receptive_field} = {p.fan_in}")]
