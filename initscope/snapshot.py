@@ -326,7 +326,7 @@ def _rebuild(doc: dict[str, Any], cfg: Any) -> Result:
     has_clip = cfg.clip is not None
     run_info = doc.get("run", {})
     v, th = doc["verdict"], doc["theory"]
-    findings = [Finding(f.get("kind", ""), Severity(f.get("severity", "info")), f["text"], f.get("fix", ""),
+    findings = [Finding(f.get("kind", ""), Severity(f.get("severity", Severity.INFO)), f["text"], f.get("fix", ""),
                         dict(f.get("numbers", {}))) for f in v.get("findings", [])]
     return Result(
         cfg,

@@ -265,12 +265,12 @@ def _scale(value: float | None, phase: str) -> str:
 
 
 def _scale_note(doc: dict[str, Any]) -> str:
-    if doc["phase"] == "chaotic" and doc["chi_c"] is not None:
+    if doc["phase"] == Phase.CHAOTIC and doc["chi_c"] is not None:
         c_star = f"{doc['c_star']:.3g}" if abs(doc["c_star"]) > 1e-12 else "0"
         return f"xi_c = -1/ln chi_c, chi_c {doc['chi_c']:.4g} at the stable correlation c* {c_star}"
-    if doc["phase"] == "chaotic":
+    if doc["phase"] == Phase.CHAOTIC:
         return "q* = inf: correlations never decorrelate (relu-like), no decorrelation scale"
-    if doc["phase"] == "critical":
+    if doc["phase"] == Phase.CRITICAL:
         return "chi_1 = 1: no exponential scale" + (" (q* = 0: power-law decay)" if doc["q_star"] == 0 else "")
     return "xi = -1/ln chi_1: layers per factor e of the gradient variance"
 
