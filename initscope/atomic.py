@@ -39,6 +39,19 @@ def check_target(target: Path | str, overwrite: bool = False) -> Path:
         named = short(text.rstrip("/" + os.sep) or ".")
         raise WriteError(f"{short(text)}: names a folder; give a file name (e.g. {named}/result.json)")
     path = Path(text)
+    _check_name_length(path)
+    info = _existing(path)
+    if info is None:
+        return path
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device, FIFO or socket)"
+        raise WriteError(f"{short(path)} is {kind}; initscope only replaces regular files")
+    if not overwrite:
+        raise WriteError(f"{short(path)} already exists; not overwriting it (choose another name or use --force)")
+    return path
+
+
+def _check_name_length(path: Path) -> None:
     folder = path.parent
     try:
         name_max = os.pathconf(folder if folder.is_dir() else ".", "PC_NAME_MAX")
@@ -47,24 +60,23 @@ def check_target(target: Path | str, overwrite: bool = False) -> Path:
     size = len(os.fsencode(path.name))
     if size > name_max:
         raise WriteError(f"{short(path.name)}: the file name is {size} bytes; this file system allows {name_max}")
+
+
+def _existing(path: Path) -> os.stat_result | None:
+    """The stat of what is at `path` (None when nothing is), after checking its folder exists."""
+    folder = path.parent
     try:
         if not folder.exists():
             raise WriteError(f"cannot write {short(path)}: the folder {short(folder)} does not exist")
         if not folder.is_dir():
             raise WriteError(f"cannot write {short(path)}: {short(folder)} is a file, not a folder")
-        info = os.stat(path)
+        return os.stat(path)
     except FileNotFoundError:
-        return path
+        return None
     except WriteError:
         raise
     except OSError as err:
         raise WriteError(f"cannot write {short(path)}: {err.strerror or err}") from None
-    if not stat.S_ISREG(info.st_mode):
-        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device, FIFO or socket)"
-        raise WriteError(f"{short(path)} is {kind}; initscope only replaces regular files")
-    if not overwrite:
-        raise WriteError(f"{short(path)} already exists; not overwriting it (choose another name or use --force)")
-    return path
 
 
 _UMASK_LOCK = threading.Lock()

@@ -29,7 +29,15 @@ def _pct(x: float, width: int = 6) -> str:
 def table(r: Result) -> str:
     """Per-layer forward/backward statistics with the theory prediction, then theory and verdict."""
     cfg = r.config
-    lines = [f"initscope run  {cfg.to_string()}", ""]
+    lines = [f"initscope run  {cfg.to_string()}", "", _header(r)]
+    lines += [_row(r, i, fi, fo) for i, (fi, fo) in enumerate(cfg.layer_fans)]
+    lines += ["", *_theory_lines(r), *_verdict_lines(r)]
+    if r.cancelled:
+        lines.append(f"(cancelled after {r.layers_done} of {cfg.n_layers} layers)")
+    return "\n".join(lines) + "\n"
+
+
+def _header(r: Result) -> str:
     # A residual run: one row per block, the stream after it (x) and what its branch adds (alpha F).
     unit, added, out, grad = ("block", "aF std", "x std", "dx std") if r.branch else ("layer", "Z std", "A std",
                                                                                    "dA std")
@@ -39,43 +47,46 @@ def table(r: Result) -> str:
         header += f" {'|dW| clip':>9}"
     if r.branch is not None:
         header += f" {'aF/x':>9}"
-    lines.append(header)
+    return header
+
+
+def _row(r: Result, i: int, fi: int, fo: int) -> str:
     f, b, w, t = r.forward, r.backward, r.weights, r.theory_layers
-    for i, (fi, fo) in enumerate(cfg.layer_fans):
-        row = (f"{i + 1:>5} {f'{fi}>{fo}':>11} {_g(w.summary.std[i])} {_g(w.expected_std[i])} "
-               f"{_g(f.preactivation.std[i])} {_g(f.activation.std[i])} {_g(t.activation_std[i])} "
-               f"{_pct(f.saturated_fraction[i])} {_pct(f.dead_fraction[i])} {_g(b.activation_grad_std[i])} "
-               f"{_g(t.activation_grad_std[i])} {_g(b.weight_grad_norm[i])} {_g(b.grad_to_weight_ratio[i])}")
-        if b.clipped_weight_grad_norm is not None:
-            row += f" {_g(b.clipped_weight_grad_norm[i])}"
-        if r.branch is not None:
-            row += f" {_g(r.branch.ratio[i])}"
-        lines.append(row)
+    row = (f"{i + 1:>5} {f'{fi}>{fo}':>11} {_g(w.summary.std[i])} {_g(w.expected_std[i])} "
+           f"{_g(f.preactivation.std[i])} {_g(f.activation.std[i])} {_g(t.activation_std[i])} "
+           f"{_pct(f.saturated_fraction[i])} {_pct(f.dead_fraction[i])} {_g(b.activation_grad_std[i])} "
+           f"{_g(t.activation_grad_std[i])} {_g(b.weight_grad_norm[i])} {_g(b.grad_to_weight_ratio[i])}")
+    if b.clipped_weight_grad_norm is not None:
+        row += f" {_g(b.clipped_weight_grad_norm[i])}"
+    if r.branch is not None:
+        row += f" {_g(r.branch.ratio[i])}"
+    return row
+
+
+def _theory_lines(r: Result) -> list[str]:
     th = r.theory
-    lines.append("")
-    if th.applicable and not cfg.plain:  # residual or normalized: the recursion's summary in words
-        lines.append(f"theory   {th.depth_note}")
-    elif th.applicable:
-        lines.append(f"theory   sigma_w^2 {th.sigma_w2:.4g}  sigma_b^2 {th.sigma_b2:.4g}  q* {_g(th.q_star, 0)}  "
-                     f"chi1 {_g(th.chi1, 0)}  phase {th.phase}  depth scale {_scale(th.depth_scale)}  "
-                     f"trainable depth ~{_scale(th.trainable_depth)}")
-        if th.depth_note:
-            lines.append(f"         {th.depth_note}")
-    else:
-        lines.append(f"theory   not applicable: {th.reason}")
+    if not th.applicable:
+        return [f"theory   not applicable: {th.reason}"]
+    if not r.config.plain:  # residual or normalized: the recursion's summary in words
+        return [f"theory   {th.depth_note}"]
+    lines = [f"theory   sigma_w^2 {th.sigma_w2:.4g}  sigma_b^2 {th.sigma_b2:.4g}  q* {_g(th.q_star, 0)}  "
+             f"chi1 {_g(th.chi1, 0)}  phase {th.phase}  depth scale {_scale(th.depth_scale)}  "
+             f"trainable depth ~{_scale(th.trainable_depth)}"]
+    if th.depth_note:
+        lines.append(f"         {th.depth_note}")
+    return lines
+
+
+def _verdict_lines(r: Result) -> list[str]:
     v = r.verdict
-    lines.append(f"verdict  [{v.kind}] {v.text}")
-    for finding in v.findings:
-        if finding.kind == v.kind and finding.text == v.text:
-            continue
-        lines.append(f"  [{finding.severity}] {finding.text}")
+    lines = [f"verdict  [{v.kind}] {v.text}"]
+    lines += [f"  [{finding.severity}] {finding.text}" for finding in v.findings
+              if not (finding.kind == v.kind and finding.text == v.text)]
     if v.fix is not None:
         lines.append(f"  fix: {v.fix['text']}")
         if v.fix.get("config"):
             lines.append(f"  fix config: {v.fix['config']}")
-    if r.cancelled:
-        lines.append(f"(cancelled after {r.layers_done} of {cfg.n_layers} layers)")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def diff_table(d: dict[str, object]) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from initscope.engine.kinds import VERDICT_KINDS as VERDICT_KIND_MEMBERS
+from initscope.engine.kinds import Phase, Severity
 from initscope.engine.limits import MAX_DEPTH
 from initscope.jsoncheck import (
     Check,
@@ -33,9 +35,9 @@ SNAPSHOT_VERSIONS = (1, 2)
 TRAINING_FORMAT = "initscope.training"
 TRAINING_VERSIONS = (1,)
 THEORY_FORMAT = "initscope.theory"
-VERDICT_KINDS = ("stable", "overflow", "symmetric", "exploding", "vanishing", "dead", "saturated")
-SEVERITIES = ("ok", "info", "warning", "error")
-PHASES = ("", "ordered", "critical", "chaotic")
+VERDICT_KINDS = tuple(k.value for k in VERDICT_KIND_MEMBERS)
+SEVERITIES = tuple(s.value for s in Severity)
+PHASES = tuple(p.value for p in Phase)
 CONTENDER_STATUS = ("running", "finished", "nonfinite", "cancelled")
 
 HISTOGRAM = obj({"edges": list_of(number()), "counts": list_of(whole())},
@@ -116,22 +118,8 @@ def check_snapshot(doc: Any) -> Any:
     layers = doc["layers"]
     if len(layers) != depth:
         raise SchemaError("layers", f"{len(layers)} layers for a config of depth {depth}")
-    for i, (layer, (fan_in, fan_out)) in enumerate(zip(layers, cfg.layer_fans, strict=True)):
-        here = where("layers", i)
-        LAYER(layer, here)
-        _agree(layer, here, {"index": i + 1, "fan_in": fan_in, "fan_out": fan_out})
-        for part in ("weight", "activation", "gradient"):
-            if "histogram" in layer[part]:
-                _histogram(layer[part]["histogram"], where(where(here, part), "histogram"))
-        if cfg.residual:
-            _branch(layer.get("branch"), where(here, "branch"), cfg.branch_depth)
-        bounds = layer["weight"].get("bounds")
-        if bounds is not None and bounds[0] > bounds[1]:
-            raise SchemaError(where(here, "weight.bounds"), f"lower {bounds[0]!r} above upper {bounds[1]!r}")
-        if cfg.clip is None:
-            for key in ("clipped_weight_grad_norm", "clip_scale"):
-                if layer["gradient"].get(key) is not None:
-                    raise SchemaError(where(here, f"gradient.{key}"), "must be null: clipping is off in this config")
+    for i, (layer, fans) in enumerate(zip(layers, cfg.layer_fans, strict=True)):
+        _layer(layer, where("layers", i), i, fans, cfg)
     _verdict(doc["verdict"], depth)
     run = doc.get("run", {})
     if run.get("layers_done", 0) > depth:
@@ -139,6 +127,24 @@ def check_snapshot(doc: Any) -> Any:
     if doc.get("training") is not None:
         check_training(doc["training"], "training")
     return cfg
+
+
+def _layer(layer: Any, here: str, i: int, fans: tuple[int, int], cfg: Any) -> None:
+    """One entry of `layers`: its fields, its place in the config, its histograms, bounds and clip fields."""
+    LAYER(layer, here)
+    _agree(layer, here, {"index": i + 1, "fan_in": fans[0], "fan_out": fans[1]})
+    for part in ("weight", "activation", "gradient"):
+        if "histogram" in layer[part]:
+            _histogram(layer[part]["histogram"], where(where(here, part), "histogram"))
+    if cfg.residual:
+        _branch(layer.get("branch"), where(here, "branch"), cfg.branch_depth)
+    bounds = layer["weight"].get("bounds")
+    if bounds is not None and bounds[0] > bounds[1]:
+        raise SchemaError(where(here, "weight.bounds"), f"lower {bounds[0]!r} above upper {bounds[1]!r}")
+    if cfg.clip is None:
+        for key in ("clipped_weight_grad_norm", "clip_scale"):
+            if layer["gradient"].get(key) is not None:
+                raise SchemaError(where(here, f"gradient.{key}"), "must be null: clipping is off in this config")
 
 
 def _branch(block: Any, path: str, branch_depth: int) -> None:

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from initscope import __version__, jsoncheck, schema, snapshot_branch
 from initscope.atomic import WriteError, check_target, short, write_atomic
 from initscope.engine.jsonsafe import json_safe
+from initscope.engine.kinds import FindingKind, Phase, Severity
 from initscope.engine.result import Histogram, Result
 from initscope.jsoncheck import SnapshotError
 
@@ -49,51 +50,12 @@ def _hist(h: Histogram) -> dict[str, Any]:
 
 def to_document(r: Result) -> dict[str, Any]:
     """The snapshot document of a Result."""
-    f, b, w, t = r.forward, r.backward, r.weights, r.theory_layers
     layers = []
     for i, (fi, fo) in enumerate(r.config.layer_fans):
-        layers.append({
-            "index": i + 1,
-            "fan_in": fi,
-            "fan_out": fo,
-            "weight": {
-                "histogram": _hist(w.histograms[i]),
-                "min": _num(w.summary.min[i]), "max": _num(w.summary.max[i]),
-                "mean": _num(w.summary.mean[i]), "std": _num(w.summary.std[i]),
-                "expected_mean": _num(w.expected_mean[i]), "expected_std": _num(w.expected_std[i]),
-                "bounds": None if not math.isfinite(w.bound_low[i]) else [_num(w.bound_low[i]),
-                                                                          _num(w.bound_high[i])],
-                "zero_fraction": _num(w.zero_fraction[i]),
-            },
-            "preactivation": _summary(f.preactivation, i),
-            "activation": {
-                **_summary(f.activation, i),
-                "saturated_fraction": _num(f.saturated_fraction[i]),
-                "dead_fraction": _num(f.dead_fraction[i]),
-                "dead_unit_fraction": _num(f.dead_unit_fraction[i]),
-                "symmetric": bool(f.symmetric[i]),
-                "histogram": _hist(f.histograms[i]),
-            },
-            "gradient": {
-                "activation_grad_std": _num(b.activation_grad_std[i]),
-                "weight_grad_norm": _num(b.weight_grad_norm[i]),
-                "grad_to_weight_ratio": _num(b.grad_to_weight_ratio[i]),
-                "bias_grad_norm": _num(b.bias_grad_norm[i]),
-                "clipped_weight_grad_norm": None if b.clipped_weight_grad_norm is None
-                else _num(b.clipped_weight_grad_norm[i]),
-                "clip_scale": None if b.clip_scale is None else _num(b.clip_scale[i]),
-                "histogram": _hist(b.histograms[i]),
-            },
-            "theory": {
-                "preactivation_var": _num(t.preactivation_var[i]),
-                "activation_std": _num(t.activation_std[i]),
-                "saturated_fraction": _num(t.saturated_fraction[i]),
-                "activation_grad_std": _num(t.activation_grad_std[i]),
-            },
-        })
+        layers.append(_layer(r, i, fi, fo))
         if r.branch is not None:
             layers[-1]["branch"] = snapshot_branch.to_document(r.branch, i)
-    v, th = r.verdict, r.theory
+    f, b, th = r.forward, r.backward, r.theory
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -103,14 +65,7 @@ def to_document(r: Result) -> dict[str, Any]:
         "run": {"layers_done": r.layers_done, "cancelled": r.cancelled, "elapsed_s": round(r.elapsed_s, 6),
                 "input_std": _num(f.input_std), "input_grad_std": _num(b.input_grad_std)},
         "layers": layers,
-        "verdict": {
-            "kind": v.kind, "text": v.text, "severity": v.severity,
-            "findings": [{"kind": x.kind, "severity": x.severity, "text": x.text, "fix": x.fix,
-                          "numbers": {k: _num(n) for k, n in x.numbers.items()}} for x in v.findings],
-            "first_nonfinite_layer": v.first_nonfinite_layer,
-            "forward_factor": _num(v.forward_factor), "backward_factor": _num(v.backward_factor),
-            "fix": v.fix,
-        },
+        "verdict": _verdict(r),
         "theory": {
             "applicable": th.applicable, "reason": th.reason, "q_star": _num(th.q_star), "chi1": _num(th.chi1),
             "phase": th.phase, "depth_scale": _num(th.depth_scale), "trainable_depth": _num(th.trainable_depth),
@@ -120,9 +75,58 @@ def to_document(r: Result) -> dict[str, Any]:
     }
 
 
+def _at(source: object, i: int, *names: str) -> dict[str, float | int | None]:
+    """{name: source.name[i]} as JSON-safe numbers, for per-layer arrays stored under their own names."""
+    return {name: _num(getattr(source, name)[i]) for name in names}
+
+
+def _layer(r: Result, i: int, fi: int, fo: int) -> dict[str, Any]:
+    f, b, w = r.forward, r.backward, r.weights
+    clip = {key: None if values is None else _num(values[i])
+            for key, values in (("clipped_weight_grad_norm", b.clipped_weight_grad_norm),
+                                ("clip_scale", b.clip_scale))}
+    return {
+        "index": i + 1,
+        "fan_in": fi,
+        "fan_out": fo,
+        "weight": {
+            "histogram": _hist(w.histograms[i]),
+            **_at(w.summary, i, "min", "max", "mean", "std"),
+            **_at(w, i, "expected_mean", "expected_std"),
+            "bounds": None if not math.isfinite(w.bound_low[i]) else [_num(w.bound_low[i]), _num(w.bound_high[i])],
+            **_at(w, i, "zero_fraction"),
+        },
+        "preactivation": _summary(f.preactivation, i),
+        "activation": {
+            **_summary(f.activation, i),
+            **_at(f, i, "saturated_fraction", "dead_fraction", "dead_unit_fraction"),
+            "symmetric": bool(f.symmetric[i]),
+            "histogram": _hist(f.histograms[i]),
+        },
+        "gradient": {
+            **_at(b, i, "activation_grad_std", "weight_grad_norm", "grad_to_weight_ratio", "bias_grad_norm"),
+            **clip,
+            "histogram": _hist(b.histograms[i]),
+        },
+        "theory": _at(r.theory_layers, i, "preactivation_var", "activation_std", "saturated_fraction",
+                      "activation_grad_std"),
+    }
+
+
+def _verdict(r: Result) -> dict[str, Any]:
+    v = r.verdict
+    return {
+        "kind": v.kind, "text": v.text, "severity": v.severity,
+        "findings": [{"kind": x.kind, "severity": x.severity, "text": x.text, "fix": x.fix,
+                      "numbers": {k: _num(n) for k, n in x.numbers.items()}} for x in v.findings],
+        "first_nonfinite_layer": v.first_nonfinite_layer,
+        "forward_factor": _num(v.forward_factor), "backward_factor": _num(v.backward_factor),
+        "fix": v.fix,
+    }
+
+
 def _summary(s: Any, i: int) -> dict[str, float | int | None]:
-    return {"mean": _num(s.mean[i]), "std": _num(s.std[i]), "min": _num(s.min[i]), "max": _num(s.max[i]),
-            "nonfinite_fraction": _num(s.nonfinite_fraction[i])}
+    return _at(s, i, "mean", "std", "min", "max", "nonfinite_fraction")
 
 
 def dumps(r: Result) -> str:
@@ -322,7 +326,7 @@ def _rebuild(doc: dict[str, Any], cfg: Any) -> Result:
     has_clip = cfg.clip is not None
     run_info = doc.get("run", {})
     v, th = doc["verdict"], doc["theory"]
-    findings = [Finding(f.get("kind", ""), f.get("severity", "info"), f["text"], f.get("fix", ""),
+    findings = [Finding(f.get("kind", ""), Severity(f.get("severity", Severity.INFO)), f["text"], f.get("fix", ""),
                         dict(f.get("numbers", {}))) for f in v.get("findings", [])]
     return Result(
         cfg,
@@ -342,10 +346,10 @@ def _rebuild(doc: dict[str, Any], cfg: Any) -> Result:
         TheoryLayers(column("theory", "preactivation_var"), column("theory", "activation_std"),
                      column("theory", "saturated_fraction"), column("theory", "activation_grad_std")),
         TheorySummary(th.get("applicable", False), th.get("reason", ""), _f(th.get("q_star")), _f(th.get("chi1")),
-                      th.get("phase", ""), _f(th.get("depth_scale")), _f(th.get("trainable_depth")),
+                      Phase(th.get("phase", "")), _f(th.get("depth_scale")), _f(th.get("trainable_depth")),
                       _f(th.get("sigma_w2")), _f(th.get("sigma_b2")), depth_note=th.get("depth_note", "")),
-        Verdict(v["kind"], v["text"], findings, v.get("first_nonfinite_layer"), _f(v.get("forward_factor")),
-                _f(v.get("backward_factor")), v.get("fix")),
+        Verdict(FindingKind(v["kind"]), v["text"], findings, v.get("first_nonfinite_layer"),
+                _f(v.get("forward_factor")), _f(v.get("backward_factor")), v.get("fix")),
         run_info.get("layers_done", depth),
         run_info.get("cancelled", False),
         _f(run_info.get("elapsed_s", 0.0)),

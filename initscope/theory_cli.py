@@ -22,6 +22,7 @@ from initscope.engine.config import Config, build, parse_call
 from initscope.engine.ensemble import Band, EnsembleResult, seed_ensemble
 from initscope.engine.errors import ConfigError
 from initscope.engine.jacobian import JacobianResult, jacobian_spectrum
+from initscope.engine.kinds import Phase
 from initscope.engine.limits import ENSEMBLE_SEEDS, MAX_BUDGET, MAX_DEPTH, MAX_JACOBIAN_WIDTH, MAX_UNITS
 from initscope.engine.result import TheorySummary
 from initscope.engine.values import as_float_from, as_int, as_positive_float
@@ -145,15 +146,15 @@ def explain(summary: TheorySummary, depth: int, gradient_ratio: float = math.nan
     chi, xi, trainable = summary.chi1, summary.depth_scale, summary.trainable_depth
     over = (f"; the per-layer prediction has the gradient std x{gradient_ratio:.3g} from the top to layer 1"
             if math.isfinite(gradient_ratio) else "")
-    if summary.phase == "critical":
+    if summary.phase == Phase.CRITICAL:
         if summary.q_star == 0.0:
             return (f"edge of chaos at q* = 0: chi_1 = {chi:.4f} only in the limit; the variance shrinks toward 0 "
                     f"and gradients decay as a power law of depth, not exponentially{over}")
         return (f"edge of chaos: chi_1 = {chi:.4f}, so gradients keep their size layer after layer; no depth "
                 f"scale limits training at init (depth {depth} is fine)")
-    if summary.phase not in ("ordered", "chaotic"):
+    if summary.phase not in (Phase.ORDERED, Phase.CHAOTIC):
         return f"chi_1 = {chi:.4g}: no phase (the fixed point is not finite)"
-    ordered = summary.phase == "ordered"
+    ordered = summary.phase == Phase.ORDERED
     fix = ("raise sigma_w^2 (or lower sigma_b^2) toward the chi_1 = 1 line" if ordered
            else "lower sigma_w^2 toward the chi_1 = 1 line")
     if not math.isfinite(trainable):
@@ -267,12 +268,12 @@ def _scale(value: float | None, phase: str) -> str:
 
 
 def _scale_note(doc: dict[str, Any]) -> str:
-    if doc["phase"] == "chaotic" and doc["chi_c"] is not None:
+    if doc["phase"] == Phase.CHAOTIC and doc["chi_c"] is not None:
         c_star = f"{doc['c_star']:.3g}" if abs(doc["c_star"]) > 1e-12 else "0"
         return f"xi_c = -1/ln chi_c, chi_c {doc['chi_c']:.4g} at the stable correlation c* {c_star}"
-    if doc["phase"] == "chaotic":
+    if doc["phase"] == Phase.CHAOTIC:
         return "q* = inf: correlations never decorrelate (relu-like), no decorrelation scale"
-    if doc["phase"] == "critical":
+    if doc["phase"] == Phase.CRITICAL:
         return "chi_1 = 1: no exponential scale" + (" (q* = 0: power-law decay)" if doc["q_star"] == 0 else "")
     return "xi = -1/ln chi_1: layers per factor e of the gradient variance"
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from initscope.engine import activations, initializers, theory
+from initscope.engine.kinds import FindingKind
 
 if TYPE_CHECKING:
     from initscope.engine.config import Config
@@ -191,7 +192,7 @@ def propose(r: Result, cancel: threading.Event | None = None) -> dict[str, objec
                 "text": f"{_instead(act.name, critical, False)}; {edge}, measured {_state(trial, after)} over "
                         f"depth, no better than now ({_state(r, now)})"}
     text = f"use {edge}; measured {_state(trial, after)} over depth instead of {_state(r, now)}"
-    if trial.verdict.kind != "stable":
+    if trial.verdict.kind != FindingKind.STABLE:
         text += f"; the fix is still {trial.verdict.kind}: {_instead(act.name, critical, False)}"
     elif not critical.healthy:
         text += f"; {_instead(act.name, critical, False)}"

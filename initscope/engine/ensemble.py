@@ -56,8 +56,10 @@ from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
 from initscope.engine.limits import ENSEMBLE_SEEDS, MAX_SEED
-from initscope.engine.propagate import STREAM_INPUT, layer_rng, run
+from initscope.engine.propagate import run
 from initscope.engine.result import TheoryLayers
+from initscope.engine.special import chi2_quantile, digamma, trigamma
+from initscope.engine.streams import Stream, layer_rng
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -139,33 +141,7 @@ class EnsembleResult:
     elapsed_s: float = 0.0
 
 
-# ------------------------------------------------------------------------------------------ special functions
-def trigamma(x: npt.ArrayLike) -> FloatArray:
-    """psi_1(x) for x > 0, elementwise: recurrence up to x >= 10, then the asymptotic series (error < 1e-12)."""
-    x = np.array(x, dtype=np.float64)
-    acc = np.zeros_like(x)
-    while (small := x < 10.0).any():
-        acc[small] += 1.0 / (x[small] * x[small])
-        x[small] += 1.0
-    inv = 1.0 / x
-    inv2 = inv * inv
-    series = 1.0 / 6.0 - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 * (1.0 / 30.0 - inv2 * 5.0 / 66.0)))
-    return np.asarray(acc + inv + 0.5 * inv2 + inv * inv2 * series, dtype=np.float64)
-
-
-def digamma(x: npt.ArrayLike) -> FloatArray:
-    """psi(x) for x > 0, elementwise: recurrence up to x >= 10, then the asymptotic series (error < 1e-12)."""
-    x = np.array(x, dtype=np.float64)
-    acc = np.zeros_like(x)
-    while (small := x < 10.0).any():
-        acc[small] -= 1.0 / x[small]
-        x[small] += 1.0
-    inv = 1.0 / x
-    inv2 = inv * inv
-    series = 1.0 / 12.0 - inv2 * (1.0 / 120.0 - inv2 * (1.0 / 252.0 - inv2 * (1.0 / 240.0 - inv2 / 132.0)))
-    return np.asarray(acc + np.log(x) - 0.5 * inv - inv2 * series, dtype=np.float64)
-
-
+# ------------------------------------------------------------------------------------------ relu layers
 @lru_cache(maxsize=64)
 def relu_layer_var(n: int) -> float:
     """Exact Var of one layer's log-ratio ln(S_l / S_{l-1}) for relu, Gaussian weights, batch 1, width n.
@@ -182,59 +158,6 @@ def relu_layer_var(n: int) -> float:
     psi = digamma(0.5 * k)
     mean = float(np.dot(p, psi))
     return float(np.dot(p, trigamma(0.5 * k)) + np.dot(p, (psi - mean) ** 2))
-
-
-def _gamma_p(a: float, x: float) -> float:
-    """Regularized lower incomplete gamma P(a, x) (series below a + 1, continued fraction above)."""
-    if x <= 0.0:
-        return 0.0
-    log_front = a * math.log(x) - x - math.lgamma(a)
-    if x < a + 1.0:
-        term = total = 1.0 / a
-        ap = a
-        for _ in range(10000):
-            ap += 1.0
-            term *= x / ap
-            total += term
-            if abs(term) < abs(total) * 1e-15:
-                break
-        return total * math.exp(log_front)
-    tiny = 1e-300
-    b = x + 1.0 - a
-    c = 1.0 / tiny
-    d = 1.0 / b
-    h = d
-    for i in range(1, 10000):
-        an = -i * (i - a)
-        b += 2.0
-        d = an * d + b
-        d = tiny if abs(d) < tiny else d
-        c = b + an / c
-        c = tiny if abs(c) < tiny else c
-        d = 1.0 / d
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return 1.0 - math.exp(log_front) * h
-
-
-def chi2_quantile(p: float, df: float) -> float:
-    """The p-quantile of a chi-square with df degrees of freedom (bisection on P(df/2, x/2), 1e-12 relative)."""
-    if not 0.0 < p < 1.0 or df <= 0:
-        raise ValueError(f"chi2_quantile needs 0 < p < 1 and df > 0, got p={p}, df={df}")
-    lo, hi = 0.0, max(1.0, df)
-    while _gamma_p(0.5 * df, 0.5 * hi) < p:
-        hi *= 2.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if _gamma_p(0.5 * df, 0.5 * mid) < p:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-12 * hi:
-            break
-    return 0.5 * (lo + hi)
 
 
 # ------------------------------------------------------------------------------------------ homogeneous kernels
@@ -290,7 +213,7 @@ def input_second_moment(cfg: Config) -> float:
     """E[x^2] of the input over seeds: 1 for the generated inputs, the file's batch mean for a file."""
     if cfg.input in ("normal", "uniform"):
         return 1.0
-    rows = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), np.float64)
+    rows = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), np.float64)
     return float(np.mean(np.square(rows)))
 
 
@@ -300,7 +223,7 @@ def _initial_pairs(cfg: Config) -> tuple[FloatArray, FloatArray]:
         rho = np.clip(_GH_NODES / math.sqrt(cfg.fan_in), -1.0, 1.0)
         return rho, _GH_WEIGHTS / _GH_WEIGHTS.sum()
     rows = make_input(cfg.input, min(cfg.batch, _MAX_PAIR_ROWS), cfg.fan_in,
-                      layer_rng(cfg.seed, STREAM_INPUT, 0), np.float64).astype(np.float64)
+                      layer_rng(cfg.seed, Stream.INPUT, 0), np.float64).astype(np.float64)
     norms = np.linalg.norm(rows, axis=1)
     norms[norms == 0.0] = 1.0
     unit = rows / norms[:, None]
@@ -410,53 +333,74 @@ def seed_ensemble(cfg: Config, k: int = DEFAULT_K, cancel: threading.Event | Non
     if cfg.seed + k - 1 > MAX_SEED:
         raise ConfigError("seed", cfg.seed, f"at most {MAX_SEED - k + 1} for an ensemble of {k} seeds")
     started = time.perf_counter()
-    depth = cfg.n_layers
-    steps = 2 * depth
-    act_std, pre_std, grad_std, log_sq = (np.full((k, depth), np.nan) for _ in range(4))
-    seeds: list[int] = []
-    cancelled = False
-    for i in range(k):
-        if cancel is not None and cancel.is_set():
-            cancelled = True
-            break
-        seed = cfg.seed + i
-
-        def relay(done: int, _total: int, offset: int = i * steps) -> None:
-            if progress is not None:
-                progress(offset + done, k * steps)
-
-        result = run(cfg.replace(seed=seed), cancel=cancel, progress=relay)
-        if result.cancelled:
-            cancelled = True
-            break
-        seeds.append(seed)
-        a = result.forward.activation
-        act_std[i] = a.std
-        pre_std[i] = result.forward.preactivation.std
-        grad_std[i] = result.backward.activation_grad_std
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_sq[i] = np.log(a.std * a.std + a.mean * a.mean)
-    done = len(seeds)
-    act_std, pre_std, grad_std, log_sq = (m[:done] for m in (act_std, pre_std, grad_std, log_sq))
-    finite = np.isfinite(log_sq)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        n = finite.sum(axis=0)
-        mean = np.where(finite, log_sq, 0.0).sum(axis=0) / np.maximum(n, 1)
-        dev = np.where(finite, log_sq - mean, 0.0)
-        measured = np.where(n >= 2, (dev * dev).sum(axis=0) / np.maximum(n - 1, 1), np.nan)
+    runs = _Runs(cfg, k)
+    cancelled = runs.run(cancel, progress)
+    done = len(runs.seeds)
+    act_std, pre_std, grad_std, log_sq = (m[:done] for m in (runs.act_std, runs.pre_std, runs.grad_std,
+                                                             runs.log_sq))
+    measured = _sample_variance(log_sq)
     prediction = predict_spread(cfg)
-    low = np.full(depth, np.nan)
-    high = np.full(depth, np.nan)
-    if prediction.applicable and prediction.log_sq_norm_var is not None and done >= 2:
-        df = done - 1
-        low = prediction.log_sq_norm_var * chi2_quantile(0.05, df) / df
-        high = prediction.log_sq_norm_var * chi2_quantile(0.95, df) / df
+    low, high = _variance_interval(prediction, done, cfg.n_layers)
     if cfg.plain:
         theory_layers, _ = theory.predict(cfg, input_second_moment=input_second_moment(cfg))
     else:
         from initscope.engine import residual_theory
 
         theory_layers = residual_theory.predict(cfg, input_second_moment=input_second_moment(cfg))[0]
-    return EnsembleResult(cfg, done, tuple(seeds), _band(act_std), _band(pre_std), _band(grad_std), log_sq,
+    return EnsembleResult(cfg, done, tuple(runs.seeds), _band(act_std), _band(pre_std), _band(grad_std), log_sq,
                           measured, low, high, prediction, theory_layers, cancelled,
                           time.perf_counter() - started)
+
+
+class _Runs:
+    """The per-layer measurements of one run per seed (rows past the last finished seed stay NaN)."""
+
+    def __init__(self, cfg: Config, k: int) -> None:
+        self.cfg, self.k = cfg, k
+        self.act_std, self.pre_std, self.grad_std, self.log_sq = (np.full((k, cfg.n_layers), np.nan)
+                                                                  for _ in range(4))
+        self.seeds: list[int] = []
+
+    def run(self, cancel: threading.Event | None, progress: Progress | None) -> bool:
+        """Run every seed in order; True when cancelled (the seeds that finished are kept)."""
+        steps = 2 * self.cfg.n_layers
+        for i in range(self.k):
+            if cancel is not None and cancel.is_set():
+                return True
+            seed = self.cfg.seed + i
+
+            def relay(done: int, _total: int, offset: int = i * steps) -> None:
+                if progress is not None:
+                    progress(offset + done, self.k * steps)
+
+            result = run(self.cfg.replace(seed=seed), cancel=cancel, progress=relay)
+            if result.cancelled:
+                return True
+            self.seeds.append(seed)
+            a = result.forward.activation
+            self.act_std[i] = a.std
+            self.pre_std[i] = result.forward.preactivation.std
+            self.grad_std[i] = result.backward.activation_grad_std
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self.log_sq[i] = np.log(a.std * a.std + a.mean * a.mean)
+        return False
+
+
+def _sample_variance(log_sq: FloatArray) -> FloatArray:
+    """Per layer, the sample variance over seeds of the finite values (NaN with fewer than two)."""
+    finite = np.isfinite(log_sq)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = finite.sum(axis=0)
+        mean = np.where(finite, log_sq, 0.0).sum(axis=0) / np.maximum(n, 1)
+        dev = np.where(finite, log_sq - mean, 0.0)
+        measured: FloatArray = np.where(n >= 2, (dev * dev).sum(axis=0) / np.maximum(n - 1, 1), np.nan)
+    return measured
+
+
+def _variance_interval(prediction: SpreadPrediction, done: int, depth: int) -> tuple[FloatArray, FloatArray]:
+    """The 90 % range of a sample variance of `done` seeds around the predicted variance (chi-square)."""
+    if not (prediction.applicable and prediction.log_sq_norm_var is not None and done >= 2):
+        return np.full(depth, np.nan), np.full(depth, np.nan)
+    df = done - 1
+    return (prediction.log_sq_norm_var * chi2_quantile(0.05, df) / df,
+            prediction.log_sq_norm_var * chi2_quantile(0.95, df) / df)

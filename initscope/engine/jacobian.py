@@ -51,8 +51,9 @@ from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
 from initscope.engine.limits import MAX_JACOBIAN_WIDTH
-from initscope.engine.propagate import STREAM_INPUT, layer_rng, lsuv_rescale, sample_layer
+from initscope.engine.propagate import lsuv_rescale, sample_layer
 from initscope.engine.result import Histogram
+from initscope.engine.streams import Stream, layer_rng
 
 FloatArray = npt.NDArray[np.float64]
 Array = npt.NDArray[np.floating]
@@ -256,112 +257,155 @@ def jacobian_spectrum(cfg: Config, cancel: threading.Event | None = None,
     """
     check_size(cfg)
     started = time.perf_counter()
-    act = activations.make(cfg.activation, dict(cfg.activation_params))
     entry = initializers.lookup(cfg.initializer)
-    depth = cfg.n_layers
-    total = depth + 1
-    work = _work_dtype(cfg)
-
+    total = cfg.n_layers + 1
     # Only lsuv needs the whole batch; row 0 of the generated inputs does not depend on the batch size
     # (rows are drawn in order), so other nets draw just that row.
     rows = cfg.batch if entry.data_dependent else SAMPLE_INDEX + 1
-    batch = make_input(cfg.input, rows, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), cfg.np_dtype)
-    x = batch[SAMPLE_INDEX].astype(work)
+    batch = make_input(cfg.input, rows, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), cfg.np_dtype)
+    x = batch[SAMPLE_INDEX].astype(_work_dtype(cfg))
     second = float(np.mean(np.square(x, dtype=np.float64)))
     prediction = predict_spectrum(cfg, input_second_moment=second)
-
-    a: Array = x
-    a_batch: Array = batch  # only advanced for lsuv, which rescales W on the batch as run() does
-    j: Array | None = None
-    exponent = 0
-    layers_done = 0
-    first_bad: int | None = None
-    zero_from: int | None = None
-    cancelled = False
-    for layer in range(1, depth + 1):
-        if cancel is not None and cancel.is_set():
-            cancelled = True
-            break
-        w, b = sample_layer(cfg, layer, act)
-        with np.errstate(all="ignore"):
-            if entry.data_dependent:
-                p = cfg.initializer_params
-                w = lsuv_rescale(a_batch, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10))))
-                zb = a_batch @ w
-                if b is not None:
-                    zb += b
-                a_batch = act.phi(zb)
-            w_work = w.astype(work, copy=False)
-            z = a @ w_work
-            if b is not None:
-                z += b.astype(work, copy=False)
-            a = act.phi(z.copy())
-            d = np.asarray(act.dphi(z, a), dtype=work)
-        if not (np.isfinite(z).all() and np.isfinite(d).all()):
-            first_bad = layer
-            break
-        with np.errstate(all="ignore"):
-            if j is None:
-                j = w_work * d
-            else:
-                j = j @ w_work
-                j *= d
-        e, rms = _rescale(j)
-        if not math.isfinite(rms):
-            first_bad = layer
-            break
-        exponent += e
-        layers_done = layer
-        if progress is not None:
-            progress(layer, total)
-        if rms == 0.0:  # every later product is zero too: the answer is final
-            zero_from, layers_done = layer, depth
-            break
+    chain = _Chain(cfg, entry.data_dependent, x, batch)
+    chain.run(cancel, progress)
     chain_s = time.perf_counter() - started
 
     def missing(note: str) -> JacobianResult:
         nan = math.nan
         return JacobianResult(cfg, np.zeros(0), np.zeros(0), _empty(note), _empty(note), nan, nan, nan, nan,
-                              prediction, layers_done, cancelled, first_bad, note, input_second_moment=second,
-                              chain_s=chain_s, elapsed_s=time.perf_counter() - started)
+                              prediction, chain.layers_done, chain.cancelled, chain.first_bad, note,
+                              input_second_moment=second, chain_s=chain_s,
+                              elapsed_s=time.perf_counter() - started)
 
-    if cancelled or (cancel is not None and cancel.is_set()):
-        cancelled = True
+    if chain.cancelled or (cancel is not None and cancel.is_set()):
+        chain.cancelled = True
         return missing("cancelled")
-    if first_bad is not None:
-        return missing(f"values left float range at layer {first_bad} (the net overflows there; see the Forward "
-                       "tab): the Jacobian is undefined")
-    assert j is not None
-    k = min(j.shape)
+    if chain.first_bad is not None:
+        return missing(f"values left float range at layer {chain.first_bad} (the net overflows there; see the "
+                       "Forward tab): the Jacobian is undefined")
     svd_started = time.perf_counter()
-    if zero_from is not None:
-        hat = np.zeros(k)
-        note = (f"the Jacobian is exactly zero from layer {zero_from} on (zero weights, or every unit's phi' is 0 "
-                "there): all singular values are 0")
-    else:
-        hat = np.linalg.svd(j.astype(np.float64, copy=False), compute_uv=False)
-        note = ""
+    spectrum = _Spectrum.of(chain)
     svd_s = time.perf_counter() - svd_started
-    with np.errstate(all="ignore"):
-        logs = np.log10(hat) + exponent * _LOG10_2
-        values = np.ldexp(hat, exponent)
-        lam = hat * hat
-        lam_mean = float(lam.mean())
-        lam_var = float(lam.var())
-        log10_mean = math.log10(lam_mean) + 2 * exponent * _LOG10_2 if lam_mean > 0 else -math.inf
-        eig_mean = float(np.ldexp(lam_mean, 2 * exponent))
-        eig_var = float(np.ldexp(lam_var, 4 * exponent))
-        normalized = lam_var / (lam_mean * lam_mean) if lam_mean > 0 else math.nan
-    tolerance = float(values.max()) * max(j.shape) * float(np.finfo(work).eps) if values.size else math.nan
-    zeros = int(np.count_nonzero(values <= tolerance)) if math.isfinite(tolerance) else 0
-    hist = stats.histogram(values, stats.moments(values))
-    log_hist = stats.histogram(logs, stats.moments(logs))
+    hist = stats.histogram(spectrum.values, stats.moments(spectrum.values))
+    log_hist = stats.histogram(spectrum.logs, stats.moments(spectrum.logs))
     if progress is not None:
         progress(total, total)
-    return JacobianResult(cfg, values, logs, hist, log_hist, eig_mean, eig_var, normalized, log10_mean, prediction,
-                          layers_done, False, None, note, input_second_moment=second, chain_s=chain_s,
-                          svd_s=svd_s, elapsed_s=time.perf_counter() - started, zero_tolerance=tolerance,
-                          numerically_zero=zeros)
+    return JacobianResult(cfg, spectrum.values, spectrum.logs, hist, log_hist, spectrum.eig_mean, spectrum.eig_var,
+                          spectrum.normalized, spectrum.log10_mean, prediction, chain.layers_done, False, None,
+                          spectrum.note, input_second_moment=second, chain_s=chain_s, svd_s=svd_s,
+                          elapsed_s=time.perf_counter() - started, zero_tolerance=spectrum.tolerance,
+                          numerically_zero=spectrum.zeros)
+
+
+class _Chain:
+    """J = W_1 D_1 ... W_l D_l accumulated layer by layer, rescaled by 2^-exponent after every layer."""
+
+    def __init__(self, cfg: Config, data_dependent: bool, x: Array, batch: Array) -> None:
+        self.cfg = cfg
+        self.act = activations.make(cfg.activation, dict(cfg.activation_params))
+        self.data_dependent = data_dependent
+        self.work = x.dtype
+        self.a: Array = x
+        self.a_batch: Array = batch  # only advanced for lsuv, which rescales W on the batch as run() does
+        self.j: Array | None = None
+        self.exponent = 0
+        self.layers_done = 0
+        self.first_bad: int | None = None
+        self.zero_from: int | None = None
+        self.cancelled = False
+
+    def run(self, cancel: threading.Event | None, progress: Progress | None) -> None:
+        depth = self.cfg.n_layers
+        for layer in range(1, depth + 1):
+            if cancel is not None and cancel.is_set():
+                self.cancelled = True
+                return
+            rms = self._step(layer)
+            if not math.isfinite(rms):
+                self.first_bad = layer
+                return
+            self.layers_done = layer
+            if progress is not None:
+                progress(layer, depth + 1)
+            if rms == 0.0:  # every later product is zero too: the answer is final
+                self.zero_from, self.layers_done = layer, depth
+                return
+
+    def _step(self, layer: int) -> float:
+        """Multiply layer `layer` into J; the rms of the rescaled J, or NaN when the layer leaves float range."""
+        w, b = sample_layer(self.cfg, layer, self.act)
+        work = self.work
+        with np.errstate(all="ignore"):
+            if self.data_dependent:
+                w = self._lsuv(w, b)
+            w_work = w.astype(work, copy=False)
+            z = self.a @ w_work
+            if b is not None:
+                z += b.astype(work, copy=False)
+            self.a = self.act.phi(z.copy())
+            d = np.asarray(self.act.dphi(z, self.a), dtype=work)
+        if not (np.isfinite(z).all() and np.isfinite(d).all()):
+            return math.nan
+        with np.errstate(all="ignore"):
+            if self.j is None:
+                self.j = w_work * d
+            else:
+                self.j = self.j @ w_work
+                self.j *= d
+        e, rms = _rescale(self.j)
+        self.exponent += e
+        return rms
+
+    def _lsuv(self, w: Array, b: Array | None) -> Array:
+        """lsuv's weights, rescaled on the batch exactly as run() does; advances the batch."""
+        p = self.cfg.initializer_params
+        w = lsuv_rescale(self.a_batch, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10))))
+        zb = self.a_batch @ w
+        if b is not None:
+            zb += b
+        self.a_batch = self.act.phi(zb)
+        return w
+
+
+@dataclass
+class _Spectrum:
+    """The singular values of an accumulated J (undoing its scale 2^exponent) and their moments."""
+
+    values: FloatArray
+    logs: FloatArray
+    eig_mean: float
+    eig_var: float
+    normalized: float
+    log10_mean: float
+    tolerance: float
+    zeros: int
+    note: str
+
+    @classmethod
+    def of(cls, chain: _Chain) -> _Spectrum:
+        j, exponent, work = chain.j, chain.exponent, chain.work
+        assert j is not None
+        if chain.zero_from is not None:
+            hat = np.zeros(min(j.shape))
+            note = (f"the Jacobian is exactly zero from layer {chain.zero_from} on (zero weights, or every unit's "
+                    "phi' is 0 there): all singular values are 0")
+        else:
+            hat = np.linalg.svd(j.astype(np.float64, copy=False), compute_uv=False)
+            note = ""
+        with np.errstate(all="ignore"):
+            logs = np.log10(hat) + exponent * _LOG10_2
+            values = np.ldexp(hat, exponent)
+            lam = hat * hat
+            lam_mean = float(lam.mean())
+            lam_var = float(lam.var())
+            log10_mean = math.log10(lam_mean) + 2 * exponent * _LOG10_2 if lam_mean > 0 else -math.inf
+            eig_mean = float(np.ldexp(lam_mean, 2 * exponent))
+            eig_var = float(np.ldexp(lam_var, 4 * exponent))
+            normalized = lam_var / (lam_mean * lam_mean) if lam_mean > 0 else math.nan
+        eps = float(np.finfo(work).eps)
+        tolerance = float(values.max()) * max(j.shape) * eps if values.size else math.nan
+        zeros = int(np.count_nonzero(values <= tolerance)) if math.isfinite(tolerance) else 0
+        return cls(values, logs, eig_mean, eig_var, normalized, log10_mean, tolerance, zeros, note)
 
 
 def input_output_jacobian(cfg: Config) -> FloatArray:
@@ -371,7 +415,7 @@ def input_output_jacobian(cfg: Config) -> FloatArray:
     small nets only (values may overflow)."""
     check_size(cfg)
     act = activations.make(cfg.activation, dict(cfg.activation_params))
-    batch = make_input(cfg.input, SAMPLE_INDEX + 1, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), cfg.np_dtype)
+    batch = make_input(cfg.input, SAMPLE_INDEX + 1, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), cfg.np_dtype)
     a = batch[SAMPLE_INDEX].astype(np.float64)
     j = np.eye(cfg.fan_in)
     for layer in range(1, cfg.n_layers + 1):

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from initscope.engine import activations, execution, initializers, norms
 from initscope.engine.config import Config
-from initscope.engine.propagate import STREAM_BIAS, STREAM_WEIGHTS, layer_rng
+from initscope.engine.streams import Stream, layer_rng
 
 Array = npt.NDArray[np.floating]
 
@@ -87,7 +87,7 @@ class Network:
 
 
 def build(cfg: Config, act: activations.Activation | None = None) -> Network:
-    """Draw every dense layer from its own random stream (dense layer k from (STREAM_WEIGHTS, k), as the plain
+    """Draw every dense layer from its own random stream (dense layer k from (Stream.WEIGHTS, k), as the plain
     MLP's layer k) and apply the branch scales."""
     act = act or activations.make(cfg.activation, dict(cfg.activation_params))
     sc = scales(cfg) if cfg.residual else Scales((1.0,), 1.0, 1.0)
@@ -97,14 +97,14 @@ def build(cfg: Config, act: activations.Activation | None = None) -> Network:
     biases: list[Array | None] = []
     per_block = len(sc.layer)
     for k, (fi, fo) in enumerate(cfg.dense_fans, start=1):
-        w = entry.sample(fi, fo, cfg.initializer_params, layer_rng(cfg.seed, STREAM_WEIGHTS, k), cfg.np_dtype,
+        w = entry.sample(fi, fo, cfg.initializer_params, layer_rng(cfg.seed, Stream.WEIGHTS, k), cfg.np_dtype,
                          auto_gain=act.gain)
         factor = sc.layer[(k - 1) % per_block]
         if factor != 1.0:
             w = (w * w.dtype.type(factor)).astype(cfg.np_dtype, copy=False)
         weights.append(w)
         b = None if bias_entry is None else bias_entry.sample(
-            fi, fo, cfg.bias_params, layer_rng(cfg.seed, STREAM_BIAS, k), cfg.np_dtype, shape=(fo,),
+            fi, fo, cfg.bias_params, layer_rng(cfg.seed, Stream.BIAS, k), cfg.np_dtype, shape=(fo,),
             auto_gain=act.gain)
         biases.append(b)
     return Network(cfg, act, weights, biases, sc)

@@ -17,14 +17,13 @@ import numpy as np
 from initscope.engine import activations, execution, initializers, network, stats
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
+from initscope.engine.kinds import FindingKind
 from initscope.engine.propagate import (
     _EMPTY,
-    STREAM_INPUT,
     Progress,
     _all_columns_equal,
     _clip,
     _Table,
-    layer_rng,
     top_gradient,
     weight_statistics,
 )
@@ -37,6 +36,7 @@ from initscope.engine.result import (
     Verdict,
     WeightStats,
 )
+from initscope.engine.streams import Stream, layer_rng
 
 Array = network.Array
 
@@ -182,7 +182,7 @@ def measure_network(cfg: Config, cancel: threading.Event | None = None, progress
     depth = cfg.n_layers
     net = network.build(cfg, act)
     net.cancel = cancel
-    x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), cfg.np_dtype)
+    x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), cfg.np_dtype)
     input_m = stats.moments(x)
     fw, bw = _Forward(cfg), _Backward(cfg)
     tapes: list[network.BlockTape | None] = []
@@ -212,4 +212,4 @@ def measure_network(cfg: Config, cancel: threading.Event | None = None, progress
         branch = BranchStats(fw.branch_std, fw.branch_ratio, fw.saturated.copy(), fw.dead.copy(),
                              bw.branch_grad_std, bw.branch_wgrad, fw.branch_weight_std, branch_theory)
     return Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
-                  Verdict("stable", "", [], first_nonfinite), layers_done, was_cancelled, branch=branch)
+                  Verdict(FindingKind.STABLE, "", [], first_nonfinite), layers_done, was_cancelled, branch=branch)

@@ -24,6 +24,7 @@ import numpy.typing as npt
 from initscope.engine import activations, execution, initializers, stats
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
+from initscope.engine.kinds import FindingKind
 from initscope.engine.result import (
     BackwardStats,
     ForwardStats,
@@ -32,31 +33,25 @@ from initscope.engine.result import (
     Summary,
     WeightStats,
 )
+from initscope.engine.streams import Stream, layer_rng
 
 Array = npt.NDArray[np.floating]
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[int, int], None]
 
-# Independent random streams, each spawned per layer: changing one never shifts another.
-STREAM_WEIGHTS, STREAM_BIAS, STREAM_INPUT, STREAM_READOUT = 0, 1, 2, 3
 SYMMETRY_TOL = 0.0
-
-
-def layer_rng(seed: int, stream: int, layer: int) -> np.random.Generator:
-    """The Generator for one (stream, layer): PCG64 from SeedSequence(seed, spawn_key=(stream, layer))."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(stream, layer))))
 
 
 def sample_layer(cfg: Config, layer: int, act: activations.Activation) -> tuple[Array, Array | None]:
     """Weights (fan_in x fan_out) and bias (fan_out,) of one layer (1-based), in the compute dtype."""
     fi, fo = cfg.layer_fans[layer - 1]
     entry = initializers.lookup(cfg.initializer)
-    w = entry.sample(fi, fo, cfg.initializer_params, layer_rng(cfg.seed, STREAM_WEIGHTS, layer),
+    w = entry.sample(fi, fo, cfg.initializer_params, layer_rng(cfg.seed, Stream.WEIGHTS, layer),
                      cfg.np_dtype, auto_gain=act.gain)
     if cfg.bias == "zeros":
         return w, None
     b_entry = initializers.lookup(cfg.bias)
-    b = b_entry.sample(fi, fo, cfg.bias_params, layer_rng(cfg.seed, STREAM_BIAS, layer), cfg.np_dtype,
+    b = b_entry.sample(fi, fo, cfg.bias_params, layer_rng(cfg.seed, Stream.BIAS, layer), cfg.np_dtype,
                        shape=(fo,), auto_gain=act.gain)
     return w, b
 
@@ -108,7 +103,7 @@ def weight_statistics(w: Array, b: Array | None) -> LayerWeights:
 def top_gradient(cfg: Config) -> Array:
     """The unit-Gaussian gradient sent down from the top (its own stream), drawn in float64 and cast, so every
     dtype starts from the same values."""
-    rng = layer_rng(cfg.seed, STREAM_READOUT, 0)
+    rng = layer_rng(cfg.seed, Stream.READOUT, 0)
     return rng.standard_normal((cfg.batch, cfg.widths[-1])).astype(cfg.np_dtype, copy=False)
 
 
@@ -242,7 +237,7 @@ def _measure(cfg: Config, cancel: threading.Event | None, progress: Progress | N
                          f"{cfg.layer_fans}")
     feed = WeightFeed(cfg, act, given_weights is not None or not entry.data_dependent, cancel, given_weights)
     try:
-        x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), dtype)
+        x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), dtype)
     except BaseException:
         feed.close()
         raise
@@ -392,7 +387,7 @@ def _measure(cfg: Config, cancel: threading.Event | None, progress: Progress | N
                              input_grad_std=input_grad_std)
     theory_layers, theory_summary = theory.predict(cfg, input_second_moment=input_m.sumsq / input_m.count)
     return Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
-                  verdict.Verdict("stable", "", [], first_nonfinite), layers_done, was_cancelled)
+                  verdict.Verdict(FindingKind.STABLE, "", [], first_nonfinite), layers_done, was_cancelled)
 
 
 _EMPTY = Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed="not computed")

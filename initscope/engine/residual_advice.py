@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from initscope.engine import residual_theory
+from initscope.engine.kinds import FindingKind, Severity
 from initscope.engine.result import Finding
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def findings(r: Result, fix: str) -> list[Finding]:
         growth = factor ** cfg.n_layers
         words = "doubles" if abs(factor - 2.0) < 0.01 else f"multiplies by {factor:.3g}"
         out.append(Finding(
-            "stream", "warning" if growth >= 100.0 else "info",
+            FindingKind.STREAM, Severity.WARNING if growth >= 100.0 else Severity.INFO,
             f"The stream's variance {words} every block ({STREAM_SOURCE}: x + alpha F(x) adds the branch's "
             f"variance to the stream's), ×{growth:.3g} over {cfg.n_layers} blocks.",
             fix, {"variance_factor_per_block": factor, "variance_growth": growth},
@@ -61,7 +62,7 @@ def findings(r: Result, fix: str) -> list[Finding]:
     finite = ratio[np.isfinite(ratio)]
     if finite.size and float(finite.max()) < IDENTITY_RATIO:
         out.append(Finding(
-            "near_identity", "info",
+            FindingKind.NEAR_IDENTITY, Severity.INFO,
             f"Every branch adds at most {100 * float(finite.max()):.2g} % of its input's std: the net starts "
             "near the identity, as Fixup, SkipInit and ReZero intend (Zhang et al. 2019; De & Smith 2020; "
             "Bachlechner et al. 2020).",

@@ -23,6 +23,7 @@ import numpy as np
 from initscope.engine import activations, initializers, network, theory
 from initscope.engine.config import Config
 from initscope.engine.result import TheoryLayers, TheorySummary
+from initscope.engine.theory.layers import saturated_fraction, weights_reason
 
 FloatArray = theory.FloatArray
 
@@ -51,7 +52,7 @@ def _layer_maps(cfg: Config, act: activations.Activation) -> tuple[list[float], 
     bias = initializers.lookup(cfg.bias)
     fi, fo = cfg.dense_fans[0]
     e = entry.expected(fi, fo, cfg.initializer_params, auto_gain=act.gain)
-    reason = theory._weights_reason(entry, e, fi, fo)
+    reason = weights_reason(entry, e, fi, fo)
     if reason:
         return reason
     b = bias.expected(fi, fo, cfg.bias_params, act.gain)
@@ -112,7 +113,7 @@ def _residual(cfg: Config, act: activations.Activation, maps: tuple[list[float],
         q_y_all.append(q_y)
         q = 1.0 if post else q_y
         stream[i] = q
-        sat[i] = float(theory._saturated_fraction(act.name, np.array([ins[-1]]))[0])
+        sat[i] = float(saturated_fraction(act.name, np.array([ins[-1]]))[0])
     grad = np.ones(depth)
     g = 1.0
     for i in range(depth - 1, -1, -1):
@@ -154,7 +155,7 @@ def _normalized_mlp(cfg: Config, act: activations.Activation,
             out_var[i], second = 1.0 - mean * mean / sec, 1.0
         else:
             out_var[i], second = 1.0, 1.0
-        sat[i] = float(theory._saturated_fraction(act.name, np.array([phi_in[i]]))[0])
+        sat[i] = float(saturated_fraction(act.name, np.array([phi_in[i]]))[0])
     grad = np.ones(depth)
     g = 1.0
     for i in range(depth - 1, 0, -1):

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine.config import Config
+from initscope.engine.kinds import FindingKind, Phase, Severity
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -141,8 +142,7 @@ class TheorySummary:
     """Why theory does not apply (empty when it does)."""
     q_star: float = float("nan")
     chi1: float = float("nan")
-    phase: str = ""
-    """ordered | critical | chaotic"""
+    phase: Phase = Phase.UNDEFINED
     depth_scale: float = float("nan")
     """Ordered phase: xi = -1/ln chi1. Chaotic phase with a finite q*: xi_c = -1/ln chi_c at the stable
     correlation c* < 1 (Schoenholz et al. 2017). inf at criticality; NaN where the theory has no such scale
@@ -166,8 +166,8 @@ class Finding:
     """One diagnosis: a sentence a person can read, the numbers behind it, and the fix it suggests."""
 
     kind: str
-    severity: str
-    """ok | info | warning | error"""
+    """A FindingKind for the findings initscope makes (a snapshot may hold others)."""
+    severity: Severity
     text: str
     fix: str = ""
     numbers: dict[str, float | int | None] = field(default_factory=dict)
@@ -175,8 +175,8 @@ class Finding:
 
 @dataclass
 class Verdict:
-    kind: str
-    """stable | vanishing | exploding | saturated | dead | symmetric | overflow"""
+    kind: FindingKind
+    """One of kinds.VERDICT_KINDS."""
     text: str
     findings: list[Finding]
     first_nonfinite_layer: int | None
@@ -189,10 +189,8 @@ class Verdict:
     helps, 'text': the advice in words, 'measured': the numbers that back it} (engine/advice.py)."""
 
     @property
-    def severity(self) -> str:
-        order = ["ok", "info", "warning", "error"]
-        worst = max((order.index(f.severity) for f in self.findings), default=0)
-        return order[worst]
+    def severity(self) -> Severity:
+        return Severity.worst([f.severity for f in self.findings])
 
 
 @dataclass

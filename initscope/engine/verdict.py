@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from initscope.engine.kinds import VERDICT_KINDS, FindingKind, Phase, Severity
 from initscope.engine.result import Finding, Verdict
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Verdict", "diagnose", "per_layer_factor"]
 
-PRIORITY = ("overflow", "symmetric", "exploding", "vanishing", "dead", "saturated")
+PRIORITY = VERDICT_KINDS[1:]
 WARN_DECADES = 1.0
 """A change of one decade or more of std over the depth is a finding."""
 ERROR_DECADES = 3.0
@@ -69,29 +70,10 @@ def diagnose(r: Result, cancel: threading.Event | None = None, advise: bool = Tr
     same size (engine/advice.py); its text is every finding's fix. A stable run costs nothing extra.
     """
     cfg = r.config
-    fix = FIX_PENDING
-    findings: list[Finding] = []
-    first_bad = r.verdict.first_nonfinite_layer
     n = r.layers_done
-
-    if first_bad is not None:
-        findings.append(Finding(
-            "overflow", "error",
-            f"Values overflow to inf/NaN at layer {first_bad} ({cfg.dtype}); propagation stops there.",
-            f"{fix}; or compute in float32/float64" if cfg.dtype == "float16" else fix,
-            {"first_nonfinite_layer": first_bad},
-        ))
-
+    findings = _overflow(r)
     sym = np.nonzero(r.forward.symmetric[:n])[0]
-    if sym.size:
-        findings.append(Finding(
-            "symmetric", "error",
-            f"All units of layer {int(sym[0]) + 1} carry identical values ({sym.size} of {n} layers): "
-            "they get identical gradients and stay identical, so the layer acts like one unit.",
-            fix,
-            {"first_symmetric_layer": int(sym[0]) + 1, "symmetric_layers": int(sym.size)},
-        ))
-
+    findings += _symmetric(sym, n)
     act_std = r.forward.activation.std[:n]
     f_factor, f_decades = per_layer_factor(act_std)
     grads = r.backward.activation_grad_std
@@ -99,91 +81,145 @@ def diagnose(r: Result, cancel: threading.Event | None = None, advise: bool = Tr
     b_factor, b_decades = per_layer_factor(grads[::-1])
     if not sym.size:
         unit = "block" if cfg.residual else "layer"
-        _trend(findings, "Activations", act_std, f_factor, f_decades, fix, down=False, unit=unit)
-        _trend(findings, "Activation gradients", grads[::-1], b_factor, b_decades, fix, down=True, unit=unit)
-
+        _trend(findings, "Activations", act_std, f_factor, f_decades, FIX_PENDING, down=False, unit=unit)
+        _trend(findings, "Activation gradients", grads[::-1], b_factor, b_decades, FIX_PENDING, down=True,
+               unit=unit)
     if cfg.residual:
         from initscope.engine.residual_advice import findings as residual_findings
 
-        findings.extend(residual_findings(r, fix))
-
-    wg = r.backward.weight_grad_norm
-    _, w_decades = per_layer_factor(wg[::-1])
-    if b_decades <= -WARN_DECADES and abs(w_decades) < ILLUSION_FLAT_DECADES:
-        findings.append(Finding(
-            "weight_gradient_illusion", "warning",
-            f"Weight-gradient illusion: ‖dW‖ changes only ×{_fmt(10**abs(w_decades))} over depth while the "
-            f"activation gradient falls ×{_fmt(10**-b_decades)}; a tool that shows only ‖dW‖ hides this.",
-            fix, {"weight_grad_decades": w_decades, "activation_grad_decades": b_decades},
-        ))
-
-    if r.config.activation in ("tanh", "sigmoid"):
-        sat = r.forward.saturated_fraction[:n]
-        if np.isfinite(sat).any():
-            mean_sat = float(np.nanmean(sat))
-            worst = int(np.nanargmax(sat))
-            if mean_sat > SATURATED_WARN:
-                findings.append(Finding(
-                    "saturated", "error" if mean_sat > SATURATED_ERROR else "warning",
-                    f"{100 * mean_sat:.1f} % of {cfg.activation} units are saturated on average "
-                    f"(worst: {100 * sat[worst]:.1f} % at layer {worst + 1}); their gradient is < 6 % of the peak.",
-                    fix, {"mean_saturated_fraction": mean_sat, "worst_layer": worst + 1},
-                ))
-
-    dead_units = r.forward.dead_unit_fraction[:n]
-    if np.isfinite(dead_units).any() and not sym.size:
-        worst = int(np.nanargmax(dead_units))
-        share = float(dead_units[worst])
-        if share > DEAD_UNITS_INFO:
-            severity = "error" if share > DEAD_UNITS_ERROR else "warning" if share > DEAD_UNITS_WARN else "info"
-            findings.append(Finding(
-                "dead", severity,
-                f"{100 * share:.1f} % of the units of layer {worst + 1} output 0 for the whole batch "
-                "(dead: no gradient reaches their weights).",
-                fix, {"dead_unit_fraction": share, "layer": worst + 1},
-            ))
-
-    th = r.theory
-    if th.applicable and math.isfinite(th.trainable_depth) and cfg.n_layers > th.trainable_depth and \
-            th.phase in ("ordered", "chaotic"):
-        what = ("correlations between inputs go to 1 and gradients shrink by e every "
-                f"{_fmt(th.depth_scale)} layers (xi = -1/ln chi1)" if th.phase == "ordered" else
-                f"inputs decorrelate toward c* = {_fmt(th.c_star)} with depth scale xi_c = {_fmt(th.depth_scale)} "
-                f"(chi_c {_fmt(th.chi_c)})")
-        findings.append(Finding(
-            th.phase, "info",
-            f"Mean-field theory puts this config in the {th.phase} phase (chi1 {_fmt(th.chi1)}): {what}; "
-            f"the trainable depth, about 6 depth scales (Schoenholz et al. 2017), is {_fmt(th.trainable_depth)} "
-            f"layers, fewer than the depth {cfg.n_layers}.",
-            fix, {"chi1": th.chi1, "trainable_depth": th.trainable_depth},
-        ))
-
-    kinds = [f.kind for f in findings if f.severity in ("warning", "error")]
-    kind = next((k for k in PRIORITY if k in kinds), "stable")
+        findings.extend(residual_findings(r, FIX_PENDING))
+    findings += _illusion(r, b_decades) + _saturated(r)
+    if not sym.size:
+        findings += _dead(r)
+    findings += _phase(r)
+    kinds = [f.kind for f in findings if f.severity in (Severity.WARNING, Severity.ERROR)]
+    kind = next((k for k in PRIORITY if k in kinds), FindingKind.STABLE)
     proposal: dict[str, object] | None = None
-    if kind != "stable" and advise and not r.cancelled:  # a cancelled run's numbers are partial
+    if kind != FindingKind.STABLE and advise and not r.cancelled:  # a cancelled run's numbers are partial
         from initscope.engine.advice import propose
 
         proposal = propose(r, cancel)
-    fix_text = str(proposal["text"]) if proposal is not None else ""
+    _fill_fixes(findings, str(proposal["text"]) if proposal is not None else "")
+    if kind == FindingKind.STABLE:
+        text = _stable_text(r, f_factor, b_factor)
+        findings.insert(0, Finding(FindingKind.STABLE, Severity.OK, text, "", {"forward_factor": f_factor,
+                                                             "backward_factor": b_factor}))
+    else:
+        text = next(f.text for f in findings if f.kind == kind)
+    return Verdict(kind, text, findings, r.verdict.first_nonfinite_layer, f_factor, b_factor, proposal)
+
+
+def _overflow(r: Result) -> list[Finding]:
+    first_bad = r.verdict.first_nonfinite_layer
+    if first_bad is None:
+        return []
+    dtype = r.config.dtype
+    return [Finding(
+        FindingKind.OVERFLOW, Severity.ERROR,
+        f"Values overflow to inf/NaN at layer {first_bad} ({dtype}); propagation stops there.",
+        f"{FIX_PENDING}; or compute in float32/float64" if dtype == "float16" else FIX_PENDING,
+        {"first_nonfinite_layer": first_bad},
+    )]
+
+
+def _symmetric(sym: npt.NDArray[np.intp], n: int) -> list[Finding]:
+    """`sym`: the indices of the layers whose units all carry identical values."""
+    if not sym.size:
+        return []
+    return [Finding(
+        FindingKind.SYMMETRIC, Severity.ERROR,
+        f"All units of layer {int(sym[0]) + 1} carry identical values ({sym.size} of {n} layers): "
+        "they get identical gradients and stay identical, so the layer acts like one unit.",
+        FIX_PENDING,
+        {"first_symmetric_layer": int(sym[0]) + 1, "symmetric_layers": int(sym.size)},
+    )]
+
+
+def _illusion(r: Result, b_decades: float) -> list[Finding]:
+    """The activation gradient vanishes while ||dW|| stays flat over depth."""
+    _, w_decades = per_layer_factor(r.backward.weight_grad_norm[::-1])
+    if not (b_decades <= -WARN_DECADES and abs(w_decades) < ILLUSION_FLAT_DECADES):
+        return []
+    return [Finding(
+        FindingKind.WEIGHT_GRADIENT_ILLUSION, Severity.WARNING,
+        f"Weight-gradient illusion: ‖dW‖ changes only ×{_fmt(10**abs(w_decades))} over depth while the "
+        f"activation gradient falls ×{_fmt(10**-b_decades)}; a tool that shows only ‖dW‖ hides this.",
+        FIX_PENDING, {"weight_grad_decades": w_decades, "activation_grad_decades": b_decades},
+    )]
+
+
+def _saturated(r: Result) -> list[Finding]:
+    cfg = r.config
+    sat = r.forward.saturated_fraction[:r.layers_done]
+    if cfg.activation not in ("tanh", "sigmoid") or not np.isfinite(sat).any():
+        return []
+    mean_sat = float(np.nanmean(sat))
+    worst = int(np.nanargmax(sat))
+    if mean_sat <= SATURATED_WARN:
+        return []
+    return [Finding(
+        FindingKind.SATURATED, Severity.ERROR if mean_sat > SATURATED_ERROR else Severity.WARNING,
+        f"{100 * mean_sat:.1f} % of {cfg.activation} units are saturated on average "
+        f"(worst: {100 * sat[worst]:.1f} % at layer {worst + 1}); their gradient is < 6 % of the peak.",
+        FIX_PENDING, {"mean_saturated_fraction": mean_sat, "worst_layer": worst + 1},
+    )]
+
+
+def _dead(r: Result) -> list[Finding]:
+    dead_units = r.forward.dead_unit_fraction[:r.layers_done]
+    if not np.isfinite(dead_units).any():
+        return []
+    worst = int(np.nanargmax(dead_units))
+    share = float(dead_units[worst])
+    if share <= DEAD_UNITS_INFO:
+        return []
+    severity = (Severity.ERROR if share > DEAD_UNITS_ERROR else Severity.WARNING if share > DEAD_UNITS_WARN
+                else Severity.INFO)
+    return [Finding(
+        FindingKind.DEAD, severity,
+        f"{100 * share:.1f} % of the units of layer {worst + 1} output 0 for the whole batch "
+        "(dead: no gradient reaches their weights).",
+        FIX_PENDING, {"dead_unit_fraction": share, "layer": worst + 1},
+    )]
+
+
+def _phase(r: Result) -> list[Finding]:
+    """A note when mean field puts the net deeper than its trainable depth (ordered or chaotic phase)."""
+    th, depth = r.theory, r.config.n_layers
+    if not (th.applicable and math.isfinite(th.trainable_depth) and depth > th.trainable_depth
+            and th.phase in (Phase.ORDERED, Phase.CHAOTIC)):
+        return []
+    what = ("correlations between inputs go to 1 and gradients shrink by e every "
+            f"{_fmt(th.depth_scale)} layers (xi = -1/ln chi1)" if th.phase == Phase.ORDERED else
+            f"inputs decorrelate toward c* = {_fmt(th.c_star)} with depth scale xi_c = {_fmt(th.depth_scale)} "
+            f"(chi_c {_fmt(th.chi_c)})")
+    return [Finding(
+        FindingKind(th.phase), Severity.INFO,
+        f"Mean-field theory puts this config in the {th.phase} phase (chi1 {_fmt(th.chi1)}): {what}; "
+        f"the trainable depth, about 6 depth scales (Schoenholz et al. 2017), is {_fmt(th.trainable_depth)} "
+        f"layers, fewer than the depth {depth}.",
+        FIX_PENDING, {"chi1": th.chi1, "trainable_depth": th.trainable_depth},
+    )]
+
+
+def _fill_fixes(findings: list[Finding], fix_text: str) -> None:
+    """Put the computed fix where the findings hold FIX_PENDING."""
     for finding in findings:
         if finding.fix == FIX_PENDING:
             finding.fix = fix_text
         elif finding.fix.startswith(FIX_PENDING):  # float16 overflow: the fix, then a word on the dtype
             finding.fix = (fix_text + finding.fix[len(FIX_PENDING):]).lstrip("; ")
-    if kind == "stable":
-        chi = f" (chi1 {_fmt(th.chi1)})" if th.applicable and math.isfinite(th.chi1) else ""
-        if math.isfinite(f_factor) and math.isfinite(b_factor):
-            text = (f"The signal is stable: activation std ×{_fmt(f_factor)} per layer, "
-                    f"gradient std ×{_fmt(b_factor)} per layer going down{chi}.")
-        else:  # a trend over depth needs two layers with finite, non-zero stds
-            why = "with one layer" if cfg.n_layers == 1 else "with fewer than two measurable layers"
-            text = f"The signal is stable{chi}; {why} there is no per-layer factor to measure."
-        findings.insert(0, Finding("stable", "ok", text, "", {"forward_factor": f_factor,
-                                                             "backward_factor": b_factor}))
-    else:
-        text = next(f.text for f in findings if f.kind == kind)
-    return Verdict(kind, text, findings, first_bad, f_factor, b_factor, proposal)
+
+
+def _stable_text(r: Result, f_factor: float, b_factor: float) -> str:
+    th = r.theory
+    chi = f" (chi1 {_fmt(th.chi1)})" if th.applicable and math.isfinite(th.chi1) else ""
+    if math.isfinite(f_factor) and math.isfinite(b_factor):
+        return (f"The signal is stable: activation std ×{_fmt(f_factor)} per layer, "
+                f"gradient std ×{_fmt(b_factor)} per layer going down{chi}.")
+    # a trend over depth needs two layers with finite, non-zero stds
+    why = "with one layer" if r.config.n_layers == 1 else "with fewer than two measurable layers"
+    return f"The signal is stable{chi}; {why} there is no per-layer factor to measure."
 
 
 def _trend(findings: list[Finding], what: str, values: npt.NDArray[np.float64], factor: float,
@@ -191,7 +227,7 @@ def _trend(findings: list[Finding], what: str, values: npt.NDArray[np.float64], 
     """Append a vanishing/exploding finding when the std changes by a decade or more over depth."""
     if not math.isfinite(factor) or abs(decades) < WARN_DECADES:
         return
-    kind = "vanishing" if decades < 0 else "exploding"
+    kind = FindingKind.VANISHING if decades < 0 else FindingKind.EXPLODING
     order = " going down" if down else ""
     finite = values[np.isfinite(values)]
     cross = _crossing(values, below=decades < 0)
@@ -201,8 +237,8 @@ def _trend(findings: list[Finding], what: str, values: npt.NDArray[np.float64], 
         cross_text = f"; {'below 1e-6' if decades < 0 else 'above 1e6'} from {unit} {layer}"
     severe = abs(decades) >= ERROR_DECADES or cross is not None
     findings.append(Finding(
-        kind, "error" if severe else "warning",
-        f"{what} {'vanish' if kind == 'vanishing' else 'explode'}: std ×{_fmt(factor)} per {unit}{order}, "
+        kind, Severity.ERROR if severe else Severity.WARNING,
+        f"{what} {'vanish' if kind == FindingKind.VANISHING else 'explode'}: std ×{_fmt(factor)} per {unit}{order}, "
         f"{_fmt(finite[0])} to {_fmt(finite[-1])} ({abs(decades):.1f} decades){cross_text}.",
         fix, {"factor_per_layer": factor, "decades": decades, "first": float(finite[0]),
               "last": float(finite[-1]), "crossing_layer": cross},

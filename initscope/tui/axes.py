@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from initscope.engine.text import trim_exponent
 from initscope.tui.plots import Figure, FloatArray
 
 MARGIN = 0.06
@@ -113,9 +114,7 @@ def sci(v: float, digits: int = 0) -> str:
     """2e-3, 1.5e5, 0: compact scientific notation."""
     if v == 0:
         return "0"
-    text = f"{v:.{digits}e}"
-    mantissa, exp = text.split("e")
-    return f"{mantissa}e{int(exp)}"
+    return trim_exponent(f"{v:.{digits}e}")
 
 
 def _clean(text: str) -> str:

@@ -25,6 +25,7 @@ from initscope.engine import Config, activations, run, theory
 from initscope.engine.ensemble import predict_spread, seed_ensemble
 from initscope.engine.jacobian import jacobian_spectrum, predict_spectrum
 from initscope.engine.propagate import sample_layer
+from initscope.engine.theory import table as moment_table
 
 
 def timed(fn: Callable[[], object], repeats: int) -> float:
@@ -68,7 +69,7 @@ def main() -> None:
     print("\n# theory at depth 10000 (a scalar recursion per layer)")
     for act in ("relu", "tanh", "gelu"):
         cfg = Config(activation=act, fan_in=256, depth=10000, batch=1, memory_budget=2**62)
-        theory._table_for.cache_clear()
+        moment_table._table_for.cache_clear()
         cold = timed(partial(theory.predict, cfg), 1)
         warm = timed(partial(theory.predict, cfg), r)
         print(f"  predict {act:5} depth 10000: {warm * 1e3:8.2f} ms (first call, table built: {cold * 1e3:.1f} ms)")

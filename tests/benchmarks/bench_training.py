@@ -28,7 +28,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads, as the
 import numpy as np
 
 from initscope.engine import training as T
-from initscope.engine.propagate import layer_rng
+from initscope.engine.streams import Stream, layer_rng
+from initscope.engine.training.optim import _SGD
 
 
 def numpy_bare(tc: T.TrainConfig) -> tuple[float, list[float]]:
@@ -37,12 +38,12 @@ def numpy_bare(tc: T.TrainConfig) -> tuple[float, list[float]]:
     x = ds.x.astype(np.float32)
     mlp = T.build_mlp(tc, tc.contender_list[0], ds.out_dim)
     params = [p for pair in zip(mlp.weights, mlp.biases, strict=True) for p in pair]
-    opt = T._SGD(params, tc.effective_lr, tc.momentum)
+    opt = _SGD(params, tc.effective_lr, tc.momentum)
     bs, n = tc.batch_size, ds.n
     losses = []
     start = time.perf_counter()
     for epoch in range(1, tc.epochs + 1):
-        order = layer_rng(tc.effective_seed, T.STREAM_ORDER, epoch).permutation(n)
+        order = layer_rng(tc.effective_seed, Stream.ORDER, epoch).permutation(n)
         xs, ys = x[order], ds.y[order]
         for s in range(0, n, bs):
             _, _, dws, dbs = mlp.loss_and_gradients(xs[s:s + bs], ys[s:s + bs], ds.task)
@@ -74,7 +75,7 @@ def torch_race(tc: T.TrainConfig, torch: Any) -> tuple[float, list[float]]:
     losses = []
     start = time.perf_counter()
     for epoch in range(1, tc.epochs + 1):
-        order = torch.from_numpy(layer_rng(tc.effective_seed, T.STREAM_ORDER, epoch).permutation(n))
+        order = torch.from_numpy(layer_rng(tc.effective_seed, Stream.ORDER, epoch).permutation(n))
         xs, ys = x[order], y[order]
         for s in range(0, n, bs):
             opt.zero_grad(set_to_none=True)

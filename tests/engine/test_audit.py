@@ -34,9 +34,9 @@ def _named(a: TensorAudit, truth: Truth) -> bool:
     if truth.name in ("zeros", "ones"):
         return bool(a.convention) or (a.best is not None and truth.name in a.best.candidate.names)
     from initscope.engine import initializers
-    from initscope.engine.audit.matching import _call
+    from initscope.engine.text import call_text
 
-    wanted = {_call(e, truth.params) for e in (truth.name, initializers.lookup(truth.name).name)}
+    wanted = {call_text(e, truth.params, sep=", ") for e in (truth.name, initializers.lookup(truth.name).name)}
     names = {n for m in a.result.matches for n in m.candidate.names}
     assert a.best is not None and a.stats is not None
     tolerance = Z * truth.std() * math.sqrt(2.0 / (4.0 * a.stats.count))  # normal's: the widest of the families
@@ -167,9 +167,9 @@ def test_signal_runs_the_files_own_mlp(tmp_path: Path) -> None:
     w1 = arrays["fc1.weight"].T.astype(np.float64)
     assert r.weights.summary.std[0] == pytest.approx(w1.std(), rel=1e-5)
     from initscope.engine.inputs import make_input
-    from initscope.engine.propagate import STREAM_INPUT, layer_rng
+    from initscope.engine.streams import Stream, layer_rng
 
-    x = make_input("normal", 256, 128, layer_rng(0, STREAM_INPUT, 0), np.float32).astype(np.float64)
+    x = make_input("normal", 256, 128, layer_rng(0, Stream.INPUT, 0), np.float32).astype(np.float64)
     z = x @ w1 + arrays["fc1.bias"].astype(np.float64)
     assert r.forward.preactivation.std[0] == pytest.approx(z.std(), rel=1e-4)
     assert r.verdict.kind in ("stable", "vanishing", "exploding", "dead")

@@ -26,18 +26,9 @@ import pytest
 
 from initscope.engine import theory
 from initscope.engine.config import Config
-from initscope.engine.ensemble import (
-    Z90,
-    EnsembleResult,
-    chi2_quantile,
-    coefficient,
-    digamma,
-    predict_spread,
-    relu_layer_var,
-    seed_ensemble,
-    trigamma,
-)
+from initscope.engine.ensemble import Z90, EnsembleResult, coefficient, predict_spread, relu_layer_var, seed_ensemble
 from initscope.engine.errors import ConfigError
+from initscope.engine.special import chi2_quantile, digamma, trigamma
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -27,7 +27,8 @@ from initscope.engine.jacobian import (
     jacobian_spectrum,
     predict_spectrum,
 )
-from initscope.engine.propagate import STREAM_INPUT, layer_rng, sample_layer
+from initscope.engine.propagate import sample_layer
+from initscope.engine.streams import Stream, layer_rng
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -106,7 +107,7 @@ def test_jacobian_matches_central_differences_on_a_rectangular_tanh_net() -> Non
     # a D on the wrong side, or a missing bias in z would be off by O(0.1).
     cfg = Config(initializer="xavier_normal", activation="tanh", fan_in=5, width=(7, 4, 6), bias="normal",
                  bias_params={"std": 0.3}, dtype="float64", batch=3, seed=4)
-    x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), np.float64)[0]
+    x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), np.float64)[0]
     h = 1e-5
     numeric = np.empty((5, 6))
     for i in range(5):
@@ -125,7 +126,7 @@ def test_jacobian_matches_central_differences_on_a_rectangular_tanh_net() -> Non
 def test_the_input_is_row_0_of_the_batch_run_uses_whatever_the_batch_size() -> None:
     # The Jacobian draws one row; it must be the row run() pushes first (rows are drawn in order).
     cfg = Config(activation="relu", fan_in=32, depth=2, batch=300, seed=9)
-    x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), cfg.np_dtype)[0]
+    x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), cfg.np_dtype)[0]
     r = jacobian_spectrum(cfg)
     assert r.input_second_moment == pytest.approx(float(np.mean(x.astype(np.float64) ** 2)), rel=1e-12)
     assert jacobian_spectrum(cfg.replace(batch=1)).singular_values.tolist() == r.singular_values.tolist()
@@ -267,7 +268,7 @@ def test_round_off_singular_values_are_counted_as_zero_not_summarized() -> None:
     # above the round-off bar (the old report gave a median of 1.5e-7 for this net).
     cfg = Config(initializer="he_normal", activation="relu", fan_in=128, depth=10, batch=1, seed=3)
     act = activations.make("relu")
-    a = make_input("normal", 1, 128, layer_rng(3, STREAM_INPUT, 0), np.float64)[0]
+    a = make_input("normal", 1, 128, layer_rng(3, Stream.INPUT, 0), np.float64)[0]
     live = []
     for layer in range(1, 11):
         w, _ = sample_layer(cfg.replace(dtype="float64"), layer, act)

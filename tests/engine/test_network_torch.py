@@ -14,7 +14,8 @@ import pytest
 from initscope.engine import network
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
-from initscope.engine.propagate import STREAM_INPUT, layer_rng, run, top_gradient
+from initscope.engine.propagate import run, top_gradient
+from initscope.engine.streams import Stream, layer_rng
 
 torch = pytest.importorskip("torch")
 
@@ -49,7 +50,7 @@ def _torch_act(name: str) -> Any:
 
 def _torch_run(cfg: Config) -> dict[str, np.ndarray]:
     net = network.build(cfg)
-    x0 = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, STREAM_INPUT, 0), cfg.np_dtype)
+    x0 = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), cfg.np_dtype)
     ws = [torch.tensor(w, requires_grad=True) for w in net.weights]
     bs = [None if b is None else torch.tensor(b) for b in net.biases]
     phi = _torch_act(cfg.activation)

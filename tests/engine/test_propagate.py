@@ -151,14 +151,14 @@ def test_backward_matches_a_dense_reference() -> None:
     r = run(cfg)
     act = make("tanh")
     from initscope.engine.inputs import make_input
-    from initscope.engine.propagate import STREAM_INPUT, STREAM_READOUT, layer_rng
+    from initscope.engine.streams import Stream, layer_rng
 
-    x = make_input("normal", 7, 5, layer_rng(0, STREAM_INPUT, 0), np.float64)
+    x = make_input("normal", 7, 5, layer_rng(0, Stream.INPUT, 0), np.float64)
     (w1, b1), (w2, b2) = sample_layer(cfg, 1, act), sample_layer(cfg, 2, act)
     assert b1 is not None and b2 is not None
     a1 = np.tanh(x @ w1 + b1)
     a2 = np.tanh(a1 @ w2 + b2)
-    g2 = layer_rng(0, STREAM_READOUT, 0).standard_normal((7, 3))
+    g2 = layer_rng(0, Stream.READOUT, 0).standard_normal((7, 3))
     dz2 = g2 * (1 - a2**2)
     dw2 = a1.T @ dz2 / 7
     g1 = dz2 @ w2.T
@@ -241,7 +241,8 @@ def test_one_seed_gives_the_same_net_in_float32_and_float64(source: str) -> None
     # Weights, biases, input and top gradient are drawn in float64 and cast, so a float32 run and a float64
     # run of one seed differ by precision only: the draws agree to float32 rounding (bitwise the cast).
     from initscope.engine.inputs import make_input
-    from initscope.engine.propagate import STREAM_INPUT, layer_rng, top_gradient
+    from initscope.engine.propagate import top_gradient
+    from initscope.engine.streams import Stream, layer_rng
 
     c64 = Config(initializer="he_normal", activation="tanh", fan_in=32, depth=3, batch=16, seed=5,
                  bias="normal", bias_params={"std": 0.1}, input=source,
@@ -253,7 +254,7 @@ def test_one_seed_gives_the_same_net_in_float32_and_float64(source: str) -> None
         assert b64 is not None and b32 is not None
         np.testing.assert_array_equal(w32, w64.astype(np.float32))
         np.testing.assert_array_equal(b32, b64.astype(np.float32))
-    x64, x32 = (make_input(source, 16, 32, layer_rng(5, STREAM_INPUT, 0), d) for d in (np.float64, np.float32))
+    x64, x32 = (make_input(source, 16, 32, layer_rng(5, Stream.INPUT, 0), d) for d in (np.float64, np.float32))
     np.testing.assert_allclose(x32, x64.astype(np.float32), rtol=0, atol=2e-7 * float(np.abs(x64).max()))
     np.testing.assert_array_equal(top_gradient(c32), top_gradient(c64).astype(np.float32))
 def _fields(cfg: Config) -> str:

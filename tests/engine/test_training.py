@@ -21,8 +21,13 @@ from initscope.engine import activations
 from initscope.engine import training as T
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
-from initscope.engine.propagate import layer_rng
+from initscope.engine.streams import Stream, layer_rng
+from initscope.engine.training.constants import CURVE_POINTS
+from initscope.engine.training.datasets import load_file
 from initscope.engine.training.losses import loss_value
+from initscope.engine.training.mlp import MLP
+from initscope.engine.training.optim import _Adam, clip_gradients
+from initscope.engine.training.race import distinct_units
 
 
 def small(**changes: Any) -> T.TrainConfig:
@@ -34,13 +39,13 @@ def small(**changes: Any) -> T.TrainConfig:
 
 
 # ------------------------------------------------------------------------------------ gradients
-def _random_mlp(act_name: str, out_dim: int, seed: int) -> tuple[T.MLP, np.ndarray, np.ndarray]:
+def _random_mlp(act_name: str, out_dim: int, seed: int) -> tuple[MLP, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     dims = [3, 5, 4, out_dim]
     weights = [rng.standard_normal((fi, fo)) * 1.3 / math.sqrt(fi) for fi, fo in itertools.pairwise(dims)]
     biases = [rng.standard_normal(fo) * 0.3 for fo in dims[1:]]
     x = rng.standard_normal((6, 3))
-    return T.MLP(weights, biases, activations.make(act_name)), x, rng.standard_normal((6, out_dim))
+    return MLP(weights, biases, activations.make(act_name)), x, rng.standard_normal((6, out_dim))
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
@@ -107,37 +112,37 @@ def test_distinct_units_counts_groups() -> None:
     rng = np.random.default_rng(0)
     w = rng.standard_normal((5, 3))
     cols = np.concatenate([np.repeat(w[:, :1], 4, axis=1), np.repeat(w[:, 1:2], 2, axis=1), w[:, 2:]], axis=1)
-    assert T.distinct_units(cols, np.zeros(7)) == 3
+    assert distinct_units(cols, np.zeros(7)) == 3
     b = np.arange(7.0)  # same weights, different biases: different units
-    assert T.distinct_units(cols, b) == 7
-    assert T.distinct_units(np.zeros((5, 9)), np.zeros(9)) == 1
-    assert T.distinct_units(rng.standard_normal((5, 9)), np.zeros(9)) == 9
+    assert distinct_units(cols, b) == 7
+    assert distinct_units(np.zeros((5, 9)), np.zeros(9)) == 1
+    assert distinct_units(rng.standard_normal((5, 9)), np.zeros(9)) == 9
     near = cols + 1e-9 * rng.standard_normal(cols.shape)  # round-off sized differences: still the same units
-    assert T.distinct_units(near, np.zeros(7)) == 3
+    assert distinct_units(near, np.zeros(7)) == 3
 
 
 # ------------------------------------------------------------------------------------ clipping
 def test_clipping_is_exact() -> None:
     """torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), clamped to 1."""
     g = np.array([3.0, 4.0])
-    before, after, scaled = T.clip_gradients([[g]], 1.0)
+    before, after, scaled = clip_gradients([[g]], 1.0)
     assert before == 5.0
     assert g.tolist() == [3.0 / (5.0 + 1e-6), 4.0 / (5.0 + 1e-6)]
     np.testing.assert_allclose(g, [0.6, 0.8], rtol=2.1e-7)  # the 1e-6 in the denominator: 2e-7 of 5
     assert after == pytest.approx(1.0, rel=1e-6) and scaled.tolist() == [True]
     small_g = np.array([0.3, 0.4])
-    T.clip_gradients([[small_g]], 1.0)
+    clip_gradients([[small_g]], 1.0)
     assert small_g.tolist() == [0.3, 0.4]  # below the threshold: untouched, bit for bit
 
 
 def test_clipping_per_layer_and_global() -> None:
     a, b = np.array([3.0, 4.0]), np.array([0.3, 0.4])
-    _, _, scaled = T.clip_gradients([[a], [b]], 1.0, "per_layer")
+    _, _, scaled = clip_gradients([[a], [b]], 1.0, "per_layer")
     assert scaled.tolist() == [True, False]
     assert b.tolist() == [0.3, 0.4]
     np.testing.assert_allclose(a, [0.6, 0.8], rtol=2.1e-7)
     a, b = np.array([3.0, 4.0]), np.array([0.3, 0.4])
-    before, after, scaled = T.clip_gradients([[a], [b]], 1.0, "global")
+    before, after, scaled = clip_gradients([[a], [b]], 1.0, "global")
     total = math.sqrt(25.25)
     assert before == pytest.approx(total)
     np.testing.assert_allclose(np.concatenate([a, b]), np.array([3, 4, 0.3, 0.4]) / (total + 1e-6), rtol=1e-12)
@@ -153,7 +158,7 @@ def test_clipping_matches_torch() -> None:
         p.grad = torch.tensor(a)
     torch.nn.utils.clip_grad_norm_(params, 0.5)
     mine = [a.copy() for a in arrays]
-    T.clip_gradients([mine], 0.5, "global")
+    clip_gradients([mine], 0.5, "global")
     for p, m in zip(params, mine, strict=True):
         np.testing.assert_allclose(p.grad.numpy(), m, rtol=1e-12)
 
@@ -175,7 +180,7 @@ def test_update_ratio_and_grad_norm_of_the_first_step() -> None:
     c = race.contenders[0]
     assert race.record_steps.tolist() == [1]
     ds = tc.dataset()
-    order = layer_rng(tc.effective_seed, T.STREAM_ORDER, 1).permutation(ds.n)
+    order = layer_rng(tc.effective_seed, Stream.ORDER, 1).permutation(ds.n)
     mlp = T.build_mlp(tc, tc.contender_list[0], ds.out_dim)
     x = ds.x.astype(np.float32)[order]
     _, _, dws, dbs = mlp.loss_and_gradients(x, ds.y[order], "classification")
@@ -189,7 +194,7 @@ def test_update_ratio_and_grad_norm_of_the_first_step() -> None:
 def test_adam_first_step_is_lr_times_sign() -> None:
     """torch's Adam: the first bias-corrected step is lr·g/(|g| + eps)."""
     g = np.array([2.0, -0.5, 1e-3])
-    opt = T._Adam([np.zeros(3)], 0.01)
+    opt = _Adam([np.zeros(3)], 0.01)
     opt.t = 1
     np.testing.assert_allclose(opt.update(0, g), 0.01 * g / (np.abs(g) + 1e-8), rtol=1e-12)
 
@@ -209,13 +214,13 @@ def test_determinism_for_a_seed() -> None:
 
 def test_same_batches_in_the_same_order_for_every_contender(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[int, list[bytes]] = {}
-    original = T.MLP.loss_and_gradients
+    original = MLP.loss_and_gradients
 
-    def spy(self: T.MLP, x: Any, y: Any, task: str) -> Any:
+    def spy(self: MLP, x: Any, y: Any, task: str) -> Any:
         seen.setdefault(id(self), []).append(x.tobytes() + np.asarray(y).tobytes())
         return original(self, x, y, task)
 
-    monkeypatch.setattr(T.MLP, "loss_and_gradients", spy)
+    monkeypatch.setattr(MLP, "loss_and_gradients", spy)
     T.run_race(small(contenders="he_normal,zeros,orthogonal", epochs=3))
     batches = list(seen.values())
     assert len(batches) == 3 and len(batches[0]) == 3 * 4
@@ -316,25 +321,25 @@ def _write(path: Path, text: str) -> str:
 
 def test_csv_with_and_without_header_load_the_same(tmp_path: Path) -> None:
     body = "".join(f"{i * 0.1:.1f},{(i % 3) - 1},{i % 2}\n" for i in range(20))
-    plain = T.load_file(_write(tmp_path / "plain.csv", body))
-    headed = T.load_file(_write(tmp_path / "headed.csv", "x1,x2,label\n" + body))
+    plain = load_file(_write(tmp_path / "plain.csv", body))
+    headed = load_file(_write(tmp_path / "headed.csv", "x1,x2,label\n" + body))
     np.testing.assert_array_equal(plain.x, headed.x)
     np.testing.assert_array_equal(plain.y, headed.y)
     assert plain.n == 20 and plain.dim == 2 and plain.task == "classification" and plain.n_classes == 2
     np.save(tmp_path / "same.npy", np.loadtxt(tmp_path / "plain.csv", delimiter=","))
-    npy = T.load_file(str(tmp_path / "same.npy"))
+    npy = load_file(str(tmp_path / "same.npy"))
     np.testing.assert_array_equal(npy.x, plain.x)
     np.testing.assert_array_equal(npy.y, plain.y)
 
 
 def test_csv_class_names_and_regression(tmp_path: Path) -> None:
-    names = T.load_file(_write(tmp_path / "n.csv", "a,b,kind\n" + "".join(
+    names = load_file(_write(tmp_path / "n.csv", "a,b,kind\n" + "".join(
         f"{i},{i * i % 7},{'cat' if i % 3 else 'dog'}\n" for i in range(12))))
     assert names.class_names == ("cat", "dog") and names.n_classes == 2
-    reg = T.load_file(_write(tmp_path / "r.csv", "".join(f"{i},{i * 0.37 + 0.01}\n" for i in range(12))))
+    reg = load_file(_write(tmp_path / "r.csv", "".join(f"{i},{i * 0.37 + 0.01}\n" for i in range(12))))
     assert reg.task == "regression" and reg.y.shape == (12, 1)
     assert float(reg.y.std()) == pytest.approx(1.0)
-    forced = T.load_file(_write(tmp_path / "f.csv", "".join(f"{i},{i % 3}\n" for i in range(12))), "regression")
+    forced = load_file(_write(tmp_path / "f.csv", "".join(f"{i},{i % 3}\n" for i in range(12))), "regression")
     assert forced.task == "regression"
 
 
@@ -357,7 +362,7 @@ def test_malformed_csv_is_one_clear_error_naming_data(tmp_path: Path, case: str)
     text, phrase = BAD_FILES[case]
     path = _write(tmp_path / f"{case}.csv", text)
     with pytest.raises(ConfigError) as info:
-        T.load_file(path)
+        load_file(path)
     assert info.value.field == "data"
     assert phrase in str(info.value) and path in str(info.value)
     with pytest.raises(ConfigError) as again:  # the same through the training config
@@ -371,7 +376,7 @@ def test_malformed_npy_and_missing_files(tmp_path: Path) -> None:
     for name, array in cases.items():
         np.save(tmp_path / name, array)
         with pytest.raises(ConfigError) as info:
-            T.load_file(str(tmp_path / name))
+            load_file(str(tmp_path / name))
         assert info.value.field == "data", name
     for missing in (str(tmp_path / "missing.csv"), str(tmp_path / "data.txt"), str(tmp_path)):
         with pytest.raises(ConfigError) as info:
@@ -458,8 +463,8 @@ def test_to_dict_is_json_safe_downsampled_and_round_trips() -> None:
     tc = small(contenders="he_normal,zeros", epochs=400, samples=32, batch_size=32, clip=1.0)
     race = T.run_race(tc)
     doc = json.loads(json.dumps(race.to_dict(), allow_nan=False))
-    assert len(doc["curves"]["epoch_step"]) == T.CURVE_POINTS and doc["curves"]["epoch_step"][-1] == 400
-    assert len(doc["contenders"][0]["curves"]["loss"]) == T.CURVE_POINTS
+    assert len(doc["curves"]["epoch_step"]) == CURVE_POINTS and doc["curves"]["epoch_step"][-1] == 400
+    assert len(doc["contenders"][0]["curves"]["loss"]) == CURVE_POINTS
     assert doc["contenders"][1]["curves"]["update_ratio"][0][0] is None  # zeros: std(W) = 0, ratio undefined
     assert doc["config"]["clip"] == {"threshold": 1.0, "mode": "global"}
     back = T.RaceResult.from_dict(doc)

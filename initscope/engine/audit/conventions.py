@@ -15,12 +15,13 @@ import re
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from initscope.engine.audit.layout import is_buffer, module_of
+from initscope.engine.audit.layout import Role, is_buffer, module_of
 
 if TYPE_CHECKING:
     from initscope.engine.audit.core import TensorAudit
 
-WEIGHT_ROLES = ("dense weight", "conv kernel")
+LAYER_ROLES: tuple[Role, ...] = ("dense weight", "conv kernel")
+"""Where Fixup's convention is looked for: a zero last layer of a repeated residual block."""
 
 
 def _all_equal(a: TensorAudit, value: float) -> bool:
@@ -66,7 +67,7 @@ def _fixup(audits: list[TensorAudit]) -> None:
     weight before it in the same block."""
     blocks: dict[str, list[TensorAudit]] = defaultdict(list)
     for a in audits:
-        if a.placement.role in WEIGHT_ROLES and a.stats is not None and _block_of(a.info.name):
+        if a.placement.role in LAYER_ROLES and a.stats is not None and _block_of(a.info.name):
             blocks[_block_of(a.info.name)].append(a)
     repeats: dict[str, int] = defaultdict(int)
     for block in blocks:

@@ -15,13 +15,11 @@ import numpy.typing as npt
 
 from initscope.engine.audit import conventions, findings, layout
 from initscope.engine.audit.findings import reference_for
-from initscope.engine.audit.layout import Placement
+from initscope.engine.audit.layout import WEIGHT_ROLES, Layout, Placement
 from initscope.engine.audit.matching import Match, MatchResult, match, ratio_sentence
 from initscope.engine.audit.measure import TensorStats, measure
 from initscope.engine.audit.reading import TensorInfo, WeightsFile, WeightsFileError, open_weights
 from initscope.engine.result import Finding, Result
-
-WEIGHT_ROLES = ("dense weight", "conv kernel", "embedding")
 
 
 @dataclass
@@ -65,7 +63,7 @@ class TensorAudit:
 class AuditReport:
     path: Path
     format: str
-    layout: str
+    layout: Layout
     """The layout used (auto resolved to torch or keras)."""
     layout_guessed: bool
     tensors: list[TensorAudit]
@@ -91,7 +89,8 @@ def audit_file(path: Path | str, layout_name: str = "auto", activation: str = "r
         infos = source.tensors
         if not infos:
             raise WeightsFileError(f"{source.path}: holds no tensors")
-        chosen = layout.guess_layout(infos) if layout_name == "auto" else layout_name
+        chosen: Layout = layout.guess_layout(infos) if layout_name == "auto" else (
+            "keras" if layout_name == "keras" else "torch")
         siblings = layout.sibling_weights(infos)
         audits = [_measure_one(source, t, layout.place(t, chosen, siblings)) for t in infos]
         if all(a.stats is None for a in audits):

@@ -8,14 +8,14 @@ import statistics
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from initscope.engine.audit.layout import conv_placement
+from initscope.engine.audit.layout import WEIGHT_ROLES, Layout, conv_placement
 from initscope.engine.audit.matching import Candidate, candidates, match
+from initscope.engine.kinds import FindingKind, Severity
 from initscope.engine.result import Finding
 
 if TYPE_CHECKING:
     from initscope.engine.audit.core import TensorAudit
 
-WEIGHT_ROLES = ("dense weight", "conv kernel", "embedding")
 SIBLING_FACTOR = 1.5
 """A layer whose std, relative to its rule, is this many times off the median of its siblings' is flagged (in a
 file where at least half of them match an initializer)."""
@@ -30,7 +30,7 @@ def reference_for(audits: list[TensorAudit], role: str) -> str | None:
     return {"dense weight": "he_normal", "conv kernel": "he_normal", "embedding": "normal"}.get(role)
 
 
-def find(audits: list[TensorAudit], layout: str) -> list[Finding]:
+def find(audits: list[TensorAudit], layout: Layout) -> list[Finding]:
     out: list[Finding] = []
     for a in audits:
         out += _broken(a)
@@ -47,33 +47,37 @@ def _broken(a: TensorAudit) -> list[Finding]:
     if s is None:
         return []
     if s.nonfinite:
-        return [Finding("nonfinite", "error", f"{name}: {s.nan:,} NaN and {s.inf:,} inf values of {s.count:,}: "
+        return [Finding(FindingKind.NONFINITE, Severity.ERROR,
+                        f"{name}: {s.nan:,} NaN and {s.inf:,} inf values of {s.count:,}: "
                         "one forward pass turns every output they touch into NaN/inf",
                         numbers={"nan": s.nan, "inf": s.inf})]
     if a.placement.role not in WEIGHT_ROLES or a.convention:
         return []
     if s.zeros == s.count:
-        return [Finding("zero", "error", f"{name}: every weight is 0: all units compute the same thing and get "
+        return [Finding(FindingKind.ZERO, Severity.ERROR,
+                        f"{name}: every weight is 0: all units compute the same thing and get "
                         "the same gradient, so they never become different (and nothing flows through)",
                         numbers={"values": s.count})]
     if s.duplicate_units == s.units and s.units > 1:
         value = f" (every value {s.min:.4g})" if s.min == s.max else ""
-        return [Finding("symmetric", "error", f"{name}: all {s.units} units have identical weights{value}: they "
+        return [Finding(FindingKind.SYMMETRIC, Severity.ERROR,
+                        f"{name}: all {s.units} units have identical weights{value}: they "
                         "compute the same output and get the same gradient, so they stay identical",
                         numbers={"units": s.units, "duplicates": s.duplicate_units})]
     if s.duplicate_units:
-        return [Finding("symmetric", "warning", f"{name}: {s.duplicate_units} of {s.units} units share their "
+        return [Finding(FindingKind.SYMMETRIC, Severity.WARNING,
+                        f"{name}: {s.duplicate_units} of {s.units} units share their "
                         "weights with another unit: those copies stay identical in training",
                         numbers={"units": s.units, "duplicates": s.duplicate_units})]
     return []
 
 
-def _wrong_fan(a: TensorAudit, layout: str) -> list[Finding]:
+def _wrong_fan(a: TensorAudit, layout: Layout) -> list[Finding]:
     """A conv kernel that matches a rule only with the channels alone, or with the other framework's layout."""
     s, p = a.stats, a.placement
     assert s is not None and p.channels is not None
     in_, out_ = p.channels
-    other = "keras" if layout == "torch" else "torch"
+    other: Layout = "keras" if layout == "torch" else "torch"
     alt = conv_placement(a.info.shape, other)
     tries = [((in_, out_), f"fan_in = {in_} (in_channels alone, without the {p.receptive_field}-value receptive "
               f"field); {layout}'s fan_in is {in_}·{p.receptive_field} = {p.fan_in}")]
@@ -84,7 +88,8 @@ def _wrong_fan(a: TensorAudit, layout: str) -> list[Finding]:
         found = match(s, fi, fo, a.dtype).best
         if found is not None and found.candidate.family != "constant":
             c = found.candidate
-            return [Finding("wrong_fan", "warning", f"{a.info.name}: std {s.std:.4g} matches {c.name} only with "
+            return [Finding(FindingKind.WRONG_FAN, Severity.WARNING,
+                            f"{a.info.name}: std {s.std:.4g} matches {c.name} only with "
                             f"{why}", fix=f"compute the fans from the whole kernel shape {list(a.info.shape)}",
                             numbers={"std": s.std, "fan_in_used": fi, "fan_in": p.fan_in})]
     return []
@@ -112,7 +117,7 @@ def _far_from_siblings(audits: list[TensorAudit], role: str) -> list[Finding]:
     out = []
     for a, ratio, expected in rows:  # a layer that matches a rule is at its init, whatever its siblings do
         if a.best is None and not a.convention and abs(math.log(ratio) - middle) > math.log(SIBLING_FACTOR):
-            out.append(Finding("off_siblings", "warning",
+            out.append(Finding(FindingKind.OFF_SIBLINGS, Severity.WARNING,
                                f"{a.info.name}: std {ratio:.3g}x what {ref} gives for its fans ({expected:.4g}); "
                                f"its {len(rows) - 1} sibling {role}s are at {math.exp(middle):.3g}x",
                                numbers={"ratio": ratio, "siblings_ratio": math.exp(middle)}))

@@ -13,11 +13,17 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from initscope.engine.audit.reading import TensorInfo
 
+Layout = Literal["torch", "keras"]
+"""A framework's storage order (`auto` in LAYOUTS resolves to one of these per file)."""
 LAYOUTS = ("torch", "keras", "auto")
-ROLES = ("dense weight", "conv kernel", "embedding", "bias", "norm scale", "norm shift", "other")
+Role = Literal["dense weight", "conv kernel", "embedding", "bias", "norm scale", "norm shift", "other"]
+ROLES: tuple[Role, ...] = ("dense weight", "conv kernel", "embedding", "bias", "norm scale", "norm shift", "other")
+WEIGHT_ROLES: tuple[Role, ...] = ("dense weight", "conv kernel", "embedding")
+"""The roles whose tensors an initializer draws (and whose units are compared)."""
 NORM_WORDS = ("norm", "bn", "ln", "layernorm", "batchnorm", "groupnorm", "rmsnorm", "gn")
 EMBED_WORDS = ("emb", "embed", "embedding", "embeddings", "wte", "wpe", "tok_embeddings", "word_embeddings",
                "position_embeddings", "token_type_embeddings", "shared")
@@ -28,7 +34,7 @@ BUFFER_WORDS = ("running_mean", "running_var", "num_batches_tracked", "moving_me
 class Placement:
     """A tensor's role and fans (fans are None where a role has none: norms, buffers, non-floats)."""
 
-    role: str
+    role: Role
     fan_in: int | None = None
     fan_out: int | None = None
     receptive_field: int = 1
@@ -60,7 +66,7 @@ def last_part(name: str) -> str:
     return re.split(r"[./]", name.split(":")[0].lower())[-1]
 
 
-def guess_layout(tensors: Sequence[TensorInfo]) -> str:
+def guess_layout(tensors: Sequence[TensorInfo]) -> Layout:
     """'torch' or 'keras' for a whole file, from the names first, then the conv kernels' shapes."""
     torch_votes = keras_votes = 0
     for t in tensors:
@@ -83,7 +89,7 @@ def _is_norm(name: str) -> bool:
         "norm") for w in ws)
 
 
-def place(t: TensorInfo, layout: str, sibling_shapes: dict[str, tuple[int, ...]]) -> Placement:
+def place(t: TensorInfo, layout: Layout, sibling_shapes: dict[str, tuple[int, ...]]) -> Placement:
     """Role and fans of one tensor. `sibling_shapes` maps each module to the shape of its weight/kernel, so a
     bias gets its layer's fans and a 1-D weight next to a 1-D bias is read as a norm."""
     last = last_part(t.name)
@@ -100,7 +106,7 @@ def place(t: TensorInfo, layout: str, sibling_shapes: dict[str, tuple[int, ...]]
     return conv_placement(t.shape, layout)
 
 
-def conv_placement(shape: tuple[int, ...], layout: str) -> Placement:
+def conv_placement(shape: tuple[int, ...], layout: Layout) -> Placement:
     """Fans of a conv kernel in `layout`: channels times the receptive field."""
     if layout == "torch":
         out_, in_, kernel, axis = shape[0], shape[1], shape[2:], 0
@@ -110,7 +116,7 @@ def conv_placement(shape: tuple[int, ...], layout: str) -> Placement:
     return Placement("conv kernel", in_ * rf, out_ * rf, rf, (in_, out_), axis)
 
 
-def _place_vector(t: TensorInfo, last: str, layout: str, weight_shape: tuple[int, ...] | None) -> Placement:
+def _place_vector(t: TensorInfo, last: str, layout: Layout, weight_shape: tuple[int, ...] | None) -> Placement:
     n = t.size
     beside_vector = weight_shape is not None and len(weight_shape) <= 1
     norm = _is_norm(t.name) or beside_vector or last in ("gamma", "beta", "scale")

@@ -23,6 +23,7 @@ from functools import lru_cache
 from initscope.engine import initializers
 from initscope.engine.audit.measure import EPS, TensorStats
 from initscope.engine.initializers import Expected, Law
+from initscope.engine.text import call_text
 
 REACH = 12.0
 """A bounded law's extremes must come within REACH/n of its bounds in probability mass (else p < 1e-5)."""
@@ -103,11 +104,6 @@ def _family(law: Law, entry: initializers.Initializer) -> tuple[str, float | Non
     return "identity", None
 
 
-def _call(name: str, params: Mapping[str, initializers.ParamValue]) -> str:
-    inside = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
-    return f"{name}({inside})" if inside else name
-
-
 def _law_key(law: Law) -> tuple[object, ...]:
     return (type(law).__name__, *(round(v, 12) if isinstance(v, float) else v for v in vars(law).values()))
 
@@ -124,7 +120,7 @@ def candidates(fan_in: int, fan_out: int, elementwise_only: bool = False) -> tup
             continue
         law = entry.distribution(fan_in, fan_out, params)
         key = _law_key(law)
-        name = _call(entry.name, params)
+        name = call_text(entry.name, params, sep=", ")
         if key in merged:
             old = merged[key]
             merged[key] = Candidate((*old.names, name), old.law, old.expected, old.family, old.kurtosis,
@@ -142,45 +138,67 @@ def agreement(c: Candidate, s: TensorStats, dtype_name: str) -> float | None:
     if n == 0 or s.nonfinite:
         return None
     eps = EPS.get(dtype_name, 2.0**-23)
-    scale = max(abs(e.mean), e.std, abs(s.mean), s.std, 1e-300)
-    rounding = 4.0 * eps * scale
+    rounding = 4.0 * eps * max(abs(e.mean), e.std, abs(s.mean), s.std, 1e-300)
     if c.family == "constant":
         return 0.0 if s.min == s.max and abs(s.mean - e.mean) <= rounding else None
     if s.std == 0 or e.std == 0:
         return None
+    z_std = _std_z(c, s, eps, rounding)
+    if abs(z_std) > Z or abs(s.mean - e.mean) > Z * e.std / math.sqrt(n) + rounding:
+        return None
+    if not _within_bounds(c, s, eps):
+        return None
+    z_kurt = _kurtosis_z(c, s)
+    if z_kurt is None or not _structure_agrees(c, s):
+        return None
+    return math.hypot(z_std, z_kurt)
+
+
+def _std_z(c: Candidate, s: TensorStats, eps: float, rounding: float) -> float:
+    """How many standard errors the tensor's std is from the candidate's."""
+    e, n = c.expected, s.finite
     if c.kurtosis is None:
         std_se = e.std * (1e-4 + 2.0 * eps)  # exact std up to rounding
         if c.family == "sparse normal":
             std_se = e.std * math.sqrt(2.0 / (4.0 * n)) + rounding
     else:
         std_se = e.std * math.sqrt((c.kurtosis + 2.0) / (4.0 * n)) + rounding
-    z_std = (s.std - e.std) / std_se
-    if abs(z_std) > Z or abs(s.mean - e.mean) > Z * e.std / math.sqrt(n) + rounding:
+    return (s.std - e.std) / std_se
+
+
+def _within_bounds(c: Candidate, s: TensorStats, eps: float) -> bool:
+    """Inside the candidate's bounds, and reaching near them as often as a draw of this size does."""
+    e = c.expected
+    if e.bounds is None or c.family == "identity":
+        return True
+    lo, hi = e.bounds
+    slack = 4.0 * eps * max(abs(lo), abs(hi))
+    if s.min < lo - slack or s.max > hi + slack:
+        return False
+    edge = _edge_density(c.law)  # the gap allowed at a bound: chance, plus the stored dtype's rounding there
+    return not (edge > 0 and max(s.min - lo, hi - s.max) > REACH / (s.finite * edge) + slack)
+
+
+def _kurtosis_z(c: Candidate, s: TensorStats) -> float | None:
+    """How many standard errors the kurtosis is from a random law's (0 for an exact one); None when it
+    disagrees, or when an orthonormal tensor meets a random law."""
+    if c.kurtosis is None:
+        return 0.0
+    if s.orthonormal is not None or math.isnan(s.kurtosis):
         return None
-    if e.bounds is not None and c.family != "identity":
-        lo, hi = e.bounds
-        slack = 4.0 * eps * max(abs(lo), abs(hi))
-        if s.min < lo - slack or s.max > hi + slack:
-            return None
-        edge = _edge_density(c.law)  # the gap allowed at a bound: chance, plus the stored dtype's rounding there
-        if edge > 0 and max(s.min - lo, hi - s.max) > REACH / (n * edge) + slack:
-            return None
-    z_kurt = 0.0
-    if c.kurtosis is not None and s.orthonormal is not None:
-        return None
-    if c.kurtosis is not None:
-        if math.isnan(s.kurtosis):
-            return None
-        z_kurt = (s.kurtosis - c.kurtosis) / math.sqrt(24.0 / n)
-        if abs(z_kurt) > Z:
-            return None
-    if c.family == "orthogonal" and s.orthonormal is None:
-        return None
-    if c.family == "identity" and not (s.orthonormal and abs(s.zero_fraction - _identity_zeros(c)) < 1e-12):
-        return None
-    if c.family == "sparse normal" and abs(s.zero_fraction - _sparse_zeros(c)) > Z * math.sqrt(0.25 / n):
-        return None
-    return math.hypot(z_std, z_kurt)
+    z_kurt = (s.kurtosis - c.kurtosis) / math.sqrt(24.0 / s.finite)
+    return None if abs(z_kurt) > Z else z_kurt
+
+
+def _structure_agrees(c: Candidate, s: TensorStats) -> bool:
+    """Orthogonal, identity and sparse candidates: the tensor has their structure."""
+    if c.family == "orthogonal":
+        return s.orthonormal is not None
+    if c.family == "identity":
+        return bool(s.orthonormal) and abs(s.zero_fraction - _identity_zeros(c)) < 1e-12
+    if c.family == "sparse normal":
+        return not abs(s.zero_fraction - _sparse_zeros(c)) > Z * math.sqrt(0.25 / s.finite)
+    return True
 
 
 def _edge_density(law: Law) -> float:

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from initscope.engine import stats
 from initscope.engine.result import Histogram
+from initscope.engine.streams import sampling_rng
 
 FloatArray = npt.NDArray[np.float64]
 ORTHO_VECTORS = 32
@@ -138,7 +139,7 @@ def measure(blocks: Iterable[npt.NDArray[np.floating]], shape: tuple[int, ...], 
     that axis of its [rows, rest] view (None: no unit analysis, e.g. biases)."""
     count = math.prod(shape)
     matrix = _matrix_view(shape, units_axis)
-    units = _Units(matrix, units_axis, np.random.default_rng(seed)) \
+    units = _Units(matrix, units_axis, sampling_rng(seed)) \
         if matrix is not None and units_axis is not None else None
     sums = _Sums(units)
     sample = _Subsample(count)

@@ -6,7 +6,7 @@ What a race is:
   drawn by the contender's initializer ('auto' gain: the activation's for hidden layers, 1 for the linear
   readout); biases come from `network.bias` (zeros by default). Layout as everywhere: W is
   (fan_in, fan_out) and Z = A @ W + b. The input dimension (`fan_in`) is the data's.
-- Randomness: every contender's layer l draws from the same stream (seed, 10, l), so he_normal and
+- Randomness: every contender's layer l draws from the same stream (seed, Stream.RACE_WEIGHTS, l), so he_normal and
   xavier_normal scale the same Gaussian draws; data, mini-batch order and the teacher have streams of
   their own, so every contender sees identical batches in identical order.
 - Recording (memory stays bounded however long the race): the loss and accuracy on the whole training set
@@ -23,7 +23,7 @@ set) at most every `progress_interval` seconds (and always at the start and the 
 The package, one job per module (each imports only those above it):
 - `losses.py`: softmax cross-entropy and MSE, and `Trainable` (loss, gradients and evaluation).
 - `arch_contenders.py`: contenders that are one-line configs (residual blocks, norms) and their networks.
-- `constants.py`: random streams, defaults, limits and tolerances.
+- `constants.py`: defaults, limits and tolerances (the random streams are in engine/streams.py).
 - `datasets.py`: the generated tasks and a user's .csv/.npy.
 - `config.py`: `Contender` and `TrainConfig` (validated at construction).
 - `mlp.py`: the plain MLP, LSUV, and `build_mlp` (any contender's network).
@@ -31,121 +31,36 @@ The package, one job per module (each imports only those above it):
 - `results.py`: `ContenderResult`, `RaceResult` (to/from the snapshot's `training` block), the conclusion, the diff.
 - `race.py`: `run_race` and the distinct-units measure it records.
 
-This module re-exports what the CLI, the TUI, the snapshot and the tests use, so
-`from initscope.engine.training import TrainConfig, run_race` keeps working.
+This module re-exports what the CLI, the TUI and the snapshot use, so
+`from initscope.engine.training import TrainConfig, run_race` keeps working; the rest is imported from its
+module.
 """
 
 from __future__ import annotations
 
 from initscope.engine.training.config import DEFAULT_NETWORK, Contender, TrainConfig, parse_contenders, split_top_level
 from initscope.engine.training.constants import (
-    ADAM_BETAS,
-    ADAM_EPS,
-    AUTO_CLASS_LIMIT,
-    CLIP_EPS,
-    CLIP_MODES,
-    CURVE_POINTS,
-    DATA_ALLOWED,
     DEFAULT_CONTENDERS,
     DEFAULT_LR,
-    DEFAULT_SAMPLES,
-    DEFAULT_WORK_BUDGET,
     GENERATED,
-    GENERATED_DIMS,
-    MAX_CLASSES,
     MAX_CONTENDERS,
-    MAX_EPOCHS,
-    MAX_SAMPLES,
-    MAX_STEP_RECORDS,
-    OPTIMIZERS,
-    STREAM_BIAS,
-    STREAM_DATA,
-    STREAM_ORDER,
-    STREAM_PROBE,
-    STREAM_SUBSET,
-    STREAM_TEACHER,
-    STREAM_WEIGHTS,
-    SYMMETRY_RTOL,
     TARGET_FRACTION,
-    TASKS,
-    Array,
-    FloatArray,
     IntArray,
 )
-from initscope.engine.training.datasets import Dataset, circles, load_file, spirals, teacher
-from initscope.engine.training.mlp import MLP, build_mlp
-from initscope.engine.training.optim import _SGD, _Adam, clip_gradients
-from initscope.engine.training.race import distinct_units, run_race
+from initscope.engine.training.mlp import build_mlp
+from initscope.engine.training.race import run_race
 from initscope.engine.training.results import (
     STATUS_CANCELLED,
     STATUS_FINISHED,
     STATUS_NONFINITE,
     STATUS_RUNNING,
-    ContenderResult,
     RaceResult,
-    conclusion,
     diff_training,
-    downsample_indices,
 )
 
-# _SGD and _Adam: the tests and the training benchmark drive an optimizer directly.
 __all__ = [
-    "ADAM_BETAS",
-    "ADAM_EPS",
-    "AUTO_CLASS_LIMIT",
-    "CLIP_EPS",
-    "CLIP_MODES",
-    "CURVE_POINTS",
-    "DATA_ALLOWED",
-    "DEFAULT_CONTENDERS",
-    "DEFAULT_LR",
-    "DEFAULT_NETWORK",
-    "DEFAULT_SAMPLES",
-    "DEFAULT_WORK_BUDGET",
-    "GENERATED",
-    "GENERATED_DIMS",
-    "MAX_CLASSES",
-    "MAX_CONTENDERS",
-    "MAX_EPOCHS",
-    "MAX_SAMPLES",
-    "MAX_STEP_RECORDS",
-    "MLP",
-    "OPTIMIZERS",
-    "STATUS_CANCELLED",
-    "STATUS_FINISHED",
-    "STATUS_NONFINITE",
-    "STATUS_RUNNING",
-    "STREAM_BIAS",
-    "STREAM_DATA",
-    "STREAM_ORDER",
-    "STREAM_PROBE",
-    "STREAM_SUBSET",
-    "STREAM_TEACHER",
-    "STREAM_WEIGHTS",
-    "SYMMETRY_RTOL",
-    "TARGET_FRACTION",
-    "TASKS",
-    "_SGD",
-    "Array",
-    "Contender",
-    "ContenderResult",
-    "Dataset",
-    "FloatArray",
-    "IntArray",
-    "RaceResult",
-    "TrainConfig",
-    "_Adam",
-    "build_mlp",
-    "circles",
-    "clip_gradients",
-    "conclusion",
-    "diff_training",
-    "distinct_units",
-    "downsample_indices",
-    "load_file",
-    "parse_contenders",
-    "run_race",
-    "spirals",
+    "DEFAULT_CONTENDERS", "DEFAULT_LR", "DEFAULT_NETWORK", "GENERATED", "MAX_CONTENDERS", "STATUS_CANCELLED",
+    "STATUS_FINISHED", "STATUS_NONFINITE", "STATUS_RUNNING", "TARGET_FRACTION", "Contender", "IntArray",
+    "RaceResult", "TrainConfig", "build_mlp", "diff_training", "parse_contenders", "run_race",
     "split_top_level",
-    "teacher",
 ]

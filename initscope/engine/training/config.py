@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from initscope.engine import initializers
-from initscope.engine.config import Config, parse_call
+from initscope.engine.config import ClipMode, Config, parse_call
 from initscope.engine.errors import ConfigError
+from initscope.engine.text import call_text
 from initscope.engine.training import arch_contenders
 from initscope.engine.training.constants import (
     CLIP_MODES,
@@ -25,9 +26,13 @@ from initscope.engine.training.constants import (
     MAX_SAMPLES,
     OPTIMIZERS,
     TASKS,
+    Optimizer,
+    Task,
 )
 from initscope.engine.training.datasets import Dataset, _data_error, _subset, circles, load_file, spirals, teacher
 from initscope.engine.values import as_int, as_positive_float
+
+Word = TypeVar("Word", bound=str)
 
 
 @dataclass(frozen=True)
@@ -58,11 +63,7 @@ class Contender:
     def label(self) -> str:
         """`name` or `name(k=v)` with only the parameters that differ from the entry's defaults; a config
         contender is its one-line form (`init=... arch=residual ...`, init left out when he_normal)."""
-        defaults = initializers.lookup(self.initializer).resolve({})
-        changed = [(k, v) for k, v in self.params.items() if defaults.get(k) != v]
-        name = self.initializer
-        if changed:
-            name = f"{self.initializer}(" + ",".join(f"{k}={_short(v)}" for k, v in changed) + ")"
+        name = call_text(self.initializer, self.params, initializers.lookup(self.initializer).resolve({}))
         if not self.arch:
             return name
         fields = " ".join(f"{k}={v}" for k, v in self.arch.items())
@@ -84,10 +85,6 @@ class Contender:
             pass  # Contender() raises it, with the suggestions
         name, params = parse_call(str(text), "contenders", first_param=first)
         return cls(name, params, arch)
-
-
-def _short(v: object) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def split_top_level(text: str) -> list[str]:
@@ -121,11 +118,28 @@ def parse_contenders(value: str | Sequence[str | Contender]) -> tuple[Contender,
     return out
 
 
-def _choice(name: str, value: object, choices: Sequence[str]) -> str:
+def _choice(name: str, value: object, choices: tuple[Word, ...]) -> Word:
+    """The choice `value` names (case, surrounding spaces and '-' for '_' forgiven), typed as the choices are."""
     text = str(value).strip().lower().replace("-", "_")
     if text not in choices:
         raise ConfigError(name, value, "one of " + ", ".join(choices))
-    return text
+    return choices[choices.index(text)]
+
+
+def _momentum(value: float) -> float:
+    """SGD momentum in [0, 1) (a bool is refused though float() takes it)."""
+    allowed = "a number in [0, 1)"
+    try:
+        momentum = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError("momentum", value, allowed) from None
+    if not 0.0 <= momentum < 1.0 or isinstance(value, bool):
+        raise ConfigError("momentum", value, allowed)
+    return momentum
+
+
+def _clip_mode(value: object) -> ClipMode:
+    return _choice("clip_mode", value, CLIP_MODES)
 
 
 DEFAULT_NETWORK = Config(activation="relu", fan_in=2, width=64, depth=3, batch=64)
@@ -149,21 +163,36 @@ class TrainConfig:
     """Rows to train on: default 512 for generated data, every row of a file (or a seeded subset)."""
     epochs: int = 200
     batch_size: int = 64
-    optimizer: str = "sgd"
+    optimizer: Optimizer = "sgd"
     lr: float | None = None
     momentum: float = 0.9
     """SGD momentum (torch semantics: v = mu v + g; p -= lr v). Adam uses betas (0.9, 0.999)."""
     clip: float | None = None
-    clip_mode: str = "global"
+    clip_mode: ClipMode = "global"
     """global: one norm over every parameter (torch's clip_grad_norm_(model.parameters())); per_layer:
     each layer's (W, b) clipped on its own."""
     target_loss: float | None = None
-    task: str = "auto"
+    task: Task = "auto"
     seed: int | None = None
     """None: the network's seed."""
     work_budget: float = DEFAULT_WORK_BUDGET
 
     def __post_init__(self) -> None:
+        self._check_data_and_task()
+        self._check_numbers()
+        if not isinstance(self.network, Config):
+            raise ConfigError("network", self.network, "an initscope Config")
+        if self.network.dtype == "float16":
+            raise ConfigError("dtype", "float16", "float32 or float64 for training",
+                              "NumPy float16 training has no loss scaling and underflows")
+        n, dim, out_dim = self._dataset_header()
+        if self.batch_size > n:
+            raise ConfigError("batch_size", self.batch_size, f"1 to {n}, the number of samples")
+        object.__setattr__(self, "network", self._training_network(dim))
+        self._check_arch_contenders()
+        self._check_budgets(n, dim, out_dim)
+
+    def _check_data_and_task(self) -> None:
         set_ = object.__setattr__
         set_(self, "contenders", parse_contenders(self.contenders))
         data = str(self.data).strip()
@@ -177,6 +206,9 @@ class TrainConfig:
             natural = "regression" if data == "teacher" else "classification"
             if self.task not in ("auto", natural):
                 raise ConfigError("task", self.task, f"auto or {natural} for {data}")
+
+    def _check_numbers(self) -> None:
+        set_ = object.__setattr__
         if self.samples is not None:
             set_(self, "samples", as_int("samples", self.samples, 8, MAX_SAMPLES))
         set_(self, "epochs", as_int("epochs", self.epochs, 1, MAX_EPOCHS))
@@ -184,67 +216,59 @@ class TrainConfig:
         set_(self, "optimizer", _choice("optimizer", self.optimizer, OPTIMIZERS))
         if self.lr is not None:
             set_(self, "lr", as_positive_float("lr", self.lr))
-        momentum = self.momentum
-        try:
-            momentum = float(momentum)
-        except (TypeError, ValueError):
-            raise ConfigError("momentum", self.momentum, "a number in [0, 1)") from None
-        if not 0.0 <= momentum < 1.0 or isinstance(self.momentum, bool):
-            raise ConfigError("momentum", self.momentum, "a number in [0, 1)")
-        set_(self, "momentum", momentum)
+        set_(self, "momentum", _momentum(self.momentum))
         if self.clip is not None:
             text = str(self.clip).strip().lower()
             set_(self, "clip", None if text in ("off", "none", "") else as_positive_float("clip", self.clip))
-        set_(self, "clip_mode", _choice("clip_mode", self.clip_mode, CLIP_MODES))
+        set_(self, "clip_mode", _clip_mode(self.clip_mode))
         if self.target_loss is not None:
             set_(self, "target_loss", as_positive_float("target_loss", self.target_loss))
         if self.seed is not None:
             set_(self, "seed", as_int("seed", self.seed, 0, 2**63 - 1))
         set_(self, "work_budget", as_positive_float("work_budget", self.work_budget))
 
-        if not isinstance(self.network, Config):
-            raise ConfigError("network", self.network, "an initscope Config")
-        if self.network.dtype == "float16":
-            raise ConfigError("dtype", "float16", "float32 or float64 for training",
-                              "NumPy float16 training has no loss scaling and underflows")
-        ds = self._dataset_header()
-        n = ds[0]
-        if self.batch_size > n:
-            raise ConfigError("batch_size", self.batch_size, f"1 to {n}, the number of samples")
-        net = self.network
-        widths = net.widths
+    def _training_network(self, dim: int) -> Config:
+        """The network as trained: the data's input dimension, the race's batch size and seed."""
+        widths = self.network.widths
         try:
-            net = net.replace(fan_in=ds[1], width=widths if len(set(widths)) > 1 else widths[0], depth=len(widths),
-                              batch=self.batch_size, input="normal", clip=None, seed=self.effective_seed)
+            return self.network.replace(fan_in=dim, width=widths if len(set(widths)) > 1 else widths[0],
+                                        depth=len(widths), batch=self.batch_size, input="normal", clip=None,
+                                        seed=self.effective_seed)
         except ConfigError as err:
             raise ConfigError(err.field, err.value, err.allowed, err.hint,
                               message=f"{err} (network for training)") from None
-        set_(self, "network", net)
+
+    def _check_arch_contenders(self) -> None:
+        """Every config contender builds on this network (a refusal names the contender)."""
         for contender in self.contender_list:
-            if contender.arch:
-                try:
-                    arch_contenders.contender_network(net, contender.initializer, contender.params, contender.arch)
-                except ConfigError as err:
-                    if err.field == "contenders":
-                        raise
-                    raise ConfigError("contenders", contender.label, err.allowed,
-                                      message=f"contenders: {contender.label}: {err}") from None
-        work = self.work(n, ds[2])
+            if not contender.arch:
+                continue
+            try:
+                arch_contenders.contender_network(self.network, contender.initializer, contender.params,
+                                                  contender.arch)
+            except ConfigError as err:
+                if err.field == "contenders":
+                    raise
+                raise ConfigError("contenders", contender.label, err.allowed,
+                                  message=f"contenders: {contender.label}: {err}") from None
+
+    def _check_budgets(self, n: int, dim: int, out_dim: int) -> None:
+        work = self.work(n, out_dim)
         if work > self.work_budget:
-            params = [self.contender_params(c, ds[2]) for c in self.contender_list]
+            params = [self.contender_params(c, out_dim) for c in self.contender_list]
             sizes = (f"{params[0]:,} parameters x {len(params)} contenders" if len(set(params)) == 1 else
                      f"{sum(params):,} parameters summed over {len(params)} contenders")
             raise ConfigError(
                 "epochs", self.epochs, f"a race within the work budget of {self.work_budget:.3g}",
                 message=f"epochs: this race is {self.epochs} epochs x {n} samples x {sizes} = {work:.3g}, "
                 f"over the budget of {self.work_budget:.3g} "
-                f"(about {work / self.work_budget:.1f}x); reduce epochs to {self.max_epochs(n, ds[2])} or fewer, "
-                "or reduce samples, width, depth or the number of contenders",
+                f"(about {work / self.work_budget:.1f}x); reduce epochs to {self.max_epochs(n, out_dim)} or "
+                "fewer, or reduce samples, width, depth or the number of contenders",
             )
-        data_bytes = n * ds[1] * 8 * 2
-        if data_bytes > net.memory_budget:
+        data_bytes = n * dim * 8 * 2
+        if data_bytes > self.network.memory_budget:
             raise ConfigError("data", self.data, "data within the memory budget",
-                              message=f"data: {self.data}: {n} x {ds[1]} values need "
+                              message=f"data: {self.data}: {n} x {dim} values need "
                               f"{data_bytes / 2**20:.0f} MiB, over the memory budget; use fewer samples")
 
     # ------------------------------------------------------------- derived values
@@ -357,15 +381,15 @@ class TrainConfig:
             network=Config.from_string(network_block["string"]),
             contenders=list(contenders),
             data=str(d.get("data", "spirals")),
-            task=str(d.get("task", "auto")),
+            task=cast(Task, str(d.get("task", "auto"))),  # casts: __post_init__ checks the words
             samples=d.get("samples"),
             epochs=d.get("epochs", 200),
             batch_size=d.get("batch_size", 64),
-            optimizer=str(d.get("optimizer", "sgd")),
+            optimizer=cast(Optimizer, str(d.get("optimizer", "sgd"))),
             lr=d.get("lr"),
             momentum=d.get("momentum", 0.9),
             clip=None if clip is None else clip.get("threshold"),
-            clip_mode=str("global" if clip is None else clip.get("mode", "global")),
+            clip_mode=cast(ClipMode, str("global" if clip is None else clip.get("mode", "global"))),
             target_loss=d.get("target_loss"),
             seed=d.get("seed"),
             work_budget=d.get("work_budget", DEFAULT_WORK_BUDGET),

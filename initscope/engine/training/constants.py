@@ -1,25 +1,26 @@
-"""The training race's numbers and array types: random streams, defaults, limits and tolerances."""
+"""The training race's numbers and array types: defaults, limits and tolerances (its random streams are in
+engine/streams.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from initscope.engine.config import ClipMode
 
 Array = npt.NDArray[np.floating[Any]]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-# Random streams of the race (the propagation engine uses 0-3); each is spawned per layer/epoch.
-STREAM_WEIGHTS, STREAM_BIAS, STREAM_DATA, STREAM_ORDER, STREAM_TEACHER, STREAM_SUBSET, STREAM_PROBE = (
-    10, 11, 12, 13, 14, 15, 16)
-
 GENERATED = ("spirals", "circles", "teacher")
 GENERATED_DIMS = {"spirals": 2, "circles": 2, "teacher": 8}
-OPTIMIZERS = ("sgd", "adam")
-TASKS = ("auto", "classification", "regression")
-CLIP_MODES = ("global", "per_layer")
+Optimizer = Literal["sgd", "adam"]
+Task = Literal["auto", "classification", "regression"]
+OPTIMIZERS: tuple[Optimizer, ...] = ("sgd", "adam")
+TASKS: tuple[Task, ...] = ("auto", "classification", "regression")
+CLIP_MODES: tuple[ClipMode, ...] = ("global", "per_layer")
 DEFAULT_LR = {"sgd": 0.02, "adam": 0.003}
 """Measured on the default network: He and Xavier reach the target on spirals and teacher within 200 epochs
 (SGD at 0.05 kills the ReLU net on teacher regression in its first steps)."""
@@ -39,7 +40,7 @@ DEFAULT_WORK_BUDGET = 2e11
 ~1e9). Each unit is a handful of flops, and the cost is linear in all four factors."""
 MAX_STEP_RECORDS = 256
 CURVE_POINTS = 300
-"""Points per curve in `to_dict` (snapshots) and in `RaceProgress`: enough for any terminal width."""
+"""Points per curve in `to_dict` (snapshots) and in the live RaceResult: enough for any terminal width."""
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
 CLIP_EPS = 1e-6

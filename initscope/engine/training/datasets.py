@@ -16,14 +16,11 @@ import numpy.typing as npt
 
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import DEFAULT_BUDGET, InputFileError, open_regular, read_npy
-from initscope.engine.propagate import layer_rng
+from initscope.engine.streams import Stream, layer_rng
 from initscope.engine.training.constants import (
     AUTO_CLASS_LIMIT,
     DATA_ALLOWED,
     MAX_CLASSES,
-    STREAM_DATA,
-    STREAM_SUBSET,
-    STREAM_TEACHER,
     FloatArray,
     IntArray,
 )
@@ -81,7 +78,7 @@ def _regression_dataset(name: str, x: FloatArray, target: FloatArray) -> Dataset
 
 def spirals(n: int, seed: int, noise: float = 0.05, turns: float = 1.25) -> Dataset:
     """Two interleaved spirals in 2-D (the classic hard-for-a-linear-model task), classes balanced."""
-    rng = layer_rng(seed, STREAM_DATA, 0)
+    rng = layer_rng(seed, Stream.DATA, 0)
     y = (np.arange(n) >= n // 2).astype(np.int64)
     t = np.sqrt(rng.random(n)) * turns * 2 * math.pi
     r = t / (turns * 2 * math.pi)
@@ -92,7 +89,7 @@ def spirals(n: int, seed: int, noise: float = 0.05, turns: float = 1.25) -> Data
 
 def circles(n: int, seed: int, noise: float = 0.08, factor: float = 0.5) -> Dataset:
     """Two concentric circles (radius 1 and `factor`), as sklearn's make_circles; classes balanced."""
-    rng = layer_rng(seed, STREAM_DATA, 1)
+    rng = layer_rng(seed, Stream.DATA, 1)
     y = (np.arange(n) >= n // 2).astype(np.int64)
     angle = rng.random(n) * 2 * math.pi
     radius = np.where(y == 0, 1.0, factor)
@@ -102,13 +99,13 @@ def circles(n: int, seed: int, noise: float = 0.08, factor: float = 0.5) -> Data
 
 def teacher(n: int, seed: int, dim: int = 8, width: int = 32, noise: float = 0.1) -> Dataset:
     """Regression on a random teacher MLP (dim -> width -> width -> 1, tanh, gain 1.5) plus 10 % noise."""
-    rng = layer_rng(seed, STREAM_DATA, 2)
+    rng = layer_rng(seed, Stream.DATA, 2)
     x = rng.standard_normal((n, dim))
     a = x
     for layer, (fi, fo) in enumerate([(dim, width), (width, width)], start=1):
-        w = layer_rng(seed, STREAM_TEACHER, layer).standard_normal((fi, fo)) * 1.5 / math.sqrt(fi)
+        w = layer_rng(seed, Stream.TEACHER, layer).standard_normal((fi, fo)) * 1.5 / math.sqrt(fi)
         a = np.tanh(a @ w)
-    f = a @ layer_rng(seed, STREAM_TEACHER, 3).standard_normal((width, 1)) / math.sqrt(width)
+    f = a @ layer_rng(seed, Stream.TEACHER, 3).standard_normal((width, 1)) / math.sqrt(width)
     target = f + noise * float(f.std()) * rng.standard_normal(f.shape)
     return _regression_dataset("teacher", x, target)
 
@@ -175,20 +172,7 @@ def _parse_csv(path: str, raw: str) -> tuple[FloatArray, list[str], list[int]]:
 def _labels(path: str, labels: Sequence[str] | FloatArray, task: str, x: FloatArray,
             where: Callable[[int], str]) -> Dataset:
     """Turn the last column into class indices or a regression target, with one clear error per problem."""
-    n = len(labels)
-    numeric: FloatArray | None
-    if isinstance(labels, np.ndarray):
-        numeric = labels.astype(np.float64)
-    else:
-        try:
-            numeric = np.array([float(v) for v in labels])
-        except ValueError:
-            numeric = None
-    if numeric is not None:
-        bad = np.flatnonzero(~np.isfinite(numeric))
-        if bad.size:
-            raise _data_error(path, f"{where(int(bad[0]))}: the label/target is {numeric[bad[0]]}, not a finite "
-                              "number")
+    numeric = _numeric_labels(path, labels, where)
     integer = numeric is not None and bool(np.all(numeric == np.round(numeric)))
     if task == "auto":
         few = numeric is not None and len(np.unique(numeric)) <= AUTO_CLASS_LIMIT
@@ -200,22 +184,7 @@ def _labels(path: str, labels: Sequence[str] | FloatArray, task: str, x: FloatAr
         if float(np.ptp(numeric)) == 0.0:
             raise _data_error(path, f"the target is constant ({numeric[0]:g} on every row): nothing to learn")
         return _regression_dataset(path, x, numeric)
-    if numeric is not None and integer and numeric.min() >= 0:
-        if numeric.max() >= n:  # checked as floats: 1e300 or 2^63 would not survive the int64 cast
-            raise _data_error(path, f"labels go up to {numeric.max():g}, i.e. more classes than the {n} rows "
-                              "(use labels 0..K-1 or class names)")
-        y = numeric.astype(np.int64)
-        k = int(y.max()) + 1
-        names = tuple(str(i) for i in range(k))
-    elif numeric is not None and not integer:
-        raise _data_error(path, "task classification needs integer labels or class names in the last column "
-                          f"(found {numeric[~(numeric == np.round(numeric))][0]:g})")
-    else:
-        texts = [str(v) for v in labels] if numeric is None else [f"{v:g}" for v in numeric]
-        names = tuple(sorted(set(texts)))
-        index = {name: i for i, name in enumerate(names)}
-        y = np.array([index[t] for t in texts], dtype=np.int64)
-        k = len(names)
+    y, k, names = _classes(path, labels, numeric, integer)
     present = np.unique(y)
     if present.size < 2:
         raise _data_error(path, f"a single class (label {names[int(present[0])]!r} on every row); classification "
@@ -223,6 +192,44 @@ def _labels(path: str, labels: Sequence[str] | FloatArray, task: str, x: FloatAr
     if k > MAX_CLASSES:
         raise _data_error(path, f"{k} classes; at most {MAX_CLASSES}")
     return _class_dataset(path, x, y, k, names)
+
+
+def _numeric_labels(path: str, labels: Sequence[str] | FloatArray,
+                    where: Callable[[int], str]) -> FloatArray | None:
+    """The labels as numbers (a non-finite one is refused), or None when some are not numbers."""
+    numeric: FloatArray | None
+    if isinstance(labels, np.ndarray):
+        numeric = labels.astype(np.float64)
+    else:
+        try:
+            numeric = np.array([float(v) for v in labels])
+        except ValueError:
+            return None
+    bad = np.flatnonzero(~np.isfinite(numeric))
+    if bad.size:
+        raise _data_error(path, f"{where(int(bad[0]))}: the label/target is {numeric[bad[0]]}, not a finite "
+                          "number")
+    return numeric
+
+
+def _classes(path: str, labels: Sequence[str] | FloatArray, numeric: FloatArray | None,
+             integer: bool) -> tuple[IntArray, int, tuple[str, ...]]:
+    """(class index per row, number of classes, class names): labels 0..K-1 as given, else names sorted."""
+    n = len(labels)
+    if numeric is not None and integer and numeric.min() >= 0:
+        if numeric.max() >= n:  # checked as floats: 1e300 or 2^63 would not survive the int64 cast
+            raise _data_error(path, f"labels go up to {numeric.max():g}, i.e. more classes than the {n} rows "
+                              "(use labels 0..K-1 or class names)")
+        y = numeric.astype(np.int64)
+        k = int(y.max()) + 1
+        return y, k, tuple(str(i) for i in range(k))
+    if numeric is not None and not integer:
+        raise _data_error(path, "task classification needs integer labels or class names in the last column "
+                          f"(found {numeric[~(numeric == np.round(numeric))][0]:g})")
+    texts = [str(v) for v in labels] if numeric is None else [f"{v:g}" for v in numeric]
+    names = tuple(sorted(set(texts)))
+    index = {name: i for i, name in enumerate(names)}
+    return np.array([index[t] for t in texts], dtype=np.int64), len(names), names
 
 
 @functools.lru_cache(maxsize=4)
@@ -269,5 +276,5 @@ def _subset(ds: Dataset, n: int, seed: int) -> Dataset:
     """A seeded random subset of `n` rows (sorted, so the file's order is kept)."""
     if n >= ds.n:
         return ds
-    rows = np.sort(layer_rng(seed, STREAM_SUBSET, 0).choice(ds.n, n, replace=False))
+    rows = np.sort(layer_rng(seed, Stream.SUBSET, 0).choice(ds.n, n, replace=False))
     return replace(ds, x=ds.x[rows], y=ds.y[rows])

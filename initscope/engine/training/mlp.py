@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 
 from initscope.engine import activations, initializers
-from initscope.engine.propagate import layer_rng
+from initscope.engine.streams import Stream, layer_rng
 from initscope.engine.training import arch_contenders
 from initscope.engine.training.config import Contender, TrainConfig
-from initscope.engine.training.constants import STREAM_BIAS, STREAM_WEIGHTS, Array
+from initscope.engine.training.constants import Array
 from initscope.engine.training.losses import Trainable
 
 
@@ -83,7 +83,7 @@ def build_mlp(tc: TrainConfig, contender: Contender, out_dim: int, first_batch: 
         cfg = arch_contenders.contender_network(net, contender.initializer, contender.params, contender.arch)
 
         def draw(entry: initializers.Initializer, fi: int, fo: int, params: Any, layer: int, gain: float) -> Array:
-            return entry.sample(fi, fo, params, layer_rng(tc.effective_seed, STREAM_WEIGHTS, layer), cfg.np_dtype,
+            return entry.sample(fi, fo, params, layer_rng(tc.effective_seed, Stream.RACE_WEIGHTS, layer), cfg.np_dtype,
                                 auto_gain=gain)
 
         return arch_contenders.TrainNet(cfg, net.fan_in, out_dim, tc.effective_seed, draw)
@@ -97,13 +97,13 @@ def build_mlp(tc: TrainConfig, contender: Contender, out_dim: int, first_batch: 
     dims = tc.layer_dims(out_dim)
     for layer, (fi, fo) in enumerate(dims, start=1):
         gain = act.gain if layer < len(dims) else 1.0  # the readout is linear
-        weights.append(np.ascontiguousarray(entry.sample(fi, fo, contender.params, layer_rng(seed, STREAM_WEIGHTS,
+        weights.append(np.ascontiguousarray(entry.sample(fi, fo, contender.params, layer_rng(seed, Stream.RACE_WEIGHTS,
                                                                                             layer), dtype,
                                                          auto_gain=gain)))
         if net.bias == "zeros":
             biases.append(np.zeros(fo, dtype=dtype))
         else:
-            biases.append(bias_entry.sample(fi, fo, net.bias_params, layer_rng(seed, STREAM_BIAS, layer), dtype,
+            biases.append(bias_entry.sample(fi, fo, net.bias_params, layer_rng(seed, Stream.RACE_BIAS, layer), dtype,
                                             shape=(fo,), auto_gain=gain).copy())
     mlp = MLP(weights, biases, act)
     if entry.data_dependent and first_batch is not None:

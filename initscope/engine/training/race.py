@@ -17,13 +17,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from initscope.engine.propagate import layer_rng
+from initscope.engine.streams import Stream, layer_rng
 from initscope.engine.training.config import Contender, TrainConfig
 from initscope.engine.training.constants import (
     CURVE_POINTS,
     MAX_STEP_RECORDS,
-    STREAM_ORDER,
-    STREAM_PROBE,
     SYMMETRY_RTOL,
     TARGET_FRACTION,
     Array,
@@ -62,7 +60,7 @@ def distinct_units(w: Array, b: Array, rtol: float = SYMMETRY_RTOL) -> int:
 
 @functools.lru_cache(maxsize=64)
 def _probe(size: int) -> FloatArray:
-    return layer_rng(0, STREAM_PROBE, size).standard_normal(size)
+    return layer_rng(0, Stream.PROBE, size).standard_normal(size)
 
 
 class _Runner:
@@ -187,7 +185,7 @@ class _Race:
         self.every = -(-self.total // MAX_STEP_RECORDS)
         records = -(-self.total // self.every)
         self.target = tc.target_loss if tc.target_loss is not None else TARGET_FRACTION * ds.baseline_loss
-        self.first_order = layer_rng(tc.effective_seed, STREAM_ORDER, 1).permutation(ds.n)
+        self.first_order = layer_rng(tc.effective_seed, Stream.ORDER, 1).permutation(ds.n)
         first_batch = self.x[self.first_order[:tc.batch_size]]
         self.runners = [_Runner(tc, c, ds.out_dim, first_batch, tc.epochs, records) for c in tc.contender_list]
         self.epoch_steps = np.arange(tc.epochs + 1, dtype=np.int64) * self.spe
@@ -227,7 +225,7 @@ class _Race:
 
     def train_epoch(self, epoch: int) -> bool:
         """Every running contender through one epoch, in the epoch's batch order; False when cancelled."""
-        order = self.first_order if epoch == 1 else layer_rng(self.tc.effective_seed, STREAM_ORDER,
+        order = self.first_order if epoch == 1 else layer_rng(self.tc.effective_seed, Stream.ORDER,
                                                               epoch).permutation(self.ds.n)
         xs, ys = self.x[order], self.y[order]
         for r in self.runners:

@@ -8,6 +8,7 @@ import math
 from textual.content import Content
 
 from initscope.engine.result import Result, TheorySummary
+from initscope.engine.text import trim_exponent
 from initscope.tui.summary import num
 
 
@@ -25,7 +26,7 @@ def factor_text(log10_factor: float) -> str:
     if not math.isfinite(log10_factor):
         return "×0" if log10_factor < 0 else "×∞"
     if abs(log10_factor) < 300:
-        return "×" + num(10.0**log10_factor).replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+        return "×" + trim_exponent(num(10.0**log10_factor))
     return f"×1e{log10_factor:.0f}"
 
 
