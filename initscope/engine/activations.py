@@ -15,10 +15,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
+from initscope.engine.arrays import Array
 from initscope.engine.errors import ConfigError
 from initscope.engine.limits import ELU_ALPHA, LEAKY_RELU_SLOPE
-
-Array = npt.NDArray[np.floating]
 
 SATURATION_LEVEL = 0.97
 """|tanh| above this (or |2 sigmoid - 1|) counts as saturated: phi'(z) < 0.0591 * max phi'."""

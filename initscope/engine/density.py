@@ -6,12 +6,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import numpy.typing as npt
 
 from initscope.engine import activations, initializers
+from initscope.engine.arrays import FloatArray
 from initscope.engine.config import Config
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def normal_cdf(x: FloatArray, mean: float, std: float) -> FloatArray:

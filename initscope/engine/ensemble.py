@@ -49,9 +49,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import numpy.typing as npt
 
 from initscope.engine import initializers, theory
+from initscope.engine.arrays import FloatArray, IntArray
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
@@ -61,8 +61,6 @@ from initscope.engine.result import TheoryLayers
 from initscope.engine.special import chi2_quantile, digamma, trigamma
 from initscope.engine.streams import Stream, layer_rng
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 Progress = Callable[[int, int], None]
 
 DEFAULT_K = 8

@@ -47,6 +47,7 @@ import numpy.typing as npt
 
 from initscope.engine import activations, initializers, stats, theory
 from initscope.engine.activations import Activation
+from initscope.engine.arrays import Array, FloatArray
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
@@ -55,8 +56,6 @@ from initscope.engine.propagate import lsuv_rescale, sample_layer
 from initscope.engine.result import Histogram
 from initscope.engine.streams import Stream, layer_rng
 
-FloatArray = npt.NDArray[np.float64]
-Array = npt.NDArray[np.floating]
 Progress = Callable[[int, int], None]
 
 SAMPLE_INDEX = 0

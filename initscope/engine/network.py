@@ -23,13 +23,11 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
 from initscope.engine import activations, execution, initializers, norms
+from initscope.engine.arrays import Array
 from initscope.engine.config import Config
 from initscope.engine.streams import Stream, layer_rng
-
-Array = npt.NDArray[np.floating]
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import threading
 import numpy as np
 
 from initscope.engine import activations, execution, initializers, network, stats
+from initscope.engine.arrays import Array
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
 from initscope.engine.kinds import FindingKind
@@ -37,8 +38,6 @@ from initscope.engine.result import (
     WeightStats,
 )
 from initscope.engine.streams import Stream, layer_rng
-
-Array = network.Array
 
 
 class _Forward:

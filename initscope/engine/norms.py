@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-Array = npt.NDArray[np.floating]
+from initscope.engine.arrays import Array
+
 EPS = 1e-5
 KINDS = ("layernorm", "rmsnorm", "batchnorm")
 

@@ -16,9 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine import activations, theory
+from initscope.engine.arrays import FloatArray
 from initscope.engine.result import Result
-
-FloatArray = npt.NDArray[np.float64]
 
 PHASE_W_POINTS = 61
 PHASE_B_POINTS = 41

@@ -21,11 +21,10 @@ import math
 import numpy as np
 
 from initscope.engine import activations, initializers, network, theory
+from initscope.engine.arrays import FloatArray
 from initscope.engine.config import Config
 from initscope.engine.result import TheoryLayers, TheorySummary
 from initscope.engine.theory.layers import saturated_fraction, weights_reason
-
-FloatArray = theory.FloatArray
 
 
 class _Moments:

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from initscope.engine.arrays import FloatArray
 
 
 def trigamma(x: npt.ArrayLike) -> FloatArray:

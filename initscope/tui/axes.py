@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from initscope.engine.arrays import FloatArray
 from initscope.engine.text import trim_exponent
-from initscope.tui.plots import Figure, FloatArray
+from initscope.tui.plots import Figure
 
 MARGIN = 0.06
 """Share of the data's span left free at each end of an axis."""

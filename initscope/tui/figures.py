@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine import initializers
+from initscope.engine.arrays import FloatArray
 from initscope.engine.config import Config
 from initscope.engine.phase import PhaseGrid, chi1_at, edge
 from initscope.engine.result import Histogram, Result
@@ -22,7 +23,6 @@ from initscope.tui.colors import blend
 from initscope.tui.plots import (
     RGB,
     Figure,
-    FloatArray,
     Heat,
     Legend,
     Line,

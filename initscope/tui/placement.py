@@ -18,8 +18,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from initscope.engine.arrays import FloatArray
 from initscope.tui.axes import Axis, x_axis, y_axis
-from initscope.tui.plots import Figure, FloatArray, Legend, downsample
+from initscope.tui.plots import Figure, Legend, downsample
 
 
 def cell_values(axis: Axis, cells: int) -> FloatArray:

@@ -27,6 +27,7 @@ from textual.content import Content
 from textual.strip import Strip
 from textual.widget import Widget
 
+from initscope.engine.arrays import FloatArray
 from initscope.tui.axes import Axis
 from initscope.tui.legend import LegendRow, legend_rows, legend_strips
 from initscope.tui.placement import (
@@ -43,7 +44,7 @@ from initscope.tui.placement import (
     window_size,
 )
 from initscope.tui.plot_strips import Underlay, matrix_strips, rgb_of, underlay
-from initscope.tui.plots import RGB, Figure, FloatArray, Line, downsample, segments
+from initscope.tui.plots import RGB, Figure, Line, downsample, segments
 
 MIN_PLOT_ROWS = 6
 """The legend never takes the plot below this many rows (frame, ticks and at least three rows of data)."""

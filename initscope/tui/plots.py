@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from initscope.engine.arrays import FloatArray
 from initscope.engine.result import Histogram
 
-FloatArray = npt.NDArray[np.float64]
 RGB = tuple[int, int, int]
 
 # ------------------------------------------------------------------------------ presentation helpers

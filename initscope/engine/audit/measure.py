@@ -17,10 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine import stats
+from initscope.engine.arrays import FloatArray
 from initscope.engine.result import Histogram
 from initscope.engine.streams import sampling_rng
 
-FloatArray = npt.NDArray[np.float64]
 ORTHO_VECTORS = 32
 GRAM_VALUES = 1 << 20
 """At most this many values of picked rows are kept for the orthonormality test."""

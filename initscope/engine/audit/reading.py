@@ -28,13 +28,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from initscope.engine.arrays import Array
+
 BLOCK_VALUES = 1 << 22
 """Values per row block (16 MiB of float32)."""
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 """The safetensors package's own limit on the JSON header."""
 SUFFIXES = (".safetensors", ".npz", ".pt", ".pth", ".bin")
 
-FloatArray = npt.NDArray[np.floating]
 
 # safetensors dtype -> (bits per value, NumPy dtype or None when initscope cannot read it as numbers)
 SAFETENSORS_DTYPES: dict[str, tuple[int, str | None]] = {
@@ -77,10 +78,10 @@ class WeightsFile(ABC):
         self.tensors = tensors
 
     @abstractmethod
-    def _blocks(self, info: TensorInfo, rows: int) -> Iterator[FloatArray]:
+    def _blocks(self, info: TensorInfo, rows: int) -> Iterator[Array]:
         """Row blocks of `rows` rows each (the last may be shorter), as float arrays."""
 
-    def blocks(self, info: TensorInfo) -> Iterator[FloatArray]:
+    def blocks(self, info: TensorInfo) -> Iterator[Array]:
         """The tensor's values as row blocks of about BLOCK_VALUES values, float32 or float64, shape
         (k, *shape[1:]) (a scalar comes as one block of shape (1,))."""
         row_values = math.prod(info.shape[1:]) if info.shape else 1
@@ -96,7 +97,7 @@ class WeightsFile(ABC):
             raise WeightsFileError(f"{self.path}: not enough memory to read tensor {info.name!r} "
                                    f"(shape {list(info.shape)})") from None
 
-    def load(self, info: TensorInfo) -> FloatArray:
+    def load(self, info: TensorInfo) -> Array:
         """The whole tensor (for the few that the signal run needs)."""
         parts = list(self.blocks(info))
         whole = parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -111,7 +112,7 @@ def _first_line(err: BaseException) -> str:
     return text[0] if text else type(err).__name__
 
 
-def _widen(block: npt.NDArray[Any]) -> FloatArray:
+def _widen(block: npt.NDArray[Any]) -> Array:
     if block.dtype == np.float64:
         return block
     if block.dtype.kind == "f" and block.dtype.itemsize <= 4:
@@ -173,7 +174,7 @@ class SafetensorsFile(WeightsFile):
         stored.sort(key=lambda s: (s.begin, s.info.name))
         return cls(path, stored, data_start)
 
-    def _blocks(self, info: TensorInfo, rows: int) -> Iterator[FloatArray]:
+    def _blocks(self, info: TensorInfo, rows: int) -> Iterator[Array]:
         shape = info.shape or (1,)
         if info.dtype == "BF16":
             yield from self._bfloat16_blocks(info, shape, rows)
@@ -193,7 +194,7 @@ class SafetensorsFile(WeightsFile):
         except SafetensorError as err:
             raise WeightsFileError(f"{self.path}: the safetensors package refuses it: {_first_line(err)}") from None
 
-    def _bfloat16_blocks(self, info: TensorInfo, shape: tuple[int, ...], rows: int) -> Iterator[FloatArray]:
+    def _bfloat16_blocks(self, info: TensorInfo, shape: tuple[int, ...], rows: int) -> Iterator[Array]:
         row_values = math.prod(shape[1:])
         begin = self.data_start + self.stored[info.name].begin
         with self.path.open("rb") as handle:
@@ -289,7 +290,7 @@ class NpzFile(WeightsFile):
             raise
         return cls(path, archive, tensors)
 
-    def _blocks(self, info: TensorInfo, rows: int) -> Iterator[FloatArray]:
+    def _blocks(self, info: TensorInfo, rows: int) -> Iterator[Array]:
         values = self.archive[info.name]
         if values.ndim == 0:
             values = values.reshape(1)

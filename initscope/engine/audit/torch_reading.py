@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from initscope.engine.audit.reading import FloatArray, TensorInfo, WeightsFile, WeightsFileError, _first_line
+from initscope.engine.arrays import Array
+from initscope.engine.audit.reading import TensorInfo, WeightsFile, WeightsFileError, _first_line
 
 CONVERT_HINT = (
     "install PyTorch (pip install torch), or convert the file once where torch is installed: "
@@ -58,7 +59,7 @@ class _TorchFile(WeightsFile):  # pragma: no cover - needs torch, which the test
                    for k, v in values.items()]
         return cls(path, tensors, values)
 
-    def _blocks(self, info: TensorInfo, rows: int) -> Iterator[FloatArray]:
+    def _blocks(self, info: TensorInfo, rows: int) -> Iterator[Array]:
         t = self.values[info.name].detach()
         if t.ndim == 0:
             t = t.reshape(1)

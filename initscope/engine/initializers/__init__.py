@@ -24,6 +24,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from initscope.engine.arrays import Array
 from initscope.engine.errors import ConfigError
 from initscope.engine.initializers.catalogue import CATALOGUE, lookup, names
 from initscope.engine.initializers.entry import (
@@ -39,7 +40,6 @@ from initscope.engine.initializers.laws import (
     TRUNC_C,
     Constant,
     Expected,
-    FloatArray,
     Identity,
     Law,
     Normal,
@@ -59,10 +59,10 @@ __all__ = [
     "CATALOGUE",
     "SQRT2",
     "TRUNC_C",
+    "Array",
     "Constant",
     "Expected",
     "Fixed",
-    "FloatArray",
     "FromParams",
     "GainTimesMatrix",
     "Identity",
@@ -107,7 +107,7 @@ def sample(
     params: Params | None = None,
     dtype: npt.DTypeLike = np.float64,
     auto_gain: float = SQRT2,
-) -> FloatArray:
+) -> Array:
     """Draw from a catalogue entry with the given fans (fan_out defaults to fan_in).
 
     Without `n`: one (fan_in, fan_out) matrix. With `n`: n values, flattened. Elementwise entries draw n

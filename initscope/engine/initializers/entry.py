@@ -13,16 +13,9 @@ from typing import Final, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from initscope.engine.arrays import Array
 from initscope.engine.errors import ConfigError
-from initscope.engine.initializers.laws import (
-    SQRT2,
-    Expected,
-    FloatArray,
-    Law,
-    Sparse,
-    one_sided_law,
-    variance_scaling_law,
-)
+from initscope.engine.initializers.laws import SQRT2, Expected, Law, Sparse, one_sided_law, variance_scaling_law
 from initscope.engine.initializers.params import Param, Params, ParamValue, gain_of
 
 Resolved = Mapping[str, ParamValue]
@@ -155,7 +148,7 @@ class Initializer:
         dtype: npt.DTypeLike = np.float64,
         shape: tuple[int, ...] | None = None,
         auto_gain: float = SQRT2,
-    ) -> FloatArray:
+    ) -> Array:
         """Draw a (fan_in, fan_out) matrix (or `shape`, e.g. a bias vector) with these fans.
 
         Every dtype draws in float64 and casts, so one seed gives the same weights in float16, float32 and

@@ -14,9 +14,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.floating]
+from initscope.engine.arrays import Array
+
 Shape = tuple[int, ...]
 
 SQRT2 = math.sqrt(2.0)
@@ -54,7 +54,7 @@ class Law(ABC):
     """A distribution of weight values, already scaled for given fans: draws and exact moments."""
 
     @abstractmethod
-    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> FloatArray:
+    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> Array:
         """Values of `shape`, computed in the working dtype `wd`, using only `rng`."""
 
     @abstractmethod
@@ -65,7 +65,7 @@ class Law(ABC):
 class Constant(Law):
     value: float
 
-    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> FloatArray:
+    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> Array:
         return np.full(shape, self.value, dtype=wd)
 
     def expected(self) -> Expected:
@@ -77,7 +77,7 @@ class Normal(Law):
     mean: float
     std: float
 
-    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> FloatArray:
+    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> Array:
         z = rng.standard_normal(shape, dtype=wd)
         z *= self.std
         if self.mean:
@@ -88,7 +88,7 @@ class Normal(Law):
         return Expected(self.mean, self.std, None)
 
 
-def _standard_truncated(size: int, k: float, rng: np.random.Generator, wd: type[np.floating]) -> FloatArray:
+def _standard_truncated(size: int, k: float, rng: np.random.Generator, wd: type[np.floating]) -> Array:
     """`size` exact draws of N(0, 1) restricted to [-k, k], by rejection (as torch's trunc_normal_)."""
     if k >= 1.0:  # most normals (>= 68 %) land inside: redraw only the ones outside
         z = rng.standard_normal(size, dtype=wd)
@@ -119,7 +119,7 @@ class Truncated(Law):
     std: float
     k: float
 
-    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> FloatArray:
+    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> Array:
         z = _standard_truncated(math.prod(shape), self.k, rng, wd).reshape(shape)
         z *= self.std
         if self.mean:
@@ -139,7 +139,7 @@ class Uniform(Law):
     low: float
     high: float
 
-    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> FloatArray:
+    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> Array:
         u = rng.random(shape, dtype=wd)
         u *= self.high - self.low
         if self.low:
@@ -160,7 +160,7 @@ class Orthogonal(Law):
     fan_in: int
     fan_out: int
 
-    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> FloatArray:
+    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> Array:
         rows, cols = _matrix(shape, "orthogonal")
         gaussian = rng.standard_normal((max(rows, cols), min(rows, cols)), dtype=wd)
         q, r = np.linalg.qr(gaussian.astype(np.float64))  # QR in float64: orthogonality is the point
@@ -180,7 +180,7 @@ class Identity(Law):
     fan_in: int
     fan_out: int
 
-    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> FloatArray:
+    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> Array:
         rows, cols = _matrix(shape, "identity")
         return self.gain * np.eye(rows, cols, dtype=wd)
 
@@ -204,7 +204,7 @@ class Sparse(Law):
     std: float
     fan_in: int
 
-    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> FloatArray:
+    def draw(self, shape: Shape, rng: np.random.Generator, wd: type[np.floating]) -> Array:
         rows, cols = _matrix(shape, "sparse")
         w = rng.standard_normal((rows, cols), dtype=wd)
         w *= self.std

@@ -33,6 +33,7 @@ This module re-exports the public names, so `theory.predict` and `theory.critica
 
 from __future__ import annotations
 
+from initscope.engine.arrays import FloatArray
 from initscope.engine.theory.depth_scales import (
     PHASE_EPS,
     TRAINABLE_FACTOR,
@@ -45,7 +46,6 @@ from initscope.engine.theory.fixed_points import fixed_point, phase_grid
 from initscope.engine.theory.layers import predict
 from initscope.engine.theory.moments import (
     CLOSED_FORM,
-    FloatArray,
     GaussianMoments,
     chi1,
     gaussian_expectation,

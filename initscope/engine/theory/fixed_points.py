@@ -11,7 +11,8 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine.activations import Activation
-from initscope.engine.theory.moments import CLOSED_FORM, FloatArray, numeric_moments, slope_coefficients
+from initscope.engine.arrays import FloatArray
+from initscope.engine.theory.moments import CLOSED_FORM, numeric_moments, slope_coefficients
 from initscope.engine.theory.table import MomentTable, moment_table
 
 

@@ -10,11 +10,12 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine import activations, initializers
+from initscope.engine.arrays import FloatArray
 from initscope.engine.config import Config
 from initscope.engine.result import TheoryLayers, TheorySummary
 from initscope.engine.theory.depth_scales import criticality
 from initscope.engine.theory.fixed_points import VarianceMap
-from initscope.engine.theory.moments import FloatArray, closed_form_moments, slope_coefficients
+from initscope.engine.theory.moments import closed_form_moments, slope_coefficients
 
 _CONVERGED = 1e-13
 """|q_l - q_{l-1}| <= this * q_l: q_l is a fixed point of the layer's map to within rounding, and the

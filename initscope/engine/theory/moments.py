@@ -18,8 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine.activations import Activation
+from initscope.engine.arrays import FloatArray
 
-FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | npt.ArrayLike
 Values = FloatArray | Sequence[float]
 """Several variances at once (a 0-d array counts as one number and gives a float)."""

@@ -13,7 +13,8 @@ import numpy as np
 
 from initscope.engine import activations
 from initscope.engine.activations import Activation
-from initscope.engine.theory.moments import FloatArray, numeric_moments
+from initscope.engine.arrays import FloatArray
+from initscope.engine.theory.moments import numeric_moments
 
 _TABLE_LOG10_LO = -16.0
 _TABLE_LOG10_HI = 12.0

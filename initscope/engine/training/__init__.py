@@ -38,6 +38,7 @@ module.
 
 from __future__ import annotations
 
+from initscope.engine.arrays import IntArray
 from initscope.engine.training.config import DEFAULT_NETWORK, Contender, TrainConfig, parse_contenders, split_top_level
 from initscope.engine.training.constants import (
     DEFAULT_CONTENDERS,
@@ -45,7 +46,6 @@ from initscope.engine.training.constants import (
     GENERATED,
     MAX_CONTENDERS,
     TARGET_FRACTION,
-    IntArray,
 )
 from initscope.engine.training.mlp import build_mlp
 from initscope.engine.training.race import run_race

@@ -18,15 +18,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from initscope.engine import activations, initializers, network, norms
 from initscope.engine.architecture import expand_preset
+from initscope.engine.arrays import Array
 from initscope.engine.config import Config, parse_assignments
 from initscope.engine.errors import ConfigError
 from initscope.engine.training.losses import Trainable
 
-Array = npt.NDArray[np.floating]
 ARCH_KEYS = ("act", "arch", "branch_depth", "norm", "norm_placement", "branch_scale")
 """What a config contender may set besides its initializer (data, width, depth and batch are the race's)."""
 ALLOWED = "init, act, arch, branch_depth, norm, norm_placement, branch_scale or preset"

@@ -3,16 +3,9 @@ engine/streams.py)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-import numpy as np
-import numpy.typing as npt
+from typing import Literal
 
 from initscope.engine.config import ClipMode
-
-Array = npt.NDArray[np.floating[Any]]
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 GENERATED = ("spirals", "circles", "teacher")
 GENERATED_DIMS = {"spirals": 2, "circles": 2, "teacher": 8}

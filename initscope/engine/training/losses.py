@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-Array = npt.NDArray[np.floating[Any]]
+from initscope.engine.arrays import Array
 
 EVAL_CHUNK = 8192
 

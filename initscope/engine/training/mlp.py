@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 
 from initscope.engine import activations, initializers
+from initscope.engine.arrays import Array
 from initscope.engine.streams import Stream, layer_rng
 from initscope.engine.training import arch_contenders
 from initscope.engine.training.config import Contender, TrainConfig
-from initscope.engine.training.constants import Array
 from initscope.engine.training.losses import Trainable
 
 

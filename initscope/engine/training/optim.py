@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from initscope.engine.training.constants import ADAM_BETAS, ADAM_EPS, CLIP_EPS, Array
+from initscope.engine.arrays import Array
+from initscope.engine.training.constants import ADAM_BETAS, ADAM_EPS, CLIP_EPS
 
 
 def clip_gradients(grads: Sequence[Sequence[Array]], max_norm: float, mode: str = "global"

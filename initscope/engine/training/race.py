@@ -17,17 +17,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from initscope.engine.arrays import Array, FloatArray, IntArray
 from initscope.engine.streams import Stream, layer_rng
 from initscope.engine.training.config import Contender, TrainConfig
-from initscope.engine.training.constants import (
-    CURVE_POINTS,
-    MAX_STEP_RECORDS,
-    SYMMETRY_RTOL,
-    TARGET_FRACTION,
-    Array,
-    FloatArray,
-    IntArray,
-)
+from initscope.engine.training.constants import CURVE_POINTS, MAX_STEP_RECORDS, SYMMETRY_RTOL, TARGET_FRACTION
 from initscope.engine.training.mlp import build_mlp
 from initscope.engine.training.optim import _SGD, _Adam, _Optimizer, _sq, clip_gradients
 from initscope.engine.training.results import (

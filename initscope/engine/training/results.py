@@ -11,10 +11,11 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine import initializers
+from initscope.engine.arrays import FloatArray, IntArray
 from initscope.engine.errors import ConfigError
 from initscope.engine.jsonsafe import json_safe
 from initscope.engine.training.config import TrainConfig, _choice
-from initscope.engine.training.constants import CURVE_POINTS, FloatArray, IntArray
+from initscope.engine.training.constants import CURVE_POINTS
 
 STATUS_RUNNING, STATUS_FINISHED, STATUS_NONFINITE, STATUS_CANCELLED = "running", "finished", "nonfinite", "cancelled"
 

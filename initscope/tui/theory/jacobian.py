@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.events import Show
 
+from initscope.engine.arrays import FloatArray
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.jacobian import JacobianResult, SpectrumPrediction, check_size, jacobian_spectrum
@@ -28,7 +29,7 @@ from initscope.tui.messages import (
     StatusChanged,
 )
 from initscope.tui.plot_widget import Plot
-from initscope.tui.plots import RGB, Figure, FloatArray, Legend, histogram_bars, histogram_notes
+from initscope.tui.plots import RGB, Figure, Legend, histogram_bars, histogram_notes
 from initscope.tui.state import JacobianState, ViewState
 from initscope.tui.summary import num
 from initscope.tui.tabs.base import displayed

@@ -11,6 +11,7 @@ import numpy as np
 from textual.content import Content
 from textual.events import Resize
 
+from initscope.engine.arrays import FloatArray
 from initscope.engine.training import (
     STATUS_CANCELLED,
     STATUS_FINISHED,
@@ -19,7 +20,7 @@ from initscope.engine.training import (
     RaceResult,
 )
 from initscope.tui.colors import hex_of
-from initscope.tui.plots import RGB, FloatArray
+from initscope.tui.plots import RGB
 from initscope.tui.state import Palette
 from initscope.tui.summary import num
 from initscope.tui.text import Paragraph
