@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from initscope.engine.kinds import VERDICT_KINDS as VERDICT_KIND_MEMBERS
-from initscope.engine.kinds import Phase, Severity
+from initscope.engine.kinds import Phase, RaceStatus, Severity
 from initscope.engine.limits import MAX_DEPTH
 from initscope.jsoncheck import (
     Check,
@@ -38,7 +38,7 @@ THEORY_FORMAT = "initscope.theory"
 VERDICT_KINDS = tuple(k.value for k in VERDICT_KIND_MEMBERS)
 SEVERITIES = tuple(s.value for s in Severity)
 PHASES = tuple(p.value for p in Phase)
-CONTENDER_STATUS = ("running", "finished", "nonfinite", "cancelled")
+CONTENDER_STATUS = tuple(s.value for s in RaceStatus)
 
 HISTOGRAM = obj({"edges": list_of(number()), "counts": list_of(whole())},
                 {"total": whole(), "nonfinite": whole(), "outside": list_of(whole(), length=2),

@@ -27,6 +27,7 @@ from initscope.engine.architecture import (
 )
 from initscope.engine.errors import ConfigError
 from initscope.engine.limits import BRANCH_DEPTHS, DEFAULT_BUDGET, MAX_BATCH, MAX_DEPTH, MAX_SEED, MAX_UNITS
+from initscope.engine.text import call_text
 from initscope.engine.values import as_int, as_positive_float
 
 DEFAULT_INITIALIZER = "he_normal"
@@ -62,7 +63,7 @@ class Config:
     seed: int = 0
     clip: float | None = None
     """L2-norm threshold for gradient clipping; None is off."""
-    clip_mode: str = "per_layer"
+    clip_mode: ClipMode = "per_layer"
     memory_budget: int = DEFAULT_BUDGET
     arch: str = "mlp"
     """mlp (dense layers) or residual (x_{l+1} = x_l + alpha * F(x_l), depth blocks of constant width)."""
@@ -315,12 +316,8 @@ def _num(value: float) -> str:
 
 
 def _call(name: str, params: Mapping[str, object], defaults: Mapping[str, object]) -> str:
-    """`name(k=v,...)` with only the parameters that differ from the defaults."""
-    changed = [(k, v) for k, v in params.items() if defaults.get(k) != v]
-    if not changed:
-        return name
-    inner = ",".join(f"{k}={_num(v) if isinstance(v, float) else v}" for k, v in changed)
-    return f"{name}({inner})"
+    """`name(k=v,...)` with only the parameters that differ from the defaults, numbers exact (repr)."""
+    return call_text(name, params, defaults, number=_num)
 
 
 # ------------------------------------------------------------------- parsing the one-line form

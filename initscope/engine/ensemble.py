@@ -314,7 +314,7 @@ def _validate_k(k: object) -> int:
         if not number.is_integer():
             raise ConfigError("k", k, allowed)
         k = int(number)
-    if not 2 <= int(k) <= MAX_K:
+    if not ENSEMBLE_SEEDS[0] <= int(k) <= MAX_K:
         raise ConfigError("k", k, allowed, "two seeds at least, to have a spread")
     return int(k)
 

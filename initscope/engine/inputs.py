@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine.errors import ConfigError
-from initscope.engine.limits import DEFAULT_BUDGET as DEFAULT_BUDGET
+from initscope.engine.limits import DEFAULT_BUDGET
 
 ALLOWED = "normal, uniform, or a readable .npy or .csv file of numeric rows"
 NUMERIC_KINDS = "biuf"

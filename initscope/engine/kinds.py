@@ -65,3 +65,13 @@ class FindingKind(StrEnum):
 VERDICT_KINDS = (FindingKind.STABLE, FindingKind.OVERFLOW, FindingKind.SYMMETRIC, FindingKind.EXPLODING,
                  FindingKind.VANISHING, FindingKind.DEAD, FindingKind.SATURATED)
 """What a run's verdict says: `stable`, or its most serious finding, most serious first (engine/verdict.py)."""
+
+
+class RaceStatus(StrEnum):
+    """Where a contender of a training race stands (engine/training/race.py)."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+    NONFINITE = "nonfinite"
+    """A non-finite loss stopped it."""
+    CANCELLED = "cancelled"

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from initscope.engine import initializers
 from initscope.engine.arrays import FloatArray
 from initscope.engine.config import Config
 from initscope.engine.phase import PhaseGrid, chi1_at, edge
 from initscope.engine.result import Histogram, Result
 from initscope.tui.colors import blend
+from initscope.tui.labels import initializer_text
 from initscope.tui.plots import (
     RGB,
     Figure,
@@ -99,10 +99,7 @@ def config_difference(pinned: Config, current: Config) -> str:
     """What the pinned config changes against the shown one: 'depth 30', 'xavier_normal, seed 3'."""
     parts = []
     if (pinned.initializer, dict(pinned.initializer_params)) != (current.initializer, dict(current.initializer_params)):
-        defaults = initializers.lookup(pinned.initializer).resolve({})
-        params = ",".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                          for k, v in pinned.initializer_params.items() if defaults.get(k) != v)
-        parts.append(f"{pinned.initializer}({params})" if params else pinned.initializer)
+        parts.append(initializer_text(pinned))
     if (pinned.activation, dict(pinned.activation_params)) != (current.activation, dict(current.activation_params)):
         parts.append(pinned.activation)
     if pinned.n_layers != current.n_layers:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from initscope.engine import initializers
 from initscope.engine.config import Config, widths_text
+from initscope.engine.text import call_text as engine_call_text
 
 PIN_LABEL_WIDTH = 28
 """A pin's label is cut to this many characters: it must fit a legend beside the plot."""
@@ -13,9 +14,7 @@ PIN_LABEL_WIDTH = 28
 
 def call_text(name: str, params: Mapping[str, object], defaults: Mapping[str, object]) -> str:
     """name(k=v) with the parameters that differ from the defaults, numbers to 4 digits."""
-    changed = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
-               if defaults.get(k) != v]
-    return f"{name}({','.join(changed)})" if changed else name
+    return engine_call_text(name, params, defaults, number=lambda v: f"{v:.4g}")
 
 
 def initializer_text(cfg: Config) -> str:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 from initscope.engine import initializers
 from initscope.engine.config import ClipMode, Config, parse_call
 from initscope.engine.errors import ConfigError
+from initscope.engine.limits import MAX_BATCH, MAX_SEED
 from initscope.engine.text import call_text
 from initscope.engine.training import arch_contenders
 from initscope.engine.training.constants import (
@@ -212,7 +213,7 @@ class TrainConfig:
         if self.samples is not None:
             set_(self, "samples", as_int("samples", self.samples, 8, MAX_SAMPLES))
         set_(self, "epochs", as_int("epochs", self.epochs, 1, MAX_EPOCHS))
-        set_(self, "batch_size", as_int("batch_size", self.batch_size, 1, 65536))
+        set_(self, "batch_size", as_int("batch_size", self.batch_size, 1, MAX_BATCH))
         set_(self, "optimizer", _choice("optimizer", self.optimizer, OPTIMIZERS))
         if self.lr is not None:
             set_(self, "lr", as_positive_float("lr", self.lr))
@@ -224,7 +225,7 @@ class TrainConfig:
         if self.target_loss is not None:
             set_(self, "target_loss", as_positive_float("target_loss", self.target_loss))
         if self.seed is not None:
-            set_(self, "seed", as_int("seed", self.seed, 0, 2**63 - 1))
+            set_(self, "seed", as_int("seed", self.seed, 0, MAX_SEED))
         set_(self, "work_budget", as_positive_float("work_budget", self.work_budget))
 
     def _training_network(self, dim: int) -> Config:

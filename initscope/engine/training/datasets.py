@@ -16,7 +16,8 @@ import numpy.typing as npt
 
 from initscope.engine.arrays import FloatArray, IntArray
 from initscope.engine.errors import ConfigError
-from initscope.engine.inputs import DEFAULT_BUDGET, InputFileError, open_regular, read_npy
+from initscope.engine.inputs import InputFileError, open_regular, read_npy
+from initscope.engine.limits import DEFAULT_BUDGET
 from initscope.engine.streams import Stream, layer_rng
 from initscope.engine.training.constants import AUTO_CLASS_LIMIT, DATA_ALLOWED, MAX_CLASSES
 

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from initscope.engine.arrays import Array, FloatArray, IntArray
+from initscope.engine.kinds import RaceStatus
 from initscope.engine.streams import Stream, layer_rng
 from initscope.engine.training.config import Contender, TrainConfig
 from initscope.engine.training.constants import CURVE_POINTS, MAX_STEP_RECORDS, SYMMETRY_RTOL, TARGET_FRACTION
@@ -98,7 +99,7 @@ class _Runner:
     def running(self) -> bool:
         return self.result.status == STATUS_RUNNING
 
-    def stop(self, status: str, step: int, reason: str) -> None:
+    def stop(self, status: RaceStatus, step: int, reason: str) -> None:
         r = self.result
         r.status, r.stopped_step, r.reason = status, step, reason
 

@@ -14,10 +14,14 @@ from initscope.engine import initializers
 from initscope.engine.arrays import FloatArray, IntArray
 from initscope.engine.errors import ConfigError
 from initscope.engine.jsonsafe import json_safe
+from initscope.engine.kinds import RaceStatus
 from initscope.engine.training.config import TrainConfig, _choice
 from initscope.engine.training.constants import CURVE_POINTS
 
-STATUS_RUNNING, STATUS_FINISHED, STATUS_NONFINITE, STATUS_CANCELLED = "running", "finished", "nonfinite", "cancelled"
+STATUS_RUNNING = RaceStatus.RUNNING
+STATUS_FINISHED = RaceStatus.FINISHED
+STATUS_NONFINITE = RaceStatus.NONFINITE
+STATUS_CANCELLED = RaceStatus.CANCELLED
 
 
 @dataclass
@@ -41,7 +45,7 @@ class ContenderResult:
     """Distinct hidden units per hidden layer at each window's last step, (records, hidden layers);
     -1 where nothing was recorded (after a stop)."""
     initial_distinct_units: IntArray
-    status: str = STATUS_RUNNING
+    status: RaceStatus = STATUS_RUNNING
     """finished | nonfinite | cancelled."""
     stopped_step: int | None = None
     reason: str = ""
@@ -110,7 +114,7 @@ class RaceResult:
         return tuple(c.label for c in self.contenders)
 
     @property
-    def statuses(self) -> tuple[str, ...]:
+    def statuses(self) -> tuple[RaceStatus, ...]:
         return tuple(c.status for c in self.contenders)
 
     @property
@@ -236,8 +240,7 @@ class RaceResult:
                     update_ratio=_floats(cc["update_ratio"], (len(record_steps), n_layers)),
                     distinct_units=_ints(cc["distinct_units"], (len(record_steps), n_layers - 1)),
                     initial_distinct_units=_ints(c["distinct_units_initial"], (n_layers - 1,)),
-                    status=_choice("training.status", c["status"], (STATUS_FINISHED, STATUS_NONFINITE,
-                                                                    STATUS_CANCELLED, STATUS_RUNNING)),
+                    status=RaceStatus(_choice("training.status", c["status"], tuple(RaceStatus))),
                     stopped_step=None if c["stopped_step"] is None else int(c["stopped_step"]),
                     reason=str(c["reason"]), steps_done=int(c["steps_done"]),
                     steps_to_target=None if c["steps_to_target"] is None else int(c["steps_to_target"]),

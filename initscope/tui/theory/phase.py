@@ -16,6 +16,7 @@ from textual.events import Show
 
 from initscope.engine.phase import PhaseGrid, PhaseKey, compute_phase_grid, phase_key
 from initscope.engine.result import Result
+from initscope.engine.text import call_text
 from initscope.tui.colors import surface_of, swatch, theme_rgb
 from initscope.tui.figures import CURSOR_MARK, phase_figure
 from initscope.tui.messages import PhaseGridReady
@@ -55,8 +56,7 @@ class PhaseView(Vertical):
         t = r.theory
         cursor = (t.sigma_w2, t.sigma_b2) if t.applicable and math.isfinite(t.sigma_w2) and math.isfinite(
             t.sigma_b2) else None
-        act = r.config.activation + (f"({', '.join(f'{k}={v:g}' for k, v in r.config.activation_params.items())})"
-                                     if r.config.activation_params else "")
+        act = call_text(r.config.activation, r.config.activation_params, sep=", ")
         key = phase_key(r)
         grid = self.grids.get(key)
         if grid is None:

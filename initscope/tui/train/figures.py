@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from initscope.engine.text import call_text
 from initscope.engine.training import STATUS_RUNNING, RaceResult
 from initscope.tui.figures import hidden_words
 from initscope.tui.plots import RGB, Figure, Legend, Line, Ticks, linear_series, log10_series, nice_ticks
@@ -152,8 +153,7 @@ def race_line(v: RaceResult) -> str:
     net = tc.network
     widths = net.widths
     shape = f"{widths[0]}×{len(widths)}" if len(set(widths)) == 1 else ",".join(map(str, widths))
-    act = net.activation + ("(" + ",".join(f"{k}={x:g}" for k, x in net.activation_params.items()) + ")"
-                            if net.activation_params else "")
+    act = call_text(net.activation, net.activation_params)
     opt = f"sgd lr {tc.effective_lr:g} momentum {tc.momentum:g}" if tc.optimizer == "sgd" \
         else f"adam lr {tc.effective_lr:g}"
     clip = "" if tc.clip is None else f" · clip {tc.clip:g} {tc.clip_mode.replace('_', ' ')}"
