@@ -101,7 +101,7 @@ class LayerWeights:
 
 def weight_statistics(w: Array, b: Array | None) -> LayerWeights:
     wm = stats.moments(w)
-    return LayerWeights(w, b, wm, 1.0 - np.count_nonzero(w) / w.size, stats.histogram(w, wm),
+    return LayerWeights(w, b, wm, 1.0 - stats.nonzero_count(w) / w.size, stats.histogram(w, wm),
                         _all_columns_equal(w))
 
 
@@ -279,7 +279,7 @@ class _Record:
         if act.saturation is not None:
             self.saturated[i] = np.count_nonzero(act.saturation(a)) / a.size
         if act.can_die:
-            self.dead[i] = 1.0 - np.count_nonzero(a) / a.size
+            self.dead[i] = 1.0 - stats.nonzero_count(a) / a.size
             # A unit is dead for the batch when its column is all zeros: max == 0 (and min == 0 for
             # leaky_relu, whose outputs can be negative). Column max/min vectorize; a column count does not.
             silent = a.max(axis=0) == 0
@@ -391,9 +391,9 @@ class _Passes:
             dw_sum = execution.product(execution.as_operand(self.stored[i]).T, dz_op, self.cancel)
             db = np.add.reduce(dz, axis=0, dtype=reduce_dtype).astype(np.float64) / cfg.batch
             record.weight_gradient(i, dw_sum, db, cfg.batch)
-            del dw_sum
             if i > 0:
                 da = execution.product(dz_op, w_op.T, self.cancel, cfg.np_dtype)
+                del dw_sum
             else:
                 input_grad = execution.product(dz_op, w_op.T, self.cancel)
                 record.input_grad_std = stats.moments(input_grad, extremes=False).std
