@@ -10,6 +10,7 @@ flagged.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -73,13 +75,19 @@ class _Table:
         s.nonfinite_fraction[i] = m.nonfinite_fraction
 
 
+@functools.cache
+def _tolerance(dtype: np.dtype[Any]) -> tuple[float, float]:
+    """(64 eps, the smallest normal number) of a float dtype."""
+    info = np.finfo(dtype)
+    return 64 * float(info.eps), float(info.tiny)
+
+
 def _all_columns_equal(a: Array) -> bool:
     """True when every unit (column) carries the same values up to rounding (a GEMM may sum the columns of
     identical weights in different orders): cheap test on row 0 first, then the whole array."""
     if a.shape[1] < 2:
         return False
-    tol = 64 * float(np.finfo(a.dtype).eps)
-    tiny = float(np.finfo(a.dtype).tiny)
+    tol, tiny = _tolerance(a.dtype)
     first = a[0]
     if float(np.ptp(first)) > tol * max(float(np.abs(first).max()), tiny):
         return False
