@@ -15,7 +15,7 @@ Three choices by work size, each measured (docs/performance.md):
 - The C allocator keeps freed blocks of up to KEEP_FREED_BELOW bytes for reuse (`keep_freed_memory`, set
   once per command): by default glibc returns large freed blocks to the system and every new array of
   a few hundred KiB page-faults again (a default run touched 2,200-4,400 fresh pages, depending on the
-  order of its allocations); the default run took 13-16 % less CPU time with the blocks kept.
+  order of its allocations); the default run took 14-17 % less CPU time with the blocks kept.
 - float16 operands are multiplied in float32 and the result is rounded to float16 once, as accelerators
   do (float16 storage, float32 accumulation): NumPy's own float16 product has no BLAS and costs 50-70x
   the float32 one.
