@@ -137,10 +137,24 @@ def child_seconds(cmd: list[str]) -> float:
     return (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
+def bytecode_state() -> str:
+    """Whether a new `python -m initscope` finds initscope's modules compiled. A pip install compiles them;
+    an editable install compiles each module once, unless PYTHONDONTWRITEBYTECODE is set: then every
+    command compiles them again (tens of milliseconds), which NumPy's own import does not pay."""
+    import importlib.util
+
+    import initscope.cli
+
+    cached = os.path.exists(importlib.util.cache_from_source(initscope.cli.__file__))
+    return ("initscope's bytecode is compiled" if cached else
+            "initscope's bytecode is not compiled: every command compiles it (python -m compileall -q initscope)")
+
+
 def process_figures(repeats: int, threads: int) -> None:
     """`initscope run` as a whole process, and `theory --ensemble 8` against 8 single runs."""
     cfg = Config()
     run(cfg)
+    print(bytecode_state())
     ratios = []
     for _ in range(repeats):
         t_cmd = child_seconds([sys.executable, "-m", "initscope", "run", "--threads", str(threads)])
