@@ -29,11 +29,13 @@ import platform
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:  # imported on the first hand-off to the helper: concurrent.futures loads logging (3 ms)
+    from concurrent.futures import Future
 
 Array = npt.NDArray[np.floating]
 T = TypeVar("T")
@@ -112,6 +114,8 @@ class Helper:
                 future.set_exception(err)
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        from concurrent.futures import Future
+
         future: Future[T] = Future()
         self.jobs.put((future, fn, args))
         return future

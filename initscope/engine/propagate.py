@@ -15,10 +15,9 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +33,9 @@ from initscope.engine.result import (
     Summary,
     WeightStats,
 )
+
+if TYPE_CHECKING:  # the futures come from execution's helper, which imports the module when it starts
+    from concurrent.futures import Future
 
 Array = npt.NDArray[np.floating]
 FloatArray = npt.NDArray[np.float64]
