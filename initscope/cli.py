@@ -8,7 +8,6 @@ closed pipe stopped) when the reader of the output went away (`initscope list | 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import re
 import sys
@@ -26,6 +25,7 @@ from initscope.engine.errors import ConfigError
 from initscope.engine.jsonsafe import strict_json
 from initscope.jsoncheck import SHOWN
 from initscope.snapshot import SnapshotError, WriteError
+from initscope.subcommands import LAZY_COMMANDS, Subcommands
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 141
@@ -38,47 +38,6 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {_cut_values(message)} (see {self.prog} --help)")
-
-
-class _Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
-    """The subcommands, some registered lazily: their module (and the engine it imports) is loaded only when
-    the command is chosen, so `initscope run` does not pay for importing the training and audit engines.
-    Until then a placeholder lists the command with its one-line help in `initscope --help`."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lazy: dict[str, str] = {}
-
-    def add_lazy(self, name: str, module: str) -> None:
-        self.add_parser(name, help=LAZY_COMMANDS[name][1], add_help=False)
-        self.lazy[name] = module
-
-    def load(self, name: str) -> None:
-        """Replace the placeholder of `name` (if any) by the command's real parser."""
-        module = self.lazy.pop(name, None)
-        if module is None:
-            return
-        del self._name_parser_map[name]
-        listed = len(self._choices_actions)
-        importlib.import_module(module).add_parser(self)
-        del self._choices_actions[listed:]  # listed once, at the placeholder's place
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
-        self.load(values[0])
-        super().__call__(parser, namespace, values, option_string)
-
-
-LAZY_COMMANDS = {
-    "theory": ("initscope.theory_cli",
-               "mean-field readouts (q*, chi_1, phase, depth scale) headless; --jacobian, --ensemble"),
-    "train": ("initscope.train_cli",
-              "race initializers on a small training task (same data and batches; only the init differs)"),
-    "audit": ("initscope.audit_cli",
-              "audit a weights file: which initializer made each tensor, what is off, what the signal does"),
-}
-"""Subcommands whose modules load on use: (module, the one-line help its `add_parser` registers; a test
-checks the two agree)."""
 
 
 def _cut_values(message: str) -> str:
@@ -344,8 +303,8 @@ def make_parser(lazy: bool = False) -> argparse.ArgumentParser:
     parser.add_argument("--export-dir", metavar="DIR", default="initscope-snapshots",
                         help="where exports and screenshots go (default ./initscope-snapshots)")
     add_config_flags(parser)
-    sub = cast(_Subcommands, parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND",
-                                                   action=_Subcommands))
+    sub = cast(Subcommands, parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND",
+                                                   action=Subcommands))
 
     p_list = sub.add_parser("list", help="the initializer catalogue with formulas and framework snippets")
     p_list.add_argument("--format", choices=("table", "markdown"), default="table",
@@ -384,8 +343,8 @@ def make_parser(lazy: bool = False) -> argparse.ArgumentParser:
     p_diff.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
     p_diff.set_defaults(func=cmd_diff)
 
-    for name, (module, _) in LAZY_COMMANDS.items():
-        sub.add_lazy(name, module)
+    for name in LAZY_COMMANDS:
+        sub.add_lazy(name)
         if not lazy:
             sub.load(name)
     return parser

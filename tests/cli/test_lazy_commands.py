@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from initscope.cli import LAZY_COMMANDS, main, make_parser
+from initscope.cli import main, make_parser
+from initscope.subcommands import LAZY_COMMANDS
 
 
 def test_the_lazy_parser_lists_the_same_commands_and_help_as_the_full_one() -> None:
