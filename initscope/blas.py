@@ -8,7 +8,8 @@ The explorer and `initscope train` use one thread unless told otherwise.
 
 Precedence: the `--threads` flag, then the INITSCOPE_THREADS environment variable, then a thread count
 the user set for the BLAS itself (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS: left alone), then the choice by
-work size. The count is set through threadpoolctl, whatever BLAS NumPy was built with.
+work size. The count is set through threadpoolctl, whatever BLAS NumPy was built with. The same first
+call lets the C allocator keep freed arrays for reuse (`execution.keep_freed_memory`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import argparse
 import os
 
 from initscope.engine.config import Config
-from initscope.engine.execution import available_cores
+from initscope.engine.execution import available_cores, keep_freed_memory
 from initscope.engine.values import as_int
 
 ENV = "INITSCOPE_THREADS"
@@ -64,6 +65,7 @@ def configure(requested: object = None, largest_macs: int = 0) -> int | None:
     else:
         _chosen = threads_for(largest_macs)
     _configured = True
+    keep_freed_memory()  # the other once-per-process setting of the engine's execution
     if _chosen is not None:
         set_threads(_chosen)
     return _chosen

@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from initscope.engine.limits import MAX_BATCH, MAX_DEPTH, MAX_SAMPLE_DRAWS, MAX_
 from initscope.engine.memory import check_fits_machine
 from initscope.jsoncheck import SHOWN
 from initscope.snapshot import SnapshotError, WriteError
+from initscope.subcommands import LAZY_COMMANDS, Subcommands
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 141
@@ -292,7 +293,8 @@ def _int_arg(name: str, value: object, low: int, high: int) -> int:
 
 
 # ------------------------------------------------------------------------------- parser
-def make_parser() -> argparse.ArgumentParser:
+def make_parser(lazy: bool = False) -> argparse.ArgumentParser:
+    """The CLI's parser; `lazy`: the LAZY_COMMANDS load their module only when chosen (what `main` uses)."""
     parser = _Parser(
         prog="initscope",
         description="See what weight initialization does to a neural network, layer by layer. "
@@ -303,7 +305,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--export-dir", metavar="DIR", default="initscope-snapshots",
                         help="where exports and screenshots go (default ./initscope-snapshots)")
     add_config_flags(parser)
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    sub = cast(Subcommands, parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND",
+                                                   action=Subcommands))
 
     p_list = sub.add_parser("list", help="the initializer catalogue with formulas and framework snippets")
     p_list.add_argument("--format", choices=("table", "markdown"), default="table",
@@ -342,11 +345,10 @@ def make_parser() -> argparse.ArgumentParser:
     p_diff.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
     p_diff.set_defaults(func=cmd_diff)
 
-    from initscope import audit_cli, theory_cli, train_cli
-
-    theory_cli.add_parser(sub)
-    train_cli.add_parser(sub)
-    audit_cli.add_parser(sub)
+    for name in LAZY_COMMANDS:
+        sub.add_lazy(name)
+        if not lazy:
+            sub.load(name)
     return parser
 
 
@@ -394,7 +396,7 @@ def _silence_stdout() -> None:
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:
-    parser = make_parser()
+    parser = make_parser(lazy=True)
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
         _refuse_empty_values(argv)

@@ -10,18 +10,19 @@ flagged.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
 from initscope.engine import activations, execution, initializers, stats
+from initscope.engine.arrays import Array, FloatArray
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
 from initscope.engine.kinds import FindingKind
@@ -35,8 +36,9 @@ from initscope.engine.result import (
 )
 from initscope.engine.streams import Stream, layer_rng
 
-Array = npt.NDArray[np.floating]
-FloatArray = npt.NDArray[np.float64]
+if TYPE_CHECKING:  # the futures come from execution's helper, which imports the module when it starts
+    from concurrent.futures import Future
+
 Progress = Callable[[int, int], None]
 
 SYMMETRY_TOL = 0.0
@@ -68,13 +70,19 @@ class _Table:
         s.nonfinite_fraction[i] = m.nonfinite_fraction
 
 
+@functools.cache
+def _tolerance(dtype: np.dtype[Any]) -> tuple[float, float]:
+    """(64 eps, the smallest normal number) of a float dtype."""
+    info = np.finfo(dtype)
+    return 64 * float(info.eps), float(info.tiny)
+
+
 def _all_columns_equal(a: Array) -> bool:
     """True when every unit (column) carries the same values up to rounding (a GEMM may sum the columns of
     identical weights in different orders): cheap test on row 0 first, then the whole array."""
     if a.shape[1] < 2:
         return False
-    tol = 64 * float(np.finfo(a.dtype).eps)
-    tiny = float(np.finfo(a.dtype).tiny)
+    tol, tiny = _tolerance(a.dtype)
     first = a[0]
     if float(np.ptp(first)) > tol * max(float(np.abs(first).max()), tiny):
         return False
@@ -96,7 +104,7 @@ class LayerWeights:
 
 def weight_statistics(w: Array, b: Array | None) -> LayerWeights:
     wm = stats.moments(w)
-    return LayerWeights(w, b, wm, 1.0 - np.count_nonzero(w) / w.size, stats.histogram(w, wm),
+    return LayerWeights(w, b, wm, 1.0 - stats.nonzero_count(w) / w.size, stats.histogram(w, wm),
                         _all_columns_equal(w))
 
 
@@ -210,184 +218,205 @@ def _measure(cfg: Config, cancel: threading.Event | None, progress: Progress | N
     (a placeholder keeps the first non-finite layer for it)."""
     from initscope.engine import theory, verdict
 
-    act = activations.make(cfg.activation, dict(cfg.activation_params))
-    depth = cfg.n_layers
-    dtype = cfg.np_dtype
-    total_steps = 2 * depth
-    entry = initializers.lookup(cfg.initializer)
-
-    def cancelled() -> bool:
-        return cancel is not None and cancel.is_set()
-
-    # ---------------------------------------------------------------- containers
-    w_table, z_table, a_table = _Table(depth), _Table(depth), _Table(depth)
-    exp_mean, exp_std = np.full(depth, np.nan), np.full(depth, np.nan)
-    bound_lo, bound_hi = np.full(depth, np.nan), np.full(depth, np.nan)
-    zero_frac = np.full(depth, np.nan)
-    w_hists: list[Histogram] = []
-    a_hists: list[Histogram] = []
-    saturated = np.full(depth, np.nan)
-    dead = np.full(depth, np.nan)
-    dead_units = np.full(depth, np.nan)
-    symmetric = np.zeros(depth, dtype=bool)
-    w_sumsq = np.full(depth, np.nan)
-
     if given_weights is not None and [w.shape for w, _ in given_weights] != cfg.layer_fans:
         raise ValueError(f"given_weights: shapes {[w.shape for w, _ in given_weights]} differ from the layers' "
                          f"{cfg.layer_fans}")
+    act = activations.make(cfg.activation, dict(cfg.activation_params))
+    entry = initializers.lookup(cfg.initializer)
     feed = WeightFeed(cfg, act, given_weights is not None or not entry.data_dependent, cancel, given_weights)
     try:
-        x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), dtype)
+        x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), cfg.np_dtype)
     except BaseException:
         feed.close()
         raise
     input_m = stats.moments(x)
-    weights: list[Array] = []  # in the compute dtype: float16 is widened when a product reads it
-    stored: list[Array] = [x]  # activations A_0..A_l for the backward pass
-    derivs: list[Array] = []  # phi'(Z_l) for activations whose derivative needs z
-    first_nonfinite: int | None = None
-    layers_done = 0
-    was_cancelled = False
-
-    # ---------------------------------------------------------------- forward
-    a = x
+    record = _Record(cfg.n_layers)
+    passes = _Passes(cfg, act, cancel, progress, record)
     try:
-        for layer in range(1, depth + 1):
-            if cancelled():
-                was_cancelled = True
-                break
-            i = layer - 1
-            fi, fo = cfg.layer_fans[i]
-            drawn = feed.get(layer)
-            if drawn is None:
-                was_cancelled = True
-                break
-            if isinstance(drawn, tuple):  # lsuv: the weights are rescaled on this batch first
-                w, b = drawn
-                p = cfg.initializer_params
-                w = lsuv_rescale(a, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10))))
-                drawn = weight_statistics(w, b)
-            w, b = drawn.w, drawn.b
-            w_op = execution.as_operand(w)
-            weights.append(w)
-
-            wm = drawn.moments
-            w_table.put(i, wm)
-            w_sumsq[i] = wm.sumsq
-            e = entry.expected(fi, fo, cfg.initializer_params, auto_gain=act.gain)
-            exp_mean[i], exp_std[i] = e.mean, e.std
-            if e.bounds is not None:
-                bound_lo[i], bound_hi[i] = e.bounds
-            zero_frac[i] = drawn.zero_fraction
-            w_hists.append(drawn.histogram)
-
-            with np.errstate(over="ignore", invalid="ignore"):
-                z = execution.product(execution.as_operand(a), w_op, cancel)
-                if b is not None:
-                    z += b
-                z = z.astype(dtype, copy=False)  # float16: rounded once, after float32 accumulation
-            zm = stats.moments(z)
-            z_table.put(i, zm)
-            if zm.nonfinite:
-                first_nonfinite = layer
-                layers_done = layer
-                break
-            with np.errstate(over="ignore", invalid="ignore"):
-                if act.needs_z:
-                    derivs.append(act.dphi(z, z))
-                a = act.phi(z)  # may overwrite z
-            am = stats.moments(a)
-            a_table.put(i, am)
-            a_hists.append(stats.histogram(a, am))
-            if act.saturation is not None:
-                saturated[i] = np.count_nonzero(act.saturation(a)) / a.size
-            if act.can_die:
-                dead[i] = 1.0 - np.count_nonzero(a) / a.size
-                # A unit is dead for the batch when its column is all zeros: max == 0 (and min == 0 for
-                # leaky_relu, whose outputs can be negative). Column max/min vectorize; a column count does not.
-                silent = a.max(axis=0) == 0
-                if act.name != "relu":
-                    silent &= a.min(axis=0) == 0
-                dead_units[i] = np.count_nonzero(silent) / a.shape[1]
-            # Symmetric: the units carry identical values *because* their weights are identical (zero or
-            # constant init); units silenced by a bias are dead, not symmetric.
-            symmetric[i] = drawn.identical_columns and _all_columns_equal(a)
-            stored.append(a)
-            layers_done = layer
-            if progress is not None:
-                progress(layer, total_steps)
-            if am.nonfinite:
-                first_nonfinite = layer
-                break
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is a finding, recorded per layer
+            passes.forward(x, feed, entry)
     except execution.Cancelled:
-        was_cancelled = True
+        passes.cancelled = True
     finally:
         feed.close()
-
-    # ---------------------------------------------------------------- backward
-    grad_std = np.full(depth, np.nan)
-    wgrad = np.full(depth, np.nan)
-    bgrad = np.full(depth, np.nan)
-    ratio = np.full(depth, np.nan)
-    g_hists: list[Histogram] = [Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0)] * depth
-    input_grad_std = math.nan
-    complete_forward = first_nonfinite is None and not was_cancelled and layers_done == depth
-    if complete_forward:
-        da: Array = feed.top_gradient()
-        reduce_dtype = np.float32 if dtype == np.float16 else dtype  # float16 sums would overflow
+    if passes.first_nonfinite is None and not passes.cancelled and passes.layers_done == cfg.n_layers:
         try:
-            for layer in range(depth, 0, -1):
-                if cancelled():
-                    was_cancelled = True
-                    break
-                i = layer - 1
-                gm = stats.moments(da, extremes=False)
-                grad_std[i] = gm.std
-                if gm.nonfinite:
-                    first_nonfinite = layer if first_nonfinite is None else first_nonfinite
-                    break
-                a_out = stored[layer]
-                with np.errstate(over="ignore", invalid="ignore"):
-                    if act.name == "relu":  # phi' is the mask a > 0: one masked pass instead of three
-                        dz = np.multiply(da, a_out > 0, out=da)
-                    else:
-                        deriv = derivs[i] if act.needs_z else act.dphi(None, a_out)
-                        dz = np.multiply(da, deriv, out=da)
-                    # dW = A^T dZ / batch: the statistics of the unscaled product are rescaled exactly,
-                    # saving a pass over the (fan_in x fan_out) matrix.
-                    dz_op, w_op = execution.as_operand(dz), execution.as_operand(weights[i])
-                    dw_sum = execution.product(execution.as_operand(stored[layer - 1]).T, dz_op, cancel)
-                    db = np.add.reduce(dz, axis=0, dtype=reduce_dtype).astype(np.float64) / cfg.batch
-                inv_batch = 1.0 / cfg.batch
-                dwm = stats.moments(dw_sum, extremes=False)
-                wgrad[i] = dwm.norm * inv_batch if not dwm.nonfinite else math.inf
-                bgrad[i] = float(np.sqrt(np.dot(db, db)))
-                ratio[i] = wgrad[i] / math.sqrt(w_sumsq[i]) if w_sumsq[i] > 0 else math.inf
-                g_hists[i] = stats.scaled_histogram(stats.histogram(dw_sum, dwm), inv_batch)
-                if layer > 1:
-                    with np.errstate(over="ignore", invalid="ignore"):
-                        da = execution.product(dz_op, w_op.T, cancel, dtype)
-                    del dw_sum
-                else:
-                    with np.errstate(over="ignore", invalid="ignore"):
-                        input_grad_std = stats.moments(execution.product(dz_op, w_op.T, cancel),
-                                                       extremes=False).std
-                if progress is not None:
-                    progress(depth + (depth - layer + 1), total_steps)
+            with np.errstate(over="ignore", invalid="ignore"):
+                passes.backward(feed.top_gradient())
         except execution.Cancelled:
-            was_cancelled = True
-
-    clipped, clip_scale = _clip(cfg, wgrad, bgrad)
-
-    weight_stats = WeightStats(w_table.summary, exp_mean, exp_std, bound_lo, bound_hi, zero_frac,
-                               w_hists + [_EMPTY] * (depth - len(w_hists)))
-    forward = ForwardStats(z_table.summary, a_table.summary, saturated, dead, dead_units, symmetric,
-                           a_hists + [_EMPTY] * (depth - len(a_hists)), input_std=input_m.std)
-    backward = BackwardStats(grad_std, wgrad, ratio, bgrad, clipped, clip_scale, g_hists,
-                             input_grad_std=input_grad_std)
+            passes.cancelled = True
     theory_layers, theory_summary = theory.predict(cfg, input_second_moment=input_m.sumsq / input_m.count)
+    weight_stats, forward, backward = record.finish(cfg, input_m.std)
     return Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
-                  verdict.Verdict(FindingKind.STABLE, "", [], first_nonfinite), layers_done, was_cancelled)
+                  verdict.Verdict(FindingKind.STABLE, "", [], passes.first_nonfinite), passes.layers_done,
+                  passes.cancelled)
+
+
+class _Record:
+    """Every per-layer statistic of one run, NaN where not computed, filled as the passes go."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self.w, self.z, self.a = _Table(depth), _Table(depth), _Table(depth)
+        (self.exp_mean, self.exp_std, self.bound_lo, self.bound_hi, self.zero_frac, self.w_sumsq, self.saturated,
+         self.dead, self.dead_units, self.grad_std, self.wgrad, self.bgrad, self.ratio) = (np.full(depth, np.nan)
+                                                                                          for _ in range(13))
+        self.symmetric = np.zeros(depth, dtype=bool)
+        self.w_hists: list[Histogram] = []
+        self.a_hists: list[Histogram] = []
+        self.g_hists: list[Histogram] = [Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0)] * depth
+        self.input_grad_std = math.nan
+
+    def weights(self, i: int, drawn: LayerWeights, e: initializers.Expected) -> None:
+        wm = drawn.moments
+        self.w.put(i, wm)
+        self.w_sumsq[i] = wm.sumsq
+        self.exp_mean[i], self.exp_std[i] = e.mean, e.std
+        if e.bounds is not None:
+            self.bound_lo[i], self.bound_hi[i] = e.bounds
+        self.zero_frac[i] = drawn.zero_fraction
+        self.w_hists.append(drawn.histogram)
+
+    def activation(self, i: int, act: activations.Activation, a: Array, am: stats.Moments) -> None:
+        self.a.put(i, am)
+        self.a_hists.append(stats.histogram(a, am))
+        if act.saturation is not None:
+            self.saturated[i] = np.count_nonzero(act.saturation(a)) / a.size
+        if act.can_die:
+            self.dead[i] = 1.0 - stats.nonzero_count(a) / a.size
+            # A unit is dead for the batch when its column is all zeros: max == 0 (and min == 0 for
+            # leaky_relu, whose outputs can be negative). Column max/min vectorize; a column count does not.
+            silent = a.max(axis=0) == 0
+            if act.name != "relu":
+                silent &= a.min(axis=0) == 0
+            self.dead_units[i] = np.count_nonzero(silent) / a.shape[1]
+
+    def weight_gradient(self, i: int, dw_sum: Array, db: FloatArray, batch: int) -> None:
+        """dW = A^T dZ / batch: the statistics of the unscaled product are rescaled exactly, saving a pass
+        over the (fan_in x fan_out) matrix."""
+        inv_batch = 1.0 / batch
+        dwm = stats.moments(dw_sum, extremes=False)
+        self.wgrad[i] = dwm.norm * inv_batch if not dwm.nonfinite else math.inf
+        self.bgrad[i] = float(np.sqrt(np.dot(db, db)))
+        self.ratio[i] = self.wgrad[i] / math.sqrt(self.w_sumsq[i]) if self.w_sumsq[i] > 0 else math.inf
+        self.g_hists[i] = stats.scaled_histogram(stats.histogram(dw_sum, dwm), inv_batch)
+
+    def finish(self, cfg: Config, input_std: float) -> tuple[WeightStats, ForwardStats, BackwardStats]:
+        pad = self.depth - len(self.w_hists), self.depth - len(self.a_hists)
+        clipped, clip_scale = _clip(cfg, self.wgrad, self.bgrad)
+        return (WeightStats(self.w.summary, self.exp_mean, self.exp_std, self.bound_lo, self.bound_hi,
+                            self.zero_frac, self.w_hists + [_EMPTY] * pad[0]),
+                ForwardStats(self.z.summary, self.a.summary, self.saturated, self.dead, self.dead_units,
+                             self.symmetric, self.a_hists + [_EMPTY] * pad[1], input_std=input_std),
+                BackwardStats(self.grad_std, self.wgrad, self.ratio, self.bgrad, clipped, clip_scale, self.g_hists,
+                              input_grad_std=self.input_grad_std))
+
+
+class _Passes:
+    """The forward pass (stores what the backward pass needs) and the backward pass of one plain MLP."""
+
+    def __init__(self, cfg: Config, act: activations.Activation, cancel: threading.Event | None,
+                 progress: Progress | None, record: _Record) -> None:
+        self.cfg, self.act, self.cancel, self.progress, self.record = cfg, act, cancel, progress, record
+        self.weights: list[Array] = []  # in the compute dtype: float16 is widened when a product reads it
+        self.stored: list[Array] = []  # activations A_0..A_l for the backward pass
+        self.derivs: list[Array] = []  # phi'(Z_l) for activations whose derivative needs z
+        self.first_nonfinite: int | None = None
+        self.layers_done = 0
+        self.cancelled = False
+
+    def _stop(self) -> bool:
+        if self.cancel is not None and self.cancel.is_set():
+            self.cancelled = True
+        return self.cancelled
+
+    def forward(self, x: Array, feed: WeightFeed, entry: initializers.Initializer) -> None:
+        cfg, act = self.cfg, self.act
+        expected: dict[tuple[int, int], initializers.Expected] = {}  # most layers share their fans
+        self.stored.append(x)
+        a = x
+        for i, fans in enumerate(cfg.layer_fans):
+            drawn = None if self._stop() else feed.get(i + 1)
+            if drawn is None:
+                self.cancelled = True
+                return
+            if isinstance(drawn, tuple):  # lsuv: the weights are rescaled on this batch first
+                drawn = _lsuv_statistics(cfg, a, *drawn)
+            if fans not in expected:
+                expected[fans] = entry.expected(*fans, cfg.initializer_params, auto_gain=act.gain)
+            self.record.weights(i, drawn, expected[fans])
+            self.weights.append(drawn.w)
+            a_next = self._layer(i, a, drawn)
+            if a_next is None:
+                return
+            a = a_next
+
+    def _layer(self, i: int, a: Array, drawn: LayerWeights) -> Array | None:
+        """Layer i + 1 forward with its statistics; None when it stopped being finite."""
+        z = execution.product(execution.as_operand(a), execution.as_operand(drawn.w), self.cancel)
+        if drawn.b is not None:
+            z += drawn.b
+        z = z.astype(self.cfg.np_dtype, copy=False)  # float16: rounded once, after float32 accumulation
+        zm = stats.moments(z)
+        self.record.z.put(i, zm)
+        self.layers_done = i + 1
+        if zm.nonfinite:
+            self.first_nonfinite = i + 1
+            return None
+        if self.act.needs_z:
+            self.derivs.append(self.act.dphi(z, z))
+        a = self.act.phi(z)  # may overwrite z
+        am = stats.moments(a)
+        self.record.activation(i, self.act, a, am)
+        # Symmetric: the units carry identical values *because* their weights are identical (zero or
+        # constant init); units silenced by a bias are dead, not symmetric.
+        self.record.symmetric[i] = drawn.identical_columns and _all_columns_equal(a)
+        self.stored.append(a)
+        if self.progress is not None:
+            self.progress(i + 1, 2 * self.cfg.n_layers)
+        if am.nonfinite:
+            self.first_nonfinite = i + 1
+            return None
+        return a
+
+    def backward(self, da: Array) -> None:
+        cfg, record = self.cfg, self.record
+        reduce_dtype = np.float32 if cfg.np_dtype == np.float16 else cfg.np_dtype  # float16 sums would overflow
+        for i in range(cfg.n_layers - 1, -1, -1):
+            if self._stop():
+                return
+            gm = stats.moments(da, extremes=False)
+            record.grad_std[i] = gm.std
+            if gm.nonfinite:
+                self.first_nonfinite = i + 1 if self.first_nonfinite is None else self.first_nonfinite
+                return
+            dz = self._through_activation(i, da)
+            dz_op, w_op = execution.as_operand(dz), execution.as_operand(self.weights[i])
+            dw_sum = execution.product(execution.as_operand(self.stored[i]).T, dz_op, self.cancel)
+            db = np.add.reduce(dz, axis=0, dtype=reduce_dtype).astype(np.float64) / cfg.batch
+            record.weight_gradient(i, dw_sum, db, cfg.batch)
+            if i > 0:
+                da = execution.product(dz_op, w_op.T, self.cancel, cfg.np_dtype)
+                del dw_sum
+            else:
+                input_grad = execution.product(dz_op, w_op.T, self.cancel)
+                record.input_grad_std = stats.moments(input_grad, extremes=False).std
+            if self.progress is not None:
+                self.progress(2 * cfg.n_layers - i, 2 * cfg.n_layers)
+
+    def _through_activation(self, i: int, da: Array) -> Array:
+        """dZ = dA * phi'(Z), in place in da."""
+        a_out = self.stored[i + 1]
+        if self.act.name == "relu":  # phi' is the mask a > 0: one masked pass instead of three
+            return np.multiply(da, a_out > 0, out=da)
+        deriv = self.derivs[i] if self.act.needs_z else self.act.dphi(None, a_out)
+        return np.multiply(da, deriv, out=da)
+
+
+def _lsuv_statistics(cfg: Config, a: Array, w: Array, b: Array | None) -> LayerWeights:
+    """LSUV's weights rescaled on this batch (`lsuv_rescale`), with their statistics."""
+    p = cfg.initializer_params
+    return weight_statistics(lsuv_rescale(a, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10)))), b)
 
 
 _EMPTY = Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed="not computed")

@@ -12,10 +12,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from initscope.engine.arrays import FloatArray
 from initscope.engine.config import Config
 from initscope.engine.kinds import FindingKind, Phase, Severity
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass

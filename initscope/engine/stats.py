@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from initscope.engine.arrays import Array
 from initscope.engine.result import Histogram
 
 HIST_BINS = 48
@@ -22,7 +23,6 @@ HIST_BINS = 48
 HIST_MAX_VALUES = 1 << 16
 """Histograms of larger arrays count an evenly strided subset of rows (said in `Histogram.note`)."""
 
-Array = npt.NDArray[np.floating]
 
 
 @dataclass
@@ -102,6 +102,13 @@ def _moments_nonfinite(x: Array) -> Moments:
         int(x.size), float(values.mean()), float(values.std()), float(values.min()), float(values.max()),
         float(np.dot(values, values)), int(x.size) - k,
     )
+
+
+def nonzero_count(x: Array) -> int:
+    """np.count_nonzero(x) of a float array, counted on the mask x != 0 (same values: NaN counts, -0.0 does
+    not): NumPy tests floats one at a time but counts booleans in SIMD blocks, measured 73 against 6 us at
+    256 x 256 float32."""
+    return int(np.count_nonzero(x != 0))
 
 
 def robust_range(m: Moments, k: float = 5.0) -> tuple[float, float]:

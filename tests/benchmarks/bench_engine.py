@@ -12,6 +12,9 @@ machine noise (shared cores) cancels out as far as it can. The sides:
 `--clock cpu` times with this process's CPU time (all its threads) instead of the wall clock: on a machine
 running several times more work than it has cores, a wall-clock time is mostly the waits for a core, and a
 longer task waits more often, so wall-clock ratios of short and long tasks say little there.
+Every command lets the C allocator keep freed arrays (`execution.keep_freed_memory`, set by blas.configure);
+so does this script, for every side alike (the ratios compare the work, not the allocator), and the warm
+run() of the whole-command figure is timed with it too.
 `--process` adds the whole-command figures: `initscope run` as a process against `python -c "import numpy"`
 plus one run() in a warm process, and `theory --ensemble 8` against 8 single runs.
 """
@@ -33,6 +36,7 @@ from initscope.blas import set_threads
 from initscope.engine import Config, propagate, run
 from initscope.engine.activations import make
 from initscope.engine.ensemble import seed_ensemble
+from initscope.engine.execution import keep_freed_memory
 
 CONFIGS = {
     "64 wide, depth 10, batch 64": Config(fan_in=64, batch=64, depth=10),
@@ -133,10 +137,24 @@ def child_seconds(cmd: list[str]) -> float:
     return (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
+def bytecode_state() -> str:
+    """Whether a new `python -m initscope` finds initscope's modules compiled. A pip install compiles them;
+    an editable install compiles each module once, unless PYTHONDONTWRITEBYTECODE is set: then every
+    command compiles them again (tens of milliseconds), which NumPy's own import does not pay."""
+    import importlib.util
+
+    import initscope.cli
+
+    cached = os.path.exists(importlib.util.cache_from_source(initscope.cli.__file__))
+    return ("initscope's bytecode is compiled" if cached else
+            "initscope's bytecode is not compiled: every command compiles it (python -m compileall -q initscope)")
+
+
 def process_figures(repeats: int, threads: int) -> None:
     """`initscope run` as a whole process, and `theory --ensemble 8` against 8 single runs."""
     cfg = Config()
     run(cfg)
+    print(bytecode_state())
     ratios = []
     for _ in range(repeats):
         t_cmd = child_seconds([sys.executable, "-m", "initscope", "run", "--threads", str(threads)])
@@ -183,6 +201,7 @@ def main() -> None:
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     set_threads(args.threads)  # both sides alike: torch's OpenMP threads next to OpenBLAS's make either erratic
+    kept = keep_freed_memory()
     try:
         import torch
 
@@ -190,7 +209,8 @@ def main() -> None:
         torch_note = f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s)"
     except ImportError:
         torch_note = "PyTorch not installed: no torch column"
-    print(f"BLAS threads: {args.threads}; {torch_note}; repeats {args.repeats} (medians); {args.clock} clock")
+    print(f"BLAS threads: {args.threads}; {torch_note}; repeats {args.repeats} (medians); {args.clock} clock; "
+          f"freed arrays kept: {'yes' if kept else 'no'}; load average {os.getloadavg()[0]:.1f}")
     print("| config | run() | run() / bare NumPy | run() / PyTorch |")
     print("|---|---|---|---|")
     for label, cfg in CONFIGS.items():
@@ -199,6 +219,7 @@ def main() -> None:
         print(f"| {label} | {r['run_s'] * 1e3:.1f} ms | {r['vs_bare']:.2f} | {vs_torch} |", flush=True)
     if args.process:
         process_figures(args.repeats, args.threads)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if args.memory:
         for cfg in (Config(fan_in=1024, batch=1024, depth=20), Config(), Config(activation="gelu", depth=30),
                     Config(activation="sigmoid", depth=30), Config(dtype="float16"),

@@ -123,3 +123,9 @@ def test_ctrl_c_ends_a_long_run_within_half_a_second() -> None:
     assert proc.returncode == 130
     assert "interrupted" in (proc.stderr.read() if proc.stderr else "")
     assert took < 0.5
+
+
+def test_the_allocator_keeps_freed_blocks_on_glibc_only() -> None:
+    import platform
+
+    assert execution.keep_freed_memory() is (platform.libc_ver()[0] == "glibc")

@@ -104,3 +104,11 @@ def test_lane_tally_equals_bincount(width: int) -> None:
     slots = rng.uniform(0, width - 0.01, size=(37, 53)).astype(np.float32)
     slots[::2] = 1.0  # half the values in one slot, as relu puts them
     assert np.array_equal(_tally(slots, width), np.bincount(slots.astype(np.intp).ravel(), minlength=width))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_nonzero_count_is_numpy_s_count_nonzero(dtype: type) -> None:
+    x = np.maximum(np.random.default_rng(2).standard_normal((40, 30)), 0).astype(dtype)
+    x[0, :4] = [np.nan, np.inf, -np.inf, -0.0]  # NaN and inf count, a negative zero does not
+    assert stats.nonzero_count(x) == np.count_nonzero(x)
+    assert stats.nonzero_count(np.zeros((3, 3), dtype=dtype)) == 0

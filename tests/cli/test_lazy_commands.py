@@ -1,0 +1,35 @@
+"""Subcommands whose modules load only when chosen: the same help, and `run` does not import their engines."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from initscope.cli import main, make_parser
+from initscope.subcommands import LAZY_COMMANDS
+
+
+def test_the_lazy_parser_lists_the_same_commands_and_help_as_the_full_one() -> None:
+    assert make_parser(lazy=True).format_help() == make_parser().format_help()
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+def test_a_lazy_command_gets_its_real_flags_when_chosen(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([name, "--help"])
+    assert exit_info.value.code == 0
+    eager = make_parser()
+    sub = next(a for a in eager._actions if isinstance(a, argparse._SubParsersAction))
+    assert capsys.readouterr().out == sub.choices[name].format_help()
+
+
+def test_run_imports_neither_the_training_nor_the_audit_engine() -> None:
+    code = ("import sys; from initscope.cli import main; "
+            "main(['run', '--fan-in', '8', '--batch', '8', '--depth', '2', '--format', 'csv']); "
+            "print(sorted(m for m in sys.modules if m.startswith(('initscope.engine.training', "
+            "'initscope.engine.audit', 'initscope.train_cli', 'initscope.audit_cli'))), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.strip().splitlines()[-1] == "[]"
