@@ -213,7 +213,7 @@ async def shoot_train(out: Path, size: tuple[int, int], name: str) -> list[Path]
 
         started = tab.generation
         app.action_race()
-        while not (tab.live is not None and tab.live.progress is not None and tab.live.progress.fraction >= 0.4):
+        while not (tab.live is not None and tab.live.fraction >= 0.4):
             await asyncio.sleep(0.02)
         await pilot.pause(0.15)
         save("live")
