@@ -28,7 +28,7 @@ def short(path: Path | str, limit: int = SHOWN) -> str:
     if len(text) <= limit:
         return text
     head = limit // 3
-    return text[:head] + "…" + text[-(limit - head - 1):]
+    return text[:head] + "…" + text[-(limit - head - 1) :]
 
 
 def check_target(target: Path | str, overwrite: bool = False) -> Path:

@@ -24,21 +24,38 @@ EXIT_USAGE = 2
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `audit` on the main parser's subparsers."""
     p: argparse.ArgumentParser = subparsers.add_parser(
-        "audit", help="audit a weights file: which initializer made each tensor, what is off, what the signal does",
+        "audit",
+        help="audit a weights file: which initializer made each tensor, what is off, what the signal does",
         description="Read a .safetensors, .npz or PyTorch .pt/.bin file tensor by tensor: each tensor's role, "
         "fans, statistics and the catalogue initializers it is consistent with; findings (NaN/inf, zero or "
         "symmetric weights, a conv kernel with the wrong fan, a layer far from its siblings); and, where dense "
-        "layers chain, the signal forward and backward through the file's own weights.")
+        "layers chain, the signal forward and backward through the file's own weights.",
+    )
     p.add_argument("file", metavar="FILE", help="a .safetensors, .npz, .pt, .pth or .bin weights file")
-    p.add_argument("--layout", choices=LAYOUTS, default="auto",
-                   help="torch ([out, in], [out, in, k, k]), keras ([in, out], [k, k, in, out]) or auto (default: "
-                   "from the names and shapes)")
-    p.add_argument("--activation", "--act", dest="a_activation", metavar="NAME", default="relu",
-                   help="the activation between the file's dense layers for the signal run, e.g. tanh or "
-                   "leaky_relu(0.1) (default relu)")
+    p.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="auto",
+        help="torch ([out, in], [out, in, k, k]), keras ([in, out], [k, k, in, out]) or auto (default: "
+        "from the names and shapes)",
+    )
+    p.add_argument(
+        "--activation",
+        "--act",
+        dest="a_activation",
+        metavar="NAME",
+        default="relu",
+        help="the activation between the file's dense layers for the signal run, e.g. tanh or "
+        "leaky_relu(0.1) (default relu)",
+    )
     p.add_argument("--no-signal", dest="a_no_signal", action="store_true", help="skip the signal run")
-    p.add_argument("--format", dest="a_format", choices=FORMATS, default=None,
-                   help="table (default), json (the audit document) or csv (one row per tensor)")
+    p.add_argument(
+        "--format",
+        dest="a_format",
+        choices=FORMATS,
+        default=None,
+        help="table (default), json (the audit document) or csv (one row per tensor)",
+    )
     p.add_argument("-o", "--output", dest="a_output", metavar="OUT", help="write to OUT (format from its suffix)")
     p.add_argument("--force", dest="a_force", action="store_true", help="overwrite OUT if it exists")
     p.add_argument("--open", dest="a_open", action="store_true", help="show the audit in the explorer's Audit tab")
@@ -56,8 +73,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise ConfigError("activation", args.a_activation, "one of " + ", ".join(activations.NAMES))
     build({"activation": act})  # parameters checked now (ConfigError), not after reading the file
     output = Path(args.a_output) if args.a_output else None
-    fmt = args.a_format or ({".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "table") if output
-                            else "table")
+    fmt = args.a_format or ({".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "table") if output else "table")
     if output is not None and output.exists() and not args.a_force:  # refuse before the audit, not after
         raise WriteError(f"{output} already exists; not overwriting it (choose another name or use --force)")
     try:

@@ -89,30 +89,46 @@ def activation_param_help(name: str) -> str:
     """What an activation parameter flag means: its activations, default and range."""
     takers = [(act, spec.params[name]) for act, spec in activations.SPECS.items() if name in spec.params]
     default, low, high = takers[0][1]
-    return (f"parameter of the {_some([act for act, _ in takers])} activation (default {default:g}, "
-            f"{low:g} to {high:g})").replace("%", "%%")
+    return (
+        f"parameter of the {_some([act for act, _ in takers])} activation (default {default:g}, {low:g} to {high:g})"
+    ).replace("%", "%%")
 
 
 def add_param_flags(group: argparse._ArgumentGroup | argparse.ArgumentParser, activation: bool = True) -> None:
     """A flag for every initializer parameter (and every activation parameter), with its help."""
     for name in _initializer_param_names():
-        group.add_argument("--" + name.replace("_", "-"), dest="param_" + name, metavar="V",
-                           help=initializer_param_help(name))
+        group.add_argument(
+            "--" + name.replace("_", "-"), dest="param_" + name, metavar="V", help=initializer_param_help(name)
+        )
     if activation:
         for name in _activation_param_names():
-            group.add_argument("--" + name.replace("_", "-"), dest="param_" + name, metavar="V",
-                               help=activation_param_help(name))
+            group.add_argument(
+                "--" + name.replace("_", "-"), dest="param_" + name, metavar="V", help=activation_param_help(name)
+            )
 
 
 def add_config_flags(p: argparse.ArgumentParser) -> None:
     """Every Config field as a flag, plus every initializer and activation parameter."""
     g = p.add_argument_group("configuration (every field of the run; see `initscope list`)")
-    g.add_argument("--config", metavar="'KEY=VALUE ...'",
-                   help="the one-line form, e.g. \"init=he_normal act=relu depth=30\"; flags override it")
-    g.add_argument("--init", "--initializer", dest="initializer", metavar="NAME",
-                   help="initializer name or alias (default he_normal)")
-    g.add_argument("--activation", "--act", dest="activation", metavar="NAME",
-                   help="one of " + ", ".join(activations.NAMES) + " (default relu)")
+    g.add_argument(
+        "--config",
+        metavar="'KEY=VALUE ...'",
+        help='the one-line form, e.g. "init=he_normal act=relu depth=30"; flags override it',
+    )
+    g.add_argument(
+        "--init",
+        "--initializer",
+        dest="initializer",
+        metavar="NAME",
+        help="initializer name or alias (default he_normal)",
+    )
+    g.add_argument(
+        "--activation",
+        "--act",
+        dest="activation",
+        metavar="NAME",
+        help="one of " + ", ".join(activations.NAMES) + " (default relu)",
+    )
     g.add_argument("--fan-in", dest="fan_in", metavar="N", help=f"input dimension, 1..{MAX_UNITS} (default 256)")
     g.add_argument("--width", metavar="N|N,N,...", help="units per layer (default fan-in), or one width per layer")
     g.add_argument("--depth", metavar="L", help=f"weight layers, 1..{MAX_DEPTH} (default 10)")
@@ -128,12 +144,23 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
     a.add_argument("--arch", metavar="ARCH", help="mlp (default) or residual: x + alpha * F(x), depth blocks")
     a.add_argument("--branch-depth", dest="branch_depth", metavar="1|2", help="dense layers per branch (default 2)")
     a.add_argument("--norm", metavar="NORM", help="none (default), layernorm, rmsnorm or batchnorm")
-    a.add_argument("--norm-placement", dest="norm_placement", metavar="pre|post",
-                   help="residual: first in the branch (pre, default) or after the addition (post)")
-    a.add_argument("--branch-scale", dest="branch_scale", metavar="S",
-                   help="1 (default), 1/sqrt(L), 1/sqrt(2L), 0, fixup or deepnorm")
-    a.add_argument("--preset", metavar="NAME", help="what a framework or paper does: " + ", ".join(ARCH_PRESETS)
-                   + " (other flags win over it)")
+    a.add_argument(
+        "--norm-placement",
+        dest="norm_placement",
+        metavar="pre|post",
+        help="residual: first in the branch (pre, default) or after the addition (post)",
+    )
+    a.add_argument(
+        "--branch-scale",
+        dest="branch_scale",
+        metavar="S",
+        help="1 (default), 1/sqrt(L), 1/sqrt(2L), 0, fixup or deepnorm",
+    )
+    a.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="what a framework or paper does: " + ", ".join(ARCH_PRESETS) + " (other flags win over it)",
+    )
     blas.add_threads_flag(p)
     add_param_flags(p.add_argument_group("initializer and activation parameters (only those the choice takes)"))
 
@@ -142,9 +169,27 @@ def config_from_args(args: argparse.Namespace) -> Config:
     """Build the Config: `--config` first, then each flag given on top of it."""
     base = Config.from_string(args.config) if getattr(args, "config", None) else Config()
     given: dict[str, Any] = {}
-    for key in ("initializer", "activation", "fan_in", "width", "depth", "batch", "input", "bias", "dtype",
-                "seed", "clip", "clip_mode", "memory_budget", "arch", "branch_depth", "norm", "norm_placement",
-                "branch_scale", "preset"):
+    for key in (
+        "initializer",
+        "activation",
+        "fan_in",
+        "width",
+        "depth",
+        "batch",
+        "input",
+        "bias",
+        "dtype",
+        "seed",
+        "clip",
+        "clip_mode",
+        "memory_budget",
+        "arch",
+        "branch_depth",
+        "norm",
+        "norm_placement",
+        "branch_scale",
+        "preset",
+    ):
         value = getattr(args, key, None)
         if value is not None:
             given[key] = value
@@ -153,7 +198,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     act_params: dict[str, str] = {}
     for key, value in vars(args).items():
         if key.startswith("param_") and value is not None:
-            name = key[len("param_"):]
+            name = key[len("param_") :]
             (act_params if name in act_names else init_params)[name] = value
     cfg = build(given, base)
     if init_params:
@@ -186,7 +231,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     act_name = str(args.activation or "relu").lower()
     if act_name not in activations.SPECS:
         raise ConfigError("activation", args.activation, "one of " + ", ".join(activations.NAMES))
-    params = {k[len("param_"):]: v for k, v in vars(args).items() if k.startswith("param_") and v is not None}
+    params = {k[len("param_") :]: v for k, v in vars(args).items() if k.startswith("param_") and v is not None}
     resolved = entry.resolve(params)
     gain = activations.make(act_name).gain
     values = initializers.sample(entry.name, fan_in, fan_out, n=n, seed=seed, params=resolved, auto_gain=gain)
@@ -200,8 +245,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
         "params": resolved,
         "bounds": list(expected.bounds) if expected.bounds is not None else None,
         "expected": {"mean": expected.mean, "std": expected.std},
-        "measured": {"min": float(values.min()), "max": float(values.max()),
-                     "mean": float(values.mean()), "std": float(values.std())},
+        "measured": {
+            "min": float(values.min()),
+            "max": float(values.max()),
+            "mean": float(values.mean()),
+            "std": float(values.std()),
+        },
     }
     if args.output:
         import io
@@ -222,8 +271,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def _sample_table(doc: dict[str, Any], entry: initializers.Initializer) -> str:
     m, e = doc["measured"], doc["expected"]
-    lines = [f"{doc['initializer']}  fan_in {doc['fan_in']}  fan_out {doc['fan_out']}  n {doc['n']}  "
-             f"seed {doc['seed']}", f"  formula  {entry.formula}"]
+    lines = [
+        f"{doc['initializer']}  fan_in {doc['fan_in']}  fan_out {doc['fan_out']}  n {doc['n']}  seed {doc['seed']}",
+        f"  formula  {entry.formula}",
+    ]
     if doc["bounds"] is not None:
         lo, hi = doc["bounds"]
         lines.append(f"  bounds   lower {lo:.6g}  upper {hi:.6g}")
@@ -247,8 +298,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_fits_machine(cfg)
     fmt = args.format
     if fmt is None:
-        fmt = {".json": "json", ".csv": "csv"}.get(Path(args.output).suffix.lower(), "table") if args.output \
-            else "table"
+        fmt = (
+            {".json": "json", ".csv": "csv"}.get(Path(args.output).suffix.lower(), "table") if args.output else "table"
+        )
     if args.output:  # refuse a bad target before the run, not after
         snapshot.check_target(args.output, overwrite=args.force)
     blas.configure(args.threads, blas.layer_macs(cfg))
@@ -302,40 +354,59 @@ def make_parser(lazy: bool = False) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"initscope {__version__}")
     parser.add_argument("--open", metavar="SNAPSHOT.json", help="open a snapshot in the explorer")
-    parser.add_argument("--export-dir", metavar="DIR", default="initscope-snapshots",
-                        help="where exports and screenshots go (default ./initscope-snapshots)")
+    parser.add_argument(
+        "--export-dir",
+        metavar="DIR",
+        default="initscope-snapshots",
+        help="where exports and screenshots go (default ./initscope-snapshots)",
+    )
     add_config_flags(parser)
-    sub = cast(Subcommands, parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND",
-                                                   action=Subcommands))
+    sub = cast(
+        Subcommands, parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND", action=Subcommands)
+    )
 
     p_list = sub.add_parser("list", help="the initializer catalogue with formulas and framework snippets")
-    p_list.add_argument("--format", choices=("table", "markdown"), default="table",
-                        help="table (default: aligned text with the framework code) or markdown "
-                        "(docs/initializers.md)")
+    p_list.add_argument(
+        "--format",
+        choices=("table", "markdown"),
+        default="table",
+        help="table (default: aligned text with the framework code) or markdown (docs/initializers.md)",
+    )
     p_list.set_defaults(func=cmd_list)
 
     p_sample = sub.add_parser("sample", help="draw values from one initializer and compare with its formula")
-    p_sample.add_argument("--init", "--initializer", dest="initializer", default="he_normal", metavar="NAME",
-                          help="initializer name or alias (default he_normal; see `initscope list`)")
+    p_sample.add_argument(
+        "--init",
+        "--initializer",
+        dest="initializer",
+        default="he_normal",
+        metavar="NAME",
+        help="initializer name or alias (default he_normal; see `initscope list`)",
+    )
     p_sample.add_argument("--fan-in", dest="fan_in", required=True, metavar="N", help=f"fan-in, 1..{MAX_UNITS}")
     p_sample.add_argument("--fan-out", dest="fan_out", metavar="M", help="default: fan-in")
     p_sample.add_argument("-n", dest="n", default="1000", metavar="COUNT", help="number of draws (default 1000)")
     p_sample.add_argument("--seed", default="0", metavar="S", help="random seed, an integer >= 0 (default 0)")
-    p_sample.add_argument("--activation", "--act", dest="activation", metavar="NAME",
-                          help="whose gain 'auto' means (default relu)")
-    p_sample.add_argument("--format", choices=("table", "json"), default="table",
-                          help="table (default) or json")
+    p_sample.add_argument(
+        "--activation", "--act", dest="activation", metavar="NAME", help="whose gain 'auto' means (default relu)"
+    )
+    p_sample.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
     p_sample.add_argument("-o", "--output", metavar="VALUES.npy", help="save the raw draws (.npy)")
     p_sample.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     blas.add_threads_flag(p_sample)
-    add_param_flags(p_sample.add_argument_group("initializer parameters (only those the choice takes)"),
-                    activation=False)
+    add_param_flags(
+        p_sample.add_argument_group("initializer parameters (only those the choice takes)"), activation=False
+    )
     p_sample.set_defaults(func=cmd_sample)
 
     p_run = sub.add_parser("run", help="forward and backward statistics per layer, theory and verdict")
     add_config_flags(p_run)
-    p_run.add_argument("--format", choices=("table", "json", "csv"), default=None,
-                       help="table (default), json (the snapshot document) or csv (one row per layer)")
+    p_run.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default=None,
+        help="table (default), json (the snapshot document) or csv (one row per layer)",
+    )
     p_run.add_argument("-o", "--output", metavar="FILE", help="write to FILE (format from its suffix)")
     p_run.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p_run.set_defaults(func=cmd_run)
@@ -362,8 +433,10 @@ def _refuse_flags_before_command(parser: argparse.ArgumentParser, args: argparse
         if action.option_strings and value is not None and value != action.default:
             flag = action.option_strings[0]
             if any(flag in a.option_strings for a in command._actions):
-                raise UsageError(f"initscope: {flag} must come after the subcommand: initscope {args.command} "
-                                 f"{flag} ... (before it, flags set up the explorer)")
+                raise UsageError(
+                    f"initscope: {flag} must come after the subcommand: initscope {args.command} "
+                    f"{flag} ... (before it, flags set up the explorer)"
+                )
             raise UsageError(f"initscope: {flag} sets up the explorer; `initscope {args.command}` does not take it")
 
 
@@ -414,8 +487,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         print(str(err) if isinstance(err, UsageError) else f"initscope: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except MemoryError:
-        print("initscope: error: not enough memory for this run; lower --memory-budget, the depth, width or "
-              "batch", file=sys.stderr)
+        print(
+            "initscope: error: not enough memory for this run; lower --memory-budget, the depth, width or batch",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except OSError as err:  # the system refused (a file, a pipe, a limit): the user's to fix, not a bug
         where = f": {_short_path(err.filename)}" if getattr(err, "filename", None) else ""

@@ -71,19 +71,21 @@ def where(path: str, key: str | int) -> str:
 # ------------------------------------------------------------------------------- scalar checkers
 def whole(low: int = 0, high: int = MAX_INT, null: bool = False) -> Check:
     """An int in [low, high] (JSON 3.0 is not whole: types are kept exactly as written)."""
+
     def check(v: Any, path: str) -> Any:
         if v is None and null:
             return v
         if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
             upper = "" if high == MAX_INT else f" and <= {high}"
-            raise SchemaError(path, f"{shown(v)} is not a whole number >= {low}{upper}"
-                              + (" or null" if null else ""))
+            raise SchemaError(path, f"{shown(v)} is not a whole number >= {low}{upper}" + (" or null" if null else ""))
         return v
+
     return check
 
 
 def number(low: float = -math.inf, high: float = math.inf, null: bool = True) -> Check:
     """A finite number in [low, high]; null stands for a non-finite or undefined value when `null`."""
+
     def check(v: Any, path: str) -> Any:
         if v is None and null:
             return v
@@ -94,11 +96,18 @@ def number(low: float = -math.inf, high: float = math.inf, null: bool = True) ->
             x = float(v)
             ok = math.isfinite(x) and low <= x <= high
         if not ok:
-            span = "" if (low, high) == (-math.inf, math.inf) else \
-                f" in [{low:g}, {high:g}]" if math.isfinite(low) and math.isfinite(high) else \
-                f" >= {low:g}" if math.isfinite(low) else f" <= {high:g}"
+            span = (
+                ""
+                if (low, high) == (-math.inf, math.inf)
+                else f" in [{low:g}, {high:g}]"
+                if math.isfinite(low) and math.isfinite(high)
+                else f" >= {low:g}"
+                if math.isfinite(low)
+                else f" <= {high:g}"
+            )
             raise SchemaError(path, f"{shown(v)} is not a finite number{span}" + (" or null" if null else ""))
         return v
+
     return check
 
 
@@ -114,6 +123,7 @@ def text(choices: Sequence[str] | None = None, null: bool = False) -> Check:
             allowed = "a string" if choices is None else "one of " + ", ".join(repr(c) for c in choices)
             raise SchemaError(path, f"{shown(v)} is not {allowed}" + (" or null" if null else ""))
         return v
+
     return check
 
 
@@ -132,6 +142,7 @@ def anything(v: Any, path: str) -> Any:
 def nullable(inner: Check) -> Check:
     def check(v: Any, path: str) -> Any:
         return v if v is None else inner(v, path)
+
     return check
 
 
@@ -146,12 +157,13 @@ def list_of(item: Check, length: int | None = None, null: bool = False) -> Check
         for i, x in enumerate(v):
             item(x, where(path, i))
         return v
+
     return check
 
 
-def obj(required: Mapping[str, Check], optional: Mapping[str, Check] | None = None,
-        null: bool = False) -> Check:
+def obj(required: Mapping[str, Check], optional: Mapping[str, Check] | None = None, null: bool = False) -> Check:
     """An object with these keys (optional ones may be missing); other keys are ignored."""
+
     def check(v: Any, path: str) -> Any:
         if v is None and null:
             return v
@@ -165,17 +177,20 @@ def obj(required: Mapping[str, Check], optional: Mapping[str, Check] | None = No
             if key in v:
                 inner(v[key], where(path, key))
         return v
+
     return check
 
 
 def dict_of(value: Check) -> Check:
     """An object with any string keys, each value checked by `value`."""
+
     def check(v: Any, path: str) -> Any:
         if not isinstance(v, dict):
             raise SchemaError(path, f"{shown(v)} is not an object")
         for key, x in v.items():
             value(x, where(path, key))
         return v
+
     return check
 
 
@@ -208,8 +223,9 @@ def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytearray:
         if not stat.S_ISREG(info.st_mode):
             raise SnapshotError(f"{path}: not a regular file (a device, FIFO or socket); refusing to read it")
         if info.st_size > limit:
-            raise SnapshotError(f"{path}: {info.st_size:,} bytes, larger than any snapshot initscope writes "
-                                f"(at most {limit:,})")
+            raise SnapshotError(
+                f"{path}: {info.st_size:,} bytes, larger than any snapshot initscope writes (at most {limit:,})"
+            )
         buffer = bytearray(info.st_size + 1)  # one byte more tells a file that grew meanwhile
         size = 0
         with memoryview(buffer) as view:
@@ -240,7 +256,7 @@ def nesting(data: bytes | bytearray, stop: int = MAX_NESTING) -> int:
     deepest = level = parity = 0
     last_plain = -1  # index of the last byte that is not a backslash
     for start in range(0, codes.size, _CHUNK):
-        c = codes[start:start + _CHUNK]
+        c = codes[start : start + _CHUNK]
         index = np.arange(start, start + c.size, dtype=np.int64)
         plain = np.maximum.accumulate(np.where(c != _BACKSLASH, index, last_plain))
         before = np.concatenate(([last_plain], plain[:-1]))

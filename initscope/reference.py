@@ -18,8 +18,12 @@ EXAMPLE_FANS = (784, 256)
 
 WIDTH = 100
 ONE_SIDED_MARK = "[ONE-SIDED: every value >= 0]"
-LANGS = {"pytorch": ("PyTorch", "python"), "keras": ("Keras 3", "python"), "jax": ("JAX / Flax", "python"),
-         "kotlindl": ("KotlinDL", "kotlin")}
+LANGS = {
+    "pytorch": ("PyTorch", "python"),
+    "keras": ("Keras 3", "python"),
+    "jax": ("JAX / Flax", "python"),
+    "kotlindl": ("KotlinDL", "kotlin"),
+}
 
 
 def _families() -> list[str]:
@@ -103,28 +107,29 @@ def catalogue_table() -> str:
 
 
 # --------------------------------------------------------------------------------------------- markdown
-_XAVIERS = "\n".join([
-    '## Three different "Xavier"s',
-    "",
-    'The name "Xavier" is used for three different distributions; initscope gives each its own entry.',
-    "",
-    '| what people call "Xavier" | distribution | variance | initscope entry |',
-    "|---|---|---|---|",
-    '| the "Xavier" of many tutorials; Glorot & Bengio 2010 **eq. (1)**, the "commonly used heuristic" the '
-    "paper argues against; PyTorch's `nn.Linear`/`nn.Conv*` default (`kaiming_uniform_(a=sqrt(5))`) "
-    "| U(±1/sqrt(fi)) | 1/(3·fi) "
-    "| `inv_sqrt_fan_in_uniform` (aliases `torch_default`, `pytorch_linear`, `glorot_heuristic`) |",
-    '| Glorot & Bengio 2010 **eq. (16)**, "normalized initialization": what every library\'s '
-    "`xavier_*`/`glorot_*` means | U(±sqrt(6/(fi+fo))) | 2/(fi+fo) "
-    "| `xavier_uniform` (and `xavier_normal`) |",
-    "| Caffe's `\"xavier\"` filler (default `variance_norm: FAN_IN`) | U(±sqrt(3/fi)) | 1/fi "
-    "| `lecun_uniform` |",
-    "",
-    "For fi = 10 (the U(-1/sqrt(n), 1/sqrt(n)) example with n = 10) the first has bound 0.316228 and std "
-    "0.182574. For a square layer (fi = fo) the second and third coincide, and the first is sqrt(3) smaller "
-    "in std.",
-    "",
-])
+_XAVIERS = "\n".join(
+    [
+        '## Three different "Xavier"s',
+        "",
+        'The name "Xavier" is used for three different distributions; initscope gives each its own entry.',
+        "",
+        '| what people call "Xavier" | distribution | variance | initscope entry |',
+        "|---|---|---|---|",
+        '| the "Xavier" of many tutorials; Glorot & Bengio 2010 **eq. (1)**, the "commonly used heuristic" the '
+        "paper argues against; PyTorch's `nn.Linear`/`nn.Conv*` default (`kaiming_uniform_(a=sqrt(5))`) "
+        "| U(±1/sqrt(fi)) | 1/(3·fi) "
+        "| `inv_sqrt_fan_in_uniform` (aliases `torch_default`, `pytorch_linear`, `glorot_heuristic`) |",
+        '| Glorot & Bengio 2010 **eq. (16)**, "normalized initialization": what every library\'s '
+        "`xavier_*`/`glorot_*` means | U(±sqrt(6/(fi+fo))) | 2/(fi+fo) "
+        "| `xavier_uniform` (and `xavier_normal`) |",
+        '| Caffe\'s `"xavier"` filler (default `variance_norm: FAN_IN`) | U(±sqrt(3/fi)) | 1/fi | `lecun_uniform` |',
+        "",
+        "For fi = 10 (the U(-1/sqrt(n), 1/sqrt(n)) example with n = 10) the first has bound 0.316228 and std "
+        "0.182574. For a square layer (fi = fo) the second and third coincide, and the first is sqrt(3) smaller "
+        "in std.",
+        "",
+    ]
+)
 
 
 def _cell(text: str) -> str:
@@ -136,8 +141,7 @@ def _params_table(entry: Initializer) -> list[str]:
     if not entry.params:
         return ["Parameters: none."]
     rows = ["| parameter | default | allowed | meaning |", "|---|---|---|---|"]
-    rows += [f"| `{p.name}` | `{p.shown_default()}` | {_cell(p.allowed())} | {_cell(p.help)} |"
-             for p in entry.params]
+    rows += [f"| `{p.name}` | `{p.shown_default()}` | {_cell(p.allowed())} | {_cell(p.help)} |" for p in entry.params]
     return rows
 
 
@@ -150,8 +154,9 @@ def _entry_markdown(entry: Initializer) -> list[str]:
     facts = [f"- **Formula:** {entry.formula}", f"- **Family:** {entry.family}"]
     if entry.aliases:
         facts.append("- **Aliases:** " + ", ".join(f"`{a}`" for a in entry.aliases))
-    facts.append(f"- **Expected at (fi, fo) = ({fi}, {fo}), default parameters:** "
-                 + _expected_text(entry.expected(fi, fo)))
+    facts.append(
+        f"- **Expected at (fi, fo) = ({fi}, {fo}), default parameters:** " + _expected_text(entry.expected(fi, fo))
+    )
     if kinds := _kinds(entry, markdown=True):
         facts.append("- **Kind:** " + "; ".join(kinds))
     out += [*facts, "", *_params_table(entry), ""]
@@ -181,14 +186,14 @@ def catalogue_markdown() -> str:
         "- Weights are (fi, fo) and a layer computes Z = A @ W, as in Keras, JAX and KotlinDL. PyTorch "
         "stores [out, in] = W.T and computes fans from that layout, so the PyTorch snippets initialize "
         f"`torch.empty({fo}, {fi})`.",
-        "- U(-b, b) has std b/sqrt(3). \"Truncated\" means values outside the cut points are redrawn. "
+        '- U(-b, b) has std b/sqrt(3). "Truncated" means values outside the cut points are redrawn. '
         f"c = {TRUNC_C!r} is the std of N(0, 1) cut to (-2, 2); Keras/JAX/KotlinDL variance scaling "
         "divides by it so the sample std is the nominal one, and plain truncated normals do not.",
         "- `gain='auto'` uses the chosen activation's gain (PyTorch's `calculate_gain`: linear/sigmoid 1, "
         "tanh 5/3, relu sqrt(2), leaky_relu(a) sqrt(2/(1+a²)), selu 3/4). Keras/JAX/KotlinDL have no gain: "
         "use `scale = g²`.",
         f"- Snippets are shown for (fi, fo) = ({fi}, {fo}) and default parameters; numbers in them are "
-        "computed for that shape. \"no exact equivalent\" says so where a framework cannot express it.",
+        'computed for that shape. "no exact equivalent" says so where a framework cannot express it.',
         "- KotlinDL's `HeUniform`, `GlorotUniform`, `LeCunUniform` (and `VarianceScaling(UNIFORM)`) are "
         "**one-sided**, U[0, b): every value is >= 0, and its Dense/Conv bias default `HeUniform` makes "
         "every "

@@ -39,10 +39,13 @@ def table(r: Result) -> str:
 
 def _header(r: Result) -> str:
     # A residual run: one row per block, the stream after it (x) and what its branch adds (alpha F).
-    unit, added, out, grad = ("block", "aF std", "x std", "dx std") if r.branch else ("layer", "Z std", "A std",
-                                                                                   "dA std")
-    header = (f"{unit:>5} {'fans':>11} {'W std':>9} {'expected':>9} {added:>9} {out:>9} "
-              f"{'theory':>9} {'sat%':>6} {'dead%':>6} {grad:>9} {'th dA':>9} {'|dW|':>9} {'|dW|/|W|':>9}")
+    unit, added, out, grad = (
+        ("block", "aF std", "x std", "dx std") if r.branch else ("layer", "Z std", "A std", "dA std")
+    )
+    header = (
+        f"{unit:>5} {'fans':>11} {'W std':>9} {'expected':>9} {added:>9} {out:>9} "
+        f"{'theory':>9} {'sat%':>6} {'dead%':>6} {grad:>9} {'th dA':>9} {'|dW|':>9} {'|dW|/|W|':>9}"
+    )
     if r.backward.clipped_weight_grad_norm is not None:
         header += f" {'|dW| clip':>9}"
     if r.branch is not None:
@@ -52,10 +55,12 @@ def _header(r: Result) -> str:
 
 def _row(r: Result, i: int, fi: int, fo: int) -> str:
     f, b, w, t = r.forward, r.backward, r.weights, r.theory_layers
-    row = (f"{i + 1:>5} {f'{fi}>{fo}':>11} {_g(w.summary.std[i])} {_g(w.expected_std[i])} "
-           f"{_g(f.preactivation.std[i])} {_g(f.activation.std[i])} {_g(t.activation_std[i])} "
-           f"{_pct(f.saturated_fraction[i])} {_pct(f.dead_fraction[i])} {_g(b.activation_grad_std[i])} "
-           f"{_g(t.activation_grad_std[i])} {_g(b.weight_grad_norm[i])} {_g(b.grad_to_weight_ratio[i])}")
+    row = (
+        f"{i + 1:>5} {f'{fi}>{fo}':>11} {_g(w.summary.std[i])} {_g(w.expected_std[i])} "
+        f"{_g(f.preactivation.std[i])} {_g(f.activation.std[i])} {_g(t.activation_std[i])} "
+        f"{_pct(f.saturated_fraction[i])} {_pct(f.dead_fraction[i])} {_g(b.activation_grad_std[i])} "
+        f"{_g(t.activation_grad_std[i])} {_g(b.weight_grad_norm[i])} {_g(b.grad_to_weight_ratio[i])}"
+    )
     if b.clipped_weight_grad_norm is not None:
         row += f" {_g(b.clipped_weight_grad_norm[i])}"
     if r.branch is not None:
@@ -69,9 +74,11 @@ def _theory_lines(r: Result) -> list[str]:
         return [f"theory   not applicable: {th.reason}"]
     if not r.config.plain:  # residual or normalized: the recursion's summary in words
         return [f"theory   {th.depth_note}"]
-    lines = [f"theory   sigma_w^2 {th.sigma_w2:.4g}  sigma_b^2 {th.sigma_b2:.4g}  q* {_g(th.q_star, 0)}  "
-             f"chi1 {_g(th.chi1, 0)}  phase {th.phase}  depth scale {_scale(th.depth_scale)}  "
-             f"trainable depth ~{_scale(th.trainable_depth)}"]
+    lines = [
+        f"theory   sigma_w^2 {th.sigma_w2:.4g}  sigma_b^2 {th.sigma_b2:.4g}  q* {_g(th.q_star, 0)}  "
+        f"chi1 {_g(th.chi1, 0)}  phase {th.phase}  depth scale {_scale(th.depth_scale)}  "
+        f"trainable depth ~{_scale(th.trainable_depth)}"
+    ]
     if th.depth_note:
         lines.append(f"         {th.depth_note}")
     return lines
@@ -80,8 +87,11 @@ def _theory_lines(r: Result) -> list[str]:
 def _verdict_lines(r: Result) -> list[str]:
     v = r.verdict
     lines = [f"verdict  [{v.kind}] {v.text}"]
-    lines += [f"  [{finding.severity}] {finding.text}" for finding in v.findings
-              if not (finding.kind == v.kind and finding.text == v.text)]
+    lines += [
+        f"  [{finding.severity}] {finding.text}"
+        for finding in v.findings
+        if not (finding.kind == v.kind and finding.text == v.text)
+    ]
     if v.fix is not None:
         lines.append(f"  fix: {v.fix['text']}")
         if v.fix.get("config"):
@@ -105,9 +115,12 @@ def diff_table(d: dict[str, object]) -> str:
     depths = d["depths"]
     assert isinstance(depths, list)
     scope = "" if depths[0] == depths[1] else f", first {d['layers_compared']} layers"
-    lines += ["", f"per layer (B / A){scope}",
-              f"{'layer':>5} {'A act std':>10} {'B act std':>10} {'ratio':>8} {'A dA std':>10} {'B dA std':>10} "
-              f"{'ratio':>8} {'sat% A/B':>13} {'dead% A/B':>13}"]
+    lines += [
+        "",
+        f"per layer (B / A){scope}",
+        f"{'layer':>5} {'A act std':>10} {'B act std':>10} {'ratio':>8} {'A dA std':>10} {'B dA std':>10} "
+        f"{'ratio':>8} {'sat% A/B':>13} {'dead% A/B':>13}",
+    ]
     layers = d["layers"]
     assert isinstance(layers, list)
 
@@ -117,13 +130,18 @@ def diff_table(d: dict[str, object]) -> str:
     for row in layers:
         sa, sb = row["activation_std"]
         ga, gb = row["gradient_std"]
-        lines.append(f"{row['index']:>5} {_g(_f(sa), 10)} {_g(_f(sb), 10)} {_g(_f(row['activation_std_ratio']), 8)} "
-                     f"{_g(_f(ga), 10)} {_g(_f(gb), 10)} {_g(_f(row['gradient_std_ratio']), 8)} "
-                     f"{pair(row['saturated_fraction'])} {pair(row['dead_fraction'])}")
+        lines.append(
+            f"{row['index']:>5} {_g(_f(sa), 10)} {_g(_f(sb), 10)} {_g(_f(row['activation_std_ratio']), 8)} "
+            f"{_g(_f(ga), 10)} {_g(_f(gb), 10)} {_g(_f(row['gradient_std_ratio']), 8)} "
+            f"{pair(row['saturated_fraction'])} {pair(row['dead_fraction'])}"
+        )
     verdict = d["verdict"]
     assert isinstance(verdict, list)
-    lines += ["", f"verdict A  [{verdict[0]['kind']}] {verdict[0]['text']}",
-              f"verdict B  [{verdict[1]['kind']}] {verdict[1]['text']}"]
+    lines += [
+        "",
+        f"verdict A  [{verdict[0]['kind']}] {verdict[0]['text']}",
+        f"verdict B  [{verdict[1]['kind']}] {verdict[1]['text']}",
+    ]
     training = d.get("training")
     if isinstance(training, dict) and training.get("present") == [True, True]:
         lines += ["", "training race (A / B)"]
@@ -133,8 +151,10 @@ def diff_table(d: dict[str, object]) -> str:
         for label, row in training.get("contenders", {}).items():
             fa, fb = row["final_loss"]
             sa, sb = row["steps_to_target"]
-            lines.append(f"  {label:<24} {_g(_f(fa), 10)} /{_g(_f(fb), 10)} {sa!s:>9} /{sb!s:>9}  "
-                         f"{row['status'][0]} / {row['status'][1]}")
+            lines.append(
+                f"  {label:<24} {_g(_f(fa), 10)} /{_g(_f(fb), 10)} {sa!s:>9} /{sb!s:>9}  "
+                f"{row['status'][0]} / {row['status'][1]}"
+            )
     elif isinstance(training, dict) and any(training.get("present", [])):
         which = "A" if training["present"][0] else "B"
         lines += ["", f"training race: only {which} holds one"]

@@ -40,74 +40,141 @@ SEVERITIES = tuple(s.value for s in Severity)
 PHASES = tuple(p.value for p in Phase)
 CONTENDER_STATUS = tuple(s.value for s in RaceStatus)
 
-HISTOGRAM = obj({"edges": list_of(number()), "counts": list_of(whole())},
-                {"total": whole(), "nonfinite": whole(), "outside": list_of(whole(), length=2),
-                 "collapsed": text(null=True), "note": text(null=True)})
+HISTOGRAM = obj(
+    {"edges": list_of(number()), "counts": list_of(whole())},
+    {
+        "total": whole(),
+        "nonfinite": whole(),
+        "outside": list_of(whole(), length=2),
+        "collapsed": text(null=True),
+        "note": text(null=True),
+    },
+)
 SUMMARY = {"mean": number(), "std": number(0.0), "min": number(), "max": number()}
 SUMMARY_OPTIONAL = {"nonfinite_fraction": fraction()}
 BOUNDS = list_of(number(null=False), length=2, null=True)
 
-LAYER = obj({
-    "index": whole(1), "fan_in": whole(1), "fan_out": whole(1),
-    "weight": obj({**SUMMARY, "expected_std": number(0.0), "zero_fraction": fraction()},
-                  {**SUMMARY_OPTIONAL, "expected_mean": number(), "bounds": BOUNDS, "histogram": HISTOGRAM}),
-    "preactivation": obj(SUMMARY, SUMMARY_OPTIONAL),
-    "activation": obj({**SUMMARY, "saturated_fraction": fraction(), "dead_fraction": fraction()},
-                      {**SUMMARY_OPTIONAL, "dead_unit_fraction": fraction(), "symmetric": flag,
-                       "histogram": HISTOGRAM}),
-    "gradient": obj({"activation_grad_std": number(0.0), "weight_grad_norm": number(0.0),
-                     "grad_to_weight_ratio": number(0.0)},
-                    {"bias_grad_norm": number(0.0), "clipped_weight_grad_norm": number(0.0),
-                     "clip_scale": fraction(), "histogram": HISTOGRAM}),
-    "theory": obj({"preactivation_var": number(0.0), "activation_std": number(0.0),
-                   "saturated_fraction": fraction()}, {"activation_grad_std": number(0.0)}),
-})
+LAYER = obj(
+    {
+        "index": whole(1),
+        "fan_in": whole(1),
+        "fan_out": whole(1),
+        "weight": obj(
+            {**SUMMARY, "expected_std": number(0.0), "zero_fraction": fraction()},
+            {**SUMMARY_OPTIONAL, "expected_mean": number(), "bounds": BOUNDS, "histogram": HISTOGRAM},
+        ),
+        "preactivation": obj(SUMMARY, SUMMARY_OPTIONAL),
+        "activation": obj(
+            {**SUMMARY, "saturated_fraction": fraction(), "dead_fraction": fraction()},
+            {**SUMMARY_OPTIONAL, "dead_unit_fraction": fraction(), "symmetric": flag, "histogram": HISTOGRAM},
+        ),
+        "gradient": obj(
+            {"activation_grad_std": number(0.0), "weight_grad_norm": number(0.0), "grad_to_weight_ratio": number(0.0)},
+            {
+                "bias_grad_norm": number(0.0),
+                "clipped_weight_grad_norm": number(0.0),
+                "clip_scale": fraction(),
+                "histogram": HISTOGRAM,
+            },
+        ),
+        "theory": obj(
+            {"preactivation_var": number(0.0), "activation_std": number(0.0), "saturated_fraction": fraction()},
+            {"activation_grad_std": number(0.0)},
+        ),
+    }
+)
 
-BRANCH = obj({"std": number(0.0), "ratio": number(0.0), "grad_std": number(0.0)},
-             {"saturated_fraction": fraction(), "dead_fraction": fraction(), "theory_std": number(0.0),
-              "weight_std": list_of(number(0.0)), "weight_grad_norm": list_of(number(0.0))})
+BRANCH = obj(
+    {"std": number(0.0), "ratio": number(0.0), "grad_std": number(0.0)},
+    {
+        "saturated_fraction": fraction(),
+        "dead_fraction": fraction(),
+        "theory_std": number(0.0),
+        "weight_std": list_of(number(0.0)),
+        "weight_grad_norm": list_of(number(0.0)),
+    },
+)
 """A residual block's branch (version 2; required in every layer of a residual snapshot)."""
 
-FINDING = obj({"text": text()}, {"kind": text(), "severity": text(SEVERITIES), "fix": text(),
-                                 "numbers": dict_of(number())})
+FINDING = obj(
+    {"text": text()}, {"kind": text(), "severity": text(SEVERITIES), "fix": text(), "numbers": dict_of(number())}
+)
 ADVICE = obj({"config": text(null=True), "text": text()}, {"measured": dict_of(anything)}, null=True)
 """`verdict.fix`: a suggested config verified by running it, or config null with words on what helps instead
 (when no initializer does); absent in older files."""
 
-VERDICT = obj({"kind": text(VERDICT_KINDS), "text": text()},
-              {"severity": text(SEVERITIES), "findings": list_of(FINDING),
-               "first_nonfinite_layer": whole(1, null=True), "forward_factor": number(0.0),
-               "backward_factor": number(0.0), "fix": ADVICE})
+VERDICT = obj(
+    {"kind": text(VERDICT_KINDS), "text": text()},
+    {
+        "severity": text(SEVERITIES),
+        "findings": list_of(FINDING),
+        "first_nonfinite_layer": whole(1, null=True),
+        "forward_factor": number(0.0),
+        "backward_factor": number(0.0),
+        "fix": ADVICE,
+    },
+)
 
-THEORY = obj({}, {"applicable": flag, "reason": text(), "q_star": number(0.0), "chi1": number(0.0),
-                  "phase": text(PHASES), "depth_scale": number(0.0), "trainable_depth": number(0.0),
-                  "sigma_w2": number(0.0), "sigma_b2": number(0.0), "depth_note": text()})
+THEORY = obj(
+    {},
+    {
+        "applicable": flag,
+        "reason": text(),
+        "q_star": number(0.0),
+        "chi1": number(0.0),
+        "phase": text(PHASES),
+        "depth_scale": number(0.0),
+        "trainable_depth": number(0.0),
+        "sigma_w2": number(0.0),
+        "sigma_b2": number(0.0),
+        "depth_note": text(),
+    },
+)
 
-RUN = obj({}, {"layers_done": whole(), "cancelled": flag, "elapsed_s": number(0.0, null=False),
-               "input_std": number(0.0), "input_grad_std": number(0.0)})
+RUN = obj(
+    {},
+    {
+        "layers_done": whole(),
+        "cancelled": flag,
+        "elapsed_s": number(0.0, null=False),
+        "input_std": number(0.0),
+        "input_grad_std": number(0.0),
+    },
+)
 
 CONFIG = obj({"string": text()})
 
-SNAPSHOT = obj({"format": text((SNAPSHOT_FORMAT,)), "version": whole(), "config": CONFIG,
-                "layers": list_of(anything), "verdict": VERDICT, "theory": THEORY},
-               {"initscope_version": text(), "created_utc": text(), "run": RUN})
+SNAPSHOT = obj(
+    {
+        "format": text((SNAPSHOT_FORMAT,)),
+        "version": whole(),
+        "config": CONFIG,
+        "layers": list_of(anything),
+        "verdict": VERDICT,
+        "theory": THEORY,
+    },
+    {"initscope_version": text(), "created_utc": text(), "run": RUN},
+)
 
 
 def _version(doc: dict[str, Any], path: str, known: tuple[int, ...]) -> None:
     version = doc["version"]
     if version > max(known):
-        raise SchemaError(where(path, "version"), f"{version} is newer than this initscope reads "
-                          f"({max(known)}); upgrade initscope")
+        raise SchemaError(
+            where(path, "version"), f"{version} is newer than this initscope reads ({max(known)}); upgrade initscope"
+        )
     if version not in known:
-        raise SchemaError(where(path, "version"), f"{version} is not a known version (known: "
-                          + ", ".join(map(str, known)) + ")")
+        raise SchemaError(
+            where(path, "version"), f"{version} is not a known version (known: " + ", ".join(map(str, known)) + ")"
+        )
 
 
 def check_snapshot(doc: Any) -> Any:
     """Check a parsed snapshot document field by field; return its Config (a SchemaError names the path)."""
     if isinstance(doc, dict) and "format" in doc and doc["format"] != SNAPSHOT_FORMAT:
-        raise SchemaError("format", f"expected {SNAPSHOT_FORMAT!r}, got {doc['format']!r:.60}: not an initscope "
-                          "snapshot")
+        raise SchemaError(
+            "format", f"expected {SNAPSHOT_FORMAT!r}, got {doc['format']!r:.60}: not an initscope snapshot"
+        )
     if isinstance(doc, dict) and isinstance(doc.get("version"), int):  # a newer file: say so before its fields
         whole()(doc["version"], "version")
         _version(doc, "", SNAPSHOT_VERSIONS)
@@ -174,8 +241,11 @@ def _config(block: dict[str, Any], path: str) -> Any:
     except ConfigError as err:
         if err.field == "memory_budget":
             cfg = _over_budget(line, where(path, "string"))
-            _agree(block, path, {k: v for k, v in cfg.as_dict().items()
-                                 if k in block and k not in ("memory_budget", "string")})
+            _agree(
+                block,
+                path,
+                {k: v for k, v in cfg.as_dict().items() if k in block and k not in ("memory_budget", "string")},
+            )
             return cfg
         if err.field != "input":
             raise SchemaError(where(path, "string"), str(err)) from None
@@ -216,41 +286,90 @@ def _verdict(v: dict[str, Any], depth: int) -> None:
     if "severity" in v:
         worst = max((SEVERITIES.index(f.get("severity", "info")) for f in v.get("findings", [])), default=0)
         if v["severity"] != SEVERITIES[worst]:
-            raise SchemaError("verdict.severity", f"{v['severity']!r} disagrees with its findings (the worst is "
-                              f"{SEVERITIES[worst]!r})")
+            raise SchemaError(
+                "verdict.severity",
+                f"{v['severity']!r} disagrees with its findings (the worst is {SEVERITIES[worst]!r})",
+            )
 
 
 # ------------------------------------------------------------------------------- the training block
 CURVE = list_of(number())
-TRAIN_CONTENDER = obj({
-    "label": text(), "initializer": text(), "params": dict_of(scalar), "status": text(CONTENDER_STATUS),
-    "stopped_step": whole(null=True), "reason": text(), "steps_done": whole(), "steps_to_target": whole(null=True),
-    "final_loss": number(0.0), "final_accuracy": fraction(), "distinct_units_initial": list_of(whole()),
-    "clip": obj({"clipped_fraction": fraction(null=False), "norm_before": number(0.0),
-                 "norm_after": number(0.0)}),
-    "curves": obj({"loss": CURVE, "accuracy": list_of(fraction()), "step_loss": CURVE,
-                   "grad_norm": list_of(CURVE), "update_ratio": list_of(CURVE),
-                   "distinct_units": list_of(list_of(whole(-1)))}),
-}, {"distinct_units_final": list_of(whole()), "distinct_units_min": whole()})
+TRAIN_CONTENDER = obj(
+    {
+        "label": text(),
+        "initializer": text(),
+        "params": dict_of(scalar),
+        "status": text(CONTENDER_STATUS),
+        "stopped_step": whole(null=True),
+        "reason": text(),
+        "steps_done": whole(),
+        "steps_to_target": whole(null=True),
+        "final_loss": number(0.0),
+        "final_accuracy": fraction(),
+        "distinct_units_initial": list_of(whole()),
+        "clip": obj({"clipped_fraction": fraction(null=False), "norm_before": number(0.0), "norm_after": number(0.0)}),
+        "curves": obj(
+            {
+                "loss": CURVE,
+                "accuracy": list_of(fraction()),
+                "step_loss": CURVE,
+                "grad_norm": list_of(CURVE),
+                "update_ratio": list_of(CURVE),
+                "distinct_units": list_of(list_of(whole(-1))),
+            }
+        ),
+    },
+    {"distinct_units_final": list_of(whole()), "distinct_units_min": whole()},
+)
 
-TRAINING = obj({
-    "format": text((TRAINING_FORMAT,)), "version": whole(),
-    "config": obj({"contenders": list_of(text()), "network": CONFIG},
-                  {"data": text(), "task": text(("auto", "classification", "regression")), "samples": whole(1),
-                   "epochs": whole(1), "batch_size": whole(1), "optimizer": text(("sgd", "adam")),
-                   "lr": number(0.0, null=False), "momentum": number(0.0, 1.0, null=False),
-                   "clip": obj({"threshold": number(0.0, null=False), "mode": text(("global", "per_layer"))},
-                               null=True),
-                   "target_loss": number(0.0), "seed": whole(), "work_budget": number(0.0, null=False),
-                   "parameters": whole()}),
-    "dataset": obj({"task": text(("classification", "regression"))},
-                   {"name": text(), "samples": whole(1), "features": whole(1), "classes": whole(),
-                    "class_names": list_of(text()), "baseline_loss": number(0.0)}),
-    "target_loss": number(0.0), "steps_per_epoch": whole(1), "epochs_done": whole(), "cancelled": flag,
-    "curves": obj({"epoch_step": list_of(whole()), "record_step": list_of(whole())}),
-    "contenders": list_of(TRAIN_CONTENDER),
-}, {"total_steps": whole(), "elapsed_s": number(0.0), "steps_per_second": number(0.0),
-    "layer_names": list_of(text()), "conclusion": text()})
+TRAINING = obj(
+    {
+        "format": text((TRAINING_FORMAT,)),
+        "version": whole(),
+        "config": obj(
+            {"contenders": list_of(text()), "network": CONFIG},
+            {
+                "data": text(),
+                "task": text(("auto", "classification", "regression")),
+                "samples": whole(1),
+                "epochs": whole(1),
+                "batch_size": whole(1),
+                "optimizer": text(("sgd", "adam")),
+                "lr": number(0.0, null=False),
+                "momentum": number(0.0, 1.0, null=False),
+                "clip": obj({"threshold": number(0.0, null=False), "mode": text(("global", "per_layer"))}, null=True),
+                "target_loss": number(0.0),
+                "seed": whole(),
+                "work_budget": number(0.0, null=False),
+                "parameters": whole(),
+            },
+        ),
+        "dataset": obj(
+            {"task": text(("classification", "regression"))},
+            {
+                "name": text(),
+                "samples": whole(1),
+                "features": whole(1),
+                "classes": whole(),
+                "class_names": list_of(text()),
+                "baseline_loss": number(0.0),
+            },
+        ),
+        "target_loss": number(0.0),
+        "steps_per_epoch": whole(1),
+        "epochs_done": whole(),
+        "cancelled": flag,
+        "curves": obj({"epoch_step": list_of(whole()), "record_step": list_of(whole())}),
+        "contenders": list_of(TRAIN_CONTENDER),
+    },
+    {
+        "total_steps": whole(),
+        "elapsed_s": number(0.0),
+        "steps_per_second": number(0.0),
+        "layer_names": list_of(text()),
+        "conclusion": text(),
+    },
+)
 
 
 def check_training(block: Any, path: str = "training") -> None:
@@ -271,9 +390,13 @@ def check_training(block: Any, path: str = "training") -> None:
             raise SchemaError(where(here, "label"), f"{c['label']!r:.60} appears twice")
         curves = c["curves"]
         shapes: dict[str, tuple[int, int | None]] = {
-            "loss": (epochs, None), "accuracy": (epochs, None), "step_loss": (records, None),
-            "grad_norm": (records, layers), "update_ratio": (records, layers),
-            "distinct_units": (records, layers - 1)}
+            "loss": (epochs, None),
+            "accuracy": (epochs, None),
+            "step_loss": (records, None),
+            "grad_norm": (records, layers),
+            "update_ratio": (records, layers),
+            "distinct_units": (records, layers - 1),
+        }
         for key, (rows, cols) in shapes.items():
             _shape(curves[key], where(where(here, "curves"), key), rows, cols)
         _shape(c["distinct_units_initial"], where(here, "distinct_units_initial"), layers - 1, None)
@@ -288,12 +411,27 @@ def _shape(values: list[Any], path: str, rows: int, cols: int | None) -> None:
 
 
 # ------------------------------------------------------------------------------- `initscope theory`
-THEORY_OUTPUT: Check = obj({"format": text((THEORY_FORMAT,)), "version": whole(), "config": CONFIG,
-                            "theory": obj({"applicable": flag, "reason": text(), "weights": text(),
-                                           "depth": whole(1, MAX_DEPTH), "explanation": text()},
-                                          {"within_trainable_depth": nullable(flag)})},
-                           {"jacobian": obj({"first_nonfinite_layer": whole(1, null=True)}),
-                            "ensemble": obj({"k": whole(2), "cancelled": flag})})
+THEORY_OUTPUT: Check = obj(
+    {
+        "format": text((THEORY_FORMAT,)),
+        "version": whole(),
+        "config": CONFIG,
+        "theory": obj(
+            {
+                "applicable": flag,
+                "reason": text(),
+                "weights": text(),
+                "depth": whole(1, MAX_DEPTH),
+                "explanation": text(),
+            },
+            {"within_trainable_depth": nullable(flag)},
+        ),
+    },
+    {
+        "jacobian": obj({"first_nonfinite_layer": whole(1, null=True)}),
+        "ensemble": obj({"k": whole(2), "cancelled": flag}),
+    },
+)
 """`initscope theory --format json`: the readouts (the snapshot's `theory` fields plus words), and the
 Jacobian and ensemble blocks when asked for."""
 

@@ -23,8 +23,17 @@ from initscope.engine.kinds import FindingKind, Phase, Severity
 from initscope.engine.result import Histogram, Result
 from initscope.jsoncheck import SnapshotError
 
-__all__ = ["SnapshotError", "WriteError", "check_target", "diff", "dumps", "export", "from_document", "read",
-           "write_atomic"]
+__all__ = [
+    "SnapshotError",
+    "WriteError",
+    "check_target",
+    "diff",
+    "dumps",
+    "export",
+    "from_document",
+    "read",
+    "write_atomic",
+]
 
 FORMAT = schema.SNAPSHOT_FORMAT
 VERSION = max(schema.SNAPSHOT_VERSIONS)
@@ -62,14 +71,26 @@ def to_document(r: Result) -> dict[str, Any]:
         "initscope_version": __version__,
         "created_utc": r.created_utc,
         "config": r.config.as_dict(),
-        "run": {"layers_done": r.layers_done, "cancelled": r.cancelled, "elapsed_s": round(r.elapsed_s, 6),
-                "input_std": _num(f.input_std), "input_grad_std": _num(b.input_grad_std)},
+        "run": {
+            "layers_done": r.layers_done,
+            "cancelled": r.cancelled,
+            "elapsed_s": round(r.elapsed_s, 6),
+            "input_std": _num(f.input_std),
+            "input_grad_std": _num(b.input_grad_std),
+        },
         "layers": layers,
         "verdict": _verdict(r),
         "theory": {
-            "applicable": th.applicable, "reason": th.reason, "q_star": _num(th.q_star), "chi1": _num(th.chi1),
-            "phase": th.phase, "depth_scale": _num(th.depth_scale), "trainable_depth": _num(th.trainable_depth),
-            "sigma_w2": _num(th.sigma_w2), "sigma_b2": _num(th.sigma_b2), "depth_note": th.depth_note,
+            "applicable": th.applicable,
+            "reason": th.reason,
+            "q_star": _num(th.q_star),
+            "chi1": _num(th.chi1),
+            "phase": th.phase,
+            "depth_scale": _num(th.depth_scale),
+            "trainable_depth": _num(th.trainable_depth),
+            "sigma_w2": _num(th.sigma_w2),
+            "sigma_b2": _num(th.sigma_b2),
+            "depth_note": th.depth_note,
         },
         "training": r.training,
     }
@@ -82,9 +103,10 @@ def _at(source: object, i: int, *names: str) -> dict[str, float | int | None]:
 
 def _layer(r: Result, i: int, fi: int, fo: int) -> dict[str, Any]:
     f, b, w = r.forward, r.backward, r.weights
-    clip = {key: None if values is None else _num(values[i])
-            for key, values in (("clipped_weight_grad_norm", b.clipped_weight_grad_norm),
-                                ("clip_scale", b.clip_scale))}
+    clip = {
+        key: None if values is None else _num(values[i])
+        for key, values in (("clipped_weight_grad_norm", b.clipped_weight_grad_norm), ("clip_scale", b.clip_scale))
+    }
     return {
         "index": i + 1,
         "fan_in": fi,
@@ -108,19 +130,31 @@ def _layer(r: Result, i: int, fi: int, fo: int) -> dict[str, Any]:
             **clip,
             "histogram": _hist(b.histograms[i]),
         },
-        "theory": _at(r.theory_layers, i, "preactivation_var", "activation_std", "saturated_fraction",
-                      "activation_grad_std"),
+        "theory": _at(
+            r.theory_layers, i, "preactivation_var", "activation_std", "saturated_fraction", "activation_grad_std"
+        ),
     }
 
 
 def _verdict(r: Result) -> dict[str, Any]:
     v = r.verdict
     return {
-        "kind": v.kind, "text": v.text, "severity": v.severity,
-        "findings": [{"kind": x.kind, "severity": x.severity, "text": x.text, "fix": x.fix,
-                      "numbers": {k: _num(n) for k, n in x.numbers.items()}} for x in v.findings],
+        "kind": v.kind,
+        "text": v.text,
+        "severity": v.severity,
+        "findings": [
+            {
+                "kind": x.kind,
+                "severity": x.severity,
+                "text": x.text,
+                "fix": x.fix,
+                "numbers": {k: _num(n) for k, n in x.numbers.items()},
+            }
+            for x in v.findings
+        ],
         "first_nonfinite_layer": v.first_nonfinite_layer,
-        "forward_factor": _num(v.forward_factor), "backward_factor": _num(v.backward_factor),
+        "forward_factor": _num(v.forward_factor),
+        "backward_factor": _num(v.backward_factor),
         "fix": v.fix,
     }
 
@@ -182,16 +216,45 @@ def csv_rows(r: Result) -> Iterator[list[str]]:
     yield [name for name, _ in CSV_COLUMNS + (BRANCH_CSV_COLUMNS if residual else ())]
     for layer in doc["layers"]:
         w, z, a, g, t = (layer[k] for k in ("weight", "preactivation", "activation", "gradient", "theory"))
-        values = [layer["index"], layer["fan_in"], layer["fan_out"], w["mean"], w["std"], w["expected_std"],
-                  w["min"], w["max"], w["zero_fraction"], z["mean"], z["std"], a["mean"], a["std"], a["min"],
-                  a["max"], a["nonfinite_fraction"], a["saturated_fraction"], a["dead_fraction"],
-                  a["dead_unit_fraction"], g["activation_grad_std"], g["weight_grad_norm"],
-                  g["grad_to_weight_ratio"], g["clipped_weight_grad_norm"], t["preactivation_var"],
-                  t["activation_std"], t["saturated_fraction"], t["activation_grad_std"]]
+        values = [
+            layer["index"],
+            layer["fan_in"],
+            layer["fan_out"],
+            w["mean"],
+            w["std"],
+            w["expected_std"],
+            w["min"],
+            w["max"],
+            w["zero_fraction"],
+            z["mean"],
+            z["std"],
+            a["mean"],
+            a["std"],
+            a["min"],
+            a["max"],
+            a["nonfinite_fraction"],
+            a["saturated_fraction"],
+            a["dead_fraction"],
+            a["dead_unit_fraction"],
+            g["activation_grad_std"],
+            g["weight_grad_norm"],
+            g["grad_to_weight_ratio"],
+            g["clipped_weight_grad_norm"],
+            t["preactivation_var"],
+            t["activation_std"],
+            t["saturated_fraction"],
+            t["activation_grad_std"],
+        ]
         if residual:
             b = layer["branch"]
-            values += [b["std"], b["ratio"], b["saturated_fraction"], b["dead_fraction"], b["grad_std"],
-                       b["theory_std"]]
+            values += [
+                b["std"],
+                b["ratio"],
+                b["saturated_fraction"],
+                b["dead_fraction"],
+                b["grad_std"],
+                b["theory_std"],
+            ]
         yield ["" if v is None else repr(v) if isinstance(v, float) else str(v) for v in values]
 
 
@@ -261,8 +324,13 @@ def list_snapshots(folder: Path | str) -> list[tuple[Path, str, str]]:
         if isinstance(doc, dict) and doc.get("format") == FORMAT:
             config = doc.get("config")
             line = config.get("string", "") if isinstance(config, dict) else ""
-            out.append((path, jsoncheck.shown(doc.get("created_utc", ""), 40).strip("'"),
-                        jsoncheck.shown(line, 200).strip("'")))
+            out.append(
+                (
+                    path,
+                    jsoncheck.shown(doc.get("created_utc", ""), 40).strip("'"),
+                    jsoncheck.shown(line, 200).strip("'"),
+                )
+            )
     out.sort(key=lambda item: (item[1], item[0].name), reverse=True)
     return out
 
@@ -295,9 +363,15 @@ def _hist_of(block: dict[str, Any]) -> Histogram:
     if h is None:
         return Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed="not in this snapshot")
     counts = h["counts"]
-    return Histogram(np.array([_f(e) for e in h["edges"]], dtype=np.float64), np.array(counts, dtype=np.int64),
-                     h.get("total", sum(counts)), h.get("nonfinite", 0), h.get("collapsed"),
-                     tuple(h.get("outside", (0, 0))), h.get("note"))
+    return Histogram(
+        np.array([_f(e) for e in h["edges"]], dtype=np.float64),
+        np.array(counts, dtype=np.int64),
+        h.get("total", sum(counts)),
+        h.get("nonfinite", 0),
+        h.get("collapsed"),
+        tuple(h.get("outside", (0, 0))),
+        h.get("note"),
+    )
 
 
 def _rebuild(doc: dict[str, Any], cfg: Any) -> Result:
@@ -326,30 +400,74 @@ def _rebuild(doc: dict[str, Any], cfg: Any) -> Result:
     has_clip = cfg.clip is not None
     run_info = doc.get("run", {})
     v, th = doc["verdict"], doc["theory"]
-    findings = [Finding(f.get("kind", ""), Severity(f.get("severity", Severity.INFO)), f["text"], f.get("fix", ""),
-                        dict(f.get("numbers", {}))) for f in v.get("findings", [])]
+    findings = [
+        Finding(
+            f.get("kind", ""),
+            Severity(f.get("severity", Severity.INFO)),
+            f["text"],
+            f.get("fix", ""),
+            dict(f.get("numbers", {})),
+        )
+        for f in v.get("findings", [])
+    ]
     return Result(
         cfg,
-        WeightStats(summary("weight"), column("weight", "expected_mean"), column("weight", "expected_std"),
-                    np.array([_f(b[0]) for b in bounds]), np.array([_f(b[1]) for b in bounds]),
-                    column("weight", "zero_fraction"), [_hist_of(layer["weight"]) for layer in layers]),
-        ForwardStats(summary("preactivation"), summary("activation"), column("activation", "saturated_fraction"),
-                     column("activation", "dead_fraction"), column("activation", "dead_unit_fraction"),
-                     np.array([layer["activation"].get("symmetric", False) for layer in layers], dtype=bool),
-                     [_hist_of(layer["activation"]) for layer in layers], input_std=_f(run_info.get("input_std"))),
-        BackwardStats(column("gradient", "activation_grad_std"), column("gradient", "weight_grad_norm"),
-                      column("gradient", "grad_to_weight_ratio"), column("gradient", "bias_grad_norm"),
-                      column("gradient", "clipped_weight_grad_norm") if has_clip else None,
-                      column("gradient", "clip_scale") if has_clip else None,
-                      [_hist_of(layer["gradient"]) for layer in layers],
-                      input_grad_std=_f(run_info.get("input_grad_std"))),
-        TheoryLayers(column("theory", "preactivation_var"), column("theory", "activation_std"),
-                     column("theory", "saturated_fraction"), column("theory", "activation_grad_std")),
-        TheorySummary(th.get("applicable", False), th.get("reason", ""), _f(th.get("q_star")), _f(th.get("chi1")),
-                      Phase(th.get("phase", "")), _f(th.get("depth_scale")), _f(th.get("trainable_depth")),
-                      _f(th.get("sigma_w2")), _f(th.get("sigma_b2")), depth_note=th.get("depth_note", "")),
-        Verdict(FindingKind(v["kind"]), v["text"], findings, v.get("first_nonfinite_layer"),
-                _f(v.get("forward_factor")), _f(v.get("backward_factor")), v.get("fix")),
+        WeightStats(
+            summary("weight"),
+            column("weight", "expected_mean"),
+            column("weight", "expected_std"),
+            np.array([_f(b[0]) for b in bounds]),
+            np.array([_f(b[1]) for b in bounds]),
+            column("weight", "zero_fraction"),
+            [_hist_of(layer["weight"]) for layer in layers],
+        ),
+        ForwardStats(
+            summary("preactivation"),
+            summary("activation"),
+            column("activation", "saturated_fraction"),
+            column("activation", "dead_fraction"),
+            column("activation", "dead_unit_fraction"),
+            np.array([layer["activation"].get("symmetric", False) for layer in layers], dtype=bool),
+            [_hist_of(layer["activation"]) for layer in layers],
+            input_std=_f(run_info.get("input_std")),
+        ),
+        BackwardStats(
+            column("gradient", "activation_grad_std"),
+            column("gradient", "weight_grad_norm"),
+            column("gradient", "grad_to_weight_ratio"),
+            column("gradient", "bias_grad_norm"),
+            column("gradient", "clipped_weight_grad_norm") if has_clip else None,
+            column("gradient", "clip_scale") if has_clip else None,
+            [_hist_of(layer["gradient"]) for layer in layers],
+            input_grad_std=_f(run_info.get("input_grad_std")),
+        ),
+        TheoryLayers(
+            column("theory", "preactivation_var"),
+            column("theory", "activation_std"),
+            column("theory", "saturated_fraction"),
+            column("theory", "activation_grad_std"),
+        ),
+        TheorySummary(
+            th.get("applicable", False),
+            th.get("reason", ""),
+            _f(th.get("q_star")),
+            _f(th.get("chi1")),
+            Phase(th.get("phase", "")),
+            _f(th.get("depth_scale")),
+            _f(th.get("trainable_depth")),
+            _f(th.get("sigma_w2")),
+            _f(th.get("sigma_b2")),
+            depth_note=th.get("depth_note", ""),
+        ),
+        Verdict(
+            FindingKind(v["kind"]),
+            v["text"],
+            findings,
+            v.get("first_nonfinite_layer"),
+            _f(v.get("forward_factor")),
+            _f(v.get("backward_factor")),
+            v.get("fix"),
+        ),
         run_info.get("layers_done", depth),
         run_info.get("cancelled", False),
         _f(run_info.get("elapsed_s", 0.0)),
@@ -375,15 +493,17 @@ def diff(a: Result, b: Result) -> dict[str, Any]:
     layers = []
     for i in range(depth):
         fa, fb = a.forward, b.forward
-        layers.append({
-            "index": i + 1,
-            "activation_std": [_num(fa.activation.std[i]), _num(fb.activation.std[i])],
-            "activation_std_ratio": ratio(fa.activation.std[i], fb.activation.std[i]),
-            "gradient_std": [_num(a.backward.activation_grad_std[i]), _num(b.backward.activation_grad_std[i])],
-            "gradient_std_ratio": ratio(a.backward.activation_grad_std[i], b.backward.activation_grad_std[i]),
-            "saturated_fraction": [_num(fa.saturated_fraction[i]), _num(fb.saturated_fraction[i])],
-            "dead_fraction": [_num(fa.dead_fraction[i]), _num(fb.dead_fraction[i])],
-        })
+        layers.append(
+            {
+                "index": i + 1,
+                "activation_std": [_num(fa.activation.std[i]), _num(fb.activation.std[i])],
+                "activation_std_ratio": ratio(fa.activation.std[i], fb.activation.std[i]),
+                "gradient_std": [_num(a.backward.activation_grad_std[i]), _num(b.backward.activation_grad_std[i])],
+                "gradient_std_ratio": ratio(a.backward.activation_grad_std[i], b.backward.activation_grad_std[i]),
+                "saturated_fraction": [_num(fa.saturated_fraction[i]), _num(fb.saturated_fraction[i])],
+                "dead_fraction": [_num(fa.dead_fraction[i]), _num(fb.dead_fraction[i])],
+            }
+        )
     return {
         "a": {"created_utc": a.created_utc, "config": a.config.to_string()},
         "b": {"created_utc": b.created_utc, "config": b.config.to_string()},
@@ -391,7 +511,6 @@ def diff(a: Result, b: Result) -> dict[str, Any]:
         "layers_compared": depth,
         "depths": [a.config.n_layers, b.config.n_layers],
         "layers": layers,
-        "verdict": [{"kind": a.verdict.kind, "text": a.verdict.text},
-                    {"kind": b.verdict.kind, "text": b.verdict.text}],
+        "verdict": [{"kind": a.verdict.kind, "text": a.verdict.text}, {"kind": b.verdict.kind, "text": b.verdict.text}],
         "training": diff_training(a.training, b.training),
     }

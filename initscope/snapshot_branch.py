@@ -24,9 +24,11 @@ def to_document(branch: BranchStats, i: int) -> dict[str, Any]:
     """Block i's branch object (non-finite values become null, as everywhere in a snapshot)."""
     theory = branch.theory_std
     out: dict[str, Any] = {
-        "std": json_safe(branch.std[i]), "ratio": json_safe(branch.ratio[i]),
+        "std": json_safe(branch.std[i]),
+        "ratio": json_safe(branch.ratio[i]),
         "saturated_fraction": json_safe(branch.saturated_fraction[i]),
-        "dead_fraction": json_safe(branch.dead_fraction[i]), "grad_std": json_safe(branch.grad_std[i]),
+        "dead_fraction": json_safe(branch.dead_fraction[i]),
+        "grad_std": json_safe(branch.grad_std[i]),
         "theory_std": None if theory is None else json_safe(theory[i]),
         "weight_std": [json_safe(x) for x in branch.weight_std[i]],
         "weight_grad_norm": [json_safe(x) for x in branch.weight_grad_norm[i]],
@@ -44,10 +46,22 @@ def from_layers(layers: list[dict[str, Any]], branch_depth: int) -> BranchStats:
     schema.check_snapshot (so every block has one, with numbers where numbers belong)."""
     depth = len(layers)
     cols: dict[str, npt.NDArray[np.float64]] = {
-        name: np.array([_number(layer["branch"].get(name)) for layer in layers], dtype=np.float64)
-        for name in FIELDS}
-    lists = {key: np.array([[_number(v) for v in layer["branch"].get(key, [None] * branch_depth)]
-                            for layer in layers], dtype=np.float64).reshape(depth, branch_depth)
-             for key in ("weight_std", "weight_grad_norm")}
-    return BranchStats(cols["std"], cols["ratio"], cols["saturated_fraction"], cols["dead_fraction"],
-                       cols["grad_std"], lists["weight_grad_norm"], lists["weight_std"], cols["theory_std"])
+        name: np.array([_number(layer["branch"].get(name)) for layer in layers], dtype=np.float64) for name in FIELDS
+    }
+    lists = {
+        key: np.array(
+            [[_number(v) for v in layer["branch"].get(key, [None] * branch_depth)] for layer in layers],
+            dtype=np.float64,
+        ).reshape(depth, branch_depth)
+        for key in ("weight_std", "weight_grad_norm")
+    }
+    return BranchStats(
+        cols["std"],
+        cols["ratio"],
+        cols["saturated_fraction"],
+        cols["dead_fraction"],
+        cols["grad_std"],
+        lists["weight_grad_norm"],
+        lists["weight_std"],
+        cols["theory_std"],
+    )

@@ -33,19 +33,30 @@ class Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
         importlib.import_module(module).add_parser(self)
         del self._choices_actions[listed:]  # listed once, at the placeholder's place
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         self.load(values[0])
         super().__call__(parser, namespace, values, option_string)
 
 
 LAZY_COMMANDS = {
-    "theory": ("initscope.theory_cli",
-               "mean-field readouts (q*, chi_1, phase, depth scale) headless; --jacobian, --ensemble"),
-    "train": ("initscope.train_cli",
-              "race initializers on a small training task (same data and batches; only the init differs)"),
-    "audit": ("initscope.audit_cli",
-              "audit a weights file: which initializer made each tensor, what is off, what the signal does"),
+    "theory": (
+        "initscope.theory_cli",
+        "mean-field readouts (q*, chi_1, phase, depth scale) headless; --jacobian, --ensemble",
+    ),
+    "train": (
+        "initscope.train_cli",
+        "race initializers on a small training task (same data and batches; only the init differs)",
+    ),
+    "audit": (
+        "initscope.audit_cli",
+        "audit a weights file: which initializer made each tensor, what is off, what the signal does",
+    ),
 }
 """Subcommands whose modules load on use: (module, the one-line help its `add_parser` registers; a test
 checks the two agree)."""

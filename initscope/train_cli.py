@@ -32,49 +32,102 @@ FORMATS = ("table", "json", "csv")
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `train` on the main parser's subparsers (an argparse._SubParsersAction)."""
     p: argparse.ArgumentParser = subparsers.add_parser(
-        "train", help="race initializers on a small training task (same data and batches; only the init differs)",
+        "train",
+        help="race initializers on a small training task (same data and batches; only the init differs)",
         description="Train the same MLP once per initializer on the same data, in the same mini-batch order, "
         "and compare: steps to reach the target loss, final loss and accuracy, distinct hidden units "
-        "(1 = symmetric), and what stopped each one.")
+        "(1 = symmetric), and what stopped each one.",
+    )
     race = p.add_argument_group("race")
-    race.add_argument("--compare", dest="t_contenders", metavar="INITS", nargs="+", default=[DEFAULT_CONTENDERS],
-                      help=f"comma-separated initializers, with parameters if needed, e.g. {DEFAULT_CONTENDERS} "
-                      "or 'he_normal,normal(std=0.001)' (default %(default)s); or one-line configs, one per "
-                      "argument: \"arch=residual norm=none\" \"arch=residual branch_scale=1/sqrt(2L)\"")
-    race.add_argument("--dataset", "--data", dest="t_data", metavar="spirals|circles|teacher|FILE", default="spirals",
-                      help="generated data (seeded) or a .csv/.npy file, last column the label or target "
-                      "(default spirals)")
-    race.add_argument("--task", dest="t_task", metavar="auto|classification|regression", default="auto",
-                      help="what the last column of a file is (default auto: integers or names = classes)")
-    race.add_argument("--samples", dest="t_samples", metavar="N",
-                      help="rows to train on (default 512 generated; every row of a file)")
+    race.add_argument(
+        "--compare",
+        dest="t_contenders",
+        metavar="INITS",
+        nargs="+",
+        default=[DEFAULT_CONTENDERS],
+        help=f"comma-separated initializers, with parameters if needed, e.g. {DEFAULT_CONTENDERS} "
+        "or 'he_normal,normal(std=0.001)' (default %(default)s); or one-line configs, one per "
+        'argument: "arch=residual norm=none" "arch=residual branch_scale=1/sqrt(2L)"',
+    )
+    race.add_argument(
+        "--dataset",
+        "--data",
+        dest="t_data",
+        metavar="spirals|circles|teacher|FILE",
+        default="spirals",
+        help="generated data (seeded) or a .csv/.npy file, last column the label or target (default spirals)",
+    )
+    race.add_argument(
+        "--task",
+        dest="t_task",
+        metavar="auto|classification|regression",
+        default="auto",
+        help="what the last column of a file is (default auto: integers or names = classes)",
+    )
+    race.add_argument(
+        "--samples", dest="t_samples", metavar="N", help="rows to train on (default 512 generated; every row of a file)"
+    )
     race.add_argument("--epochs", dest="t_epochs", metavar="N", default="200", help="default 200")
     race.add_argument("--batch-size", dest="t_batch_size", metavar="B", default="64", help="default 64")
-    race.add_argument("--optimizer", dest="t_optimizer", metavar="sgd|adam", default="sgd",
-                      help="sgd (with momentum, default) or adam")
+    race.add_argument(
+        "--optimizer",
+        dest="t_optimizer",
+        metavar="sgd|adam",
+        default="sgd",
+        help="sgd (with momentum, default) or adam",
+    )
     race.add_argument("--lr", dest="t_lr", metavar="LR", help="learning rate > 0 (default 0.02 sgd, 0.003 adam)")
     race.add_argument("--momentum", dest="t_momentum", metavar="M", default="0.9", help="SGD momentum (default 0.9)")
     race.add_argument("--clip", dest="t_clip", metavar="T|off", help="clip the gradient's L2 norm to T (default off)")
-    race.add_argument("--clip-mode", dest="t_clip_mode", metavar="global|per_layer", default="global",
-                      help="one norm over all parameters (default, as torch's clip_grad_norm_) or per layer")
-    race.add_argument("--target-loss", dest="t_target_loss", metavar="L",
-                      help=f"loss to reach (default {TARGET_FRACTION:g} x the loss of the best constant prediction)")
+    race.add_argument(
+        "--clip-mode",
+        dest="t_clip_mode",
+        metavar="global|per_layer",
+        default="global",
+        help="one norm over all parameters (default, as torch's clip_grad_norm_) or per layer",
+    )
+    race.add_argument(
+        "--target-loss",
+        dest="t_target_loss",
+        metavar="L",
+        help=f"loss to reach (default {TARGET_FRACTION:g} x the loss of the best constant prediction)",
+    )
     race.add_argument("--seed", dest="t_seed", metavar="S", default="0", help="default 0")
-    race.add_argument("--work-budget", dest="t_work_budget", metavar="N",
-                      help="refuse races above epochs x samples x parameters x contenders (default 2e11)")
+    race.add_argument(
+        "--work-budget",
+        dest="t_work_budget",
+        metavar="N",
+        help="refuse races above epochs x samples x parameters x contenders (default 2e11)",
+    )
     net = p.add_argument_group("network (hidden layers; the input dimension is the data's)")
-    net.add_argument("--activation", "--act", dest="t_activation", metavar="NAME", default="relu",
-                     help="e.g. relu, tanh, leaky_relu(0.1) (default relu)")
-    net.add_argument("--width", dest="t_width", metavar="N|N,N,...", default="64",
-                     help="units per hidden layer, or one width per layer (default 64)")
+    net.add_argument(
+        "--activation",
+        "--act",
+        dest="t_activation",
+        metavar="NAME",
+        default="relu",
+        help="e.g. relu, tanh, leaky_relu(0.1) (default relu)",
+    )
+    net.add_argument(
+        "--width",
+        dest="t_width",
+        metavar="N|N,N,...",
+        default="64",
+        help="units per hidden layer, or one width per layer (default 64)",
+    )
     net.add_argument("--depth", dest="t_depth", metavar="L", help="hidden layers (default 3)")
     net.add_argument("--bias", dest="t_bias", metavar="INIT", help="bias init (default zeros)")
     net.add_argument("--dtype", dest="t_dtype", metavar="float32|float64", help="compute dtype (default float32)")
     out = p.add_argument_group("output")
-    out.add_argument("--format", dest="t_format", choices=FORMATS, default=None,
-                     help="table (default), json (a snapshot whose training block holds the race) "
-                     "or csv (one row per contender "
-                     "per recorded step)")
+    out.add_argument(
+        "--format",
+        dest="t_format",
+        choices=FORMATS,
+        default=None,
+        help="table (default), json (a snapshot whose training block holds the race) "
+        "or csv (one row per contender "
+        "per recorded step)",
+    )
     out.add_argument("-o", "--output", dest="t_output", metavar="FILE", help="write to FILE (format from its suffix)")
     out.add_argument("--force", dest="t_force", action="store_true", help="overwrite FILE if it exists")
     blas.add_threads_flag(p)
@@ -89,9 +142,17 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
         value = getattr(args, "t_" + key)
         if value is not None:
             network[key] = value
-    race: dict[str, Any] = {"contenders": args.t_contenders, "data": args.t_data, "task": args.t_task,
-                            "epochs": args.t_epochs, "batch_size": args.t_batch_size, "optimizer": args.t_optimizer,
-                            "momentum": args.t_momentum, "clip_mode": args.t_clip_mode, "seed": args.t_seed}
+    race: dict[str, Any] = {
+        "contenders": args.t_contenders,
+        "data": args.t_data,
+        "task": args.t_task,
+        "epochs": args.t_epochs,
+        "batch_size": args.t_batch_size,
+        "optimizer": args.t_optimizer,
+        "momentum": args.t_momentum,
+        "clip_mode": args.t_clip_mode,
+        "seed": args.t_seed,
+    }
     for key in ("samples", "lr", "clip", "target_loss", "work_budget"):
         value = getattr(args, "t_" + key)
         if value is not None:
@@ -105,8 +166,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     tc = train_config_from_args(args)
     output = Path(args.t_output) if args.t_output else None
-    fmt = args.t_format or ({".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "table") if output
-                            else "table")
+    fmt = args.t_format or ({".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "table") if output else "table")
     if output is not None:  # refuse before a long race, not after (exists, folder missing, not a file)
         check_target(args.t_output, overwrite=args.t_force)
     blas.configure(args.threads)  # one thread: small matrices, where threads only contend (14x slower)
@@ -125,8 +185,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _progress_printer() -> Any:
     def show(p: RaceResult) -> None:
-        sys.stderr.write(f"\rtraining: epoch {p.epochs_done}/{p.config.epochs}, step {p.step}/{p.total_steps} "
-                         f"({p.elapsed_s:.1f} s)\033[K")
+        sys.stderr.write(
+            f"\rtraining: epoch {p.epochs_done}/{p.config.epochs}, step {p.step}/{p.total_steps} "
+            f"({p.elapsed_s:.1f} s)\033[K"
+        )
         sys.stderr.flush()
 
     return show
@@ -150,8 +212,12 @@ def snapshot_of(race: RaceResult) -> str:
 
     first = race.config.contender_list[0]
     features = int(race.dataset["features"])
-    cfg = race.config.network.replace(initializer=first.initializer, initializer_params=dict(first.params),
-                                      fan_in=features, batch=min(race.config.batch_size, MAX_BATCH))
+    cfg = race.config.network.replace(
+        initializer=first.initializer,
+        initializer_params=dict(first.params),
+        fan_in=features,
+        batch=min(race.config.batch_size, MAX_BATCH),
+    )
     result = run(cfg)
     result.training = race.to_dict()
     return snapshot.dumps(result)
@@ -167,8 +233,11 @@ def table(result: RaceResult) -> str:
     net = tc.network
     widths = net.widths
     shape = f"{widths[0]}x{len(widths)}" if len(set(widths)) == 1 else ",".join(map(str, widths))
-    opt = f"sgd lr {tc.effective_lr:g} momentum {tc.momentum:g}" if tc.optimizer == "sgd" \
+    opt = (
+        f"sgd lr {tc.effective_lr:g} momentum {tc.momentum:g}"
+        if tc.optimizer == "sgd"
         else f"adam lr {tc.effective_lr:g}"
+    )
     classes = f", {ds['classes']} classes" if ds["task"] == "classification" else ""
     clip = "off" if tc.clip is None else f"{tc.clip:g} ({tc.clip_mode})"
     if any(c.arch.get("arch") == "residual" for c in tc.contender_list):  # blocks instead of layers for those
@@ -178,8 +247,11 @@ def table(result: RaceResult) -> str:
         f"  network {net.activation} {shape} + linear readout, {net.dtype} · {opt} · batch {tc.batch_size} · "
         f"{result.epochs_done}/{tc.epochs} epochs x {result.steps_per_epoch} steps · clip {clip} · seed {net.seed}",
     ]
-    target_note = "" if tc.target_loss is not None else \
-        f" ({TARGET_FRACTION:g} x {ds['baseline_loss']:.3g}, the loss of the best constant prediction)"
+    target_note = (
+        ""
+        if tc.target_loss is not None
+        else f" ({TARGET_FRACTION:g} x {ds['baseline_loss']:.3g}, the loss of the best constant prediction)"
+    )
     lines.append(f"  target loss {result.target_loss:.3g}{target_note}")
     clipping = tc.clip is not None
     head = ["contender", "steps to target", "final loss", "accuracy", "distinct units", "stopped"]
@@ -190,8 +262,14 @@ def table(result: RaceResult) -> str:
         final = c.final_distinct_units
         low = int(final.argmin()) if final.size else 0
         units = f"{int(final[low])} of {widths[low]}" if final.size else "—"
-        row = [c.label, "—" if c.steps_to_target is None else str(c.steps_to_target), _num(c.final_loss),
-               "—" if not math.isfinite(c.final_accuracy) else f"{100 * c.final_accuracy:.1f} %", units, c.reason]
+        row = [
+            c.label,
+            "—" if c.steps_to_target is None else str(c.steps_to_target),
+            _num(c.final_loss),
+            "—" if not math.isfinite(c.final_accuracy) else f"{100 * c.final_accuracy:.1f} %",
+            units,
+            c.reason,
+        ]
         if clipping:
             row[5:5] = [f"{100 * c.clipped_fraction:.0f} %", _num(c.norm_before), _num(c.norm_after)]
         rows.append(row)
@@ -211,9 +289,17 @@ def csv_text(result: RaceResult) -> str:
     column; a field that was not measured at that step is empty."""
     layers = result.layer_names
     hidden = layers[:-1]
-    head = ["contender", "step", "epoch", "loss", "accuracy", "batch_loss",
-            *(f"grad_norm_{n}" for n in layers), *(f"update_ratio_{n}" for n in layers),
-            *(f"distinct_units_{n}" for n in hidden)]
+    head = [
+        "contender",
+        "step",
+        "epoch",
+        "loss",
+        "accuracy",
+        "batch_loss",
+        *(f"grad_norm_{n}" for n in layers),
+        *(f"update_ratio_{n}" for n in layers),
+        *(f"distinct_units_{n}" for n in hidden),
+    ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(head)

@@ -50,38 +50,85 @@ class Scene:
 
 
 SCENES = [
-    Scene("he_vs_xavier_relu_depth50", Config(initializer="he_normal", depth=50),
-          pin_first=Config(initializer="xavier_normal", depth=50),
-          extra=(("2", "histograms", "forward_histograms"),)),
-    Scene("tanh_xavier_gain_5_3_depth50", Config(initializer="xavier_normal", initializer_params={"gain": 5 / 3},
-                                                 activation="tanh", depth=50),
-          extra=(("2", "fractions", "forward_saturation"),)),
+    Scene(
+        "he_vs_xavier_relu_depth50",
+        Config(initializer="he_normal", depth=50),
+        pin_first=Config(initializer="xavier_normal", depth=50),
+        extra=(("2", "histograms", "forward_histograms"),),
+    ),
+    Scene(
+        "tanh_xavier_gain_5_3_depth50",
+        Config(initializer="xavier_normal", initializer_params={"gain": 5 / 3}, activation="tanh", depth=50),
+        extra=(("2", "fractions", "forward_saturation"),),
+    ),
     Scene("zeros_relu", Config(initializer="zeros", depth=10)),
     # the Theory tab's views and the on-demand extras (issue 5)
-    Scene("theory_tanh_xavier_gain_5_3_depth50", Config(initializer="xavier_normal", initializer_params={"gain": 5 / 3},
-                                                        activation="tanh", depth=50), tabs=False,
-          actions=(("", "theory/phase", "phase"), ("", "theory/saturation", "saturation"))),
-    Scene("theory_tanh_xavier_gain_5_3_depth50_80x24", Config(initializer="xavier_normal",
-                                                              initializer_params={"gain": 5 / 3}, activation="tanh",
-                                                              depth=50), tabs=False, size=(80, 24),
-          actions=(("", "theory/phase", "phase"),)),
-    Scene("jacobian_orthogonal_tanh_depth32", Config(initializer="orthogonal", initializer_params={"gain": 1.05},
-                                                      activation="tanh", bias="normal", bias_params={"std": 0.025},
-                                                      depth=32), tabs=False, actions=(("j", "", "theory_jacobian"),)),
-    Scene("jacobian_he_relu_depth32", Config(initializer="he_normal", depth=32), tabs=False,
-          actions=(("j", "", "theory_jacobian"),)),
-    Scene("jacobian_orthogonal_tanh_depth32_80x24", Config(initializer="orthogonal", initializer_params={"gain": 1.05},
-                                                            activation="tanh", bias="normal",
-                                                            bias_params={"std": 0.025}, depth=32),
-          tabs=False, size=(80, 24), actions=(("j", "", "theory_jacobian"),)),
-    Scene("seed_bands_he_relu_depth50", Config(initializer="he_normal", depth=50), tabs=False,
-          actions=(("k", "forward/std", "forward"), ("", "backward/", "backward"))),
+    Scene(
+        "theory_tanh_xavier_gain_5_3_depth50",
+        Config(initializer="xavier_normal", initializer_params={"gain": 5 / 3}, activation="tanh", depth=50),
+        tabs=False,
+        actions=(("", "theory/phase", "phase"), ("", "theory/saturation", "saturation")),
+    ),
+    Scene(
+        "theory_tanh_xavier_gain_5_3_depth50_80x24",
+        Config(initializer="xavier_normal", initializer_params={"gain": 5 / 3}, activation="tanh", depth=50),
+        tabs=False,
+        size=(80, 24),
+        actions=(("", "theory/phase", "phase"),),
+    ),
+    Scene(
+        "jacobian_orthogonal_tanh_depth32",
+        Config(
+            initializer="orthogonal",
+            initializer_params={"gain": 1.05},
+            activation="tanh",
+            bias="normal",
+            bias_params={"std": 0.025},
+            depth=32,
+        ),
+        tabs=False,
+        actions=(("j", "", "theory_jacobian"),),
+    ),
+    Scene(
+        "jacobian_he_relu_depth32",
+        Config(initializer="he_normal", depth=32),
+        tabs=False,
+        actions=(("j", "", "theory_jacobian"),),
+    ),
+    Scene(
+        "jacobian_orthogonal_tanh_depth32_80x24",
+        Config(
+            initializer="orthogonal",
+            initializer_params={"gain": 1.05},
+            activation="tanh",
+            bias="normal",
+            bias_params={"std": 0.025},
+            depth=32,
+        ),
+        tabs=False,
+        size=(80, 24),
+        actions=(("j", "", "theory_jacobian"),),
+    ),
+    Scene(
+        "seed_bands_he_relu_depth50",
+        Config(initializer="he_normal", depth=50),
+        tabs=False,
+        actions=(("k", "forward/std", "forward"), ("", "backward/", "backward")),
+    ),
     # residual nets (issue 15): He branches double the stream every block; GPT-2's 1/sqrt(2L) against pre-LN
-    Scene("residual_he_unscaled_depth24", Config(arch="residual", depth=24), tabs=False,
-          actions=(("", "forward/std", "forward"),)),
-    Scene("residual_gpt2_scale_vs_preln_depth24", Config(arch="residual", branch_scale="1/sqrt(2L)", depth=24),
-          pin_first=Config(arch="residual", norm="layernorm", depth=24), tabs=False,
-          actions=(("", "forward/std", "forward"), ("", "backward/", "backward"), ("", "theory/std", "theory"))),
+    Scene(
+        "residual_he_unscaled_depth24",
+        Config(arch="residual", depth=24),
+        tabs=False,
+        actions=(("", "forward/std", "forward"),),
+    ),
+    Scene(
+        "residual_gpt2_scale_vs_preln_depth24",
+        Config(arch="residual", branch_scale="1/sqrt(2L)", depth=24),
+        pin_first=Config(arch="residual", norm="layernorm", depth=24),
+        tabs=False,
+        actions=(("", "forward/std", "forward"), ("", "backward/", "backward"), ("", "theory/std", "theory")),
+    ),
 ]
 
 
@@ -103,14 +150,18 @@ def one_cell_per_glyph(svg_text: str) -> str:
     text element per cell. Textual gives each run its cell width (textLength), but rsvg ignores it, and a glyph
     that the monospace font lacks (braille) comes from a proportional fallback font, so the rest of the run
     drifted out of its cells in the PNG (a plot's line ran into the next plot)."""
+
     def split(m: re.Match[str]) -> str:
         before, x, middle, length, after, content = m.groups()
         chars = re.findall(r"&#?\w+;|.", content)
         if len(chars) < 2 or not any(len(c) == 1 and ord(c) >= 0x2500 for c in chars):
             return m.group(0)
         width = float(length) / len(chars)
-        return "".join(f'<text {before}x="{float(x) + i * width:.2f}"{middle}textLength="{width:.2f}"{after}>{c}</text>'
-                       for i, c in enumerate(chars))
+        return "".join(
+            f'<text {before}x="{float(x) + i * width:.2f}"{middle}textLength="{width:.2f}"{after}>{c}</text>'
+            for i, c in enumerate(chars)
+        )
+
     return TEXT_RUN.sub(split, svg_text)
 
 
@@ -123,8 +174,9 @@ def to_png(svg: Path) -> Path | None:
         text = text.replace("<svg ", '<svg xml:space="preserve" ', 1)  # or rsvg drops the runs' spaces
         svg.write_text(text, encoding="utf-8")
     png = svg.with_suffix(".png")
-    subprocess.run(["rsvg-convert", "-w", "1400", "-o", str(png)], input=one_cell_per_glyph(text).encode("utf-8"),
-                   check=True)
+    subprocess.run(
+        ["rsvg-convert", "-w", "1400", "-o", str(png)], input=one_cell_per_glyph(text).encode("utf-8"), check=True
+    )
     return png
 
 
@@ -134,8 +186,11 @@ async def settle_extras(app: InitScopeApp, pilot: object) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause(0.05)  # type: ignore[attr-defined]
         jacobian, ensemble = app.query_one(JacobianView).job, app.query_one(SeedEnsemble).job
-        busy = (app.query_one(PhaseView).pending or (jacobian is not None and jacobian.status == "running")
-                or (ensemble is not None and ensemble.status == "running"))
+        busy = (
+            app.query_one(PhaseView).pending
+            or (jacobian is not None and jacobian.status == "running")
+            or (ensemble is not None and ensemble.status == "running")
+        )
         if not busy and all(w.is_finished for w in app.workers):
             return
     raise RuntimeError("on-demand work did not finish")
@@ -276,8 +331,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default="screenshots", help="folder for the SVG and PNG files")
     parser.add_argument("--size", default="120x36", help="terminal size COLSxROWS (default 120x36)")
     parser.add_argument("--small", action="store_true", help="also write the first scene at 80x24")
-    parser.add_argument("--only", default="", help="only the scenes whose name starts with one of these "
-                        "comma-separated prefixes (e.g. theory,jacobian,seed_bands,audit)")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="only the scenes whose name starts with one of these "
+        "comma-separated prefixes (e.g. theory,jacobian,seed_bands,audit)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

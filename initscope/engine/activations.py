@@ -35,8 +35,7 @@ def erf(x: Array) -> Array:
     np.reciprocal(t, out=t)
     # Horner's scheme in place: three arrays live at a time (z, t, poly), since gelu runs per layer.
     poly = np.multiply(t, 0.17087277)
-    for c in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
-              1.00002368):
+    for c in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368):
         poly += c
         poly *= t
     poly -= 1.26551223
@@ -159,8 +158,9 @@ SPECS: dict[str, ActivationSpec] = {}
 """Every activation, in display order (the order the factories below are defined in)."""
 
 
-def _activation(name: str, formula: str, needs_z: bool = False,
-                **params: tuple[float, float, float]) -> Callable[[Factory], Factory]:
+def _activation(
+    name: str, formula: str, needs_z: bool = False, **params: tuple[float, float, float]
+) -> Callable[[Factory], Factory]:
     """Register the decorated factory as the activation `name`; `params` are name=(default, low, high).
     Adding an activation is one decorated factory."""
 
@@ -174,14 +174,21 @@ def _activation(name: str, formula: str, needs_z: bool = False,
 # ------------------------------------------------------------------------------------------ the activations
 @_activation("linear", "phi(z) = z")
 def _linear(p: dict[str, float]) -> Activation:
-    return Activation(phi=lambda z: z, dphi=lambda z, a: np.ones_like(a), gain=1.0,
-                      gain_source="calculate_gain('linear')")
+    return Activation(
+        phi=lambda z: z, dphi=lambda z, a: np.ones_like(a), gain=1.0, gain_source="calculate_gain('linear')"
+    )
 
 
 @_activation("relu", "phi(z) = max(0, z)")
 def _relu(p: dict[str, float]) -> Activation:
-    return Activation(phi=lambda z: np.maximum(z, 0, out=z), dphi=lambda z, a: (a > 0).astype(a.dtype),
-                      gain=math.sqrt(2.0), gain_source="calculate_gain('relu')", can_die=True, kink=True)
+    return Activation(
+        phi=lambda z: np.maximum(z, 0, out=z),
+        dphi=lambda z, a: (a > 0).astype(a.dtype),
+        gain=math.sqrt(2.0),
+        gain_source="calculate_gain('relu')",
+        can_die=True,
+        kink=True,
+    )
 
 
 @_activation("leaky_relu", "phi(z) = z if z > 0 else slope*z", slope=(0.01, *LEAKY_RELU_SLOPE))
@@ -194,8 +201,14 @@ def _leaky_relu(p: dict[str, float]) -> Activation:
     def dleaky(z: Array | None, a: Array) -> Array:
         return np.where(a > 0, a.dtype.type(1.0), a.dtype.type(s)).astype(a.dtype)
 
-    return Activation(phi=leaky, dphi=dleaky, gain=math.sqrt(2.0 / (1.0 + s * s)),
-                      gain_source=f"calculate_gain('leaky_relu', {s:g})", can_die=True, kink=True)
+    return Activation(
+        phi=leaky,
+        dphi=dleaky,
+        gain=math.sqrt(2.0 / (1.0 + s * s)),
+        gain_source=f"calculate_gain('leaky_relu', {s:g})",
+        can_die=True,
+        kink=True,
+    )
 
 
 def _scaled_elu(alpha: float, scale: float) -> tuple[Callable[[Array], Array], Callable[[Array | None, Array], Array]]:
@@ -221,8 +234,7 @@ def _elu(p: dict[str, float]) -> Activation:
 @_activation("selu", "phi(z) = scale*(z if z > 0 else alpha*(exp(z)-1)), alpha 1.6733, scale 1.0507")
 def _selu(p: dict[str, float]) -> Activation:
     selu, dselu = _scaled_elu(SELU_ALPHA, SELU_SCALE)
-    return Activation(phi=selu, dphi=dselu, gain=0.75, gain_source="calculate_gain('selu') (empirical 3/4)",
-                      kink=True)
+    return Activation(phi=selu, dphi=dselu, gain=0.75, gain_source="calculate_gain('selu') (empirical 3/4)", kink=True)
 
 
 @_activation("gelu", "phi(z) = z*Phi(z) (exact, erf)", needs_z=True)
@@ -253,21 +265,32 @@ def _silu(p: dict[str, float]) -> Activation:
 
 @_activation("tanh", "phi(z) = tanh(z)")
 def _tanh(p: dict[str, float]) -> Activation:
-    return Activation(phi=lambda z: np.tanh(z, out=z), dphi=lambda z, a: 1 - a * a, gain=5.0 / 3.0,
-                      gain_source="calculate_gain('tanh')", saturation=_tanh_saturated)
+    return Activation(
+        phi=lambda z: np.tanh(z, out=z),
+        dphi=lambda z, a: 1 - a * a,
+        gain=5.0 / 3.0,
+        gain_source="calculate_gain('tanh')",
+        saturation=_tanh_saturated,
+    )
 
 
 @_activation("sigmoid", "phi(z) = 1/(1+exp(-z))")
 def _sigmoid_activation(p: dict[str, float]) -> Activation:
-    return Activation(phi=_sigmoid, dphi=lambda z, a: a * (1 - a), gain=1.0,
-                      gain_source="calculate_gain('sigmoid')", saturation=_sigmoid_saturated)
+    return Activation(
+        phi=_sigmoid,
+        dphi=lambda z, a: a * (1 - a),
+        gain=1.0,
+        gain_source="calculate_gain('sigmoid')",
+        saturation=_sigmoid_saturated,
+    )
 
 
 @_activation("softplus", "phi(z) = log(1+exp(z))")
 def _softplus_activation(p: dict[str, float]) -> Activation:
     # sigmoid(z) = 1 - exp(-softplus(z)), so phi' comes from a alone.
-    return Activation(phi=_softplus, dphi=lambda z, a: -np.expm1(-a), gain=_second_moment_gain(_softplus),
-                      gain_source=SECOND_MOMENT)
+    return Activation(
+        phi=_softplus, dphi=lambda z, a: -np.expm1(-a), gain=_second_moment_gain(_softplus), gain_source=SECOND_MOMENT
+    )
 
 
 NAMES: tuple[str, ...] = tuple(SPECS)

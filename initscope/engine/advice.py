@@ -55,8 +55,9 @@ def _chi(act: activations.Activation, sw2: float, sb2: float, q_in: float) -> tu
     return theory.chi1(act, q, sw2), q
 
 
-def critical_weight_variance(act: activations.Activation, sigma_b2: float, input_second_moment: float = 1.0
-                             ) -> Critical | None:
+def critical_weight_variance(
+    act: activations.Activation, sigma_b2: float, input_second_moment: float = 1.0
+) -> Critical | None:
     """The smallest sigma_w^2 where chi_1 (at the fixed point reached from the input) reaches 1.
 
     Closed forms for linear/relu/leaky_relu (sigma_w^2 = 1 / E[phi'^2]); otherwise a scan over 1e-2..1e4
@@ -85,8 +86,12 @@ def critical_weight_variance(act: activations.Activation, sigma_b2: float, input
             above = mid
         else:
             below = mid
-    sw2 = above if abs(_chi(act, above, sigma_b2, input_second_moment)[0] - 1.0) <= abs(
-        _chi(act, below, sigma_b2, input_second_moment)[0] - 1.0) else below
+    sw2 = (
+        above
+        if abs(_chi(act, above, sigma_b2, input_second_moment)[0] - 1.0)
+        <= abs(_chi(act, below, sigma_b2, input_second_moment)[0] - 1.0)
+        else below
+    )
     return Critical(sw2, _chi(act, sw2, sigma_b2, input_second_moment)[1])
 
 
@@ -131,24 +136,34 @@ def _already(cfg: Config, candidate: Config, act: activations.Activation) -> boo
 def _instead(act_name: str, critical: Critical | None, already: bool) -> str:
     """What fixes the net when no initializer does, with sources."""
     if already:
-        return (f"the weights are already at chi_1 = 1 ({EDGE_SOURCES}); what remains at this depth is the "
-                "finite-width spread, which grows with depth/width (Hanin & Rolnick 2018): wider layers, "
-                "normalization or residual connections help, not another initializer")
+        return (
+            f"the weights are already at chi_1 = 1 ({EDGE_SOURCES}); what remains at this depth is the "
+            "finite-width spread, which grows with depth/width (Hanin & Rolnick 2018): wider layers, "
+            "normalization or residual connections help, not another initializer"
+        )
     if act_name in ("gelu", "silu"):
-        return (f"no initializer puts {act_name} at a stable critical point with this bias: chi_1 jumps over 1 "
-                "between q* = 0 and q* = inf (Hayou et al. 2019, 'On the impact of the activation function on "
-                "deep neural networks training'); normalization (batch or layer norm) or relu with He init "
-                f"({HE_SOURCE}) keeps the signal")
+        return (
+            f"no initializer puts {act_name} at a stable critical point with this bias: chi_1 jumps over 1 "
+            "between q* = 0 and q* = inf (Hayou et al. 2019, 'On the impact of the activation function on "
+            "deep neural networks training'); normalization (batch or layer norm) or relu with He init "
+            f"({HE_SOURCE}) keeps the signal"
+        )
     if act_name == "sigmoid":
-        return ("sigmoid reaches chi_1 = 1 only near sigma_w^2 = 103 with most units saturated, and is not "
-                "zero-centred; tanh with Xavier init (Glorot & Bengio 2010) or normalization is the usual remedy")
+        return (
+            "sigmoid reaches chi_1 = 1 only near sigma_w^2 = 103 with most units saturated, and is not "
+            "zero-centred; tanh with Xavier init (Glorot & Bengio 2010) or normalization is the usual remedy"
+        )
     if critical is None:
         return f"no weight variance reaches chi_1 = 1 for {act_name} with this bias ({EDGE_SOURCES})"
     if critical.q_star == 0.0:
-        return ("at q* = 0 the variance shrinks toward 0 and gradients still decay as a power law of depth; a "
-                "small bias variance moves the critical point to q* > 0 (Poole et al. 2016)")
-    return (f"the only chi_1 = 1 point has q* = {critical.q_star:.3g} ({EDGE_SOURCES}); normalization or a "
-            f"different activation (relu with He init, {HE_SOURCE}) keeps the signal")
+        return (
+            "at q* = 0 the variance shrinks toward 0 and gradients still decay as a power law of depth; a "
+            "small bias variance moves the critical point to q* > 0 (Poole et al. 2016)"
+        )
+    return (
+        f"the only chi_1 = 1 point has q* = {critical.q_star:.3g} ({EDGE_SOURCES}); normalization or a "
+        f"different activation (relu with He init, {HE_SOURCE}) keeps the signal"
+    )
 
 
 def propose(r: Result, cancel: threading.Event | None = None) -> dict[str, object]:
@@ -167,7 +182,7 @@ def propose(r: Result, cancel: threading.Event | None = None) -> dict[str, objec
     act = activations.make(cfg.activation, dict(cfg.activation_params))
     bias = initializers.lookup(cfg.bias).expected(cfg.fan_in, cfg.widths[0], cfg.bias_params, act.gain)
     sb2 = bias.std * bias.std + bias.mean * bias.mean
-    input_m2 = 1.0 if math.isnan(r.forward.input_std) else r.forward.input_std ** 2
+    input_m2 = 1.0 if math.isnan(r.forward.input_std) else r.forward.input_std**2
     now = change_decades(r)
     measured: dict[str, object] = {"current_decades": _finite(now)}
     critical = critical_weight_variance(act, sb2, input_m2)
@@ -183,14 +198,22 @@ def propose(r: Result, cancel: threading.Event | None = None) -> dict[str, objec
         return {"config": None, "text": "the fix was not checked (cancelled)", "measured": measured}
     after = change_decades(trial)
     measured.update({"fix_decades": _finite(after), "fix_verdict": trial.verdict.kind})
-    where = (f"at q* = {critical.q_star:.3g}" if critical.healthy else
-             f"only in the limit q* = {critical.q_star:.3g}, not at a finite fixed point")
-    edge = (f"he_normal(gain={_gain_text(gain)}): sigma_w^2 = {critical.sigma_w2:.4g} puts chi_1 = 1 {where} "
-            f"({EDGE_SOURCES})")
+    where = (
+        f"at q* = {critical.q_star:.3g}"
+        if critical.healthy
+        else f"only in the limit q* = {critical.q_star:.3g}, not at a finite fixed point"
+    )
+    edge = (
+        f"he_normal(gain={_gain_text(gain)}): sigma_w^2 = {critical.sigma_w2:.4g} puts chi_1 = 1 {where} "
+        f"({EDGE_SOURCES})"
+    )
     if not after < now:
-        return {"config": None, "measured": measured,
-                "text": f"{_instead(act.name, critical, False)}; {edge}, measured {_state(trial, after)} over "
-                        f"depth, no better than now ({_state(r, now)})"}
+        return {
+            "config": None,
+            "measured": measured,
+            "text": f"{_instead(act.name, critical, False)}; {edge}, measured {_state(trial, after)} over "
+            f"depth, no better than now ({_state(r, now)})",
+        }
     text = f"use {edge}; measured {_state(trial, after)} over depth instead of {_state(r, now)}"
     if trial.verdict.kind != FindingKind.STABLE:
         text += f"; the fix is still {trial.verdict.kind}: {_instead(act.name, critical, False)}"
@@ -205,7 +228,7 @@ def _state(r: Result, decades: float) -> str:
         return f"{decades:.2g} decades"
     if r.verdict.first_nonfinite_layer is not None:
         return f"overflow at layer {r.verdict.first_nonfinite_layer}"
-    if bool(r.forward.symmetric[:r.layers_done].any()):
+    if bool(r.forward.symmetric[: r.layers_done].any()):
         return "identical units"
     return "an incomplete run"
 

@@ -15,20 +15,60 @@ NORM_PLACEMENTS = ("pre", "post")
 BRANCH_SCALES = ("1", "1/sqrt(L)", "1/sqrt(2L)", "0", "fixup", "deepnorm")
 ARCH_PRESETS: dict[str, dict[str, str]] = {
     # What frameworks and papers do; `preset=NAME` in the one-line form expands to these fields.
-    "gpt2": {"init": "normal(std=0.02)", "act": "gelu", "arch": "residual", "branch_depth": "2",
-             "norm": "layernorm", "norm_placement": "pre", "branch_scale": "1/sqrt(2L)"},
-    "bert": {"init": "truncated_normal(std=0.02)", "act": "gelu", "arch": "residual", "branch_depth": "2",
-             "norm": "layernorm", "norm_placement": "post", "branch_scale": "1"},
-    "fixup": {"init": "he_normal", "act": "relu", "arch": "residual", "branch_depth": "2", "norm": "none",
-              "branch_scale": "fixup"},
-    "rezero": {"init": "he_normal", "act": "relu", "arch": "residual", "branch_depth": "2", "norm": "none",
-               "branch_scale": "0"},
+    "gpt2": {
+        "init": "normal(std=0.02)",
+        "act": "gelu",
+        "arch": "residual",
+        "branch_depth": "2",
+        "norm": "layernorm",
+        "norm_placement": "pre",
+        "branch_scale": "1/sqrt(2L)",
+    },
+    "bert": {
+        "init": "truncated_normal(std=0.02)",
+        "act": "gelu",
+        "arch": "residual",
+        "branch_depth": "2",
+        "norm": "layernorm",
+        "norm_placement": "post",
+        "branch_scale": "1",
+    },
+    "fixup": {
+        "init": "he_normal",
+        "act": "relu",
+        "arch": "residual",
+        "branch_depth": "2",
+        "norm": "none",
+        "branch_scale": "fixup",
+    },
+    "rezero": {
+        "init": "he_normal",
+        "act": "relu",
+        "arch": "residual",
+        "branch_depth": "2",
+        "norm": "none",
+        "branch_scale": "0",
+    },
     # T5 (Raffel et al. 2020; Hugging Face's T5 _init_weights): N(0, 1/fan_in) dense weights (LeCun normal),
     # relu, pre-norm RMSNorm (T5LayerNorm has no mean subtraction), no branch scale.
-    "t5": {"init": "lecun_normal", "act": "relu", "arch": "residual", "branch_depth": "2", "norm": "rmsnorm",
-           "norm_placement": "pre", "branch_scale": "1"},
-    "deepnorm": {"init": "xavier_normal", "act": "gelu", "arch": "residual", "branch_depth": "2",
-                 "norm": "layernorm", "norm_placement": "post", "branch_scale": "deepnorm"},
+    "t5": {
+        "init": "lecun_normal",
+        "act": "relu",
+        "arch": "residual",
+        "branch_depth": "2",
+        "norm": "rmsnorm",
+        "norm_placement": "pre",
+        "branch_scale": "1",
+    },
+    "deepnorm": {
+        "init": "xavier_normal",
+        "act": "gelu",
+        "arch": "residual",
+        "branch_depth": "2",
+        "norm": "layernorm",
+        "norm_placement": "post",
+        "branch_scale": "deepnorm",
+    },
 }
 
 

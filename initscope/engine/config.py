@@ -133,14 +133,15 @@ class Config:
     def to_string(self) -> str:
         """The one-line form: `init=he_normal act=relu fan_in=256 depth=30 seed=0` (+ non-defaults)."""
         parts = [
-            "init=" + _call(self.initializer, self.initializer_params,
-                            initializers.lookup(self.initializer).resolve({})),
+            "init="
+            + _call(self.initializer, self.initializer_params, initializers.lookup(self.initializer).resolve({})),
             "act=" + _call(self.activation, self.activation_params, activations.SPECS[self.activation].defaults()),
             f"fan_in={self.fan_in}",
         ]
         if self.width is not None:
-            parts.append("width=" + (",".join(map(str, self.width)) if isinstance(self.width, tuple)
-                                     else str(self.width)))
+            parts.append(
+                "width=" + (",".join(map(str, self.width)) if isinstance(self.width, tuple) else str(self.width))
+            )
         parts += [f"depth={self.depth}", f"batch={self.batch}"]
         if self.input != "normal":
             parts.append("input=" + (shlex.quote(self.input) if " " in self.input else self.input))
@@ -246,8 +247,9 @@ def _input(c: Config) -> Mapping[str, object]:
 def _bias(c: Config) -> Mapping[str, object]:
     entry = initializers.lookup(c.bias, "bias")
     if not entry.elementwise or entry.data_dependent:
-        raise ConfigError("bias", c.bias, "zeros, constant or an elementwise initializer "
-                          "(not orthogonal, identity, sparse or lsuv)")
+        raise ConfigError(
+            "bias", c.bias, "zeros, constant or an elementwise initializer (not orthogonal, identity, sparse or lsuv)"
+        )
     return {"bias": entry.name, "bias_params": entry.resolve(c.bias_params)}
 
 
@@ -259,8 +261,10 @@ def _dtype(c: Config) -> Mapping[str, object]:
 
 
 def _clip(c: Config) -> Mapping[str, object]:
-    return {"clip": None if c.clip is None else as_positive_float("clip", c.clip),
-            "clip_mode": choice("clip_mode", c.clip_mode, CLIP_MODES)}
+    return {
+        "clip": None if c.clip is None else as_positive_float("clip", c.clip),
+        "clip_mode": choice("clip_mode", c.clip_mode, CLIP_MODES),
+    }
 
 
 def _branch_scale(c: Config) -> Mapping[str, object]:
@@ -276,11 +280,16 @@ def _architecture(c: Config) -> Mapping[str, object]:
     if c.arch == "mlp" and c.branch_scale != "1":
         raise ConfigError("branch_scale", c.branch_scale, "1 with arch=mlp (branches exist in arch=residual)")
     if not c.plain and initializers.lookup(c.initializer).data_dependent:
-        raise ConfigError("initializer", c.initializer, "an initializer that does not rescale on the data "
-                          "with arch=residual or a norm (lsuv rescales plain dense layers)")
+        raise ConfigError(
+            "initializer",
+            c.initializer,
+            "an initializer that does not rescale on the data "
+            "with arch=residual or a norm (lsuv rescales plain dense layers)",
+        )
     if c.arch == "residual" and set(c.widths) != {c.fan_in}:
-        raise ConfigError("width", widths_text(c.widths),
-                          f"{c.fan_in} (= fan_in) with arch=residual: the stream keeps one width")
+        raise ConfigError(
+            "width", widths_text(c.widths), f"{c.fan_in} (= fan_in) with arch=residual: the stream keeps one width"
+        )
     return {}
 
 
@@ -311,8 +320,13 @@ FIELD_CHECKS: tuple[Check, ...] = (
 
 
 def _num(value: float) -> str:
-    return repr(float(value)) if not float(value).is_integer() else str(int(value)) if abs(value) < 1e15 else repr(
-        float(value))
+    return (
+        repr(float(value))
+        if not float(value).is_integer()
+        else str(int(value))
+        if abs(value) < 1e15
+        else repr(float(value))
+    )
 
 
 def _call(name: str, params: Mapping[str, object], defaults: Mapping[str, object]) -> str:
@@ -322,16 +336,36 @@ def _call(name: str, params: Mapping[str, object], defaults: Mapping[str, object
 
 # ------------------------------------------------------------------- parsing the one-line form
 KEY_ALIASES = {
-    "init": "initializer", "initializer": "initializer",
-    "act": "activation", "activation": "activation",
-    "fan_in": "fan_in", "fanin": "fan_in", "fan-in": "fan_in",
-    "width": "width", "widths": "width", "depth": "depth", "batch": "batch",
-    "input": "input", "bias": "bias", "dtype": "dtype", "seed": "seed",
-    "clip": "clip", "clip_mode": "clip_mode", "clip-mode": "clip_mode",
-    "budget": "memory_budget", "memory_budget": "memory_budget", "memory-budget": "memory_budget",
-    "arch": "arch", "branch_depth": "branch_depth", "branch-depth": "branch_depth",
-    "norm": "norm", "norm_placement": "norm_placement", "norm-placement": "norm_placement",
-    "placement": "norm_placement", "branch_scale": "branch_scale", "branch-scale": "branch_scale",
+    "init": "initializer",
+    "initializer": "initializer",
+    "act": "activation",
+    "activation": "activation",
+    "fan_in": "fan_in",
+    "fanin": "fan_in",
+    "fan-in": "fan_in",
+    "width": "width",
+    "widths": "width",
+    "depth": "depth",
+    "batch": "batch",
+    "input": "input",
+    "bias": "bias",
+    "dtype": "dtype",
+    "seed": "seed",
+    "clip": "clip",
+    "clip_mode": "clip_mode",
+    "clip-mode": "clip_mode",
+    "budget": "memory_budget",
+    "memory_budget": "memory_budget",
+    "memory-budget": "memory_budget",
+    "arch": "arch",
+    "branch_depth": "branch_depth",
+    "branch-depth": "branch_depth",
+    "norm": "norm",
+    "norm_placement": "norm_placement",
+    "norm-placement": "norm_placement",
+    "placement": "norm_placement",
+    "branch_scale": "branch_scale",
+    "branch-scale": "branch_scale",
 }
 
 

@@ -33,8 +33,9 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
 """8 nodes a panel: against 12 the values agree to 2e-10 relative (sigmoid at q* = 68, c = 0.96) and to
 1e-14 for tanh, selu and elu, at a third of the cost (the depth scale is computed in every chaotic run)."""
 _Z_MAX = 10.0
-_GAUSS_EDGES = np.array([-10.0, -8.5, -7.0, -6.0, -5.0, -4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0,
-                         7.0, 8.5, 10.0])
+_GAUSS_EDGES = np.array(
+    [-10.0, -8.5, -7.0, -6.0, -5.0, -4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.5, 10.0]
+)
 """Panel edges in z that resolve the Gaussian factor (as theory's one-dimensional rule)."""
 _ACT_EDGES = 10.0 ** np.arange(-0.5, 2.01, 0.5)
 """Distances from the kink at u = 0, in units of u, that resolve the activation (as theory's rule)."""
@@ -46,8 +47,15 @@ def _rule(centre: FloatArray, scale: FloatArray) -> tuple[FloatArray, FloatArray
     scale (|u| = scale |z - centre| from 0.3 to 100)."""
     rows = centre.size
     offsets = np.outer(1.0 / scale, _ACT_EDGES)
-    edges = np.concatenate([np.broadcast_to(_GAUSS_EDGES, (rows, _GAUSS_EDGES.size)), centre[:, None],
-                            centre[:, None] - offsets, centre[:, None] + offsets], axis=1)
+    edges = np.concatenate(
+        [
+            np.broadcast_to(_GAUSS_EDGES, (rows, _GAUSS_EDGES.size)),
+            centre[:, None],
+            centre[:, None] - offsets,
+            centre[:, None] + offsets,
+        ],
+        axis=1,
+    )
     edges = np.sort(np.clip(edges, -_Z_MAX, _Z_MAX), axis=1)
     left, width = edges[:, :-1], np.diff(edges, axis=1)
     z = left[:, :, None] + 0.5 * width[:, :, None] * (1.0 + _GL_X[None, None, :])

@@ -169,8 +169,9 @@ def _k2(rho: FloatArray) -> FloatArray:
     """E[relu(z)^2 relu(z')^2] (arc-cosine kernel of degree 2): 3/2 at rho = 1, 1/4 at rho = 0."""
     theta = np.arccos(np.clip(rho, -1.0, 1.0))
     c = np.cos(theta)
-    return np.asarray((3.0 * np.sin(theta) * c + (math.pi - theta) * (1.0 + 2.0 * c * c)) / (2.0 * math.pi),
-                      dtype=np.float64)
+    return np.asarray(
+        (3.0 * np.sin(theta) * c + (math.pi - theta) * (1.0 + 2.0 * c * c)) / (2.0 * math.pi), dtype=np.float64
+    )
 
 
 def _slope(name: str, params: dict[str, float]) -> float:
@@ -220,8 +221,9 @@ def _initial_pairs(cfg: Config) -> tuple[FloatArray, FloatArray]:
     if cfg.input in ("normal", "uniform"):
         rho = np.clip(_GH_NODES / math.sqrt(cfg.fan_in), -1.0, 1.0)
         return rho, _GH_WEIGHTS / _GH_WEIGHTS.sum()
-    rows = make_input(cfg.input, min(cfg.batch, _MAX_PAIR_ROWS), cfg.fan_in,
-                      layer_rng(cfg.seed, Stream.INPUT, 0), np.float64).astype(np.float64)
+    rows = make_input(
+        cfg.input, min(cfg.batch, _MAX_PAIR_ROWS), cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), np.float64
+    ).astype(np.float64)
     norms = np.linalg.norm(rows, axis=1)
     norms[norms == 0.0] = 1.0
     unit = rows / norms[:, None]
@@ -238,6 +240,7 @@ def _layer_vars(name: str, orthogonal: bool, c: float, widths: tuple[int, ...]) 
     K ~ Binomial(n, 1/2), and Var ln Beta(a, b) = psi_1(a) - psi_1(a + b): relu_layer_var(n) - psi_1(n/2)
     (3/n + O(1/n^2); 3.28/n at n = 64), and 0 for linear (the norm is kept exactly).
     """
+
     def one(n: int) -> float:
         if name not in ("relu", "linear"):
             return c / n
@@ -254,22 +257,34 @@ def predict_spread(cfg: Config) -> SpreadPrediction:
     """Predicted seed-to-seed variance of ln S_l and the band of log10(activation std) (module docstring)."""
     depth = cfg.n_layers
     if not cfg.plain:
-        return SpreadPrediction(False, "the spread is predicted for plain MLPs (no residual blocks, no norm): its "
-                                "layers contribute independent log-ratios")
+        return SpreadPrediction(
+            False,
+            "the spread is predicted for plain MLPs (no residual blocks, no norm): its "
+            "layers contribute independent log-ratios",
+        )
     if cfg.activation not in HOMOGENEOUS:
-        return SpreadPrediction(False, f"the spread is predicted for positively homogeneous activations "
-                                f"({', '.join(HOMOGENEOUS)}), where layers contribute independent log-ratios; "
-                                f"{cfg.activation} mixes the scale into the fluctuations")
+        return SpreadPrediction(
+            False,
+            f"the spread is predicted for positively homogeneous activations "
+            f"({', '.join(HOMOGENEOUS)}), where layers contribute independent log-ratios; "
+            f"{cfg.activation} mixes the scale into the fluctuations",
+        )
     if cfg.bias != "zeros":
-        return SpreadPrediction(False, "the spread is predicted for zero bias (a bias breaks the scale "
-                                "invariance that makes the layers' log-ratios independent)")
+        return SpreadPrediction(
+            False,
+            "the spread is predicted for zero bias (a bias breaks the scale "
+            "invariance that makes the layers' log-ratios independent)",
+        )
     layers, summary = theory.predict(cfg, input_second_moment=input_second_moment(cfg))
     if not summary.applicable:
         return SpreadPrediction(False, summary.reason)
     orthogonal = initializers.lookup(cfg.initializer).name == "orthogonal"
     if orthogonal and (cfg.batch != 1 or any(fi != fo for fi, fo in cfg.layer_fans)):
-        return SpreadPrediction(False, "for orthogonal weights the spread is derived for square layers and "
-                                "batch 1 only (C = 3 for relu); set batch=1 to see it")
+        return SpreadPrediction(
+            False,
+            "for orthogonal weights the spread is derived for square layers and "
+            "batch 1 only (C = 3 for relu); set batch=1 to see it",
+        )
     s = _slope(cfg.activation, dict(cfg.activation_params))
     c = coefficient(cfg.activation, dict(cfg.activation_params)) - (2.0 if orthogonal else 0.0)
     inv_widths = 1.0 / np.asarray(cfg.widths, dtype=np.float64)
@@ -319,8 +334,9 @@ def _validate_k(k: object) -> int:
     return int(k)
 
 
-def seed_ensemble(cfg: Config, k: int = DEFAULT_K, cancel: threading.Event | None = None,
-                  progress: Progress | None = None) -> EnsembleResult:
+def seed_ensemble(
+    cfg: Config, k: int = DEFAULT_K, cancel: threading.Event | None = None, progress: Progress | None = None
+) -> EnsembleResult:
     """Run `cfg` for seeds cfg.seed .. cfg.seed + k - 1 and reduce to per-layer bands and the spread.
 
     `progress(done, k * 2 * depth)` counts layers over all runs; the cancel event is passed into each run
@@ -334,8 +350,7 @@ def seed_ensemble(cfg: Config, k: int = DEFAULT_K, cancel: threading.Event | Non
     runs = _Runs(cfg, k)
     cancelled = runs.run(cancel, progress)
     done = len(runs.seeds)
-    act_std, pre_std, grad_std, log_sq = (m[:done] for m in (runs.act_std, runs.pre_std, runs.grad_std,
-                                                             runs.log_sq))
+    act_std, pre_std, grad_std, log_sq = (m[:done] for m in (runs.act_std, runs.pre_std, runs.grad_std, runs.log_sq))
     measured = _sample_variance(log_sq)
     prediction = predict_spread(cfg)
     low, high = _variance_interval(prediction, done, cfg.n_layers)
@@ -345,9 +360,22 @@ def seed_ensemble(cfg: Config, k: int = DEFAULT_K, cancel: threading.Event | Non
         from initscope.engine import residual_theory
 
         theory_layers = residual_theory.predict(cfg, input_second_moment=input_second_moment(cfg))[0]
-    return EnsembleResult(cfg, done, tuple(runs.seeds), _band(act_std), _band(pre_std), _band(grad_std), log_sq,
-                          measured, low, high, prediction, theory_layers, cancelled,
-                          time.perf_counter() - started)
+    return EnsembleResult(
+        cfg,
+        done,
+        tuple(runs.seeds),
+        _band(act_std),
+        _band(pre_std),
+        _band(grad_std),
+        log_sq,
+        measured,
+        low,
+        high,
+        prediction,
+        theory_layers,
+        cancelled,
+        time.perf_counter() - started,
+    )
 
 
 class _Runs:
@@ -355,8 +383,7 @@ class _Runs:
 
     def __init__(self, cfg: Config, k: int) -> None:
         self.cfg, self.k = cfg, k
-        self.act_std, self.pre_std, self.grad_std, self.log_sq = (np.full((k, cfg.n_layers), np.nan)
-                                                                  for _ in range(4))
+        self.act_std, self.pre_std, self.grad_std, self.log_sq = (np.full((k, cfg.n_layers), np.nan) for _ in range(4))
         self.seeds: list[int] = []
 
     def run(self, cancel: threading.Event | None, progress: Progress | None) -> bool:
@@ -400,5 +427,7 @@ def _variance_interval(prediction: SpreadPrediction, done: int, depth: int) -> t
     if not (prediction.applicable and prediction.log_sq_norm_var is not None and done >= 2):
         return np.full(depth, np.nan), np.full(depth, np.nan)
     df = done - 1
-    return (prediction.log_sq_norm_var * chi2_quantile(0.05, df) / df,
-            prediction.log_sq_norm_var * chi2_quantile(0.95, df) / df)
+    return (
+        prediction.log_sq_norm_var * chi2_quantile(0.05, df) / df,
+        prediction.log_sq_norm_var * chi2_quantile(0.95, df) / df,
+    )

@@ -73,8 +73,10 @@ def read_npy(path: Path, max_bytes: int) -> npt.NDArray[Any]:
             raise InputFileError(f"an array of shape {shape}; needs rows (1-D or 2-D)")
         need = 8 * math.prod(shape)  # as float64
         if need > max_bytes:
-            raise InputFileError(f"its shape {shape} needs {format_bytes(need)} as float64, over the memory "
-                                 f"budget of {format_bytes(max_bytes)}")
+            raise InputFileError(
+                f"its shape {shape} needs {format_bytes(need)} as float64, over the memory "
+                f"budget of {format_bytes(max_bytes)}"
+            )
         handle.seek(0)
         try:
             return np.load(handle, allow_pickle=False)  # type: ignore[no-any-return]
@@ -130,8 +132,9 @@ def inspect_file(path_text: str, max_bytes: int = DEFAULT_BUDGET) -> int:
     return int(load_file(path_text, max_bytes).shape[1])
 
 
-def make_input(source: str, batch: int, fan_in: int, rng: np.random.Generator,
-               dtype: npt.DTypeLike) -> npt.NDArray[np.floating]:
+def make_input(
+    source: str, batch: int, fan_in: int, rng: np.random.Generator, dtype: npt.DTypeLike
+) -> npt.NDArray[np.floating]:
     """The input batch X (batch x fan_in): unit-variance generated data, or the file's first `batch` rows
     (cycled when the file has fewer)."""
     # Drawn in float64 and cast: one seed gives the same input in every dtype (up to its rounding).

@@ -147,18 +147,29 @@ def check_size(cfg: Config) -> None:
     """Refuse nets the Jacobian is not computed for (ConfigError naming the field the user set)."""
     if not cfg.plain:
         field, value = ("arch", cfg.arch) if cfg.residual else ("norm", cfg.norm)
-        raise ConfigError(field, value, "mlp without a norm for the Jacobian spectrum",
-                          message=f"{field}: the Jacobian spectrum is computed for plain MLPs (arch=mlp, norm=none), "
-                          f"not {field}={value}")
+        raise ConfigError(
+            field,
+            value,
+            "mlp without a norm for the Jacobian spectrum",
+            message=f"{field}: the Jacobian spectrum is computed for plain MLPs (arch=mlp, norm=none), "
+            f"not {field}={value}",
+        )
     widest = max(cfg.widths)
     if cfg.fan_in > MAX_JACOBIAN_WIDTH or (cfg.width is None and widest > MAX_JACOBIAN_WIDTH):
-        raise ConfigError("fan_in", cfg.fan_in, f"at most {MAX_JACOBIAN_WIDTH}",
-                          message=f"fan_in: {cfg.fan_in} is too wide; the Jacobian is computed for fan_in and "
-                          f"widths up to {MAX_JACOBIAN_WIDTH}")
+        raise ConfigError(
+            "fan_in",
+            cfg.fan_in,
+            f"at most {MAX_JACOBIAN_WIDTH}",
+            message=f"fan_in: {cfg.fan_in} is too wide; the Jacobian is computed for fan_in and "
+            f"widths up to {MAX_JACOBIAN_WIDTH}",
+        )
     if widest > MAX_JACOBIAN_WIDTH:
-        raise ConfigError("width", widest, f"at most {MAX_JACOBIAN_WIDTH}",
-                          message=f"width: {widest} is too wide; the Jacobian is computed for widths up to "
-                          f"{MAX_JACOBIAN_WIDTH}")
+        raise ConfigError(
+            "width",
+            widest,
+            f"at most {MAX_JACOBIAN_WIDTH}",
+            message=f"width: {widest} is too wide; the Jacobian is computed for widths up to {MAX_JACOBIAN_WIDTH}",
+        )
 
 
 # ------------------------------------------------------------------------------------------ prediction
@@ -174,6 +185,7 @@ def dphi_moments(act: Activation, q: npt.ArrayLike) -> tuple[FloatArray, FloatAr
         def f(x: FloatArray) -> FloatArray:
             d = np.asarray(act.dphi(x, act.phi(x.copy())), dtype=np.float64)
             return np.asarray(d**k, dtype=np.float64)
+
         return f
 
     with np.errstate(all="ignore"):
@@ -197,9 +209,12 @@ def predict_spectrum(cfg: Config, input_second_moment: float = 1.0) -> SpectrumP
     if not summary.applicable:
         return SpectrumPrediction(False, summary.reason)
     if any(w != cfg.fan_in for w in cfg.widths):
-        return SpectrumPrediction(False, "the free-probability prediction is derived for square nets "
-                                  f"(fan_in = every width); this net has fan_in {cfg.fan_in} and widths "
-                                  f"{min(cfg.widths)}..{max(cfg.widths)}")
+        return SpectrumPrediction(
+            False,
+            "the free-probability prediction is derived for square nets "
+            f"(fan_in = every width); this net has fan_in {cfg.fan_in} and widths "
+            f"{min(cfg.widths)}..{max(cfg.widths)}",
+        )
     act = activations.make(cfg.activation, dict(cfg.activation_params))
     s1 = _s1(cfg)
     sw2 = summary.sigma_w2
@@ -213,8 +228,9 @@ def predict_spectrum(cfg: Config, input_second_moment: float = 1.0) -> SpectrumP
         log10_mean = float(np.sum(np.log10(sw2 * mu1)))
         mean = math.inf if log10_mean >= 308.0 else 10.0**log10_mean  # NaN stays NaN
         var = mean * mean * normalized
-    return SpectrumPrediction(True, "", s1, summary.q_star, summary.chi1, mu1_star, mu2_star, critical,
-                              mean, log10_mean, normalized, var)
+    return SpectrumPrediction(
+        True, "", s1, summary.q_star, summary.chi1, mu1_star, mu2_star, critical, mean, log10_mean, normalized, var
+    )
 
 
 # ------------------------------------------------------------------------------------------ the chain
@@ -245,8 +261,9 @@ def _empty(note: str) -> Histogram:
     return Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed=note)
 
 
-def jacobian_spectrum(cfg: Config, cancel: threading.Event | None = None,
-                      progress: Progress | None = None) -> JacobianResult:
+def jacobian_spectrum(
+    cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None
+) -> JacobianResult:
     """Singular values of J = d a_L / d x at init for input row 0, with the free-probability prediction.
 
     Raises ConfigError for widths or fan_in above 1024. The cancel event is checked between layers (a
@@ -271,17 +288,34 @@ def jacobian_spectrum(cfg: Config, cancel: threading.Event | None = None,
 
     def missing(note: str) -> JacobianResult:
         nan = math.nan
-        return JacobianResult(cfg, np.zeros(0), np.zeros(0), _empty(note), _empty(note), nan, nan, nan, nan,
-                              prediction, chain.layers_done, chain.cancelled, chain.first_bad, note,
-                              input_second_moment=second, chain_s=chain_s,
-                              elapsed_s=time.perf_counter() - started)
+        return JacobianResult(
+            cfg,
+            np.zeros(0),
+            np.zeros(0),
+            _empty(note),
+            _empty(note),
+            nan,
+            nan,
+            nan,
+            nan,
+            prediction,
+            chain.layers_done,
+            chain.cancelled,
+            chain.first_bad,
+            note,
+            input_second_moment=second,
+            chain_s=chain_s,
+            elapsed_s=time.perf_counter() - started,
+        )
 
     if chain.cancelled or (cancel is not None and cancel.is_set()):
         chain.cancelled = True
         return missing("cancelled")
     if chain.first_bad is not None:
-        return missing(f"values left float range at layer {chain.first_bad} (the net overflows there; see the "
-                       "Forward tab): the Jacobian is undefined")
+        return missing(
+            f"values left float range at layer {chain.first_bad} (the net overflows there; see the "
+            "Forward tab): the Jacobian is undefined"
+        )
     svd_started = time.perf_counter()
     spectrum = _Spectrum.of(chain)
     svd_s = time.perf_counter() - svd_started
@@ -289,11 +323,28 @@ def jacobian_spectrum(cfg: Config, cancel: threading.Event | None = None,
     log_hist = stats.histogram(spectrum.logs, stats.moments(spectrum.logs))
     if progress is not None:
         progress(total, total)
-    return JacobianResult(cfg, spectrum.values, spectrum.logs, hist, log_hist, spectrum.eig_mean, spectrum.eig_var,
-                          spectrum.normalized, spectrum.log10_mean, prediction, chain.layers_done, False, None,
-                          spectrum.note, input_second_moment=second, chain_s=chain_s, svd_s=svd_s,
-                          elapsed_s=time.perf_counter() - started, zero_tolerance=spectrum.tolerance,
-                          numerically_zero=spectrum.zeros)
+    return JacobianResult(
+        cfg,
+        spectrum.values,
+        spectrum.logs,
+        hist,
+        log_hist,
+        spectrum.eig_mean,
+        spectrum.eig_var,
+        spectrum.normalized,
+        spectrum.log10_mean,
+        prediction,
+        chain.layers_done,
+        False,
+        None,
+        spectrum.note,
+        input_second_moment=second,
+        chain_s=chain_s,
+        svd_s=svd_s,
+        elapsed_s=time.perf_counter() - started,
+        zero_tolerance=spectrum.tolerance,
+        numerically_zero=spectrum.zeros,
+    )
 
 
 class _Chain:
@@ -386,8 +437,10 @@ class _Spectrum:
         assert j is not None
         if chain.zero_from is not None:
             hat = np.zeros(min(j.shape))
-            note = (f"the Jacobian is exactly zero from layer {chain.zero_from} on (zero weights, or every unit's "
-                    "phi' is 0 there): all singular values are 0")
+            note = (
+                f"the Jacobian is exactly zero from layer {chain.zero_from} on (zero weights, or every unit's "
+                "phi' is 0 there): all singular values are 0"
+            )
         else:
             hat = np.linalg.svd(j.astype(np.float64, copy=False), compute_uv=False)
             note = ""

@@ -62,8 +62,15 @@ class FindingKind(StrEnum):
     OFF_SIBLINGS = "off_siblings"
 
 
-VERDICT_KINDS = (FindingKind.STABLE, FindingKind.OVERFLOW, FindingKind.SYMMETRIC, FindingKind.EXPLODING,
-                 FindingKind.VANISHING, FindingKind.DEAD, FindingKind.SATURATED)
+VERDICT_KINDS = (
+    FindingKind.STABLE,
+    FindingKind.OVERFLOW,
+    FindingKind.SYMMETRIC,
+    FindingKind.EXPLODING,
+    FindingKind.VANISHING,
+    FindingKind.DEAD,
+    FindingKind.SATURATED,
+)
 """What a run's verdict says: `stable`, or its most serious finding, most serious first (engine/verdict.py)."""
 
 

@@ -81,9 +81,13 @@ def check_fits_machine(cfg: Config) -> None:
     total = machine_memory()
     need = estimate(cfg)
     if total is not None and need > total:
-        raise ConfigError("memory_budget", cfg.memory_budget, f"a run that fits this machine's "
-                          f"{format_bytes(total)}", message=f"memory_budget: this run needs {format_bytes(need)}, "
-                          f"more than this machine's {format_bytes(total)} of memory; {_reduce_hint(cfg)}")
+        raise ConfigError(
+            "memory_budget",
+            cfg.memory_budget,
+            f"a run that fits this machine's {format_bytes(total)}",
+            message=f"memory_budget: this run needs {format_bytes(need)}, "
+            f"more than this machine's {format_bytes(total)} of memory; {_reduce_hint(cfg)}",
+        )
 
 
 def check_budget(cfg: Config) -> None:
@@ -91,7 +95,9 @@ def check_budget(cfg: Config) -> None:
     need = estimate(cfg)
     if need > cfg.memory_budget:
         raise ConfigError(
-            "memory_budget", cfg.memory_budget, f"at least {format_bytes(need)} for this run",
+            "memory_budget",
+            cfg.memory_budget,
+            f"at least {format_bytes(need)} for this run",
             message=f"memory_budget: this run needs {format_bytes(need)}, over the budget of "
             f"{format_bytes(cfg.memory_budget)}; {_reduce_hint(cfg)}, use a smaller dtype ({cfg.dtype}), "
             "or raise the memory budget",
@@ -114,8 +120,10 @@ def estimate(cfg: Config) -> int:
         per_block = 2 + 2 * (cfg.branch_depth if cfg.residual else 1)
         dense = sum(fi * fo + fo for fi, fo in cfg.dense_fans)
         # + the backward's working arrays (gradients, norm scratch) and float64 scratch for the statistics
-        return int(item * (cfg.batch * widest * (per_block * cfg.n_layers + 8) + 2 * dense // cfg.n_layers
-                           + dense) + 16 * cfg.batch * widest)
+        return int(
+            item * (cfg.batch * widest * (per_block * cfg.n_layers + 8) + 2 * dense // cfg.n_layers + dense)
+            + 16 * cfg.batch * widest
+        )
     needs_z = activations.SPECS[cfg.activation].needs_z
     stored = cfg.batch * (cfg.fan_in + sum(widths) * (2 if needs_z else 1))
     weights = sum(fi * fo + fo for fi, fo in cfg.layer_fans)

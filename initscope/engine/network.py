@@ -81,7 +81,7 @@ class Network:
 
     def block_weights(self, i: int) -> list[Array]:
         """The dense weights of block (or layer) i, 0-based."""
-        return self.weights[i * self.per_block:(i + 1) * self.per_block]
+        return self.weights[i * self.per_block : (i + 1) * self.per_block]
 
 
 def build(cfg: Config, act: activations.Activation | None = None) -> Network:
@@ -95,15 +95,26 @@ def build(cfg: Config, act: activations.Activation | None = None) -> Network:
     biases: list[Array | None] = []
     per_block = len(sc.layer)
     for k, (fi, fo) in enumerate(cfg.dense_fans, start=1):
-        w = entry.sample(fi, fo, cfg.initializer_params, layer_rng(cfg.seed, Stream.WEIGHTS, k), cfg.np_dtype,
-                         auto_gain=act.gain)
+        w = entry.sample(
+            fi, fo, cfg.initializer_params, layer_rng(cfg.seed, Stream.WEIGHTS, k), cfg.np_dtype, auto_gain=act.gain
+        )
         factor = sc.layer[(k - 1) % per_block]
         if factor != 1.0:
             w = (w * w.dtype.type(factor)).astype(cfg.np_dtype, copy=False)
         weights.append(w)
-        b = None if bias_entry is None else bias_entry.sample(
-            fi, fo, cfg.bias_params, layer_rng(cfg.seed, Stream.BIAS, k), cfg.np_dtype, shape=(fo,),
-            auto_gain=act.gain)
+        b = (
+            None
+            if bias_entry is None
+            else bias_entry.sample(
+                fi,
+                fo,
+                cfg.bias_params,
+                layer_rng(cfg.seed, Stream.BIAS, k),
+                cfg.np_dtype,
+                shape=(fo,),
+                auto_gain=act.gain,
+            )
+        )
         biases.append(b)
     return Network(cfg, act, weights, biases, sc)
 
@@ -149,7 +160,7 @@ def forward_block(net: Network, i: int, x: Array) -> BlockTape:
     """Block (residual) or layer (mlp) i on x; the tape holds every intermediate value."""
     cfg, act, tape = net.cfg, net.act, BlockTape(x)
     ws = net.block_weights(i)
-    bs = net.biases[i * net.per_block:(i + 1) * net.per_block]
+    bs = net.biases[i * net.per_block : (i + 1) * net.per_block]
     norm = cfg.norm if cfg.norm != "none" else None
     if not cfg.residual:
         z = _dense(net, x, ws[0], bs[0], tape)

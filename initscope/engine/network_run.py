@@ -118,8 +118,9 @@ class _Backward:
             self.branch_wgrad[i, k] = m.norm * inv if not m.nonfinite else math.inf
             sq += self.branch_wgrad[i, k] ** 2
         self.wgrad[i] = math.sqrt(sq)
-        self.bgrad[i] = math.sqrt(sum(float(np.dot(db.astype(np.float64), db.astype(np.float64)))
-                                      for db in grads.db)) * inv
+        self.bgrad[i] = (
+            math.sqrt(sum(float(np.dot(db.astype(np.float64), db.astype(np.float64))) for db in grads.db)) * inv
+        )
         self.ratio[i] = self.wgrad[i] / math.sqrt(w_sumsq) if w_sumsq > 0 else math.inf
         last = grads.dw[-1]
         self.hists[i] = stats.scaled_histogram(stats.histogram(last, stats.moments(last, extremes=False)), inv)
@@ -127,8 +128,14 @@ class _Backward:
             self.branch_grad_std[i] = stats.moments(grads.branch_dx, extremes=False).std
 
 
-def _forward(net: network.Network, x: Array, fw: _Forward, tapes: list[network.BlockTape | None],
-             cancel: threading.Event | None, progress: Progress | None) -> tuple[Array, int | None]:
+def _forward(
+    net: network.Network,
+    x: Array,
+    fw: _Forward,
+    tapes: list[network.BlockTape | None],
+    cancel: threading.Event | None,
+    progress: Progress | None,
+) -> tuple[Array, int | None]:
     """Forward through the blocks, recording statistics; (last stream, first non-finite block or None)."""
     depth = net.cfg.n_layers
     for i in range(depth):
@@ -146,8 +153,14 @@ def _forward(net: network.Network, x: Array, fw: _Forward, tapes: list[network.B
     return x, None
 
 
-def _backward(net: network.Network, tapes: list[network.BlockTape | None], bw: _Backward, fw: _Forward,
-              cancel: threading.Event | None, progress: Progress | None) -> int | None:
+def _backward(
+    net: network.Network,
+    tapes: list[network.BlockTape | None],
+    bw: _Backward,
+    fw: _Forward,
+    cancel: threading.Event | None,
+    progress: Progress | None,
+) -> int | None:
     """Back down the blocks from the unit-Gaussian top gradient; the first non-finite block or None."""
     cfg = net.cfg
     depth = cfg.n_layers
@@ -171,8 +184,7 @@ def _backward(net: network.Network, tapes: list[network.BlockTape | None], bw: _
     return None
 
 
-def measure_network(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None
-                    ) -> Result:
+def measure_network(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None) -> Result:
     """engine/propagate.run's measurement for arch=residual or a normalized MLP: every statistic and the theory;
     the verdict is left to `run` (which diagnoses after this run's arrays are freed)."""
     from initscope.engine import residual_theory
@@ -198,17 +210,46 @@ def measure_network(cfg: Config, cancel: threading.Event | None = None, progress
 
     clipped, clip_scale = _clip(cfg, bw.wgrad, bw.bgrad)
     pad = [_EMPTY] * (depth - len(fw.w_hists))
-    weight_stats = WeightStats(fw.w.summary, fw.exp_mean, fw.exp_std, fw.bound_lo, fw.bound_hi, fw.zero_frac,
-                               fw.w_hists + pad)
-    forward = ForwardStats(fw.z.summary, fw.a.summary, fw.saturated, fw.dead, fw.dead_units, fw.symmetric,
-                           fw.a_hists + [_EMPTY] * (depth - len(fw.a_hists)), input_std=input_m.std)
-    backward = BackwardStats(bw.grad_std, bw.wgrad, bw.ratio, bw.bgrad, clipped, clip_scale, bw.hists,
-                             input_grad_std=bw.input_grad_std)
+    weight_stats = WeightStats(
+        fw.w.summary, fw.exp_mean, fw.exp_std, fw.bound_lo, fw.bound_hi, fw.zero_frac, fw.w_hists + pad
+    )
+    forward = ForwardStats(
+        fw.z.summary,
+        fw.a.summary,
+        fw.saturated,
+        fw.dead,
+        fw.dead_units,
+        fw.symmetric,
+        fw.a_hists + [_EMPTY] * (depth - len(fw.a_hists)),
+        input_std=input_m.std,
+    )
+    backward = BackwardStats(
+        bw.grad_std, bw.wgrad, bw.ratio, bw.bgrad, clipped, clip_scale, bw.hists, input_grad_std=bw.input_grad_std
+    )
     theory_layers, theory_summary, branch_theory = residual_theory.predict(
-        cfg, input_second_moment=input_m.sumsq / input_m.count)
+        cfg, input_second_moment=input_m.sumsq / input_m.count
+    )
     branch = None
     if cfg.residual:
-        branch = BranchStats(fw.branch_std, fw.branch_ratio, fw.saturated.copy(), fw.dead.copy(),
-                             bw.branch_grad_std, bw.branch_wgrad, fw.branch_weight_std, branch_theory)
-    return Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
-                  Verdict(FindingKind.STABLE, "", [], first_nonfinite), layers_done, was_cancelled, branch=branch)
+        branch = BranchStats(
+            fw.branch_std,
+            fw.branch_ratio,
+            fw.saturated.copy(),
+            fw.dead.copy(),
+            bw.branch_grad_std,
+            bw.branch_wgrad,
+            fw.branch_weight_std,
+            branch_theory,
+        )
+    return Result(
+        cfg,
+        weight_stats,
+        forward,
+        backward,
+        theory_layers,
+        theory_summary,
+        Verdict(FindingKind.STABLE, "", [], first_nonfinite),
+        layers_done,
+        was_cancelled,
+        branch=branch,
+    )

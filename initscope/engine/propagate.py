@@ -48,13 +48,15 @@ def sample_layer(cfg: Config, layer: int, act: activations.Activation) -> tuple[
     """Weights (fan_in x fan_out) and bias (fan_out,) of one layer (1-based), in the compute dtype."""
     fi, fo = cfg.layer_fans[layer - 1]
     entry = initializers.lookup(cfg.initializer)
-    w = entry.sample(fi, fo, cfg.initializer_params, layer_rng(cfg.seed, Stream.WEIGHTS, layer),
-                     cfg.np_dtype, auto_gain=act.gain)
+    w = entry.sample(
+        fi, fo, cfg.initializer_params, layer_rng(cfg.seed, Stream.WEIGHTS, layer), cfg.np_dtype, auto_gain=act.gain
+    )
     if cfg.bias == "zeros":
         return w, None
     b_entry = initializers.lookup(cfg.bias)
-    b = b_entry.sample(fi, fo, cfg.bias_params, layer_rng(cfg.seed, Stream.BIAS, layer), cfg.np_dtype,
-                       shape=(fo,), auto_gain=act.gain)
+    b = b_entry.sample(
+        fi, fo, cfg.bias_params, layer_rng(cfg.seed, Stream.BIAS, layer), cfg.np_dtype, shape=(fo,), auto_gain=act.gain
+    )
     return w, b
 
 
@@ -104,8 +106,7 @@ class LayerWeights:
 
 def weight_statistics(w: Array, b: Array | None) -> LayerWeights:
     wm = stats.moments(w)
-    return LayerWeights(w, b, wm, 1.0 - stats.nonzero_count(w) / w.size, stats.histogram(w, wm),
-                        _all_columns_equal(w))
+    return LayerWeights(w, b, wm, 1.0 - stats.nonzero_count(w) / w.size, stats.histogram(w, wm), _all_columns_equal(w))
 
 
 def top_gradient(cfg: Config) -> Array:
@@ -126,14 +127,19 @@ class WeightFeed:
     is, the top gradient while the last layer propagates); NumPy's sampling and counting release the GIL,
     so on 2 cores the sampling hides behind the products."""
 
-    def __init__(self, cfg: Config, act: activations.Activation, with_statistics: bool,
-                 cancel: threading.Event | None, given: Sequence[tuple[Array, Array | None]] | None = None,
-                 ahead: bool | None = None) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        act: activations.Activation,
+        with_statistics: bool,
+        cancel: threading.Event | None,
+        given: Sequence[tuple[Array, Array | None]] | None = None,
+        ahead: bool | None = None,
+    ) -> None:
         self.cfg, self.act, self.with_statistics, self.cancel = cfg, act, with_statistics, cancel
         self.given = given
         """Weights and biases to use instead of drawing them (a weights file's own, for `initscope audit`)."""
-        self.helper = execution.helper() if (execution.use_helper(cfg.layer_fans) if ahead is None else ahead) \
-            else None
+        self.helper = execution.helper() if (execution.use_helper(cfg.layer_fans) if ahead is None else ahead) else None
         self.pending: dict[int, Future[Drawn]] = {}
         if self.helper is not None:
             self.pending[1] = self.helper.submit(self._draw, 1)
@@ -185,8 +191,13 @@ def lsuv_rescale(a: Array, w: Array, b: Array | None, tol: float, max_iters: int
     return w
 
 
-def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None,
-        advise: bool = True, given_weights: Sequence[tuple[Array, Array | None]] | None = None) -> Result:
+def run(
+    cfg: Config,
+    cancel: threading.Event | None = None,
+    progress: Progress | None = None,
+    advise: bool = True,
+    given_weights: Sequence[tuple[Array, Array | None]] | None = None,
+) -> Result:
     """Run the forward and backward experiments for `cfg` and return every statistic with the theory.
 
     `advise`: an unhealthy verdict gets a fix checked by one more run (False for that checking run).
@@ -212,15 +223,20 @@ def run(cfg: Config, cancel: threading.Event | None = None, progress: Progress |
     return result
 
 
-def _measure(cfg: Config, cancel: threading.Event | None, progress: Progress | None,
-             given_weights: Sequence[tuple[Array, Array | None]] | None) -> Result:
+def _measure(
+    cfg: Config,
+    cancel: threading.Event | None,
+    progress: Progress | None,
+    given_weights: Sequence[tuple[Array, Array | None]] | None,
+) -> Result:
     """The forward and backward passes with every statistic and the theory; the verdict is left to `run`
     (a placeholder keeps the first non-finite layer for it)."""
     from initscope.engine import theory, verdict
 
     if given_weights is not None and [w.shape for w, _ in given_weights] != cfg.layer_fans:
-        raise ValueError(f"given_weights: shapes {[w.shape for w, _ in given_weights]} differ from the layers' "
-                         f"{cfg.layer_fans}")
+        raise ValueError(
+            f"given_weights: shapes {[w.shape for w, _ in given_weights]} differ from the layers' {cfg.layer_fans}"
+        )
     act = activations.make(cfg.activation, dict(cfg.activation_params))
     entry = initializers.lookup(cfg.initializer)
     feed = WeightFeed(cfg, act, given_weights is not None or not entry.data_dependent, cancel, given_weights)
@@ -247,9 +263,17 @@ def _measure(cfg: Config, cancel: threading.Event | None, progress: Progress | N
             passes.cancelled = True
     theory_layers, theory_summary = theory.predict(cfg, input_second_moment=input_m.sumsq / input_m.count)
     weight_stats, forward, backward = record.finish(cfg, input_m.std)
-    return Result(cfg, weight_stats, forward, backward, theory_layers, theory_summary,
-                  verdict.Verdict(FindingKind.STABLE, "", [], passes.first_nonfinite), passes.layers_done,
-                  passes.cancelled)
+    return Result(
+        cfg,
+        weight_stats,
+        forward,
+        backward,
+        theory_layers,
+        theory_summary,
+        verdict.Verdict(FindingKind.STABLE, "", [], passes.first_nonfinite),
+        passes.layers_done,
+        passes.cancelled,
+    )
 
 
 class _Record:
@@ -258,9 +282,21 @@ class _Record:
     def __init__(self, depth: int) -> None:
         self.depth = depth
         self.w, self.z, self.a = _Table(depth), _Table(depth), _Table(depth)
-        (self.exp_mean, self.exp_std, self.bound_lo, self.bound_hi, self.zero_frac, self.w_sumsq, self.saturated,
-         self.dead, self.dead_units, self.grad_std, self.wgrad, self.bgrad, self.ratio) = (np.full(depth, np.nan)
-                                                                                          for _ in range(13))
+        (
+            self.exp_mean,
+            self.exp_std,
+            self.bound_lo,
+            self.bound_hi,
+            self.zero_frac,
+            self.w_sumsq,
+            self.saturated,
+            self.dead,
+            self.dead_units,
+            self.grad_std,
+            self.wgrad,
+            self.bgrad,
+            self.ratio,
+        ) = (np.full(depth, np.nan) for _ in range(13))
         self.symmetric = np.zeros(depth, dtype=bool)
         self.w_hists: list[Histogram] = []
         self.a_hists: list[Histogram] = []
@@ -304,19 +340,50 @@ class _Record:
     def finish(self, cfg: Config, input_std: float) -> tuple[WeightStats, ForwardStats, BackwardStats]:
         pad = self.depth - len(self.w_hists), self.depth - len(self.a_hists)
         clipped, clip_scale = _clip(cfg, self.wgrad, self.bgrad)
-        return (WeightStats(self.w.summary, self.exp_mean, self.exp_std, self.bound_lo, self.bound_hi,
-                            self.zero_frac, self.w_hists + [_EMPTY] * pad[0]),
-                ForwardStats(self.z.summary, self.a.summary, self.saturated, self.dead, self.dead_units,
-                             self.symmetric, self.a_hists + [_EMPTY] * pad[1], input_std=input_std),
-                BackwardStats(self.grad_std, self.wgrad, self.ratio, self.bgrad, clipped, clip_scale, self.g_hists,
-                              input_grad_std=self.input_grad_std))
+        return (
+            WeightStats(
+                self.w.summary,
+                self.exp_mean,
+                self.exp_std,
+                self.bound_lo,
+                self.bound_hi,
+                self.zero_frac,
+                self.w_hists + [_EMPTY] * pad[0],
+            ),
+            ForwardStats(
+                self.z.summary,
+                self.a.summary,
+                self.saturated,
+                self.dead,
+                self.dead_units,
+                self.symmetric,
+                self.a_hists + [_EMPTY] * pad[1],
+                input_std=input_std,
+            ),
+            BackwardStats(
+                self.grad_std,
+                self.wgrad,
+                self.ratio,
+                self.bgrad,
+                clipped,
+                clip_scale,
+                self.g_hists,
+                input_grad_std=self.input_grad_std,
+            ),
+        )
 
 
 class _Passes:
     """The forward pass (stores what the backward pass needs) and the backward pass of one plain MLP."""
 
-    def __init__(self, cfg: Config, act: activations.Activation, cancel: threading.Event | None,
-                 progress: Progress | None, record: _Record) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        act: activations.Activation,
+        cancel: threading.Event | None,
+        progress: Progress | None,
+        record: _Record,
+    ) -> None:
         self.cfg, self.act, self.cancel, self.progress, self.record = cfg, act, cancel, progress, record
         self.weights: list[Array] = []  # in the compute dtype: float16 is widened when a product reads it
         self.stored: list[Array] = []  # activations A_0..A_l for the backward pass

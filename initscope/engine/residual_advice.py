@@ -36,7 +36,7 @@ MAX_TRIALS = 2
 
 def stream_factor(r: Result) -> float:
     """Theory's factor on the stream's variance per block (last two blocks; NaN when not applicable)."""
-    q = r.theory_layers.activation_std ** 2
+    q = r.theory_layers.activation_std**2
     if not r.theory.applicable or q.size < 2 or not math.isfinite(q[-2]) or q[-2] <= 0:
         return math.nan
     return float(q[-1] / q[-2])
@@ -50,24 +50,32 @@ def findings(r: Result, fix: str) -> list[Finding]:
         return out
     factor = stream_factor(r)
     if cfg.norm == "none" and math.isfinite(factor) and factor > 1.0 + 1e-9:
-        growth = factor ** cfg.n_layers
+        growth = factor**cfg.n_layers
         words = "doubles" if abs(factor - 2.0) < 0.01 else f"multiplies by {factor:.3g}"
-        out.append(Finding(
-            FindingKind.STREAM, Severity.WARNING if growth >= 100.0 else Severity.INFO,
-            f"The stream's variance {words} every block ({STREAM_SOURCE}: x + alpha F(x) adds the branch's "
-            f"variance to the stream's), ×{growth:.3g} over {cfg.n_layers} blocks.",
-            fix, {"variance_factor_per_block": factor, "variance_growth": growth},
-        ))
+        out.append(
+            Finding(
+                FindingKind.STREAM,
+                Severity.WARNING if growth >= 100.0 else Severity.INFO,
+                f"The stream's variance {words} every block ({STREAM_SOURCE}: x + alpha F(x) adds the branch's "
+                f"variance to the stream's), ×{growth:.3g} over {cfg.n_layers} blocks.",
+                fix,
+                {"variance_factor_per_block": factor, "variance_growth": growth},
+            )
+        )
     ratio = r.branch.ratio[: r.layers_done]
     finite = ratio[np.isfinite(ratio)]
     if finite.size and float(finite.max()) < IDENTITY_RATIO:
-        out.append(Finding(
-            FindingKind.NEAR_IDENTITY, Severity.INFO,
-            f"Every branch adds at most {100 * float(finite.max()):.2g} % of its input's std: the net starts "
-            "near the identity, as Fixup, SkipInit and ReZero intend (Zhang et al. 2019; De & Smith 2020; "
-            "Bachlechner et al. 2020).",
-            "", {"max_branch_ratio": float(finite.max())},
-        ))
+        out.append(
+            Finding(
+                FindingKind.NEAR_IDENTITY,
+                Severity.INFO,
+                f"Every branch adds at most {100 * float(finite.max()):.2g} % of its input's std: the net starts "
+                "near the identity, as Fixup, SkipInit and ReZero intend (Zhang et al. 2019; De & Smith 2020; "
+                "Bachlechner et al. 2020).",
+                "",
+                {"max_branch_ratio": float(finite.max())},
+            )
+        )
     return out
 
 
@@ -78,8 +86,9 @@ def candidates(cfg: Config) -> list[tuple[Config, str]]:
         out.append((cfg.replace(branch_scale="1/sqrt(2L)"), f"scale the branches by 1/sqrt(2L) ({SCALE_SOURCE})"))
     if cfg.residual and (cfg.norm == "none" or cfg.norm_placement == "post"):
         norm = "layernorm" if cfg.norm == "none" else cfg.norm
-        out.append((cfg.replace(norm=norm, norm_placement="pre"),
-                    f"normalize before the branch ({norm}, {PRE_LN_SOURCE})"))
+        out.append(
+            (cfg.replace(norm=norm, norm_placement="pre"), f"normalize before the branch ({norm}, {PRE_LN_SOURCE})")
+        )
     if not cfg.residual and cfg.norm_placement == "post":
         out.append((cfg.replace(norm_placement="pre"), f"normalize before phi instead of after it ({cfg.norm})"))
     return [(c, text) for c, text in out if c != cfg]
@@ -103,15 +112,19 @@ def propose(r: Result, cancel: threading.Event | None = None) -> dict[str, objec
     from initscope.engine.propagate import run
 
     cfg = r.config
-    input_m2 = 1.0 if math.isnan(r.forward.input_std) else r.forward.input_std ** 2
+    input_m2 = 1.0 if math.isnan(r.forward.input_std) else r.forward.input_std**2
     now = change_decades(r)
     measured: dict[str, object] = {"current_decades": _finite(now)}
     factor = stream_factor(r)
-    why = (f"the stream's variance multiplies by {factor:.3g} every block ({STREAM_SOURCE})"
-           if cfg.residual and cfg.norm == "none" and math.isfinite(factor) and factor > 1.0 else "")
+    why = (
+        f"the stream's variance multiplies by {factor:.3g} every block ({STREAM_SOURCE})"
+        if cfg.residual and cfg.norm == "none" and math.isfinite(factor) and factor > 1.0
+        else ""
+    )
     predicted_now = _predicted_decades(cfg, input_m2)
-    ranked = sorted(((_predicted_decades(c, input_m2), c, text) for c, text in candidates(cfg)),
-                    key=lambda item: item[0])
+    ranked = sorted(
+        ((_predicted_decades(c, input_m2), c, text) for c, text in candidates(cfg)), key=lambda item: item[0]
+    )
     tried: list[tuple[float, Config, str, Result]] = []
     for predicted, candidate, text in ranked[:MAX_TRIALS]:
         if not predicted < predicted_now and math.isfinite(predicted_now):
@@ -125,14 +138,25 @@ def propose(r: Result, cancel: threading.Event | None = None) -> dict[str, objec
         return {"config": None, "text": f"{why}; {text}" if why else text, "measured": measured}
     tried.sort(key=lambda item: item[0])
     after, best, text, trial = tried[0]
-    measured.update({"fix_decades": _finite(after), "fix_verdict": trial.verdict.kind,
-                     "tried": [c.to_string() for _, c, _, _ in tried]})
+    measured.update(
+        {
+            "fix_decades": _finite(after),
+            "fix_verdict": trial.verdict.kind,
+            "tried": [c.to_string() for _, c, _, _ in tried],
+        }
+    )
     others = "; ".join(f"{t}: measured {_state(res, d)}" for d, _, t, res in tried[1:])
     lead = f"{why}: " if why else ""
     if not after < now:
-        return {"config": None, "measured": measured,
-                "text": f"{lead}{text} measured {_state(trial, after)} over depth, no better than now "
-                        f"({_state(r, now)})" + (f"; {others}" if others else "")}
-    return {"config": best.to_string(), "measured": measured,
-            "text": f"{lead}{text}; measured {_state(trial, after)} over depth instead of {_state(r, now)}"
-                    + (f" (also tried: {others})" if others else "")}
+        return {
+            "config": None,
+            "measured": measured,
+            "text": f"{lead}{text} measured {_state(trial, after)} over depth, no better than now "
+            f"({_state(r, now)})" + (f"; {others}" if others else ""),
+        }
+    return {
+        "config": best.to_string(),
+        "measured": measured,
+        "text": f"{lead}{text}; measured {_state(trial, after)} over depth instead of {_state(r, now)}"
+        + (f" (also tried: {others})" if others else ""),
+    }

@@ -57,12 +57,14 @@ def _layer_maps(cfg: Config, act: activations.Activation) -> tuple[list[float], 
     b = bias.expected(fi, fo, cfg.bias_params, act.gain)
     factors = network.scales(cfg).layer if cfg.residual else (1.0,)
     var_w = e.std * e.std
-    return ([fi * var_w * f * f for f in factors], [fo * var_w * f * f for f in factors],
-            [b.std * b.std + b.mean * b.mean] * len(factors))
+    return (
+        [fi * var_w * f * f for f in factors],
+        [fo * var_w * f * f for f in factors],
+        [b.std * b.std + b.mean * b.mean] * len(factors),
+    )
 
 
-def predict(cfg: Config, input_second_moment: float = 1.0
-            ) -> tuple[TheoryLayers, TheorySummary, FloatArray | None]:
+def predict(cfg: Config, input_second_moment: float = 1.0) -> tuple[TheoryLayers, TheorySummary, FloatArray | None]:
     """Per block: predicted stream (or layer output) variance and std, saturation inside the branch, and the
     gradient std; the summary; and the branch output's predicted std (residual; None for an MLP)."""
     depth = cfg.n_layers
@@ -85,8 +87,9 @@ def _unless_batchnorm(cfg: Config, grad_std: FloatArray) -> FloatArray:
     return np.full(grad_std.shape, np.nan) if cfg.norm == "batchnorm" else grad_std
 
 
-def _residual(cfg: Config, act: activations.Activation, maps: tuple[list[float], list[float], list[float]],
-              q0: float) -> tuple[TheoryLayers, TheorySummary, FloatArray]:
+def _residual(
+    cfg: Config, act: activations.Activation, maps: tuple[list[float], list[float], list[float]], q0: float
+) -> tuple[TheoryLayers, TheorySummary, FloatArray]:
     sw2, back_w2, sb2 = maps
     sc = network.scales(cfg)
     moments = _Moments(act)
@@ -127,15 +130,19 @@ def _residual(cfg: Config, act: activations.Activation, maps: tuple[list[float],
         g *= sc.stream**2 + chi
     layers = TheoryLayers(added, np.sqrt(stream), sat, _unless_batchnorm(cfg, np.sqrt(grad)))
     per_block = stream[-1] / stream[-2] if depth > 1 and not post else 1.0
-    note = ("post-norm: the stream is reset to unit variance after every block" if post else
-            f"the stream's variance grows by {added[-1]:.3g} per block (linear in depth)" if pre else
-            f"the stream's variance multiplies by {per_block:.4g} per block")
+    note = (
+        "post-norm: the stream is reset to unit variance after every block"
+        if post
+        else f"the stream's variance grows by {added[-1]:.3g} per block (linear in depth)"
+        if pre
+        else f"the stream's variance multiplies by {per_block:.4g} per block"
+    )
     return layers, TheorySummary(True, "", depth_note=note), branch_std
 
 
-def _normalized_mlp(cfg: Config, act: activations.Activation,
-                    maps: tuple[list[float], list[float], list[float]], q0: float
-                    ) -> tuple[TheoryLayers, TheorySummary]:
+def _normalized_mlp(
+    cfg: Config, act: activations.Activation, maps: tuple[list[float], list[float], list[float]], q0: float
+) -> tuple[TheoryLayers, TheorySummary]:
     sw2, back_w2, sb2 = maps
     moments = _Moments(act)
     depth = cfg.n_layers

@@ -24,7 +24,6 @@ HIST_MAX_VALUES = 1 << 16
 """Histograms of larger arrays count an evenly strided subset of rows (said in `Histogram.note`)."""
 
 
-
 @dataclass
 class Moments:
     """What one pass family over an array yields."""
@@ -99,8 +98,13 @@ def _moments_nonfinite(x: Array) -> Moments:
     if k == 0:
         return Moments(int(x.size), math.nan, math.nan, math.nan, math.nan, math.nan, int(x.size))
     return Moments(
-        int(x.size), float(values.mean()), float(values.std()), float(values.min()), float(values.max()),
-        float(np.dot(values, values)), int(x.size) - k,
+        int(x.size),
+        float(values.mean()),
+        float(values.std()),
+        float(values.min()),
+        float(values.max()),
+        float(np.dot(values, values)),
+        int(x.size) - k,
     )
 
 
@@ -122,8 +126,9 @@ def robust_range(m: Moments, k: float = 5.0) -> tuple[float, float]:
 
 def scaled(m: Moments, factor: float) -> Moments:
     """The moments of factor * x, from those of x (factor > 0): saves a pass over x."""
-    return Moments(m.count, m.mean * factor, m.std * factor, m.min * factor, m.max * factor,
-                   m.sumsq * factor * factor, m.nonfinite)
+    return Moments(
+        m.count, m.mean * factor, m.std * factor, m.min * factor, m.max * factor, m.sumsq * factor * factor, m.nonfinite
+    )
 
 
 def scaled_histogram(h: Histogram, factor: float) -> Histogram:
@@ -157,33 +162,45 @@ def _tally(slot: Array, width: int) -> npt.NDArray[np.int64]:
         return np.bincount(flat.astype(np.intp), minlength=width).astype(np.int64)
     index = flat.astype(np.uint16)  # truncates the clipped slots like astype(intp) does
     index += _lane_offsets(index.size, width)
-    counts: npt.NDArray[np.int64] = np.bincount(index, minlength=_LANES * width).reshape(_LANES, width).sum(
-        axis=0, dtype=np.int64)
+    counts: npt.NDArray[np.int64] = (
+        np.bincount(index, minlength=_LANES * width).reshape(_LANES, width).sum(axis=0, dtype=np.int64)
+    )
     return counts
 
 
-def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[float, float] | None = None
-              ) -> Histogram:
+def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[float, float] | None = None) -> Histogram:
     """Pre-binned histogram of the finite values of x over a robust range (or `value_range`).
 
     Values outside the range land in the end bins and are tallied in `outside`, never dropped.
     Arrays with more than HIST_MAX_VALUES values are counted on an evenly strided subset of rows.
     """
     if m.count == 0 or m.count == m.nonfinite:
-        return Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, m.nonfinite,
-                         collapsed="no finite values")
+        return Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, m.nonfinite, collapsed="no finite values")
     lo, hi = value_range if value_range is not None else robust_range(m)
     if math.isnan(m.min) and m.std == 0:
-        return Histogram(np.array([m.mean, m.mean]), np.array([m.count - m.nonfinite], dtype=np.int64),
-                         m.count - m.nonfinite, m.nonfinite,
-                         collapsed=f"all {m.count - m.nonfinite:,} values equal {m.mean:.4g}")
-    if (not hi > lo or not math.isfinite(hi - lo) or (hi - lo) <= 1e-12 * max(abs(lo), abs(hi), 1e-300)
-            or not (hi - lo) / bins > 0):
+        return Histogram(
+            np.array([m.mean, m.mean]),
+            np.array([m.count - m.nonfinite], dtype=np.int64),
+            m.count - m.nonfinite,
+            m.nonfinite,
+            collapsed=f"all {m.count - m.nonfinite:,} values equal {m.mean:.4g}",
+        )
+    if (
+        not hi > lo
+        or not math.isfinite(hi - lo)
+        or (hi - lo) <= 1e-12 * max(abs(lo), abs(hi), 1e-300)
+        or not (hi - lo) / bins > 0
+    ):
         value = m.min if m.min == m.max else m.mean
-        return Histogram(np.array([m.min, m.max]), np.array([m.count - m.nonfinite], dtype=np.int64),
-                         m.count - m.nonfinite, m.nonfinite,
-                         collapsed=f"all {m.count - m.nonfinite:,} values equal {value:.4g}"
-                         if m.min == m.max else f"all values within {m.min:.4g} .. {m.max:.4g}")
+        return Histogram(
+            np.array([m.min, m.max]),
+            np.array([m.count - m.nonfinite], dtype=np.int64),
+            m.count - m.nonfinite,
+            m.nonfinite,
+            collapsed=f"all {m.count - m.nonfinite:,} values equal {value:.4g}"
+            if m.min == m.max
+            else f"all values within {m.min:.4g} .. {m.max:.4g}",
+        )
     rows = x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(1, -1)
     note = None
     if rows.size > HIST_MAX_VALUES:

@@ -10,12 +10,20 @@ def general(value: float) -> str:
     return f"{value:g}"
 
 
-def call_text(name: str, params: Mapping[str, object], defaults: Mapping[str, object] | None = None,
-              number: Callable[[float], str] = general, sep: str = ",") -> str:
+def call_text(
+    name: str,
+    params: Mapping[str, object],
+    defaults: Mapping[str, object] | None = None,
+    number: Callable[[float], str] = general,
+    sep: str = ",",
+) -> str:
     """`name(k=v,...)` with the parameters that differ from `defaults` (every one without defaults); float
     values written by `number`, others as they print; just `name` when none is left."""
-    changed = [f"{k}={number(v) if isinstance(v, float) else v}" for k, v in params.items()
-               if defaults is None or defaults.get(k) != v]
+    changed = [
+        f"{k}={number(v) if isinstance(v, float) else v}"
+        for k, v in params.items()
+        if defaults is None or defaults.get(k) != v
+    ]
     return f"{name}({sep.join(changed)})" if changed else name
 
 

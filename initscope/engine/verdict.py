@@ -82,8 +82,7 @@ def diagnose(r: Result, cancel: threading.Event | None = None, advise: bool = Tr
     if not sym.size:
         unit = "block" if cfg.residual else "layer"
         _trend(findings, "Activations", act_std, f_factor, f_decades, FIX_PENDING, down=False, unit=unit)
-        _trend(findings, "Activation gradients", grads[::-1], b_factor, b_decades, FIX_PENDING, down=True,
-               unit=unit)
+        _trend(findings, "Activation gradients", grads[::-1], b_factor, b_decades, FIX_PENDING, down=True, unit=unit)
     if cfg.residual:
         from initscope.engine.residual_advice import findings as residual_findings
 
@@ -102,8 +101,12 @@ def diagnose(r: Result, cancel: threading.Event | None = None, advise: bool = Tr
     _fill_fixes(findings, str(proposal["text"]) if proposal is not None else "")
     if kind == FindingKind.STABLE:
         text = _stable_text(r, f_factor, b_factor)
-        findings.insert(0, Finding(FindingKind.STABLE, Severity.OK, text, "", {"forward_factor": f_factor,
-                                                             "backward_factor": b_factor}))
+        findings.insert(
+            0,
+            Finding(
+                FindingKind.STABLE, Severity.OK, text, "", {"forward_factor": f_factor, "backward_factor": b_factor}
+            ),
+        )
     else:
         text = next(f.text for f in findings if f.kind == kind)
     return Verdict(kind, text, findings, r.verdict.first_nonfinite_layer, f_factor, b_factor, proposal)
@@ -114,25 +117,31 @@ def _overflow(r: Result) -> list[Finding]:
     if first_bad is None:
         return []
     dtype = r.config.dtype
-    return [Finding(
-        FindingKind.OVERFLOW, Severity.ERROR,
-        f"Values overflow to inf/NaN at layer {first_bad} ({dtype}); propagation stops there.",
-        f"{FIX_PENDING}; or compute in float32/float64" if dtype == "float16" else FIX_PENDING,
-        {"first_nonfinite_layer": first_bad},
-    )]
+    return [
+        Finding(
+            FindingKind.OVERFLOW,
+            Severity.ERROR,
+            f"Values overflow to inf/NaN at layer {first_bad} ({dtype}); propagation stops there.",
+            f"{FIX_PENDING}; or compute in float32/float64" if dtype == "float16" else FIX_PENDING,
+            {"first_nonfinite_layer": first_bad},
+        )
+    ]
 
 
 def _symmetric(sym: npt.NDArray[np.intp], n: int) -> list[Finding]:
     """`sym`: the indices of the layers whose units all carry identical values."""
     if not sym.size:
         return []
-    return [Finding(
-        FindingKind.SYMMETRIC, Severity.ERROR,
-        f"All units of layer {int(sym[0]) + 1} carry identical values ({sym.size} of {n} layers): "
-        "they get identical gradients and stay identical, so the layer acts like one unit.",
-        FIX_PENDING,
-        {"first_symmetric_layer": int(sym[0]) + 1, "symmetric_layers": int(sym.size)},
-    )]
+    return [
+        Finding(
+            FindingKind.SYMMETRIC,
+            Severity.ERROR,
+            f"All units of layer {int(sym[0]) + 1} carry identical values ({sym.size} of {n} layers): "
+            "they get identical gradients and stay identical, so the layer acts like one unit.",
+            FIX_PENDING,
+            {"first_symmetric_layer": int(sym[0]) + 1, "symmetric_layers": int(sym.size)},
+        )
+    ]
 
 
 def _illusion(r: Result, b_decades: float) -> list[Finding]:
@@ -140,66 +149,90 @@ def _illusion(r: Result, b_decades: float) -> list[Finding]:
     _, w_decades = per_layer_factor(r.backward.weight_grad_norm[::-1])
     if not (b_decades <= -WARN_DECADES and abs(w_decades) < ILLUSION_FLAT_DECADES):
         return []
-    return [Finding(
-        FindingKind.WEIGHT_GRADIENT_ILLUSION, Severity.WARNING,
-        f"Weight-gradient illusion: ‖dW‖ changes only ×{_fmt(10**abs(w_decades))} over depth while the "
-        f"activation gradient falls ×{_fmt(10**-b_decades)}; a tool that shows only ‖dW‖ hides this.",
-        FIX_PENDING, {"weight_grad_decades": w_decades, "activation_grad_decades": b_decades},
-    )]
+    return [
+        Finding(
+            FindingKind.WEIGHT_GRADIENT_ILLUSION,
+            Severity.WARNING,
+            f"Weight-gradient illusion: ‖dW‖ changes only ×{_fmt(10 ** abs(w_decades))} over depth while the "
+            f"activation gradient falls ×{_fmt(10**-b_decades)}; a tool that shows only ‖dW‖ hides this.",
+            FIX_PENDING,
+            {"weight_grad_decades": w_decades, "activation_grad_decades": b_decades},
+        )
+    ]
 
 
 def _saturated(r: Result) -> list[Finding]:
     cfg = r.config
-    sat = r.forward.saturated_fraction[:r.layers_done]
+    sat = r.forward.saturated_fraction[: r.layers_done]
     if cfg.activation not in ("tanh", "sigmoid") or not np.isfinite(sat).any():
         return []
     mean_sat = float(np.nanmean(sat))
     worst = int(np.nanargmax(sat))
     if mean_sat <= SATURATED_WARN:
         return []
-    return [Finding(
-        FindingKind.SATURATED, Severity.ERROR if mean_sat > SATURATED_ERROR else Severity.WARNING,
-        f"{100 * mean_sat:.1f} % of {cfg.activation} units are saturated on average "
-        f"(worst: {100 * sat[worst]:.1f} % at layer {worst + 1}); their gradient is < 6 % of the peak.",
-        FIX_PENDING, {"mean_saturated_fraction": mean_sat, "worst_layer": worst + 1},
-    )]
+    return [
+        Finding(
+            FindingKind.SATURATED,
+            Severity.ERROR if mean_sat > SATURATED_ERROR else Severity.WARNING,
+            f"{100 * mean_sat:.1f} % of {cfg.activation} units are saturated on average "
+            f"(worst: {100 * sat[worst]:.1f} % at layer {worst + 1}); their gradient is < 6 % of the peak.",
+            FIX_PENDING,
+            {"mean_saturated_fraction": mean_sat, "worst_layer": worst + 1},
+        )
+    ]
 
 
 def _dead(r: Result) -> list[Finding]:
-    dead_units = r.forward.dead_unit_fraction[:r.layers_done]
+    dead_units = r.forward.dead_unit_fraction[: r.layers_done]
     if not np.isfinite(dead_units).any():
         return []
     worst = int(np.nanargmax(dead_units))
     share = float(dead_units[worst])
     if share <= DEAD_UNITS_INFO:
         return []
-    severity = (Severity.ERROR if share > DEAD_UNITS_ERROR else Severity.WARNING if share > DEAD_UNITS_WARN
-                else Severity.INFO)
-    return [Finding(
-        FindingKind.DEAD, severity,
-        f"{100 * share:.1f} % of the units of layer {worst + 1} output 0 for the whole batch "
-        "(dead: no gradient reaches their weights).",
-        FIX_PENDING, {"dead_unit_fraction": share, "layer": worst + 1},
-    )]
+    severity = (
+        Severity.ERROR if share > DEAD_UNITS_ERROR else Severity.WARNING if share > DEAD_UNITS_WARN else Severity.INFO
+    )
+    return [
+        Finding(
+            FindingKind.DEAD,
+            severity,
+            f"{100 * share:.1f} % of the units of layer {worst + 1} output 0 for the whole batch "
+            "(dead: no gradient reaches their weights).",
+            FIX_PENDING,
+            {"dead_unit_fraction": share, "layer": worst + 1},
+        )
+    ]
 
 
 def _phase(r: Result) -> list[Finding]:
     """A note when mean field puts the net deeper than its trainable depth (ordered or chaotic phase)."""
     th, depth = r.theory, r.config.n_layers
-    if not (th.applicable and math.isfinite(th.trainable_depth) and depth > th.trainable_depth
-            and th.phase in (Phase.ORDERED, Phase.CHAOTIC)):
+    if not (
+        th.applicable
+        and math.isfinite(th.trainable_depth)
+        and depth > th.trainable_depth
+        and th.phase in (Phase.ORDERED, Phase.CHAOTIC)
+    ):
         return []
-    what = ("correlations between inputs go to 1 and gradients shrink by e every "
-            f"{_fmt(th.depth_scale)} layers (xi = -1/ln chi1)" if th.phase == Phase.ORDERED else
-            f"inputs decorrelate toward c* = {_fmt(th.c_star)} with depth scale xi_c = {_fmt(th.depth_scale)} "
-            f"(chi_c {_fmt(th.chi_c)})")
-    return [Finding(
-        FindingKind(th.phase), Severity.INFO,
-        f"Mean-field theory puts this config in the {th.phase} phase (chi1 {_fmt(th.chi1)}): {what}; "
-        f"the trainable depth, about 6 depth scales (Schoenholz et al. 2017), is {_fmt(th.trainable_depth)} "
-        f"layers, fewer than the depth {depth}.",
-        FIX_PENDING, {"chi1": th.chi1, "trainable_depth": th.trainable_depth},
-    )]
+    what = (
+        "correlations between inputs go to 1 and gradients shrink by e every "
+        f"{_fmt(th.depth_scale)} layers (xi = -1/ln chi1)"
+        if th.phase == Phase.ORDERED
+        else f"inputs decorrelate toward c* = {_fmt(th.c_star)} with depth scale xi_c = {_fmt(th.depth_scale)} "
+        f"(chi_c {_fmt(th.chi_c)})"
+    )
+    return [
+        Finding(
+            FindingKind(th.phase),
+            Severity.INFO,
+            f"Mean-field theory puts this config in the {th.phase} phase (chi1 {_fmt(th.chi1)}): {what}; "
+            f"the trainable depth, about 6 depth scales (Schoenholz et al. 2017), is {_fmt(th.trainable_depth)} "
+            f"layers, fewer than the depth {depth}.",
+            FIX_PENDING,
+            {"chi1": th.chi1, "trainable_depth": th.trainable_depth},
+        )
+    ]
 
 
 def _fill_fixes(findings: list[Finding], fix_text: str) -> None:
@@ -208,22 +241,32 @@ def _fill_fixes(findings: list[Finding], fix_text: str) -> None:
         if finding.fix == FIX_PENDING:
             finding.fix = fix_text
         elif finding.fix.startswith(FIX_PENDING):  # float16 overflow: the fix, then a word on the dtype
-            finding.fix = (fix_text + finding.fix[len(FIX_PENDING):]).lstrip("; ")
+            finding.fix = (fix_text + finding.fix[len(FIX_PENDING) :]).lstrip("; ")
 
 
 def _stable_text(r: Result, f_factor: float, b_factor: float) -> str:
     th = r.theory
     chi = f" (chi1 {_fmt(th.chi1)})" if th.applicable and math.isfinite(th.chi1) else ""
     if math.isfinite(f_factor) and math.isfinite(b_factor):
-        return (f"The signal is stable: activation std ×{_fmt(f_factor)} per layer, "
-                f"gradient std ×{_fmt(b_factor)} per layer going down{chi}.")
+        return (
+            f"The signal is stable: activation std ×{_fmt(f_factor)} per layer, "
+            f"gradient std ×{_fmt(b_factor)} per layer going down{chi}."
+        )
     # a trend over depth needs two layers with finite, non-zero stds
     why = "with one layer" if r.config.n_layers == 1 else "with fewer than two measurable layers"
     return f"The signal is stable{chi}; {why} there is no per-layer factor to measure."
 
 
-def _trend(findings: list[Finding], what: str, values: npt.NDArray[np.float64], factor: float,
-           decades: float, fix: str, down: bool, unit: str = "layer") -> None:
+def _trend(
+    findings: list[Finding],
+    what: str,
+    values: npt.NDArray[np.float64],
+    factor: float,
+    decades: float,
+    fix: str,
+    down: bool,
+    unit: str = "layer",
+) -> None:
     """Append a vanishing/exploding finding when the std changes by a decade or more over depth."""
     if not math.isfinite(factor) or abs(decades) < WARN_DECADES:
         return
@@ -236,10 +279,20 @@ def _trend(findings: list[Finding], what: str, values: npt.NDArray[np.float64], 
         layer = len(values) - cross + 1 if down else cross
         cross_text = f"; {'below 1e-6' if decades < 0 else 'above 1e6'} from {unit} {layer}"
     severe = abs(decades) >= ERROR_DECADES or cross is not None
-    findings.append(Finding(
-        kind, Severity.ERROR if severe else Severity.WARNING,
-        f"{what} {'vanish' if kind == FindingKind.VANISHING else 'explode'}: std ×{_fmt(factor)} per {unit}{order}, "
-        f"{_fmt(finite[0])} to {_fmt(finite[-1])} ({abs(decades):.1f} decades){cross_text}.",
-        fix, {"factor_per_layer": factor, "decades": decades, "first": float(finite[0]),
-              "last": float(finite[-1]), "crossing_layer": cross},
-    ))
+    findings.append(
+        Finding(
+            kind,
+            Severity.ERROR if severe else Severity.WARNING,
+            f"{what} {'vanish' if kind == FindingKind.VANISHING else 'explode'}: "
+            f"std ×{_fmt(factor)} per {unit}{order}, "
+            f"{_fmt(finite[0])} to {_fmt(finite[-1])} ({abs(decades):.1f} decades){cross_text}.",
+            fix,
+            {
+                "factor_per_layer": factor,
+                "decades": decades,
+                "first": float(finite[0]),
+                "last": float(finite[-1]),
+                "crossing_layer": cross,
+            },
+        )
+    )

@@ -204,8 +204,9 @@ class InitScopeApp(Explorer):
             if path is not None:
                 (self.load_audit if is_weights_file(path) else self.load_snapshot)(path)
 
-        self.push_screen(OpenScreen(self.export_dir, snapshot.list_snapshots(self.export_dir),
-                                    list_weights(self.export_dir)), chosen)
+        self.push_screen(
+            OpenScreen(self.export_dir, snapshot.list_snapshots(self.export_dir), list_weights(self.export_dir)), chosen
+        )
 
     @work(thread=True, group="open", exit_on_error=False)
     def load_audit(self, path: Path) -> None:
@@ -261,8 +262,10 @@ class InitScopeApp(Explorer):
         if race is not None:
             self.call_from_thread(self.query_one(TrainTab).show_race, race, path.name)
         elif race_error:
-            self.call_from_thread(self.notify, f"its training race cannot be shown: {race_error}",
-                                  severity="warning", timeout=8)
+            self.call_from_thread(
+                self.notify, f"its training race cannot be shown: {race_error}", severity="warning", timeout=8
+            )
+
 
 def main(cfg: Config, args: argparse.Namespace | None = None) -> int:
     """Entry point of `initscope` with no subcommand: run the explorer on `cfg`."""

@@ -36,8 +36,9 @@ class Axis:
     labels: tuple[str, ...]
 
 
-def padded(lo: float, hi: float, log: bool = False, floor: float | None = None,
-           ceiling: float | None = None) -> tuple[float, float]:
+def padded(
+    lo: float, hi: float, log: bool = False, floor: float | None = None, ceiling: float | None = None
+) -> tuple[float, float]:
     """[lo, hi] widened by MARGIN of its span (a single value gets room of its own), kept within floor and
     ceiling when given (a count never goes below 0, a percentage never above 100)."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
@@ -122,8 +123,15 @@ def _clean(text: str) -> str:
     return "0" if text.lstrip("-").strip("0.") == "" else text
 
 
-def linear_axis(lo: float, hi: float, most: int, floor: float | None = None,
-                ceiling: float | None = None, exact: bool = False, room: int = 0) -> Axis:
+def linear_axis(
+    lo: float,
+    hi: float,
+    most: int,
+    floor: float | None = None,
+    ceiling: float | None = None,
+    exact: bool = False,
+    room: int = 0,
+) -> Axis:
     """An axis over data from lo to hi: padded (unless `exact`), round ticks inside, one format. Fewer than
     three ticks within `most` and the axis has `room` rows or columns for more: up to `room` of them."""
     low, high = (lo, hi) if exact and hi > lo else padded(lo, hi, floor=floor, ceiling=ceiling)
@@ -236,8 +244,9 @@ def x_axis(fig: Figure, cols: int) -> Axis:
     if fig.x_range is not None and fig.x_range[1] > fig.x_range[0]:
         lo, hi = fig.x_range
     else:
-        lo, hi = finite_span([line.x for line in fig.lines] + [np.asarray(b.centers, dtype=np.float64)
-                                                                for b in fig.bars])
+        lo, hi = finite_span(
+            [line.x for line in fig.lines] + [np.asarray(b.centers, dtype=np.float64) for b in fig.bars]
+        )
         if fig.x_is_layer:
             lo, hi = 0.5, max(1, fig.depth) + 0.5
         if not (math.isfinite(lo) and math.isfinite(hi)):

@@ -56,8 +56,7 @@ def alias_hits(query: str) -> dict[str, str]:
     words = query.lower().split()
     out: dict[str, str] = {}
     for entry in initializers.CATALOGUE:
-        alias = next((a for a in entry.aliases if words and all(a.startswith(w) or f"_{w}" in a for w in words)),
-                     None)
+        alias = next((a for a in entry.aliases if words and all(a.startswith(w) or f"_{w}" in a for w in words)), None)
         if alias is not None:
             out[f"initializer: {entry.name}"] = alias
             out[f"race: add {entry.name}"] = alias
@@ -69,14 +68,24 @@ def commands_for(app: CommandTarget) -> list[Command]:
     out: list[Command] = []
     for entry in initializers.CATALOGUE:
         aliases = f" (also {', '.join(entry.aliases)})" if entry.aliases else ""
-        out.append((f"initializer: {entry.name}", f"{entry.family}: {entry.summary}{aliases}",
-                    partial(app.set_initializer, entry.name)))
+        out.append(
+            (
+                f"initializer: {entry.name}",
+                f"{entry.family}: {entry.summary}{aliases}",
+                partial(app.set_initializer, entry.name),
+            )
+        )
     for name in activations.NAMES:
         out.append((f"activation: {name}", activations.SPECS[name].formula, partial(app.set_activation, name)))
     for key, tab in (("1", "weights"), ("2", "forward"), ("3", "backward"), ("4", "theory"), ("5", "train")):
         out.append((f"tab: {tab}", f"show the {tab.capitalize()} tab (key {key})", partial(app.action_tab, tab)))
-    out.append(("tab: audit", "show the Audit tab of an opened weights file (key 6; o opens one)",
-                partial(app.action_tab, "audit")))
+    out.append(
+        (
+            "tab: audit",
+            "show the Audit tab of an opened weights file (key 6; o opens one)",
+            partial(app.action_tab, "audit"),
+        )
+    )
     actions: list[Command] = [
         ("pin the current run", "overlay it on Forward, Backward and Theory (key p)", app.action_pin),
         ("clear pins", "remove every pinned run (key P)", app.action_clear_pins),
@@ -86,13 +95,22 @@ def commands_for(app: CommandTarget) -> list[Command]:
         ("next layer", "select the next layer (key .)", partial(app.action_layer, 1)),
         ("previous layer", "select the previous layer (key ,)", partial(app.action_layer, -1)),
         ("next view", "next view of the current tab (key v)", app.action_next_view),
-        ("Jacobian spectrum", "singular values of the input-output Jacobian on the Theory tab (key j)",
-         app.action_jacobian),
+        (
+            "Jacobian spectrum",
+            "singular values of the input-output Jacobian on the Theory tab (key j)",
+            app.action_jacobian,
+        ),
         ("Jacobian: log10 / linear axis", "switch the axis of the singular-value histogram", app.action_jacobian_axis),
-        ("seed bands", "8 seeds: 10–90 % bands on the Forward and Backward plots; again hides them (key k)",
-         app.action_ensemble),
-        ("phase diagram", "chi1 over (σw², σb²) for the activation, this net as a cursor (Theory tab)",
-         partial(app.show_view, "theory", "phase")),
+        (
+            "seed bands",
+            "8 seeds: 10–90 % bands on the Forward and Backward plots; again hides them (key k)",
+            app.action_ensemble,
+        ),
+        (
+            "phase diagram",
+            "chi1 over (σw², σb²) for the activation, this net as a cursor (Theory tab)",
+            partial(app.show_view, "theory", "phase"),
+        ),
         ("next initializer", "key ]", partial(app.action_cycle_init, 1)),
         ("previous initializer", "key [", partial(app.action_cycle_init, -1)),
         ("next activation", "key a", app.action_next_activation),
@@ -104,9 +122,14 @@ def commands_for(app: CommandTarget) -> list[Command]:
         actions.append(("export snapshot", "JSON + CSV into the export folder (key e)", app.action_export))
         actions.append(("open snapshot", "show a saved snapshot (key o)", app.action_open))
     out += [(f"action: {text}", help_text, cb) for text, help_text, cb in actions]
-    out += [(f"race: add {entry.name}", f"add {entry.name} to the Train tab's contenders", partial(app.add_contender,
-                                                                                                 entry.name))
-            for entry in initializers.CATALOGUE]
+    out += [
+        (
+            f"race: add {entry.name}",
+            f"add {entry.name} to the Train tab's contenders",
+            partial(app.add_contender, entry.name),
+        )
+        for entry in initializers.CATALOGUE
+    ]
     return out
 
 

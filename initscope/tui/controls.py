@@ -31,13 +31,25 @@ from initscope.tui.grouped_select import GroupedSelect
 from initscope.tui.messages import ConfigEdited, ConfigRefused, NumberStepped
 from initscope.tui.number_input import NumberInput
 
-FAMILY_ORDER = ("variance scaling", "plain random", "structured", "data-dependent", "constant",
-                "framework preset")
+FAMILY_ORDER = ("variance scaling", "plain random", "structured", "data-dependent", "constant", "framework preset")
 INTEGER_FIELDS = {"fan_in": (1, MAX_UNITS), "depth": (1, MAX_DEPTH), "batch": (1, MAX_BATCH), "seed": (0, MAX_SEED)}
 FIELD_LABELS = {
-    "initializer": "init", "activation": "act", "fan_in": "fan-in", "width": "width", "depth": "depth",
-    "batch": "batch", "dtype": "dtype", "seed": "seed", "input": "input", "bias": "bias", "clip": "clip",
-    "clip_mode": "clip on", "arch": "arch", "branch_depth": "branch", "norm": "norm", "norm_placement": "norm at",
+    "initializer": "init",
+    "activation": "act",
+    "fan_in": "fan-in",
+    "width": "width",
+    "depth": "depth",
+    "batch": "batch",
+    "dtype": "dtype",
+    "seed": "seed",
+    "input": "input",
+    "bias": "bias",
+    "clip": "clip",
+    "clip_mode": "clip on",
+    "arch": "arch",
+    "branch_depth": "branch",
+    "norm": "norm",
+    "norm_placement": "norm at",
     "branch_scale": "scale",
 }
 ARCH_CHOICES = {
@@ -50,8 +62,15 @@ ARCH_CHOICES = {
 """The architecture fields: each a Select, applied at once."""
 EDIT_PAUSE_S = 0.35
 """Typed text is applied when typing pauses this long (or on enter); quicker keystrokes are one edit."""
-BIAS_SUGGESTIONS = ["zeros", "constant(0.1)", "normal(std=0.01)", "uniform", "he_uniform", "xavier_uniform",
-                    "truncated_normal"]
+BIAS_SUGGESTIONS = [
+    "zeros",
+    "constant(0.1)",
+    "normal(std=0.01)",
+    "uniform",
+    "he_uniform",
+    "xavier_uniform",
+    "truncated_normal",
+]
 
 
 def catalogue_in_family_order() -> list[initializers.Initializer]:
@@ -99,8 +118,9 @@ class ControlPane(VerticalScroll):
             "initializer": cfg.initializer,
             "activation": cfg.activation,
             "fan_in": str(cfg.fan_in),
-            "width": "" if cfg.width is None else (",".join(map(str, cfg.width)) if isinstance(cfg.width, tuple)
-                                                   else str(cfg.width)),
+            "width": ""
+            if cfg.width is None
+            else (",".join(map(str, cfg.width)) if isinstance(cfg.width, tuple) else str(cfg.width)),
             "depth": str(cfg.depth),
             "batch": str(cfg.batch),
             "dtype": cfg.dtype,
@@ -165,8 +185,16 @@ class ControlPane(VerticalScroll):
         groups = [(e.name, e.family) for e in catalogue_in_family_order()]
         yield _row("init", GroupedSelect(groups, self.values["initializer"], id="initializer"))
         yield Vertical(*self._init_param_rows(self.values["initializer"]), id="init-params", classes="params")
-        yield _row("act", Select([(n, n) for n in activations.NAMES], value=self.values["activation"],
-                                 allow_blank=False, compact=True, id="activation"))
+        yield _row(
+            "act",
+            Select(
+                [(n, n) for n in activations.NAMES],
+                value=self.values["activation"],
+                allow_blank=False,
+                compact=True,
+                id="activation",
+            ),
+        )
         yield Vertical(*self._act_param_rows(self.values["activation"]), id="act-params", classes="params")
         for key in ("fan_in", "width", "depth", "batch"):
             low, high = INTEGER_FIELDS.get(key, (1, MAX_UNITS))
@@ -174,23 +202,42 @@ class ControlPane(VerticalScroll):
             if key == "width":
                 widget.placeholder = "= fan-in"
             yield _row(FIELD_LABELS[key], widget)
-        yield _row("dtype", Select([(d, d) for d in DTYPES], value=self.values["dtype"], allow_blank=False,
-                                   compact=True, id="dtype"))
+        yield _row(
+            "dtype",
+            Select([(d, d) for d in DTYPES], value=self.values["dtype"], allow_blank=False, compact=True, id="dtype"),
+        )
         yield _row("seed", NumberInput(self.values["seed"], integer=True, low=0, id="seed"))
         inputs = ["normal", "uniform"]
         if self.values["input"] not in inputs:
             inputs.append(self.values["input"])
-        yield _row("input", Select([(i, i) for i in inputs], value=self.values["input"], allow_blank=False,
-                                   compact=True, id="input"))
-        yield _row("bias", Input(self.values["bias"], compact=True, id="bias",
-                                 suggester=SuggestFromList(BIAS_SUGGESTIONS, case_sensitive=False)))
+        yield _row(
+            "input",
+            Select([(i, i) for i in inputs], value=self.values["input"], allow_blank=False, compact=True, id="input"),
+        )
+        yield _row(
+            "bias",
+            Input(
+                self.values["bias"],
+                compact=True,
+                id="bias",
+                suggester=SuggestFromList(BIAS_SUGGESTIONS, case_sensitive=False),
+            ),
+        )
         yield _row("clip", Input(self.values["clip"], compact=True, id="clip", placeholder="off"))
-        yield _row("clip on", Select([("per layer", "per_layer"), ("global", "global")],
-                                     value=self.values["clip_mode"], allow_blank=False, compact=True,
-                                     id="clip_mode"))
+        yield _row(
+            "clip on",
+            Select(
+                [("per layer", "per_layer"), ("global", "global")],
+                value=self.values["clip_mode"],
+                allow_blank=False,
+                compact=True,
+                id="clip_mode",
+            ),
+        )
         for key, choices in ARCH_CHOICES.items():
-            yield _row(FIELD_LABELS[key], Select(choices, value=self.values[key], allow_blank=False, compact=True,
-                                                 id=key))
+            yield _row(
+                FIELD_LABELS[key], Select(choices, value=self.values[key], allow_blank=False, compact=True, id=key)
+            )
         yield Static("", id="control-error")
 
     def _init_param_rows(self, name: str) -> Iterable[Widget]:
@@ -206,8 +253,16 @@ class ControlPane(VerticalScroll):
             text = self.act_params.get(key, shown(default))
             yield self._param_row(key, text, "act", (), False, low, high)
 
-    def _param_row(self, key: str, text: str, owner: str, choices: tuple[str, ...], integer: bool,
-                   low: float | None = None, high: float | None = None) -> Horizontal:
+    def _param_row(
+        self,
+        key: str,
+        text: str,
+        owner: str,
+        choices: tuple[str, ...],
+        integer: bool,
+        low: float | None = None,
+        high: float | None = None,
+    ) -> Horizontal:
         wid = f"{owner}-param-{key}"
         widget: Widget
         if choices:
@@ -316,8 +371,7 @@ class ControlPane(VerticalScroll):
         for p in entry.params:
             self.init_params[p.name] = p.shown_default()
             self._exact["init." + p.name] = p.shown_default()
-            self._exact_values["init." + p.name] = (repr(p.default) if isinstance(p.default, float)
-                                                   else str(p.default))
+            self._exact_values["init." + p.name] = repr(p.default) if isinstance(p.default, float) else str(p.default)
         box = self.query_one("#init-params", Vertical)
         box.remove_children()
         box.mount_all(list(self._init_param_rows(name)))
@@ -347,8 +401,21 @@ class ControlPane(VerticalScroll):
 
     def widget_id_for(self, field: str, source: str) -> str:
         """The id of the widget a ConfigError's field names (the edited one when it names none)."""
-        direct = {"fan_in", "width", "depth", "batch", "dtype", "seed", "clip", "clip_mode", "activation",
-                  "initializer", "bias", "input", *ARCH_CHOICES}
+        direct = {
+            "fan_in",
+            "width",
+            "depth",
+            "batch",
+            "dtype",
+            "seed",
+            "clip",
+            "clip_mode",
+            "activation",
+            "initializer",
+            "bias",
+            "input",
+            *ARCH_CHOICES,
+        }
         if field in direct:
             return field
         if "." in field:

@@ -69,9 +69,15 @@ class Explorer(App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (Textual's declaration)
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # noqa: RUF012
 
-    def __init__(self, config: Config | None = None, export_dir: Path | str = "initscope-snapshots",
-                 open_path: Path | str | None = None, run_on_start: bool = True, clock: bool = True,
-                 audit: AuditReport | None = None) -> None:
+    def __init__(
+        self,
+        config: Config | None = None,
+        export_dir: Path | str = "initscope-snapshots",
+        open_path: Path | str | None = None,
+        run_on_start: bool = True,
+        clock: bool = True,
+        audit: AuditReport | None = None,
+    ) -> None:
         super().__init__()
         self.audit = audit
         """A weights file's audit (`initscope audit FILE --open`): shown in an Audit tab."""
@@ -154,18 +160,25 @@ class Explorer(App[int]):
 
     def _still_running(self, generation: int) -> None:
         """The run has taken PROGRESS_DELAY_S: without a layer count yet, say so with a moving bar."""
-        if generation == self.generation and self.shown_generation != generation and \
-                not self.status.startswith("running"):
+        if (
+            generation == self.generation
+            and self.shown_generation != generation
+            and not self.status.startswith("running")
+        ):
             self.query_one("#progress", ProgressBar).update(total=None)
             self._set_status("running")
 
     @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
     def _compute(self, generation: int, cfg: Config) -> None:
         """Runs in a thread: the engine gets the worker's cancel event; results go back as messages."""
-        compute_and_post(self.post_message, lambda cancel, progress: run(cfg, cancel=cancel, progress=progress),
-                         lambda done, total: RunProgress(generation, done, total),
-                         lambda result: RunFinished(generation, cfg, result),
-                         lambda err: RunFailed(generation, cfg, err), delay=PROGRESS_DELAY_S)
+        compute_and_post(
+            self.post_message,
+            lambda cancel, progress: run(cfg, cancel=cancel, progress=progress),
+            lambda done, total: RunProgress(generation, done, total),
+            lambda result: RunFinished(generation, cfg, result),
+            lambda err: RunFailed(generation, cfg, err),
+            delay=PROGRESS_DELAY_S,
+        )
 
     def on_run_progress(self, message: RunProgress) -> None:
         if message.generation != self.generation:
@@ -243,8 +256,9 @@ class Explorer(App[int]):
     # ------------------------------------------------------------------ drawing
     def redraw(self) -> None:
         """Draw the current state on the visible tab and the summary (hidden tabs catch up when shown)."""
-        ensemble, computing = self.query_one(SeedEnsemble).bands_of(self.result.config) if self.result else (None,
-                                                                                                             False)
+        ensemble, computing = (
+            self.query_one(SeedEnsemble).bands_of(self.result.config) if self.result else (None, False)
+        )
         self.state = ViewState(self.result, tuple(self.pins), self.layer, self.palette, Extras(ensemble, computing))
         active = self.query_one("#tabs", TabbedContent).active or "weights"
         self.query_one(f"#{active}-view", TabView).show(self.state)

@@ -51,6 +51,7 @@ when two layers sit side by side)."""
 def layers_of(r: Result) -> FloatArray:
     return np.arange(1, r.depth + 1, dtype=np.float64)
 
+
 def histogram_figure(h: Histogram, color: RGB, x_label: str, log_counts: bool = False) -> tuple[Figure, list[str]]:
     """Bars of a pre-binned histogram; `log_counts` plots log10 of the counts (empty bins left out)."""
     bars, words = histogram_bars(h, color)
@@ -58,8 +59,14 @@ def histogram_figure(h: Histogram, color: RGB, x_label: str, log_counts: bool = 
         return Figure(message=words), []
     if log_counts:
         bars.counts, _ = log10_series(bars.counts)
-    fig = Figure(bars=[bars], x_is_layer=False, x_range=(float(h.edges[0]), float(h.edges[-1])), x_label=x_label,
-                 log_y=log_counts, y_floor=None if log_counts else 0.0)
+    fig = Figure(
+        bars=[bars],
+        x_is_layer=False,
+        x_range=(float(h.edges[0]), float(h.edges[-1])),
+        x_label=x_label,
+        log_y=log_counts,
+        y_floor=None if log_counts else 0.0,
+    )
     return fig, histogram_notes(h)
 
 
@@ -83,6 +90,7 @@ def set_zeros_apart(fig: Figure, h: Histogram, dead_fraction: float) -> str:
 def count_scale(log_counts: bool) -> str:
     return "log10 counts" if log_counts else "counts"
 
+
 Series = tuple[str, FloatArray, RGB, Result]
 """(legend label, per-layer values, colour, the run they belong to)."""
 
@@ -104,13 +112,25 @@ def config_difference(pinned: Config, current: Config) -> str:
         parts.append(pinned.activation)
     if pinned.n_layers != current.n_layers:
         parts.append(f"depth {pinned.n_layers}")
-    for name, word in (("fan_in", "fan-in"), ("batch", "batch"), ("dtype", ""), ("input", "input"),
-                       ("bias", "bias"), ("seed", "seed"), ("clip", "clip")):
+    for name, word in (
+        ("fan_in", "fan-in"),
+        ("batch", "batch"),
+        ("dtype", ""),
+        ("input", "input"),
+        ("bias", "bias"),
+        ("seed", "seed"),
+        ("clip", "clip"),
+    ):
         a, b = getattr(pinned, name), getattr(current, name)
         if a != b:
             parts.append(f"{word} {a}".strip())
-    for name, shown_as in (("arch", "{}"), ("branch_depth", "branch {}"), ("norm", "{}"),
-                           ("norm_placement", "{}-norm"), ("branch_scale", "scale {}")):
+    for name, shown_as in (
+        ("arch", "{}"),
+        ("branch_depth", "branch {}"),
+        ("norm", "{}"),
+        ("norm_placement", "{}-norm"),
+        ("branch_scale", "scale {}"),
+    ):
         a, b = getattr(pinned, name), getattr(current, name)
         if a != b:
             parts.append(shown_as.format(a))
@@ -128,8 +148,10 @@ def pin_name(state: ViewState, n: int, pin: Pin) -> str:
 
 
 def pin_series(state: ViewState, values: Callable[[Result], FloatArray]) -> list[Series]:
-    return [(pin_name(state, n, pin), values(pin.result), pin.color, pin.result)
-            for n, pin in enumerate(state.pins, start=1)]
+    return [
+        (pin_name(state, n, pin), values(pin.result), pin.color, pin.result)
+        for n, pin in enumerate(state.pins, start=1)
+    ]
 
 
 def per_layer_figure(state: ViewState, series: list[Series], log: bool, scale: float = 1.0) -> Figure:
@@ -183,8 +205,16 @@ def chi_shades(chi: FloatArray) -> npt.NDArray[np.intp]:
     return np.where(np.isfinite(chi), index, -1).astype(np.intp)
 
 
-def phase_figure(grid: PhaseGrid, cursor: tuple[float, float] | None, marks: list[tuple[str, float, float, RGB]],
-                 ordered: RGB, chaotic: RGB, line: RGB, cursor_color: RGB, surface: RGB) -> Figure:
+def phase_figure(
+    grid: PhaseGrid,
+    cursor: tuple[float, float] | None,
+    marks: list[tuple[str, float, float, RGB]],
+    ordered: RGB,
+    chaotic: RGB,
+    line: RGB,
+    cursor_color: RGB,
+    surface: RGB,
+) -> Figure:
     """chi1 over sigma_w^2 (across) and sigma_b^2 (up): a shade per cell, read from the engine's grid at the
     cell's own (sigma_w^2, sigma_b^2), the chi1 = 1 line over it, the net as a cross and pins by number."""
     palette = [blend(surface, ordered if k < 3 else chaotic, share) for k, share in enumerate(SHADE_SHARES)]
@@ -198,9 +228,14 @@ def phase_figure(grid: PhaseGrid, cursor: tuple[float, float] | None, marks: lis
         lines.append(Line(np.array([w]), np.array([b]), color, marker=label, points=True))
         legend.append(Legend(f"pin {label}", color, label))
     if cursor is not None and 0.0 <= cursor[0] <= grid.w_max and 0.0 <= cursor[1] <= grid.b_max:
-        lines.append(Line(np.array([cursor[0]]), np.array([cursor[1]]), cursor_color, marker=CURSOR_MARK,
-                          points=True))
+        lines.append(Line(np.array([cursor[0]]), np.array([cursor[1]]), cursor_color, marker=CURSOR_MARK, points=True))
         legend.append(Legend("this net", cursor_color, CURSOR_MARK))
-    return Figure(lines=lines, heat=heat, legend=legend, x_is_layer=False, x_range=(0.0, grid.w_max),
-                  y_range=(0.0, grid.b_max), x_label="σw²")
-
+    return Figure(
+        lines=lines,
+        heat=heat,
+        legend=legend,
+        x_is_layer=False,
+        x_range=(0.0, grid.w_max),
+        y_range=(0.0, grid.b_max),
+        x_label="σw²",
+    )

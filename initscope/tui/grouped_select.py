@@ -23,8 +23,7 @@ class GroupedSelect(Select[str]):
     def __init__(self, groups: list[tuple[str, str]], value: str, **kwargs: Any) -> None:
         """`groups`: (name, family) in the order to list them."""
         self._families = dict(groups)
-        super().__init__([(name, name) for name, _ in groups], value=value, allow_blank=False,
-                         compact=True, **kwargs)
+        super().__init__([(name, name) for name, _ in groups], value=value, allow_blank=False, compact=True, **kwargs)
 
     def _setup_options_renderables(self) -> None:
         options: list[Option] = []

@@ -24,10 +24,16 @@ def initializer_text(cfg: Config) -> str:
 
 def short_config(cfg: Config) -> str:
     """he_normal · relu · fan_in 256 · width 256 · depth 30 · float32 · seed 0 (+ bias, clip)."""
-    parts = [initializer_text(cfg),
-             call_text(cfg.activation, cfg.activation_params, {}) if cfg.activation_params else cfg.activation,
-             f"fan-in {cfg.fan_in}", f"width {widths_text(cfg.widths)}", f"depth {cfg.depth}",
-             f"batch {cfg.batch}", cfg.dtype, f"seed {cfg.seed}"]
+    parts = [
+        initializer_text(cfg),
+        call_text(cfg.activation, cfg.activation_params, {}) if cfg.activation_params else cfg.activation,
+        f"fan-in {cfg.fan_in}",
+        f"width {widths_text(cfg.widths)}",
+        f"depth {cfg.depth}",
+        f"batch {cfg.batch}",
+        cfg.dtype,
+        f"seed {cfg.seed}",
+    ]
     if cfg.bias != "zeros":
         parts.append(f"bias {cfg.bias}")
     if cfg.clip is not None:
@@ -38,4 +44,4 @@ def short_config(cfg: Config) -> str:
 def pin_label(cfg: Config) -> str:
     """he_normal/relu, with changed initializer parameters, cut to fit a legend."""
     text = f"{initializer_text(cfg)}/{cfg.activation}"
-    return text if len(text) <= PIN_LABEL_WIDTH else text[:PIN_LABEL_WIDTH - 1] + "…"
+    return text if len(text) <= PIN_LABEL_WIDTH else text[: PIN_LABEL_WIDTH - 1] + "…"

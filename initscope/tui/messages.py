@@ -186,8 +186,9 @@ PROGRESS_INTERVAL_S = 0.05
 """Progress messages from a worker are posted at most this often (and always for the last step)."""
 
 
-def throttled_progress(post: Callable[[Message], object], make: Callable[[int, int], Message],
-                       delay: float = 0.0) -> Callable[[int, int], None]:
+def throttled_progress(
+    post: Callable[[Message], object], make: Callable[[int, int], Message], delay: float = 0.0
+) -> Callable[[int, int], None]:
     """A progress callback for the engine that posts `make(done, total)` at most every PROGRESS_INTERVAL_S,
     and not at all before `delay` seconds: a quick computation should not compete with its own repaints."""
     started = time.monotonic()

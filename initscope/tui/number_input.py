@@ -22,8 +22,9 @@ class NumberInput(Input):
         Binding("down", "step(-1)", "÷2", show=False),
     ]
 
-    def __init__(self, value: str, *, integer: bool, low: float | None = None, high: float | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, value: str, *, integer: bool, low: float | None = None, high: float | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(value, compact=True, **kwargs)
         self.integer = integer
         self.low, self.high = low, high

@@ -98,11 +98,13 @@ def free_column(c: int, r: int, home: int, reach: int, cols: int, taken: set[tup
 
 def covered_words(name: str, hidden: int, total: int, under: str, width: int) -> str:
     """The note on a series covered at some layers, the longest wording that fits `width` cells."""
-    words = [f"{name} hidden at {hidden} of {total} layers (under {under}): a wider terminal shows them",
-             f"{name} hidden at {hidden} of {total} layers (under {under})",
-             f"{name} hidden at {hidden}/{total} layers (under {under})",
-             f"{name} hidden at {hidden}/{total} layers",
-             f"{name.split(':')[0]} hidden at {hidden}/{total} layers"]  # a pin's number without what it changes
+    words = [
+        f"{name} hidden at {hidden} of {total} layers (under {under}): a wider terminal shows them",
+        f"{name} hidden at {hidden} of {total} layers (under {under})",
+        f"{name} hidden at {hidden}/{total} layers (under {under})",
+        f"{name} hidden at {hidden}/{total} layers",
+        f"{name.split(':')[0]} hidden at {hidden}/{total} layers",
+    ]  # a pin's number without what it changes
     return next((w for w in words if len(w) <= width), words[-1])
 
 
@@ -150,8 +152,13 @@ def hidden_notes(shown_at: CellShown, fig: Figure, placed: Placed, width: int) -
                 continue
             hidden += 1
             other = owners.get(shown)
-            name = "its own neighbours" if other == k else \
-                names.get(other, "another series") if other is not None else "another series"
+            name = (
+                "its own neighbours"
+                if other == k
+                else names.get(other, "another series")
+                if other is not None
+                else "another series"
+            )
             under[name] = under.get(name, 0) + 1
         if hidden and k in names:
             by = ", ".join(sorted(under, key=lambda n: -under[n]))
@@ -221,6 +228,7 @@ def predicted_notes(fig: Figure, width: int, height: int) -> tuple[str, ...]:
     placed = placed_points(fig, plot_frame(fig, width, height), width)
     return hidden_notes(drawn_cells(fig, placed), fig, placed, width) if placed.cells else ()
 
+
 WINDOW_TRIES = 4
 """How many times a window shrinks by a layer when plotext's rounding still lets a marker cover another."""
 
@@ -253,8 +261,12 @@ def layer_window(fig: Figure, width: int, height: int, most: int | None = None) 
         centre = round(fig.selected) if fig.selected is not None and math.isfinite(fig.selected) else 1
         first = min(max(1, centre - (size - 1) // 2), fig.depth - size + 1)
         last = first + size - 1
-        windowed = replace(fig, window=(first, last), notes=[*fig.notes, window_words(first, last, fig.depth)],
-                           x_label=f"{fig.x_label}s {first}–{last} of {fig.depth}" if fig.x_label else "")
+        windowed = replace(
+            fig,
+            window=(first, last),
+            notes=[*fig.notes, window_words(first, last, fig.depth)],
+            x_label=f"{fig.x_label}s {first}–{last} of {fig.depth}" if fig.x_label else "",
+        )
         if not predicted_notes(windowed, width, height):
             break
         size -= 1

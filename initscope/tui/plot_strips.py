@@ -57,15 +57,23 @@ def underlay(matrix: Any, skip: set[RGB] | None = None, toward: RGB | None = Non
         if isinstance(color, (tuple, list)):
             rgb = (int(color[0]), int(color[1]), int(color[2]))
             if rgb not in skip:
-                back = rgb if toward is None else (int(TINT * rgb[0] + (1 - TINT) * toward[0]),
-                                                   int(TINT * rgb[1] + (1 - TINT) * toward[1]),
-                                                   int(TINT * rgb[2] + (1 - TINT) * toward[2]))
+                back = (
+                    rgb
+                    if toward is None
+                    else (
+                        int(TINT * rgb[0] + (1 - TINT) * toward[0]),
+                        int(TINT * rgb[1] + (1 - TINT) * toward[1]),
+                        int(TINT * rgb[2] + (1 - TINT) * toward[2]),
+                    )
+                )
                 out = (rgb, back)
         seen[key] = out
         return out
 
-    return [[entry(color) if ch.strip() else None for ch, color in zip(chars, fgs, strict=True)]
-            for chars, fgs in zip(matrix.marker, matrix.fullground, strict=True)]
+    return [
+        [entry(color) if ch.strip() else None for ch, color in zip(chars, fgs, strict=True)]
+        for chars, fgs in zip(matrix.marker, matrix.fullground, strict=True)
+    ]
 
 
 def backgrounds(chars: list[str], fg: list[object], unders: list[list[tuple[RGB, RGB] | None]]) -> list[object]:
@@ -74,13 +82,21 @@ def backgrounds(chars: list[str], fg: list[object], unders: list[list[tuple[RGB,
     out: list[object] = [None] * len(fg)
     shown = [tuple(f) if isinstance(f, (tuple, list)) else f for f in fg]
     for under in reversed(unders):
-        out = [u[1] if u is not None and u[0] != f and c != " " else o
-               for u, f, o, c in zip(under, shown, out, chars, strict=True)]
+        out = [
+            u[1] if u is not None and u[0] != f and c != " " else o
+            for u, f, o, c in zip(under, shown, out, chars, strict=True)
+        ]
     return out
 
 
-def matrix_strips(matrix: Any, width: int, base: Style, cache: dict[object, Style],
-                  unders: list[Underlay] | None = None, heat: Underlay | None = None) -> list[Strip]:
+def matrix_strips(
+    matrix: Any,
+    width: int,
+    base: Style,
+    cache: dict[object, Style],
+    unders: list[Underlay] | None = None,
+    heat: Underlay | None = None,
+) -> list[Strip]:
     """Strips of a built plotext matrix (its rows are stored bottom-up), one segment per colour run. A cell
     that covers what an underlay painted (a marker over a theory line, a line over a band) gets that colour
     as its background, so what it covers still shows; `unders` go topmost first. `heat` colours the

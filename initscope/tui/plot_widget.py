@@ -159,12 +159,11 @@ def heat_cells(fig: Figure, area: DataArea, width: int, height: int) -> Underlay
     out: Underlay = [[None] * width for _ in range(height)]
     for r in range(min(area.rows, height - area.below)):
         row = out[area.below + r]
-        row[area.left:] = [pairs[k] if k >= 0 else None for k in shades[r].tolist()]
+        row[area.left :] = [pairs[k] if k >= 0 else None for k in shades[r].tolist()]
     return out
 
 
-def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = True,
-                 lines: bool = True) -> DataArea:
+def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = True, lines: bool = True) -> DataArea:
     """Draw `fig` into plotext figure `plt` at width x height cells and build its matrix (`points` False:
     without the series drawn as markers; `lines` False: only the bands and the histogram bars); returns where
     its data cells are."""
@@ -207,20 +206,23 @@ def build_matrix(plt: Any, fig: Figure, width: int, height: int, points: bool = 
     return area
 
 
-def legend_layout(fig: Figure, width: int, height: int, legend_height: int,
-                  title: Content | None) -> tuple[list[LegendRow], int]:
+def legend_layout(
+    fig: Figure, width: int, height: int, legend_height: int, title: Content | None
+) -> tuple[list[LegendRow], int]:
     """The legend rows a figure shows and how many rows they take (at least `legend_height`, padded)."""
     rows = legend_rows(fig, width, title)
     if len(rows) > height - MIN_PLOT_ROWS and title is not None:  # short of rows: the title goes first
         rows = legend_rows(fig, width)
     rows = rows[: max(0, height - 4)]  # every entry while the plot keeps a frame and two rows of data
-    shown = min(max(0, height - MIN_PLOT_ROWS), max(len(rows), legend_height)) if legend_height > len(rows) \
-        else len(rows)
+    shown = (
+        min(max(0, height - MIN_PLOT_ROWS), max(len(rows), legend_height)) if legend_height > len(rows) else len(rows)
+    )
     return rows, shown
 
 
-def plot_body(plt: Any, fig: Figure, width: int, height: int, base: Style,
-              cache: dict[object, Style]) -> tuple[list[Strip], DataArea]:
+def plot_body(
+    plt: Any, fig: Figure, width: int, height: int, base: Style, cache: dict[object, Style]
+) -> tuple[list[Strip], DataArea]:
     """The plot's own rows (frame, ticks, data) and where its data cells are."""
     unders: list[Underlay] = []
     bg = base.bgcolor.triplet if base.bgcolor is not None else None
@@ -239,17 +241,27 @@ def plot_body(plt: Any, fig: Figure, width: int, height: int, base: Style,
     return matrix_strips(plt.monitor.matrix, width, base, cache, unders, heat), area
 
 
-def render_figure(plt: Any, fig: Figure, width: int, height: int, base: Style, legend_height: int = 0,
-                  cache: dict[object, Style] | None = None, title: Content | None = None,
-                  hidden: list[str] | None = None, most_layers: int | None = None) -> list[Strip]:
+def render_figure(
+    plt: Any,
+    fig: Figure,
+    width: int,
+    height: int,
+    base: Style,
+    legend_height: int = 0,
+    cache: dict[object, Style] | None = None,
+    title: Content | None = None,
+    hidden: list[str] | None = None,
+    most_layers: int | None = None,
+) -> list[Strip]:
     """The figure as `height` strips: the title and legend rows (at least `legend_height`), then the plot. A
     per-layer plot too narrow for every series at every layer shows a window of layers (layer_window; at most
     `most_layers`); the notes that the plot adds at its size (which layers, markers that stay covered) join the
     legend's notes, and `hidden` when given."""
     cache = {} if cache is None else cache
-    windowed = layer_window(fig, width, height - legend_layout(fig, width, height, legend_height, title)[1],
-                            most_layers)
-    window_note, fig = windowed.notes[len(fig.notes):], windowed
+    windowed = layer_window(
+        fig, width, height - legend_layout(fig, width, height, legend_height, title)[1], most_layers
+    )
+    window_note, fig = windowed.notes[len(fig.notes) :], windowed
     rows, shown = legend_layout(fig, width, height, legend_height, title)
     notes: tuple[str, ...] = ()
     for _ in range(3):  # a note may take a legend row from the plot, which may change what stays covered
@@ -371,9 +383,18 @@ class Plot(Widget):
             self._styles = {base: base}  # colour styles are over the base: a new theme starts afresh
         hidden: list[str] = []
         try:
-            strips = render_figure(self._plt, fig, self.size.width, self.size.height, base,
-                                   self.partner_legend_rows(), self._styles, self.title, hidden,
-                                   self.partner_window())
+            strips = render_figure(
+                self._plt,
+                fig,
+                self.size.width,
+                self.size.height,
+                base,
+                self.partner_legend_rows(),
+                self._styles,
+                self.title,
+                hidden,
+                self.partner_window(),
+            )
         except Exception as err:  # a plot must never take the app down
             self._failure = f"plot failed: {err}"
             self.refresh()

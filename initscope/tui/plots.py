@@ -21,6 +21,7 @@ from initscope.engine.result import Histogram
 
 RGB = tuple[int, int, int]
 
+
 # ------------------------------------------------------------------------------ presentation helpers
 def log10_series(values: Sequence[float] | FloatArray) -> tuple[FloatArray, int]:
     """log10 of every value; non-finite and non-positive values become NaN (a gap).
@@ -43,8 +44,7 @@ def linear_series(values: Sequence[float] | FloatArray, scale: float = 1.0) -> t
     return out, int(arr.size - np.count_nonzero(ok))
 
 
-def nice_ticks(lo: float, hi: float, room: int, mantissas: tuple[float, ...] = (1.0, 2.0, 2.5, 5.0)
-               ) -> list[float]:
+def nice_ticks(lo: float, hi: float, room: int, mantissas: tuple[float, ...] = (1.0, 2.0, 2.5, 5.0)) -> list[float]:
     """Round values (mantissa x 10^k apart) inside [lo, hi], at most `room` + 1 of them."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo] if math.isfinite(lo) else []
@@ -195,9 +195,13 @@ class Figure:
         return None
 
     def empty(self) -> bool:
-        return (not self.message and self.heat is None and not self.bars
-                and not any(np.isfinite(ln.y).any() for ln in self.lines)
-                and not any(np.isfinite(f.low).any() for f in self.fills))
+        return (
+            not self.message
+            and self.heat is None
+            and not self.bars
+            and not any(np.isfinite(ln.y).any() for ln in self.lines)
+            and not any(np.isfinite(f.low).any() for f in self.fills)
+        )
 
 
 # ------------------------------------------------------------------------------ histogram figures

@@ -24,29 +24,46 @@ KEYS: list[tuple[str, str]] = [
     ("?", "this help (escape or ? closes it)"),
     ("ctrl+p", "command palette: every initializer, activation, tab and action"),
     ("tab / shift+tab", "move between controls; escape leaves a text field so the keys below work"),
-    ("↑ / ↓ in a number field", "step the number ×2 / ÷2 (the seed by 1); typed text (a minus sign too) is "
-     "applied when typing pauses, or at once with enter"),
+    (
+        "↑ / ↓ in a number field",
+        "step the number ×2 / ÷2 (the seed by 1); typed text (a minus sign too) is "
+        "applied when typing pauses, or at once with enter",
+    ),
     ("[ / ]", "previous / next initializer"),
     ("a", "next activation"),
     ("1 2 3 4 5 6", "Weights, Forward, Backward, Theory, Train tab; Audit once a weights file is open"),
-    ("v", "next view of the tab (Forward: std, mean, saturated / dead, histograms; Theory: std, saturation, "
-     "phase diagram, Jacobian)"),
-    ("j", "Jacobian spectrum of the current config (Theory tab): singular values of ∂a_L/∂x, eigenvalue mean and "
-     "variance of JJᵀ next to the free-probability prediction (widths up to 1024); it follows later edits"),
-    ("k", "seed bands: run 8 seeds and shade their 10–90 % band on the Forward std and Backward dA plots "
-     "(with the finite-width prediction for relu-like nets); k again hides them, a config change drops them"),
+    (
+        "v",
+        "next view of the tab (Forward: std, mean, saturated / dead, histograms; Theory: std, saturation, "
+        "phase diagram, Jacobian)",
+    ),
+    (
+        "j",
+        "Jacobian spectrum of the current config (Theory tab): singular values of ∂a_L/∂x, eigenvalue mean and "
+        "variance of JJᵀ next to the free-probability prediction (widths up to 1024); it follows later edits",
+    ),
+    (
+        "k",
+        "seed bands: run 8 seeds and shade their 10–90 % band on the Forward std and Backward dA plots "
+        "(with the finite-width prediction for relu-like nets); k again hides them, a config change drops them",
+    ),
     (", / .", "previous / next layer (histograms, the marked layer of per-layer plots, the summary)"),
     ("g", "histogram counts on a log10 axis, or back (Weights, Forward, Audit histograms)"),
     ("z", "the exact zeros of a relu-like activation histogram set apart from its bars, or back"),
     ("p", "pin the current run (up to 4): overlaid on Forward, Backward and Theory"),
     ("P", "clear the pins"),
     ("e", "export a snapshot (JSON + CSV) to the export folder"),
-    ("o", "open a snapshot (.json), or a weights file (.safetensors, .npz, .pt/.pth/.bin) to audit in the Audit "
-     "tab (as `initscope audit FILE --open`)"),
+    (
+        "o",
+        "open a snapshot (.json), or a weights file (.safetensors, .npz, .pt/.pth/.bin) to audit in the Audit "
+        "tab (as `initscope audit FILE --open`)",
+    ),
     ("s", "save an SVG screenshot to the export folder"),
     ("r", "re-run the shown config (an opened snapshot becomes a live run)"),
-    ("t, enter in a race field", "start the training race of the Train tab (same data and batches; only the init "
-     "differs)"),
+    (
+        "t, enter in a race field",
+        "start the training race of the Train tab (same data and batches; only the init differs)",
+    ),
     ("x", "stop the race (what it has so far stays, marked cancelled); editing a race field stops it too"),
     ("q, ctrl+c", "quit (ctrl+c copies instead when text is selected)"),
 ]
@@ -128,8 +145,9 @@ class OpenScreen(ModalScreen[Path | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, folder: Path, snapshots: list[tuple[Path, str, str]],
-                 weights: list[tuple[Path, str]] | None = None) -> None:
+    def __init__(
+        self, folder: Path, snapshots: list[tuple[Path, str, str]], weights: list[tuple[Path, str]] | None = None
+    ) -> None:
         super().__init__()
         self.folder = folder
         self.entries = [(path, f"snapshot · {line}") for path, _created, line in snapshots] + (weights or [])
@@ -139,13 +157,21 @@ class OpenScreen(ModalScreen[Path | None]):
         with Vertical(id="open-box"):
             if self.entries:
                 yield Static(f"snapshots and weights files in {self.folder} (newest first):", classes="dialog-label")
-                yield OptionList(*[Option(Text.assemble((path.name, "bold"), "\n", (line, "dim")), id=str(i))
-                                   for i, (path, line) in enumerate(self.entries)], id="open-list")
+                yield OptionList(
+                    *[
+                        Option(Text.assemble((path.name, "bold"), "\n", (line, "dim")), id=str(i))
+                        for i, (path, line) in enumerate(self.entries)
+                    ],
+                    id="open-list",
+                )
             else:
-                yield Static(f"no snapshots or weights files in {self.folder} yet (e exports a snapshot); type a "
-                             "path:", classes="dialog-label")
-            yield Input(placeholder="path/to/snapshot.json or model.safetensors, enter opens", id="open-path",
-                        compact=True)
+                yield Static(
+                    f"no snapshots or weights files in {self.folder} yet (e exports a snapshot); type a path:",
+                    classes="dialog-label",
+                )
+            yield Input(
+                placeholder="path/to/snapshot.json or model.safetensors, enter opens", id="open-path", compact=True
+            )
             yield Static("", id="open-error")
 
     def on_mount(self) -> None:

@@ -77,10 +77,13 @@ class SeedEnsemble(Widget):
 
     @work(thread=True, exclusive=True, group="ensemble", exit_on_error=False)
     def _compute(self, cfg: Config) -> None:
-        compute_and_post(self.post_message,
-                         lambda cancel, progress: seed_ensemble(cfg, DEFAULT_K, cancel=cancel, progress=progress),
-                         lambda done, total: EnsembleProgress(cfg, done, total),
-                         lambda result: EnsembleFinished(cfg, result), lambda err: EnsembleFinished(cfg, None, err))
+        compute_and_post(
+            self.post_message,
+            lambda cancel, progress: seed_ensemble(cfg, DEFAULT_K, cancel=cancel, progress=progress),
+            lambda done, total: EnsembleProgress(cfg, done, total),
+            lambda result: EnsembleFinished(cfg, result),
+            lambda err: EnsembleFinished(cfg, None, err),
+        )
 
     def on_ensemble_progress(self, message: EnsembleProgress) -> None:
         message.stop()

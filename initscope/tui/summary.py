@@ -65,9 +65,18 @@ def weight_line(r: Result, layer: int) -> Content:
         "[dim]mean[/dim] $mean [dim](exp $emean)[/dim]  "
         "[dim]std[/dim] [b]$std[/b] [dim](exp[/dim] [b]$estd[/b][dim])[/dim]  "
         "[dim]bounds[/dim] $bounds  [dim]zeros[/dim] $zeros",
-        layer=str(layer), depth=str(r.depth), fi=str(fi), fo=str(fo), min=num(s.min[i]), max=num(s.max[i]),
-        mean=num(s.mean[i]), emean=num(w.expected_mean[i]), std=num(s.std[i]), estd=num(w.expected_std[i]),
-        bounds=bounds, zeros=pct(w.zero_fraction[i]),
+        layer=str(layer),
+        depth=str(r.depth),
+        fi=str(fi),
+        fo=str(fo),
+        min=num(s.min[i]),
+        max=num(s.max[i]),
+        mean=num(s.mean[i]),
+        emean=num(w.expected_mean[i]),
+        std=num(s.std[i]),
+        estd=num(w.expected_std[i]),
+        bounds=bounds,
+        zeros=pct(w.zero_fraction[i]),
     )
 
 
@@ -86,18 +95,29 @@ def activation_line(r: Result, layer: int) -> Content:
         extras.append(f"non-finite {pct(a.nonfinite_fraction[i])}")
     if r.branch is not None:  # a residual block: the share of its input it changes, and theory's branch std
         branch_theory = r.branch.theory_std[i] if r.branch.theory_std is not None else math.nan
-        extras.insert(0, f"aF/x {num(r.branch.ratio[i])}" +
-                      (f" (branch theory {num(branch_theory)})" if math.isfinite(branch_theory) else ""))
+        extras.insert(
+            0,
+            f"aF/x {num(r.branch.ratio[i])}"
+            + (f" (branch theory {num(branch_theory)})" if math.isfinite(branch_theory) else ""),
+        )
     if i >= r.layers_done:
-        return Content.from_markup("[b]A[/b] [dim]layer[/dim] $layer: not computed ($why)", layer=str(layer),
-                                   why="run cancelled" if r.cancelled else "propagation stopped earlier")
+        return Content.from_markup(
+            "[b]A[/b] [dim]layer[/dim] $layer: not computed ($why)",
+            layer=str(layer),
+            why="run cancelled" if r.cancelled else "propagation stopped earlier",
+        )
     return Content.from_markup(
         "[b]A[/b] [dim]min[/dim] $min  [dim]max[/dim] $max  [dim]mean[/dim] $mean  [dim]std[/dim] [b]$std[/b]$theory  "
         "[dim]$zlabel[/dim] $zstd  [dim]grad std[/dim] $gstd  $extras",
         zlabel="branch std" if r.branch is not None else "pre-act std",
-        min=num(a.min[i]), max=num(a.max[i]), mean=num(a.mean[i]), std=num(a.std[i]), theory=theory_text,
+        min=num(a.min[i]),
+        max=num(a.max[i]),
+        mean=num(a.mean[i]),
+        std=num(a.std[i]),
+        theory=theory_text,
         zstd=num(f.preactivation.std[i]),
-        gstd=num(r.backward.activation_grad_std[i]), extras="  ".join(extras),
+        gstd=num(r.backward.activation_grad_std[i]),
+        extras="  ".join(extras),
     )
 
 

@@ -19,8 +19,9 @@ class Paragraph(Widget):
     Paragraph { height: 1; }
     """
 
-    def __init__(self, content: Content | str = "", *, max_lines: int = 0, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, content: Content | str = "", *, max_lines: int = 0, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.content = content if isinstance(content, Content) else Content(content)
         self.max_lines = max_lines

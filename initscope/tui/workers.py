@@ -24,9 +24,14 @@ R = TypeVar("R", bound=Cancellable)
 Progress = Callable[[int, int], None]
 
 
-def compute_and_post(post: Callable[[Message], object], compute: Callable[[threading.Event, Progress], R],
-                     progress: Callable[[int, int], Message], done: Callable[[R], Message],
-                     failed: Callable[[Exception], Message], delay: float = 0.0) -> None:
+def compute_and_post(
+    post: Callable[[Message], object],
+    compute: Callable[[threading.Event, Progress], R],
+    progress: Callable[[int, int], Message],
+    done: Callable[[R], Message],
+    failed: Callable[[Exception], Message],
+    delay: float = 0.0,
+) -> None:
     """Call in a thread worker: `compute(cancel, progress)`, then post `done(result)`, or `failed(error)` when the
     engine raised (the app goes on and says so); `progress(done, total)` messages are throttled."""
     worker = get_current_worker()

@@ -57,11 +57,16 @@ def tensor_plan(gib: float) -> list[tuple[str, tuple[int, ...]]]:
     quarter = int(gib * 2**30 / 4 / 4)  # float32 values per big tensor
     k = max(16, int(math.sqrt(quarter / 64)) // 16 * 16)
     rows = quarter // k
-    return [("embed.weight", (rows, k)),
-            ("head.weight", (k // 4, rows * 4)),
-            ("features.0.weight", (k, rows // 16, 4, 4)),
-            ("proj.weight", (rows // 2, k * 2)),
-            ("features.0.bias", (k,)), ("norm.weight", (k,)), ("norm.bias", (k,)), ("head.bias", (k // 4,))]
+    return [
+        ("embed.weight", (rows, k)),
+        ("head.weight", (k // 4, rows * 4)),
+        ("features.0.weight", (k, rows // 16, 4, 4)),
+        ("proj.weight", (rows // 2, k * 2)),
+        ("features.0.bias", (k,)),
+        ("norm.weight", (k,)),
+        ("norm.bias", (k,)),
+        ("head.bias", (k // 4,)),
+    ]
 
 
 def write_file(path: Path, plan: list[tuple[str, tuple[int, ...]]], seed: int = 0) -> int:
@@ -123,10 +128,14 @@ def main() -> None:
         b_peak = statistics.median(r["peak"] for r in bares)
         ratios = [a["seconds"] / b["seconds"] for a, b in zip(audits, bares, strict=True)]
         print(f"audit: {a_time:.2f} s, peak +{a_peak / 2**20:.0f} MiB = {a_peak / largest:.2f}x the largest tensor")
-        print(f"bare pass (get_tensor + np.std): {b_time:.2f} s, peak +{b_peak / 2**20:.0f} MiB = "
-              f"{b_peak / largest:.2f}x the largest tensor")
-        print(f"audit / bare time: median of per-repeat ratios {statistics.median(ratios):.2f} "
-              f"(repeats: {', '.join(f'{r:.2f}' for r in ratios)})")
+        print(
+            f"bare pass (get_tensor + np.std): {b_time:.2f} s, peak +{b_peak / 2**20:.0f} MiB = "
+            f"{b_peak / largest:.2f}x the largest tensor"
+        )
+        print(
+            f"audit / bare time: median of per-repeat ratios {statistics.median(ratios):.2f} "
+            f"(repeats: {', '.join(f'{r:.2f}' for r in ratios)})"
+        )
 
 
 if __name__ == "__main__":

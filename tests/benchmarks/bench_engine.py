@@ -146,8 +146,11 @@ def bytecode_state() -> str:
     import initscope.cli
 
     cached = os.path.exists(importlib.util.cache_from_source(initscope.cli.__file__))
-    return ("initscope's bytecode is compiled" if cached else
-            "initscope's bytecode is not compiled: every command compiles it (python -m compileall -q initscope)")
+    return (
+        "initscope's bytecode is compiled"
+        if cached
+        else "initscope's bytecode is not compiled: every command compiles it (python -m compileall -q initscope)"
+    )
 
 
 def process_figures(repeats: int, threads: int) -> None:
@@ -160,15 +163,19 @@ def process_figures(repeats: int, threads: int) -> None:
         t_cmd = child_seconds([sys.executable, "-m", "initscope", "run", "--threads", str(threads)])
         t_numpy = child_seconds([sys.executable, "-c", "import numpy"])
         ratios.append(t_cmd / (t_numpy + timed(lambda: run(cfg))))
-    print(f"`initscope run --threads {threads}` (default config) / (python -c 'import numpy' + one warm run()): "
-          f"median {statistics.median(ratios):.2f} (target <= 1.5)")
+    print(
+        f"`initscope run --threads {threads}` (default config) / (python -c 'import numpy' + one warm run()): "
+        f"median {statistics.median(ratios):.2f} (target <= 1.5)"
+    )
     ratios = []
     for _ in range(repeats):
         t_ensemble = timed(lambda: seed_ensemble(cfg, k=8))
         t_single = sum(timed(lambda s=seed: run(cfg.replace(seed=s))) for seed in range(8))  # type: ignore[misc]
         ratios.append(t_ensemble / t_single)
-    print(f"theory --ensemble 8 (seed_ensemble, default config) / 8 single runs: median "
-          f"{statistics.median(ratios):.2f} (target <= 1.2)")
+    print(
+        f"theory --ensemble 8 (seed_ensemble, default config) / 8 single runs: median "
+        f"{statistics.median(ratios):.2f} (target <= 1.2)"
+    )
 
 
 def peak_memory(cfg: Config) -> tuple[int, int]:
@@ -195,8 +202,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="BLAS (and torch) threads (default 1)")
     parser.add_argument("--process", action="store_true", help="also the whole-command figures")
     parser.add_argument("--memory", action="store_true", help="also peak memory against the estimate")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="wall clock (default) or this process's CPU time (a busy machine)")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall clock (default) or this process's CPU time (a busy machine)",
+    )
     args = parser.parse_args()
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
@@ -209,8 +220,10 @@ def main() -> None:
         torch_note = f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s)"
     except ImportError:
         torch_note = "PyTorch not installed: no torch column"
-    print(f"BLAS threads: {args.threads}; {torch_note}; repeats {args.repeats} (medians); {args.clock} clock; "
-          f"freed arrays kept: {'yes' if kept else 'no'}; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"BLAS threads: {args.threads}; {torch_note}; repeats {args.repeats} (medians); {args.clock} clock; "
+        f"freed arrays kept: {'yes' if kept else 'no'}; load average {os.getloadavg()[0]:.1f}"
+    )
     print("| config | run() | run() / bare NumPy | run() / PyTorch |")
     print("|---|---|---|---|")
     for label, cfg in CONFIGS.items():
@@ -221,12 +234,19 @@ def main() -> None:
         process_figures(args.repeats, args.threads)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if args.memory:
-        for cfg in (Config(fan_in=1024, batch=1024, depth=20), Config(), Config(activation="gelu", depth=30),
-                    Config(activation="sigmoid", depth=30), Config(dtype="float16"),
-                    Config(fan_in=784, width=(512, 256, 10), batch=4096, dtype="float64")):
+        for cfg in (
+            Config(fan_in=1024, batch=1024, depth=20),
+            Config(),
+            Config(activation="gelu", depth=30),
+            Config(activation="sigmoid", depth=30),
+            Config(dtype="float16"),
+            Config(fan_in=784, width=(512, 256, 10), batch=4096, dtype="float64"),
+        ):
             peak, estimate = peak_memory(cfg)
-            print(f"memory {cfg.to_string()}: peak {peak / 2**20:.1f} MiB, estimate {estimate / 2**20:.1f} MiB, "
-                  f"peak/estimate {peak / estimate:.2f}")
+            print(
+                f"memory {cfg.to_string()}: peak {peak / 2**20:.1f} MiB, estimate {estimate / 2**20:.1f} MiB, "
+                f"peak/estimate {peak / estimate:.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -34,9 +34,18 @@ from initscope.tui.seed_ensemble import SeedEnsemble
 from initscope.tui.theory.jacobian import JacobianView
 from initscope.tui.theory.phase import PhaseView
 
-VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
-         ("forward", "histograms"), ("backward", ""), ("theory", "measured"), ("theory", "saturation"),
-         ("theory", "phase"), ("theory", "jacobian")]
+VIEWS = [
+    ("weights", ""),
+    ("forward", "std"),
+    ("forward", "mean"),
+    ("forward", "fractions"),
+    ("forward", "histograms"),
+    ("backward", ""),
+    ("theory", "measured"),
+    ("theory", "saturation"),
+    ("theory", "phase"),
+    ("theory", "jacobian"),
+]
 
 
 async def wait(app: InitScopeApp, pilot: object, done: object) -> None:
@@ -88,8 +97,10 @@ def bars_cost(plot: Plot, repeats: int) -> str:
         start = time.perf_counter()
         bar_underlay(fig, w, h)
         computed.append((time.perf_counter() - start) * 1000)
-    return (f"; bars under the density built {statistics.median(built):.2f} ms, "
-            f"computed {statistics.median(computed):.2f} ms")
+    return (
+        f"; bars under the density built {statistics.median(built):.2f} ms, "
+        f"computed {statistics.median(computed):.2f} ms"
+    )
 
 
 async def main(size: tuple[int, int], repeats: int, stall: bool = False) -> None:
@@ -107,8 +118,9 @@ async def main(size: tuple[int, int], repeats: int, stall: bool = False) -> None
                 app.action_set_view(tab, view)
             if view == "jacobian":
                 await pilot.press("j")
-                await wait(app, pilot, lambda: (job := app.query_one(JacobianView).job) is not None
-                           and job.status != "running")
+                await wait(
+                    app, pilot, lambda: (job := app.query_one(JacobianView).job) is not None and job.status != "running"
+                )
             if view == "phase":
                 await wait(app, pilot, lambda: bool(app.query_one(PhaseView).grids))
             await pilot.pause(0.2)
@@ -126,10 +138,14 @@ async def main(size: tuple[int, int], repeats: int, stall: bool = False) -> None
                 if stall:
                     on_loop = [await loop_gap(plot, False) for _ in range(repeats)]
                     threaded = [await loop_gap(plot, True) for _ in range(repeats)]
-                    gaps += (f"; longest loop gap {statistics.median(on_loop):.1f} ms on the loop, "
-                            f"{statistics.median(threaded):.1f} ms in a thread")
-                print(f"{tab}/{view or '-'} {name} {plot.size.width}x{plot.size.height}: "
-                      f"median {statistics.median(times):.1f} ms, worst {max(times):.1f} ms{gaps}")
+                    gaps += (
+                        f"; longest loop gap {statistics.median(on_loop):.1f} ms on the loop, "
+                        f"{statistics.median(threaded):.1f} ms in a thread"
+                    )
+                print(
+                    f"{tab}/{view or '-'} {name} {plot.size.width}x{plot.size.height}: "
+                    f"median {statistics.median(times):.1f} ms, worst {max(times):.1f} ms{gaps}"
+                )
 
 
 def window_cost(repeats: int) -> None:
@@ -144,10 +160,16 @@ def window_cost(repeats: int) -> None:
     x = np.arange(1, 51, dtype=np.float64)
     values = [0.82 + 0.01 * rng.standard_normal(50), 1.41 + 0.01 * rng.standard_normal(50), np.full(50, 0.83)]
     looks = [((0, 150, 255), "●"), ((255, 160, 0), "◆"), ((214, 112, 255), "▲")]
-    measured = [Line(x, np.log10(v), c, marker=m, points=True, dodge=True)
-                for v, (c, m) in zip(values, looks, strict=True)]
-    fig = Figure(lines=[Line(x, np.full(50, -0.1), (80, 200, 120)), *measured],
-                 log_y=True, depth=50, selected=25.0, legend=[Legend(f"s{k}", c, m) for k, (c, m) in enumerate(looks)])
+    measured = [
+        Line(x, np.log10(v), c, marker=m, points=True, dodge=True) for v, (c, m) in zip(values, looks, strict=True)
+    ]
+    fig = Figure(
+        lines=[Line(x, np.full(50, -0.1), (80, 200, 120)), *measured],
+        log_y=True,
+        depth=50,
+        selected=25.0,
+        legend=[Legend(f"s{k}", c, m) for k, (c, m) in enumerate(looks)],
+    )
     names = vars(plot_widget)  # render_figure looks layer_window up in its module: swapped there
     plt, windowed = _figure_class(), names["layer_window"]
     for w, h in ((45, 23), (90, 23)):

@@ -63,8 +63,10 @@ def main() -> None:
     parser.add_argument("--orthogonal", action="store_true", help="also time orthogonal weights at width 1024")
     args = parser.parse_args()
     r = args.repeats
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"numpy {np.__version__}, python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"numpy {np.__version__}, python {platform.python_version()}"
+    )
 
     print("\n# theory at depth 10000 (a scalar recursion per layer)")
     for act in ("relu", "tanh", "gelu"):
@@ -76,8 +78,15 @@ def main() -> None:
     tanh = activations.make("tanh")
     crit = timed(partial(theory.criticality, tanh, 1.76, 0.05), r)
     print(f"  criticality tanh (one point, exact):     {crit * 1e3:8.2f} ms")
-    cfg = Config(activation="tanh", initializer="orthogonal", initializer_params={}, fan_in=256, depth=10000,
-                 batch=1, memory_budget=2**62)
+    cfg = Config(
+        activation="tanh",
+        initializer="orthogonal",
+        initializer_params={},
+        fan_in=256,
+        depth=10000,
+        batch=1,
+        memory_budget=2**62,
+    )
     print(f"  predict_spectrum tanh depth 10000:       {timed(lambda: predict_spectrum(cfg), r) * 1e3:8.2f} ms")
     cfg = Config(activation="relu", fan_in=256, depth=10000, batch=256, memory_budget=2**62)
     print(f"  predict_spread relu depth 10000 batch 256: {timed(lambda: predict_spread(cfg), r) * 1e3:6.2f} ms")
@@ -105,12 +114,20 @@ def main() -> None:
             ratios.append(totals[-1] / bares[-1])
         sampling = timed(partial(draw_all, cfg), r)
         med = statistics.median
-        print(f"  he_normal relu {dtype}: {med(totals):6.2f} s (chain {med(chains):.2f} s, SVD {med(svds):.2f} s); "
-              f"bare 50 GEMMs + SVD {med(bares):.2f} s; ratio {med(ratios):.2f}; drawing the 50 weight matrices "
-              f"alone {sampling:.2f} s")
+        print(
+            f"  he_normal relu {dtype}: {med(totals):6.2f} s (chain {med(chains):.2f} s, SVD {med(svds):.2f} s); "
+            f"bare 50 GEMMs + SVD {med(bares):.2f} s; ratio {med(ratios):.2f}; drawing the 50 weight matrices "
+            f"alone {sampling:.2f} s"
+        )
     if args.orthogonal:
-        cfg = Config(activation="tanh", initializer="orthogonal", initializer_params={"gain": 1.05}, fan_in=1024,
-                     depth=50, batch=1)
+        cfg = Config(
+            activation="tanh",
+            initializer="orthogonal",
+            initializer_params={"gain": 1.05},
+            fan_in=1024,
+            depth=50,
+            batch=1,
+        )
         print(f"  orthogonal tanh float32: {timed(lambda: jacobian_spectrum(cfg), 1):6.2f} s (50 QRs of 1024 x 1024)")
 
     print("\n# seed ensemble, default config (he_normal relu, 256 x 10, batch 256)")

@@ -36,8 +36,11 @@ from initscope.tui.theory.phase import PhaseView
 from initscope.tui.theory.views import TheoryTab
 
 
-async def measure(cfg: Config, start: Callable[[InitScopeApp], None], done: Callable[[InitScopeApp], bool],
-                  ) -> tuple[float, float, float, InitScopeApp]:
+async def measure(
+    cfg: Config,
+    start: Callable[[InitScopeApp], None],
+    done: Callable[[InitScopeApp], bool],
+) -> tuple[float, float, float, InitScopeApp]:
     """(wall ms from start() to done(), longest stall ms, p99 stall ms) with the app on `cfg`."""
     app = InitScopeApp(config=cfg, clock=False)
     async with app.run_test(size=SIZE) as pilot:
@@ -67,9 +70,12 @@ def phase_drawn(app: InitScopeApp) -> bool:
 
 
 def jacobian_drawn(app: InitScopeApp) -> bool:
-    return ((job := app.query_one(JacobianView).job) is not None and job.status == "done"
-            and app.query_one("#jacobian-hist", Plot).figure is not None and app.query_one(
-                "#jacobian-hist", Plot).renders > 0)
+    return (
+        (job := app.query_one(JacobianView).job) is not None
+        and job.status == "done"
+        and app.query_one("#jacobian-hist", Plot).figure is not None
+        and app.query_one("#jacobian-hist", Plot).renders > 0
+    )
 
 
 def ensemble_drawn(app: InitScopeApp) -> bool:
@@ -77,10 +83,21 @@ def ensemble_drawn(app: InitScopeApp) -> bool:
 
 
 SWITCHES: tuple[tuple[str, str, str], ...] = (
-    ("4", "theory", "measured"), ("5", "train", ""), ("1", "weights", ""), ("2", "forward", ""),
-    ("3", "backward", ""), ("4", "theory", "measured"), ("v", "theory", "saturation"), ("v", "theory", "phase"),
-    ("v", "theory", "jacobian"), ("v", "theory", "measured"), ("j", "theory", "jacobian"), ("5", "train", ""),
-    ("4", "theory", "jacobian"), ("v", "theory", "measured"), ("1", "weights", ""),
+    ("4", "theory", "measured"),
+    ("5", "train", ""),
+    ("1", "weights", ""),
+    ("2", "forward", ""),
+    ("3", "backward", ""),
+    ("4", "theory", "measured"),
+    ("v", "theory", "saturation"),
+    ("v", "theory", "phase"),
+    ("v", "theory", "jacobian"),
+    ("v", "theory", "measured"),
+    ("j", "theory", "jacobian"),
+    ("5", "train", ""),
+    ("4", "theory", "jacobian"),
+    ("v", "theory", "measured"),
+    ("1", "weights", ""),
 )
 """(key, tab shown after it, Theory view after it): every tab entered from another, every Theory view."""
 SWITCH_WINDOW_S = 0.6
@@ -118,8 +135,10 @@ async def switch_stalls(rounds: int) -> dict[str, list[float]]:
 
 def report_switches(rounds: int) -> None:
     stalls = asyncio.run(switch_stalls(rounds))
-    print(f"tab and view switches (longest stall from the key to {SWITCH_WINDOW_S} s after; median / worst of "
-          f"{rounds} rounds; target <= 50 ms):")
+    print(
+        f"tab and view switches (longest stall from the key to {SWITCH_WINDOW_S} s after; median / worst of "
+        f"{rounds} rounds; target <= 50 ms):"
+    )
     for label, values in stalls.items():
         print(f"  {label:28s} {statistics.median(values):6.1f} / {max(values):6.1f} ms")
     medians = [statistics.median(v) for v in stalls.values()]
@@ -131,31 +150,42 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds of tab and view switches")
     parser.add_argument("--switches-only", action="store_true", help="only the tab and view switches")
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}, {platform.system()} {platform.release()}; headless {SIZE[0]}x{SIZE[1]}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, {platform.system()} {platform.release()}; headless {SIZE[0]}x{SIZE[1]}"
+    )
     if args.switches_only:
         report_switches(args.rounds)
         return 0
     for act in ("tanh", "sigmoid"):
         wall, worst, p99, app = asyncio.run(measure(Config(activation=act), phase_view, phase_drawn))
         grid = next(iter(app.query_one(PhaseView).grids.values()))
-        print(f"phase grid {act} ({grid.chi1.shape[1]}x{grid.chi1.shape[0]}, σw² to {grid.w_max:g}): worker "
-              f"{grid.elapsed_s * 1000:.0f} ms, view shown to map drawn {wall:.0f} ms, stall max {worst:.1f} ms, "
-              f"p99 {p99:.1f} ms")
-    for cfg in (Config(), Config(fan_in=1024, depth=20, batch=64),
-                Config(initializer="orthogonal", initializer_params={"gain": 1.05}, activation="tanh", depth=32)):
+        print(
+            f"phase grid {act} ({grid.chi1.shape[1]}x{grid.chi1.shape[0]}, σw² to {grid.w_max:g}): worker "
+            f"{grid.elapsed_s * 1000:.0f} ms, view shown to map drawn {wall:.0f} ms, stall max {worst:.1f} ms, "
+            f"p99 {p99:.1f} ms"
+        )
+    for cfg in (
+        Config(),
+        Config(fan_in=1024, depth=20, batch=64),
+        Config(initializer="orthogonal", initializer_params={"gain": 1.05}, activation="tanh", depth=32),
+    ):
         wall, worst, p99, app = asyncio.run(measure(cfg, lambda a: a.action_jacobian(), jacobian_drawn))
         job = app.query_one(JacobianView).job
         assert job is not None and job.result is not None
         r = app.query_one(JacobianView).job.result
-        print(f"Jacobian {cfg.to_string()}: worker {r.elapsed_s * 1000:.0f} ms (chain {r.chain_s * 1000:.0f}, SVD "
-              f"{r.svd_s * 1000:.0f}), key to spectrum drawn {wall:.0f} ms, stall max {worst:.1f} ms, p99 {p99:.1f} ms")
+        print(
+            f"Jacobian {cfg.to_string()}: worker {r.elapsed_s * 1000:.0f} ms (chain {r.chain_s * 1000:.0f}, SVD "
+            f"{r.svd_s * 1000:.0f}), key to spectrum drawn {wall:.0f} ms, stall max {worst:.1f} ms, p99 {p99:.1f} ms"
+        )
     for cfg in (Config(), Config(depth=50)):
         wall, worst, p99, app = asyncio.run(measure(cfg, lambda a: a.action_ensemble(), ensemble_drawn))
         job = app.query_one(SeedEnsemble).job
         assert job is not None and job.result is not None
-        print(f"seed ensemble (8 seeds) {cfg.to_string()}: worker {job.result.elapsed_s * 1000:.0f} ms, "
-              f"key to bands drawn {wall:.0f} ms, stall max {worst:.1f} ms, p99 {p99:.1f} ms")
+        print(
+            f"seed ensemble (8 seeds) {cfg.to_string()}: worker {job.result.elapsed_s * 1000:.0f} ms, "
+            f"key to bands drawn {wall:.0f} ms, stall max {worst:.1f} ms, p99 {p99:.1f} ms"
+        )
     report_switches(args.rounds)
     return 0
 

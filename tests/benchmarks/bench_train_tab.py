@@ -80,10 +80,15 @@ async def in_app(epochs: int, visible: bool) -> dict[str, Any]:
             running = False
             await task
             assert tab.race is not None
-            return {"steps_per_s": tab.race.steps_per_second, "elapsed_s": tab.race.elapsed_s,
-                    "draws": draws[0], "draw_s": draw_time[0], "stall_max_ms": 1000 * max(lateness),
-                    "stall_p99_ms": 1000 * statistics.quantiles(lateness, n=100)[98],
-                    "stalls": ", ".join(f"{1000 * d:.0f} ms at {t:.2f} s" for t, d in stalls[:6])}
+            return {
+                "steps_per_s": tab.race.steps_per_second,
+                "elapsed_s": tab.race.elapsed_s,
+                "draws": draws[0],
+                "draw_s": draw_time[0],
+                "stall_max_ms": 1000 * max(lateness),
+                "stall_p99_ms": 1000 * statistics.quantiles(lateness, n=100)[98],
+                "stalls": ", ".join(f"{1000 * d:.0f} ms at {t:.2f} s" for t, d in stalls[:6]),
+            }
     finally:
         TrainTab._draw_race = original  # type: ignore[method-assign]
 
@@ -102,18 +107,23 @@ def main() -> int:
             run = asyncio.run(in_app(args.epochs, visible))
             run["ratio"] = run["steps_per_s"] / rates[-1]
             runs[visible].append(run)
-    print(f"headless run_race: {statistics.median(rates):.0f} steps/s (median of {args.repeats}: "
-          + ", ".join(f"{r:.0f}" for r in rates) + ")")
+    print(
+        f"headless run_race: {statistics.median(rates):.0f} steps/s (median of {args.repeats}: "
+        + ", ".join(f"{r:.0f}" for r in rates)
+        + ")"
+    )
     for visible in (True, False):
         best = sorted(runs[visible], key=lambda r: r["ratio"])[len(runs[visible]) // 2]
         where = "Train tab visible" if visible else "another tab shown"
         ratio = best["ratio"]
         every = ", ".join(f"{r['ratio']:.2f}" for r in runs[visible])
-        print(f"in the app, {where}: {best['steps_per_s']:.0f} steps/s ({ratio:.2f}x the headless run before it; "
-              f"all: {every}), "
-              f"{best['draws']} redraws in {best['elapsed_s']:.1f} s, {1000 * best['draw_s']:.0f} ms drawing, "
-              f"event-loop stall max {best['stall_max_ms']:.0f} ms, p99 {best['stall_p99_ms']:.0f} ms"
-              + (f" (over 50 ms: {best['stalls']})" if best["stalls"] else ""))
+        print(
+            f"in the app, {where}: {best['steps_per_s']:.0f} steps/s ({ratio:.2f}x the headless run before it; "
+            f"all: {every}), "
+            f"{best['draws']} redraws in {best['elapsed_s']:.1f} s, {1000 * best['draw_s']:.0f} ms drawing, "
+            f"event-loop stall max {best['stall_max_ms']:.0f} ms, p99 {best['stall_p99_ms']:.0f} ms"
+            + (f" (over 50 ms: {best['stalls']})" if best["stalls"] else "")
+        )
     return 0
 
 

@@ -46,7 +46,7 @@ def numpy_bare(tc: T.TrainConfig) -> tuple[float, list[float]]:
         order = layer_rng(tc.effective_seed, Stream.ORDER, epoch).permutation(n)
         xs, ys = x[order], ds.y[order]
         for s in range(0, n, bs):
-            _, _, dws, dbs = mlp.loss_and_gradients(xs[s:s + bs], ys[s:s + bs], ds.task)
+            _, _, dws, dbs = mlp.loss_and_gradients(xs[s : s + bs], ys[s : s + bs], ds.task)
             for i, g in enumerate(g for pair in zip(dws, dbs, strict=True) for g in pair):
                 params[i] -= opt.update(i, g)
         losses.append(mlp.evaluate(x, ds.y, ds.task)[0])
@@ -79,7 +79,7 @@ def torch_race(tc: T.TrainConfig, torch: Any) -> tuple[float, list[float]]:
         xs, ys = x[order], y[order]
         for s in range(0, n, bs):
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xs[s:s + bs]), ys[s:s + bs])
+            loss = loss_fn(model(xs[s : s + bs]), ys[s : s + bs])
             loss.backward()
             opt.step()
         with torch.no_grad():
@@ -115,17 +115,25 @@ def main() -> None:
             torch_sps.append(steps_one / torch_s)
             diff = max(abs(a - b) for a, b in zip(ours, theirs, strict=True))
     med = statistics.median
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"numpy {np.__version__}, python {platform.python_version()}"
-          + (f", torch {torch.__version__}" if torch is not None else ""))
-    print(f"default race ({len(tc.contender_list)} contenders x {steps_one} steps): {med(race_s):.2f} s, "
-          f"{med(race_sps):.0f} steps/s (all recording included)")
-    print(f"bare NumPy step loop (he_normal, nothing recorded): {med(bare_sps):.0f} steps/s; "
-          f"race/bare per step = {med(bare_sps) / med(race_sps):.2f}x")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"numpy {np.__version__}, python {platform.python_version()}"
+        + (f", torch {torch.__version__}" if torch is not None else "")
+    )
+    print(
+        f"default race ({len(tc.contender_list)} contenders x {steps_one} steps): {med(race_s):.2f} s, "
+        f"{med(race_sps):.0f} steps/s (all recording included)"
+    )
+    print(
+        f"bare NumPy step loop (he_normal, nothing recorded): {med(bare_sps):.0f} steps/s; "
+        f"race/bare per step = {med(bare_sps) / med(race_sps):.2f}x"
+    )
     if torch is not None:
-        print(f"PyTorch CPU, same MLP/init/batches/SGD: {med(torch_sps):.0f} steps/s; "
-              f"NumPy bare / torch = {med(bare_sps) / med(torch_sps):.2f}x, race / torch = "
-              f"{med(race_sps) / med(torch_sps):.2f}x")
+        print(
+            f"PyTorch CPU, same MLP/init/batches/SGD: {med(torch_sps):.0f} steps/s; "
+            f"NumPy bare / torch = {med(bare_sps) / med(torch_sps):.2f}x, race / torch = "
+            f"{med(race_sps) / med(torch_sps):.2f}x"
+        )
         print(f"largest |epoch loss NumPy - torch| over {args.epochs} epochs: {diff:.2e}")
     else:
         print("PyTorch not installed: `pip install torch` to compare (it is not a dependency)")

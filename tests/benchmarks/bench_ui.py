@@ -63,8 +63,11 @@ class FramePainted:
 
         def hooked() -> None:
             refresh()
-            if (self.renders_before is not None and canvas.renders != self.renders_before
-                    and app.shown_generation == app.generation):
+            if (
+                self.renders_before is not None
+                and canvas.renders != self.renders_before
+                and app.shown_generation == app.generation
+            ):
                 self.at = time.perf_counter()
                 self.renders_before = None
                 self.event.set()
@@ -152,8 +155,9 @@ async def stall_during_run(cfg: Config, seconds: float) -> tuple[float, float, i
         start = time.perf_counter()
         app.query_one("#depth", Input).value = str(cfg.depth)
         app.query_one(ControlPane).apply_typed()
-        while time.perf_counter() - start < seconds and (app.generation == generation or
-                                                         app.shown_generation != app.generation):
+        while time.perf_counter() - start < seconds and (
+            app.generation == generation or app.shown_generation != app.generation
+        ):
             await asyncio.sleep(0.05)
         measured = time.perf_counter() - start
         worst, p99, ticks = meter.stop()
@@ -169,6 +173,8 @@ async def first_frame(pilot):  # auto_pilot runs once the first screen has been 
 app = {factory}
 app.run(headless=True, size=(120, 36), auto_pilot=first_frame)
 """
+
+
 class TextualDefaultsApp(InitScopeApp):
     """The explorer with Textual's own (translucent) command palette and Footer, as before
     commands.InitScopePalette and chrome.QuietFooter."""
@@ -193,8 +199,11 @@ async def palette_open(app_class: type[InitScopeApp], repeats: int) -> list[floa
         for k in range(repeats + 1):
             start = time.perf_counter()
             await pilot.press("ctrl+p")
-            while not (isinstance(app.screen, CommandPalette) and app.screen.focused is not None
-                       and app.screen.has_class("-ready")):
+            while not (
+                isinstance(app.screen, CommandPalette)
+                and app.screen.focused is not None
+                and app.screen.has_class("-ready")
+            ):
                 await asyncio.sleep(0.002)
             await pilot.pause()  # the frame with it
             if k >= 1:
@@ -204,11 +213,16 @@ async def palette_open(app_class: type[InitScopeApp], repeats: int) -> list[floa
     return times
 
 
-BARE = FIRST_FRAME.format(imports="from textual.app import App\nfrom textual.widgets import Static, Footer\n"
-                                  "class Bare(App):\n    def compose(self):\n        yield Static('hello')\n"
-                                  "        yield Footer()", factory="Bare()")
-INITSCOPE = FIRST_FRAME.format(imports="from initscope.tui.app import InitScopeApp\nfrom initscope.engine.config "
-                                       "import Config", factory="InitScopeApp(config=Config(), clock=False)")
+BARE = FIRST_FRAME.format(
+    imports="from textual.app import App\nfrom textual.widgets import Static, Footer\n"
+    "class Bare(App):\n    def compose(self):\n        yield Static('hello')\n"
+    "        yield Footer()",
+    factory="Bare()",
+)
+INITSCOPE = FIRST_FRAME.format(
+    imports="from initscope.tui.app import InitScopeApp\nfrom initscope.engine.config import Config",
+    factory="InitScopeApp(config=Config(), clock=False)",
+)
 
 
 def cold_start(code: str, repeats: int) -> float:
@@ -228,35 +242,47 @@ def main() -> int:
     parser.add_argument("--cold-repeats", type=int, default=5)
     parser.add_argument("--palette-repeats", type=int, default=7)
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}, {platform.system()} {platform.release()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
 
     times, engine = asyncio.run(control_to_redraw(args.repeats))
-    print(f"control -> redrawn screen, default config ({Config().to_string()}): median "
-          f"{statistics.median(times):.0f} ms, min {min(times):.0f}, max {max(times):.0f} over {len(times)} "
-          f"changes (target median <= 100 ms); of which the engine run (worker thread) median "
-          f"{statistics.median(engine):.0f} ms")
+    print(
+        f"control -> redrawn screen, default config ({Config().to_string()}): median "
+        f"{statistics.median(times):.0f} ms, min {min(times):.0f}, max {max(times):.0f} over {len(times)} "
+        f"changes (target median <= 100 ms); of which the engine run (worker thread) median "
+        f"{statistics.median(engine):.0f} ms"
+    )
 
     small = Config()
     worst, p99, ticks, secs = asyncio.run(stall_during_run(small, args.stall_seconds))
-    print(f"event-loop stall from a changed depth to the default run's result drawn: longest {worst:.1f} ms, "
-          f"p99 {p99:.1f} ms ({ticks} ticks of 5 ms over {secs:.2f} s)")
+    print(
+        f"event-loop stall from a changed depth to the default run's result drawn: longest {worst:.1f} ms, "
+        f"p99 {p99:.1f} ms ({ticks} ticks of 5 ms over {secs:.2f} s)"
+    )
     big = largest_allowed(Config(fan_in=2048, batch=2048))
     worst, p99, ticks, secs = asyncio.run(stall_during_run(big, args.stall_seconds))
-    print(f"event-loop stall during the largest allowed run (width 2048, batch 2048, depth {big.depth}, "
-          f"{format_bytes(big.memory_estimate())} of the {format_bytes(big.memory_budget)} budget): longest "
-          f"{worst:.1f} ms, p99 {p99:.1f} ms ({ticks} ticks over the first {secs:.1f} s; target <= 50 ms)")
+    print(
+        f"event-loop stall during the largest allowed run (width 2048, batch 2048, depth {big.depth}, "
+        f"{format_bytes(big.memory_estimate())} of the {format_bytes(big.memory_budget)} budget): longest "
+        f"{worst:.1f} ms, p99 {p99:.1f} ms ({ticks} ticks over the first {secs:.1f} s; target <= 50 ms)"
+    )
 
     bare = cold_start(BARE, args.cold_repeats)
     ours = cold_start(INITSCOPE, args.cold_repeats)
-    print(f"cold start to first frame (fresh interpreter, headless 120x36, median of {args.cold_repeats}): "
-          f"bare Textual app {bare:.0f} ms, initscope {ours:.0f} ms ({ours / bare:.2f}x)")
+    print(
+        f"cold start to first frame (fresh interpreter, headless 120x36, median of {args.cold_repeats}): "
+        f"bare Textual app {bare:.0f} ms, initscope {ours:.0f} ms ({ours / bare:.2f}x)"
+    )
 
     ours_palette = statistics.median(asyncio.run(palette_open(InitScopeApp, args.palette_repeats)))
     textual_palette = statistics.median(asyncio.run(palette_open(TextualDefaultsApp, args.palette_repeats)))
-    print(f"ctrl+p to the palette drawn and listed (median of {args.palette_repeats}): initscope's "
-          f"{ours_palette:.0f} ms, with Textual's translucent palette and Footer {textual_palette:.0f} ms "
-          f"({ours_palette / textual_palette:.2f}x; target <= 200 ms)")
+    print(
+        f"ctrl+p to the palette drawn and listed (median of {args.palette_repeats}): initscope's "
+        f"{ours_palette:.0f} ms, with Textual's translucent palette and Footer {textual_palette:.0f} ms "
+        f"({ours_palette / textual_palette:.2f}x; target <= 200 ms)"
+    )
     return 0
 
 

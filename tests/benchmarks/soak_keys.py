@@ -33,10 +33,50 @@ from initscope.engine.config import Config
 from initscope.tui.app import InitScopeApp
 
 SIZE = (120, 36)
-BINDING_KEYS = ["question_mark", "left_square_bracket", "right_square_bracket", "a", "1", "2", "3", "4", "5", "t",
-                "x", "v", "comma", "full_stop", "p", "P", "e", "o", "r", "s", "escape"]
-EDIT_KEYS = ["tab", "shift+tab", "enter", "escape", "up", "down", "left", "right", "backspace", "delete", "home",
-             "end", "pageup", "pagedown", "space", "ctrl+a", "ctrl+e", "ctrl+k", "ctrl+u"]
+BINDING_KEYS = [
+    "question_mark",
+    "left_square_bracket",
+    "right_square_bracket",
+    "a",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "t",
+    "x",
+    "v",
+    "comma",
+    "full_stop",
+    "p",
+    "P",
+    "e",
+    "o",
+    "r",
+    "s",
+    "escape",
+]
+EDIT_KEYS = [
+    "tab",
+    "shift+tab",
+    "enter",
+    "escape",
+    "up",
+    "down",
+    "left",
+    "right",
+    "backspace",
+    "delete",
+    "home",
+    "end",
+    "pageup",
+    "pagedown",
+    "space",
+    "ctrl+a",
+    "ctrl+e",
+    "ctrl+k",
+    "ctrl+u",
+]
 CHARACTERS = [*"0123456789.-eE=,()abcdefghijklmnoprstuvwxyz_/", "minus", "plus"]
 WORKER_WAIT_S = 60.0
 PRESS_WAIT_S = 120.0
@@ -77,8 +117,9 @@ async def soak(keys: int, seed: int, check_every: int, folder: Path) -> dict[str
     counts = {"keys": 0, "crashes": 0, "blank": 0, "stuck": 0}
     started = time.monotonic()
     while counts["keys"] < keys:
-        app = InitScopeApp(config=Config(depth=6, fan_in=64, batch=64, memory_budget=BUDGET), export_dir=folder,
-                           clock=False)
+        app = InitScopeApp(
+            config=Config(depth=6, fan_in=64, batch=64, memory_budget=BUDGET), export_dir=folder, clock=False
+        )
         try:
             async with app.run_test(size=SIZE) as pilot:
                 await pilot.pause()
@@ -89,8 +130,10 @@ async def soak(keys: int, seed: int, check_every: int, folder: Path) -> dict[str
                         await asyncio.wait_for(pilot.press(key), PRESS_WAIT_S)
                     except TimeoutError:
                         counts["stuck"] += 1
-                        print(f"STUCK: key {key!r} after {counts['keys']} keys did not return in {PRESS_WAIT_S:.0f} s",
-                              file=sys.stderr)
+                        print(
+                            f"STUCK: key {key!r} after {counts['keys']} keys did not return in {PRESS_WAIT_S:.0f} s",
+                            file=sys.stderr,
+                        )
                         break  # restart the app
                     counts["keys"] += 1
                     if not app.is_running:
@@ -98,8 +141,11 @@ async def soak(keys: int, seed: int, check_every: int, folder: Path) -> dict[str
                     if counts["keys"] % check_every == 0:
                         await _check(app, pilot, counts)
                         rate = counts["keys"] / (time.monotonic() - started)
-                        print(f"{counts['keys']} keys ({rate:.1f}/s): {counts['crashes']} crashes, "
-                              f"{counts['blank']} blank, {counts['stuck']} stuck", flush=True)
+                        print(
+                            f"{counts['keys']} keys ({rate:.1f}/s): {counts['crashes']} crashes, "
+                            f"{counts['blank']} blank, {counts['stuck']} stuck",
+                            flush=True,
+                        )
         except Exception:
             counts["crashes"] += 1
             print(f"CRASH after {counts['keys']} keys:", file=sys.stderr)
@@ -131,8 +177,10 @@ def main() -> int:
         os.chdir(folder)  # screenshots and exports land here
         t0 = time.monotonic()
         counts = asyncio.run(soak(args.keys, args.seed, args.check_every, folder))
-    print(f"soak: {counts['keys']} keys in {time.monotonic() - t0:.0f} s, seed {args.seed}: "
-          f"{counts['crashes']} crashes, {counts['blank']} blank screens, {counts['stuck']} stuck workers")
+    print(
+        f"soak: {counts['keys']} keys in {time.monotonic() - t0:.0f} s, seed {args.seed}: "
+        f"{counts['crashes']} crashes, {counts['blank']} blank screens, {counts['stuck']} stuck workers"
+    )
     return 1 if counts["crashes"] or counts["blank"] or counts["stuck"] else 0
 
 

@@ -32,9 +32,11 @@ def one_line_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 def _model(folder: Path) -> Path:
     rng = np.random.default_rng(0)
-    arrays = {"fc1.weight": rng.uniform(-1 / 8, 1 / 8, (32, 64)).astype(np.float32),
-              "fc1.bias": np.zeros(32, np.float32),
-              "fc2.weight": rng.uniform(-1 / np.sqrt(32), 1 / np.sqrt(32), (10, 32)).astype(np.float32)}
+    arrays = {
+        "fc1.weight": rng.uniform(-1 / 8, 1 / 8, (32, 64)).astype(np.float32),
+        "fc1.bias": np.zeros(32, np.float32),
+        "fc2.weight": rng.uniform(-1 / np.sqrt(32), 1 / np.sqrt(32), (10, 32)).astype(np.float32),
+    }
     path = folder / "model.safetensors"
     save_file(arrays, str(path))
     return path
@@ -57,8 +59,14 @@ def test_table_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert names == ["fc1.bias", "fc1.weight", "fc2.weight"]
     fc1 = doc["tensors"][1]
     assert fc1["matches"][0]["initializer"] == "inv_sqrt_fan_in_uniform"
-    assert fc1["statistics"]["std"] == pytest.approx(float(np.std(np.asarray(
-        np.random.default_rng(0).uniform(-1 / 8, 1 / 8, (32, 64)), dtype=np.float32), dtype=np.float64)))
+    assert fc1["statistics"]["std"] == pytest.approx(
+        float(
+            np.std(
+                np.asarray(np.random.default_rng(0).uniform(-1 / 8, 1 / 8, (32, 64)), dtype=np.float32),
+                dtype=np.float64,
+            )
+        )
+    )
     assert doc["signal"]["layers"] == ["fc1.weight", "fc2.weight"]
     assert doc["signal"]["run"]["format"] == "initscope.snapshot"
     code, out, _ = run(capsys, str(path), "--format", "csv")
@@ -89,8 +97,20 @@ def test_layout_and_activation_are_checked(tmp_path: Path, capsys: pytest.Captur
     assert code == 2 and "--layout" in err
 
 
-@pytest.mark.parametrize("case", ["truncated", "header_too_long", "overlap", "out_of_range", "unknown_dtype",
-                                  "not_json", "wrong_size", "tiny", "only_empty"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "truncated",
+        "header_too_long",
+        "overlap",
+        "out_of_range",
+        "unknown_dtype",
+        "not_json",
+        "wrong_size",
+        "tiny",
+        "only_empty",
+    ],
+)
 def test_bad_safetensors_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
     f32 = np.arange(12, dtype=np.float32).tobytes()
     path = tmp_path / "bad.safetensors"
@@ -100,8 +120,14 @@ def test_bad_safetensors_files(tmp_path: Path, capsys: pytest.CaptureFixture[str
     elif case == "header_too_long":
         _raw_safetensors(path, {"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 12]}}, f32, 10**9)
     elif case == "overlap":
-        _raw_safetensors(path, {"a": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
-                                "b": {"dtype": "F32", "shape": [2, 3], "data_offsets": [12, 36]}}, f32 * 3)
+        _raw_safetensors(
+            path,
+            {
+                "a": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
+                "b": {"dtype": "F32", "shape": [2, 3], "data_offsets": [12, 36]},
+            },
+            f32 * 3,
+        )
     elif case == "out_of_range":
         _raw_safetensors(path, {"a": {"dtype": "F32", "shape": [100], "data_offsets": [0, 400]}}, f32)
     elif case == "unknown_dtype":
@@ -153,8 +179,9 @@ def test_bad_npz_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     one_line_error(capsys, str(tmp_path / "cut.npz"))
 
 
-def test_pytorch_file_without_torch_says_how_to_convert(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pytorch_file_without_torch_says_how_to_convert(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)  # as if torch were not installed
     (tmp_path / "model.pt").write_bytes(b"PK\x03\x04")
     err = one_line_error(capsys, str(tmp_path / "model.pt"))
@@ -166,9 +193,15 @@ def test_pytorch_file_with_torch(tmp_path: Path, capsys: pytest.CaptureFixture[s
     nn.Embedding N(0, 1), BatchNorm ones and zeros; in float32 and bfloat16, bare and wrapped."""
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
-    net = torch.nn.ModuleDict({"embed": torch.nn.Embedding(1000, 64), "conv": torch.nn.Conv2d(16, 32, 3),
-                               "bn": torch.nn.BatchNorm2d(32), "fc1": torch.nn.Linear(256, 512),
-                               "fc2": torch.nn.Linear(512, 10)})
+    net = torch.nn.ModuleDict(
+        {
+            "embed": torch.nn.Embedding(1000, 64),
+            "conv": torch.nn.Conv2d(16, 32, 3),
+            "bn": torch.nn.BatchNorm2d(32),
+            "fc1": torch.nn.Linear(256, 512),
+            "fc2": torch.nn.Linear(512, 10),
+        }
+    )
     torch.save(net.state_dict(), tmp_path / "model.pt")
     torch.save({"state_dict": net.to(torch.bfloat16).state_dict()}, tmp_path / "model_bf16.pt")
     for name in ("model.pt", "model_bf16.pt"):

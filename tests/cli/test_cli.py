@@ -43,8 +43,9 @@ def test_list_markdown_is_the_generated_reference(capsys: pytest.CaptureFixture[
 
 
 def test_sample_reproduces_the_inv_sqrt_fan_in_example(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = call(capsys, "sample", "--init", "inv_sqrt_fan_in_uniform", "--fan-in", "10", "-n", "1000",
-                        "--format", "json")
+    code, out, _ = call(
+        capsys, "sample", "--init", "inv_sqrt_fan_in_uniform", "--fan-in", "10", "-n", "1000", "--format", "json"
+    )
     assert code == 0
     doc = json.loads(out)
     assert doc["bounds"] == pytest.approx([-1 / math.sqrt(10), 1 / math.sqrt(10)])
@@ -60,8 +61,22 @@ def test_sample_reproduces_the_inv_sqrt_fan_in_example(capsys: pytest.CaptureFix
 
 def test_sample_saves_the_raw_draws(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     target = tmp_path / "values.npy"
-    code, _, _ = call(capsys, "sample", "--init", "xavier_uniform", "--fan-in", "10", "--fan-out", "20", "-n", "500",
-                      "--seed", "3", "-o", str(target))
+    code, _, _ = call(
+        capsys,
+        "sample",
+        "--init",
+        "xavier_uniform",
+        "--fan-in",
+        "10",
+        "--fan-out",
+        "20",
+        "-n",
+        "500",
+        "--seed",
+        "3",
+        "-o",
+        str(target),
+    )
     assert code == 0
     values = np.load(target)
     assert values.shape == (500,)
@@ -88,23 +103,46 @@ def test_run_table_json_csv(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_run_takes_the_one_line_form_and_flags_override_it(capsys: pytest.CaptureFixture[str]) -> None:
-    code, text, _ = call(capsys, "run", "--config", "init=xavier_normal act=tanh depth=4 fan_in=32 batch=16",
-                         "--seed", "3", "--format", "json")
+    code, text, _ = call(
+        capsys,
+        "run",
+        "--config",
+        "init=xavier_normal act=tanh depth=4 fan_in=32 batch=16",
+        "--seed",
+        "3",
+        "--format",
+        "json",
+    )
     assert code == 0
     cfg = json.loads(text)["config"]
     assert (cfg["initializer"], cfg["activation"], cfg["depth"], cfg["seed"]) == ("xavier_normal", "tanh", 4, 3)
 
 
 def test_run_initializer_parameters_as_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    code, text, _ = call(capsys, "run", "--init", "normal", "--std", "0.05", "--depth", "2", "--fan-in", "16",
-                         "--activation", "leaky_relu", "--slope", "0.2", "--format", "json")
+    code, text, _ = call(
+        capsys,
+        "run",
+        "--init",
+        "normal",
+        "--std",
+        "0.05",
+        "--depth",
+        "2",
+        "--fan-in",
+        "16",
+        "--activation",
+        "leaky_relu",
+        "--slope",
+        "0.2",
+        "--format",
+        "json",
+    )
     assert code == 0
     cfg = json.loads(text)["config"]
     assert cfg["initializer_params"]["std"] == 0.05 and cfg["activation_params"]["slope"] == 0.2
 
 
-def test_run_writes_a_file_atomically_and_never_overwrites(capsys: pytest.CaptureFixture[str],
-                                                            tmp_path: Path) -> None:
+def test_run_writes_a_file_atomically_and_never_overwrites(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     target = tmp_path / "out.json"
     code, _, _ = call(capsys, "run", "--depth", "2", "--fan-in", "8", "-o", str(target))
     assert code == 0 and json.loads(target.read_text())["config"]["depth"] == 2
@@ -118,8 +156,9 @@ def test_run_writes_a_file_atomically_and_never_overwrites(capsys: pytest.Captur
 
 @pytest.mark.slow
 def test_overflow_json_stays_valid(capsys: pytest.CaptureFixture[str]) -> None:
-    code, text, _ = call(capsys, "run", "--init", "normal", "--std", "10", "--depth", "100", "--dtype", "float16",
-                         "--format", "json")
+    code, text, _ = call(
+        capsys, "run", "--init", "normal", "--std", "10", "--depth", "100", "--dtype", "float16", "--format", "json"
+    )
     assert code == 0
 
     def refuse(token: str) -> None:
@@ -152,8 +191,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("argv", "field", "value"), BAD)
-def test_bad_input_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], argv: list[str], field: str,
-                                         value: str) -> None:
+def test_bad_input_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], field: str, value: str
+) -> None:
     code, out, err = call(capsys, *argv)
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
@@ -172,8 +212,9 @@ def test_unreadable_input_file(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 def test_input_file_rows_feed_the_net(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     data = tmp_path / "rows.csv"
     data.write_text("a,b,c\n" + "\n".join(f"{i},{-i},{i * 0.5}" for i in range(10)) + "\n")
-    code, text, _ = call(capsys, "run", "--input", str(data), "--fan-in", "3", "--depth", "2", "--batch", "10",
-                         "--format", "json")
+    code, text, _ = call(
+        capsys, "run", "--input", str(data), "--fan-in", "3", "--depth", "2", "--batch", "10", "--format", "json"
+    )
     assert code == 0
     col = np.array([[i, -i, i * 0.5] for i in range(10)], dtype=np.float32)
     assert json.loads(text)["run"]["input_std"] == pytest.approx(float(col.astype(np.float64).std()), rel=1e-6)
@@ -219,11 +260,34 @@ def test_diff_of_malformed_files_exits_2(capsys: pytest.CaptureFixture[str], tmp
 
 
 def test_run_takes_the_architecture_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--arch", "residual", "--norm", "layernorm", "--branch-scale", "1/sqrt(2L)",
-                 "--fan-in", "32", "--batch", "32", "--depth", "4", "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--arch",
+                "residual",
+                "--norm",
+                "layernorm",
+                "--branch-scale",
+                "1/sqrt(2L)",
+                "--fan-in",
+                "32",
+                "--batch",
+                "32",
+                "--depth",
+                "4",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert (doc["config"]["arch"], doc["config"]["norm"], doc["config"]["branch_scale"]) == (
-        "residual", "layernorm", "1/sqrt(2L)")
+        "residual",
+        "layernorm",
+        "1/sqrt(2L)",
+    )
     assert main(["run", "--preset", "gpt2", "--fan-in", "32", "--depth", "4", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["config"]["norm_placement"] == "pre"
     assert main(["run", "--arch", "resnet"]) == 2

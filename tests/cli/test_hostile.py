@@ -49,8 +49,9 @@ def umask() -> Iterator[None]:
 
 # ------------------------------------------------------------------------------- outputs
 @pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
-def test_a_new_file_gets_the_umask_mode(mask: int, capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                        umask: None) -> None:
+def test_a_new_file_gets_the_umask_mode(
+    mask: int, capsys: pytest.CaptureFixture[str], tmp_path: Path, umask: None
+) -> None:
     os.umask(mask)
     target = tmp_path / "r.json"
     assert call(capsys, "run", *SMALL, "-o", str(target))[0] == 0
@@ -66,8 +67,9 @@ def test_force_keeps_the_mode_of_the_replaced_file(capsys: pytest.CaptureFixture
 
 
 @pytest.mark.parametrize("kind", ["fifo", "devnull", "folder"])
-def test_force_never_replaces_what_is_not_a_regular_file(kind: str, capsys: pytest.CaptureFixture[str],
-                                                        tmp_path: Path) -> None:
+def test_force_never_replaces_what_is_not_a_regular_file(
+    kind: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     if kind == "fifo":
         target = tmp_path / "x.json"
         os.mkfifo(target)
@@ -91,8 +93,9 @@ def test_a_trailing_slash_or_a_missing_folder_is_named(capsys: pytest.CaptureFix
 
 
 @pytest.mark.parametrize("command", [["run", *SMALL], ["sample", "--fan-in", "4"]])
-def test_a_300_character_name_is_one_line(command: list[str], capsys: pytest.CaptureFixture[str],
-                                          tmp_path: Path) -> None:
+def test_a_300_character_name_is_one_line(
+    command: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     code, _, err = call(capsys, *command, "-o", str(tmp_path / ("y" * 300 + ".npy")))
     assert code == 2 and "file name is 304 bytes" in one_line(err)
 
@@ -105,20 +108,24 @@ def test_flags_before_the_subcommand_are_an_error(capsys: pytest.CaptureFixture[
     assert code == 2 and "--seed must come after" in one_line(err)
 
 
-@pytest.mark.parametrize("command", [["run"], ["list"], ["diff", "a", "b"], ["sample", "--fan-in", "4"],
-                                     ["theory"], ["train"]])
+@pytest.mark.parametrize(
+    "command", [["run"], ["list"], ["diff", "a", "b"], ["sample", "--fan-in", "4"], ["theory"], ["train"]]
+)
 def test_format_dash_dash_is_a_clean_error(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = call(capsys, *command, "--format=--")
     assert code == 2 and "'--' is not a value" in one_line(err)
 
 
-@pytest.mark.parametrize("argv", [
-    ["run", "--init", "x" * 10_000],
-    ["run", "--depth", "9" * 10_000],
-    ["run", "--format", "z" * 10_000],
-    ["run", "--memory-budget", "1e400"],
-    ["run", "--memory-budget", "9" * 5000],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--init", "x" * 10_000],
+        ["run", "--depth", "9" * 10_000],
+        ["run", "--format", "z" * 10_000],
+        ["run", "--memory-budget", "1e400"],
+        ["run", "--memory-budget", "9" * 5000],
+    ],
+)
 def test_echoed_values_are_cut(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = call(capsys, *argv)
     assert code == 2
@@ -139,8 +146,22 @@ def test_sample_overflow_is_strict_json_with_a_note(capsys: pytest.CaptureFixtur
 
 
 def test_successful_overflowing_run_prints_no_numpy_warning(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = call(capsys, "run", "--init", "normal", "--std", "1e30", "--depth", "5", "--dtype", "float64",
-                          "--fan-in", "16", "--batch", "16")
+    code, out, err = call(
+        capsys,
+        "run",
+        "--init",
+        "normal",
+        "--std",
+        "1e30",
+        "--depth",
+        "5",
+        "--dtype",
+        "float64",
+        "--fan-in",
+        "16",
+        "--batch",
+        "16",
+    )
     assert code == 0 and "explod" in out and err == ""
 
 
@@ -149,8 +170,19 @@ def test_diff_json_is_strict(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     from initscope.engine.training import TrainConfig, run_race
     from initscope.train_cli import snapshot_of
 
-    doc = json.loads(snapshot_of(run_race(TrainConfig(network=Config(fan_in=2, width=4, depth=1, batch=8),
-                                                      contenders="he_normal", samples=16, epochs=1, batch_size=8))))
+    doc = json.loads(
+        snapshot_of(
+            run_race(
+                TrainConfig(
+                    network=Config(fan_in=2, width=4, depth=1, batch=8),
+                    contenders="he_normal",
+                    samples=16,
+                    epochs=1,
+                    batch_size=8,
+                )
+            )
+        )
+    )
     doc["training"]["contenders"][0]["final_loss"] = 1e-320
     (tmp_path / "a.json").write_text(json.dumps(doc))
     doc["training"]["contenders"][0]["final_loss"] = 1e300
@@ -168,8 +200,9 @@ def _npy_header_only(path: Path, shape: tuple[int, ...], dtype: str = "<f8") -> 
         np.lib.format.write_array_header_1_0(handle, {"descr": dtype, "fortran_order": False, "shape": shape})
 
 
-def test_npy_header_over_the_budget_is_refused_before_loading(capsys: pytest.CaptureFixture[str],
-                                                              tmp_path: Path) -> None:
+def test_npy_header_over_the_budget_is_refused_before_loading(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "huge.npy"
     _npy_header_only(path, (10**11, 3))
     code, _, err = call(capsys, "run", "--input", str(path), "--fan-in", "3")
@@ -180,44 +213,59 @@ def test_npy_header_over_the_budget_is_refused_before_loading(capsys: pytest.Cap
     assert code == 2 and "over the memory budget" in one_line(err)
 
 
-@pytest.mark.parametrize(("values", "what"), [
-    (np.zeros((4, 3), dtype=[("a", "<f4"), ("b", "<i4")])[:, 0], "structured records"),
-    (np.ones((4, 3), dtype=np.complex128), "complex128"),
-    (np.zeros((4, 3), dtype="datetime64[s]"), "datetime64"),
-])
+@pytest.mark.parametrize(
+    ("values", "what"),
+    [
+        (np.zeros((4, 3), dtype=[("a", "<f4"), ("b", "<i4")])[:, 0], "structured records"),
+        (np.ones((4, 3), dtype=np.complex128), "complex128"),
+        (np.zeros((4, 3), dtype="datetime64[s]"), "datetime64"),
+    ],
+)
 @pytest.mark.parametrize("command", ["run", "train"])
-def test_npy_dtypes_without_one_number_per_cell(values: Any, what: str, command: str,
-                                                capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_npy_dtypes_without_one_number_per_cell(
+    values: Any, what: str, command: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "x.npy"
     np.save(path, np.atleast_2d(values))
-    argv = ["run", "--input", str(path), "--fan-in", "3"] if command == "run" else \
-        ["train", "--dataset", str(path), "--epochs", "1"]
+    argv = (
+        ["run", "--input", str(path), "--fan-in", "3"]
+        if command == "run"
+        else ["train", "--dataset", str(path), "--epochs", "1"]
+    )
     code, _, err = call(capsys, *argv)
     assert code == 2 and what in one_line(err) and "Warning" not in err
 
 
 @pytest.mark.parametrize("command", ["run", "train"])
 @pytest.mark.parametrize("kind", ["fifo", "zero"])
-def test_inputs_that_are_not_regular_files(kind: str, command: str, capsys: pytest.CaptureFixture[str],
-                                           tmp_path: Path) -> None:
+def test_inputs_that_are_not_regular_files(
+    kind: str, command: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "x.npy"
     if kind == "fifo":
         os.mkfifo(path)
     else:
         path.symlink_to("/dev/zero")
-    argv = ["run", "--input", str(path), "--fan-in", "3"] if command == "run" else \
-        ["train", "--dataset", str(path), "--epochs", "1"]
+    argv = (
+        ["run", "--input", str(path), "--fan-in", "3"]
+        if command == "run"
+        else ["train", "--dataset", str(path), "--epochs", "1"]
+    )
     code, _, err = call(capsys, *argv)
     assert code == 2 and ("not a regular file" in one_line(err) or "not a file" in err)
 
 
 @pytest.mark.parametrize("command", ["run", "train"])
-def test_an_empty_csv_is_one_line_without_a_warning(command: str, capsys: pytest.CaptureFixture[str],
-                                                    tmp_path: Path) -> None:
+def test_an_empty_csv_is_one_line_without_a_warning(
+    command: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "empty.csv"
     path.write_text("")
-    argv = ["run", "--input", str(path), "--fan-in", "3"] if command == "run" else \
-        ["train", "--dataset", str(path), "--epochs", "1"]
+    argv = (
+        ["run", "--input", str(path), "--fan-in", "3"]
+        if command == "run"
+        else ["train", "--dataset", str(path), "--epochs", "1"]
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a library warning must not escape: it would fail the call here
         code, _, err = call(capsys, *argv)
@@ -239,35 +287,54 @@ def test_huge_integer_labels_are_one_line(label: str, capsys: pytest.CaptureFixt
     assert code == 2 and "labels go up to" in one_line(err)
 
 
-def test_a_budget_past_the_machine_is_an_error_not_a_memory_error(capsys: pytest.CaptureFixture[str],
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_budget_past_the_machine_is_an_error_not_a_memory_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from initscope.engine import memory
 
     monkeypatch.setattr(memory, "machine_memory", lambda: 64 * 1024**2)  # a 64 MiB machine
-    code, _, err = call(capsys, "run", "--fan-in", "1024", "--depth", "20", "--batch", "1024",
-                        "--memory-budget", "1TiB")
+    code, _, err = call(
+        capsys, "run", "--fan-in", "1024", "--depth", "20", "--batch", "1024", "--memory-budget", "1TiB"
+    )
     assert code == 2 and "more than this machine's 64.0 MiB" in one_line(err)
 
 
 def test_theory_json_passes_its_schema(capsys: pytest.CaptureFixture[str]) -> None:
     from initscope.schema import check_theory_output
 
-    code, out, _ = call(capsys, "theory", "--depth", "3", "--fan-in", "8", "--jacobian", "--ensemble", "2",
-                        "--batch", "8", "--format", "json")
+    code, out, _ = call(
+        capsys,
+        "theory",
+        "--depth",
+        "3",
+        "--fan-in",
+        "8",
+        "--jacobian",
+        "--ensemble",
+        "2",
+        "--batch",
+        "8",
+        "--format",
+        "json",
+    )
     assert code == 0
     check_theory_output(strict(out))
 
 
-def test_train_refuses_a_bad_output_before_the_race(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_train_refuses_a_bad_output_before_the_race(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from initscope import train_cli
 
     def no_race(*args: object, **kwargs: object) -> None:
         raise AssertionError("the race ran before the output was checked")
 
     monkeypatch.setattr(train_cli, "run_race", no_race)
-    cases = [([f"{tmp_path}/out/"], "names a folder"), ([f"{tmp_path}/no/x.json"], "no does not exist"),
-             ([os.devnull, "--force"], "only replaces regular files")]
+    cases = [
+        ([f"{tmp_path}/out/"], "names a folder"),
+        ([f"{tmp_path}/no/x.json"], "no does not exist"),
+        ([os.devnull, "--force"], "only replaces regular files"),
+    ]
     for output, message in cases:
         code, _, err = call(capsys, "train", "--epochs", "1", "-o", *output)
         assert code == 2 and message in one_line(err)

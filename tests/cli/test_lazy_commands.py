@@ -27,9 +27,11 @@ def test_a_lazy_command_gets_its_real_flags_when_chosen(name: str, capsys: pytes
 
 
 def test_run_imports_neither_the_training_nor_the_audit_engine() -> None:
-    code = ("import sys; from initscope.cli import main; "
-            "main(['run', '--fan-in', '8', '--batch', '8', '--depth', '2', '--format', 'csv']); "
-            "print(sorted(m for m in sys.modules if m.startswith(('initscope.engine.training', "
-            "'initscope.engine.audit', 'initscope.train_cli', 'initscope.audit_cli'))), file=sys.stderr)")
+    code = (
+        "import sys; from initscope.cli import main; "
+        "main(['run', '--fan-in', '8', '--batch', '8', '--depth', '2', '--format', 'csv']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('initscope.engine.training', "
+        "'initscope.engine.audit', 'initscope.train_cli', 'initscope.audit_cli'))), file=sys.stderr)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip().splitlines()[-1] == "[]"

@@ -15,5 +15,9 @@ def test_cli_help_quotes_the_limits() -> None:
 def test_explorer_integer_fields_stop_at_the_limits() -> None:
     from initscope.tui.controls import INTEGER_FIELDS
 
-    assert INTEGER_FIELDS == {"fan_in": (1, limits.MAX_UNITS), "depth": (1, limits.MAX_DEPTH),
-                              "batch": (1, limits.MAX_BATCH), "seed": (0, limits.MAX_SEED)}
+    assert INTEGER_FIELDS == {
+        "fan_in": (1, limits.MAX_UNITS),
+        "depth": (1, limits.MAX_DEPTH),
+        "batch": (1, limits.MAX_BATCH),
+        "seed": (0, limits.MAX_SEED),
+    }

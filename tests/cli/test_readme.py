@@ -61,8 +61,15 @@ def test_every_sh_command_runs_verbatim(document: Path, tmp_path: Path) -> None:
     for command in sh_commands(document.read_text(encoding="utf-8")):
         if INSTALLING.search(command):
             continue
-        done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+        )
         ran += 1
         if done.returncode != 0:
             failures.append(f"{command}\n  exit {done.returncode}: {done.stderr.strip()[-500:]}")

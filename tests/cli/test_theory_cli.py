@@ -66,8 +66,17 @@ def test_poole_schoenholz_edge_of_chaos_for_tanh(capsys: pytest.CaptureFixture[s
     # transition is at sigma_w^2 ~ 1.76 (the value quoted to 3 digits: chi_1 within 1e-3, 'critical'),
     # where the depth scale diverges; sigma_w^2 = 1.5 is ordered and 2.5 chaotic.
     def readout(sigma_w2: float) -> dict[str, Any]:
-        t: dict[str, Any] = doc_of(capsys, "--activation", "tanh", "--gain", repr(math.sqrt(sigma_w2)),
-                                   "--bias-std", repr(math.sqrt(0.05)), "--depth", "500")["theory"]
+        t: dict[str, Any] = doc_of(
+            capsys,
+            "--activation",
+            "tanh",
+            "--gain",
+            repr(math.sqrt(sigma_w2)),
+            "--bias-std",
+            repr(math.sqrt(0.05)),
+            "--depth",
+            "500",
+        )["theory"]
         return t
 
     edge = readout(1.76)
@@ -102,37 +111,54 @@ def test_theory_alone_ignores_the_runs_memory_budget(capsys: pytest.CaptureFixtu
     assert t["sigma_w2"] == pytest.approx(2.0, rel=1e-12) and t["depth"] == 10000
 
 
-@pytest.mark.parametrize(("argv", "field"), [
-    (["--gain", "-1"], "gain"),
-    (["--gain", "abc"], "gain"),
-    (["--bias-std", "-0.1"], "bias_std"),
-    (["--bias-std", "nan"], "bias_std"),
-    (["--activation", "swish"], "activation"),
-    (["--init", "zeros", "--gain", "2"], "zeros.gain"),
-    (["--init", "nonsense"], "initializer"),
-    (["--fan-in", "0"], "fan_in"),
-    (["--depth", "10001"], "depth"),
-    (["--fan-in", "2048", "--jacobian"], "fan_in"),
-    (["--ensemble", "1"], "ensemble"),
-    (["--ensemble", "2", "--fan-in", "65536", "--depth", "10000"], "memory_budget"),
-])
-def test_bad_input_is_a_config_error_naming_the_field(capsys: pytest.CaptureFixture[str], argv: list[str],
-                                                     field: str) -> None:
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["--gain", "-1"], "gain"),
+        (["--gain", "abc"], "gain"),
+        (["--bias-std", "-0.1"], "bias_std"),
+        (["--bias-std", "nan"], "bias_std"),
+        (["--activation", "swish"], "activation"),
+        (["--init", "zeros", "--gain", "2"], "zeros.gain"),
+        (["--init", "nonsense"], "initializer"),
+        (["--fan-in", "0"], "fan_in"),
+        (["--depth", "10001"], "depth"),
+        (["--fan-in", "2048", "--jacobian"], "fan_in"),
+        (["--ensemble", "1"], "ensemble"),
+        (["--ensemble", "2", "--fan-in", "65536", "--depth", "10000"], "memory_budget"),
+    ],
+)
+def test_bad_input_is_a_config_error_naming_the_field(
+    capsys: pytest.CaptureFixture[str], argv: list[str], field: str
+) -> None:
     with pytest.raises(ConfigError) as err:
         call(capsys, *argv)
     assert err.value.field == field
 
 
 def test_jacobian_of_an_orthogonal_linear_net_is_an_isometry(capsys: pytest.CaptureFixture[str]) -> None:
-    doc = doc_of(capsys, "--activation", "linear", "--init", "orthogonal", "--fan-in", "64", "--depth", "5",
-                 "--dtype", "float64", "--jacobian")
+    doc = doc_of(
+        capsys,
+        "--activation",
+        "linear",
+        "--init",
+        "orthogonal",
+        "--fan-in",
+        "64",
+        "--depth",
+        "5",
+        "--dtype",
+        "float64",
+        "--jacobian",
+    )
     j = doc["jacobian"]
     sv = j["singular_values"]
     assert sv["count"] == 64 and len(sv["values"]) == 64
     assert abs(sv["min"] - 1.0) < 1e-9 and abs(sv["max"] - 1.0) < 1e-9  # float64 rounding over 5 layers
     assert j["prediction"]["s1"] == 0.0 and abs(j["prediction"]["critical_var"]) < 1e-9
-    code, table = call(capsys, "--activation", "linear", "--init", "orthogonal", "--fan-in", "64", "--depth", "5",
-                       "--jacobian")
+    code, table = call(
+        capsys, "--activation", "linear", "--init", "orthogonal", "--fan-in", "64", "--depth", "5", "--jacobian"
+    )
     assert code == 0 and "near dynamical isometry" in table and "Pennington" in table
 
 

@@ -27,15 +27,17 @@ def fresh_choice(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-@pytest.mark.parametrize("argv", [SMALL_RUN, ["theory", "--fan-in", "8", "--depth", "2", "--ensemble", "2"],
-                                  ["sample", "--fan-in", "8"]])
+@pytest.mark.parametrize(
+    "argv", [SMALL_RUN, ["theory", "--fan-in", "8", "--depth", "2", "--ensemble", "2"], ["sample", "--fan-in", "8"]]
+)
 def test_the_flag_sets_the_count(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*argv, "--threads", "2"]) == 0
     assert blas_threads() == 2
 
 
-def test_the_environment_sets_it_and_the_flag_wins(monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_environment_sets_it_and_the_flag_wins(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv(blas.ENV, "2")
     assert main(SMALL_RUN) == 0
     assert blas_threads() == 2
@@ -50,19 +52,21 @@ def test_small_work_runs_on_one_thread(capsys: pytest.CaptureFixture[str]) -> No
     assert blas_threads() == 1
 
 
-def test_the_users_blas_variable_is_left_alone(monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_users_blas_variable_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     blas.set_threads(2)
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
     assert main(SMALL_RUN) == 0
     assert blas_threads() == 2
 
 
-@pytest.mark.parametrize(("flag", "env", "field"), [("0", None, "threads"), ("many", None, "threads"),
-                                                     (None, "-1", "INITSCOPE_THREADS")])
-def test_a_bad_count_is_one_line_and_exit_2(flag: str | None, env: str | None, field: str,
-                                            monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("flag", "env", "field"), [("0", None, "threads"), ("many", None, "threads"), (None, "-1", "INITSCOPE_THREADS")]
+)
+def test_a_bad_count_is_one_line_and_exit_2(
+    flag: str | None, env: str | None, field: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     if env is not None:
         monkeypatch.setenv(blas.ENV, env)
     assert main(SMALL_RUN + (["--threads", flag] if flag is not None else [])) == 2

@@ -44,7 +44,7 @@ def test_table_has_a_row_per_contender_and_a_conclusion(capsys: pytest.CaptureFi
     assert code == 0
     lines = out.splitlines()
     head = next(i for i, line in enumerate(lines) if "steps to target" in line)
-    rows = lines[head + 1:head + 4]
+    rows = lines[head + 1 : head + 4]
     assert [r.split()[0] for r in rows] == ["he_normal", "xavier_normal", "zeros"]
     assert "1 of 8" in rows[2] and "finished 12 steps" in rows[2]
     assert "zeros stayed symmetric" in lines[-1]
@@ -74,8 +74,15 @@ def test_csv_has_rows_per_contender_per_recorded_step(capsys: pytest.CaptureFixt
     code, out, _ = call(capsys, "--format", "csv", "--compare", "he_normal,zeros", *FAST)
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert set(rows[0]) >= {"contender", "step", "loss", "batch_loss", "grad_norm_out", "update_ratio_1",
-                            "distinct_units_2"}
+    assert set(rows[0]) >= {
+        "contender",
+        "step",
+        "loss",
+        "batch_loss",
+        "grad_norm_out",
+        "update_ratio_1",
+        "distinct_units_2",
+    }
     he = [r for r in rows if r["contender"] == "he_normal"]
     assert [int(r["step"]) for r in he] == list(range(13))  # 3 epochs x 4 steps, plus the evaluation at step 0
     assert he[0]["loss"] and not he[0]["batch_loss"]
@@ -93,18 +100,21 @@ def test_output_file_refuses_to_overwrite_without_force(tmp_path: Path, capsys: 
     assert code == 0 and target.read_text().startswith("contender,step")
 
 
-@pytest.mark.parametrize(("argv", "phrase"), [
-    (["--lr", "0"], "lr: '0' is not allowed"),
-    (["--lr", "-0.5"], "lr:"),
-    (["--epochs", "1000000"], "reduce epochs to"),
-    (["--dataset", "missing.csv"], "data: missing.csv: file not found"),
-    (["--dataset", "moons"], "data: 'moons'"),
-    (["--compare", "he_norml"], "did you mean he_normal"),
-    (["--optimizer", "lbfgs"], "optimizer:"),
-    (["--activation", "swish"], "activation:"),
-    (["--width", "8,0"], "width:"),
-    (["--batch-size", "100"], "batch_size: 100"),
-])
+@pytest.mark.parametrize(
+    ("argv", "phrase"),
+    [
+        (["--lr", "0"], "lr: '0' is not allowed"),
+        (["--lr", "-0.5"], "lr:"),
+        (["--epochs", "1000000"], "reduce epochs to"),
+        (["--dataset", "missing.csv"], "data: missing.csv: file not found"),
+        (["--dataset", "moons"], "data: 'moons'"),
+        (["--compare", "he_norml"], "did you mean he_normal"),
+        (["--optimizer", "lbfgs"], "optimizer:"),
+        (["--activation", "swish"], "activation:"),
+        (["--width", "8,0"], "width:"),
+        (["--batch-size", "100"], "batch_size: 100"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], phrase: str) -> None:
     code, out, err = call(capsys, *FAST[:2], "--samples", "64", *argv)
     assert code == 2 and out == ""
@@ -138,13 +148,23 @@ def test_through_cli_main_once_wired(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_compare_takes_one_line_configs_and_still_initializer_lists(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = call(capsys, "--compare", "arch=residual norm=none", "arch=residual branch_scale=1/sqrt(2L)",
-                        "--format", "json", *FAST)
+    code, out, _ = call(
+        capsys,
+        "--compare",
+        "arch=residual norm=none",
+        "arch=residual branch_scale=1/sqrt(2L)",
+        "--format",
+        "json",
+        *FAST,
+    )
     assert code == 0
     labels = [c["label"] for c in json.loads(out)["training"]["contenders"]]
     assert labels == ["arch=residual norm=none", "arch=residual branch_scale=1/sqrt(2L)"]
     code, out, _ = call(capsys, "--compare", "he_normal,xavier_normal,zeros", "--format", "json", *FAST)
     assert code == 0 and [c["label"] for c in json.loads(out)["training"]["contenders"]] == [
-        "he_normal", "xavier_normal", "zeros"]
+        "he_normal",
+        "xavier_normal",
+        "zeros",
+    ]
     code, _, err = call(capsys, "--compare", "arch=residual norm=groupnorm", *FAST)
     assert code == 2 and err.count("\n") == 1 and "norm" in err and "layernorm" in err

@@ -52,8 +52,9 @@ def _examples() -> list[Example]:
 @cache
 def _output(command: str) -> str:
     args = shlex.split(command)
-    done = subprocess.run([sys.executable, "-m", "initscope", *args[1:]], capture_output=True, text=True,
-                          timeout=600, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "initscope", *args[1:]], capture_output=True, text=True, timeout=600, check=False
+    )
     assert done.returncode == 0, f"{command!r} exited {done.returncode}: {done.stderr}"
     return done.stdout
 
@@ -81,7 +82,8 @@ def test_quoted_lines_are_what_the_command_prints(example: Example) -> None:
         if anchored:
             assert position < len(actual) and actual[position] == want, (
                 f"{example.command}: expected line {position + 1} to be\n{want}\ngot\n"
-                f"{actual[position] if position < len(actual) else '(end of output)'}")
+                f"{actual[position] if position < len(actual) else '(end of output)'}"
+            )
             position += 1
             continue
         assert want in actual[position:], f"{example.command}: stale quote, not printed (in this order):\n{want}"

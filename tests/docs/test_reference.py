@@ -83,8 +83,7 @@ def test_catalogue_markdown_has_every_entry_and_the_three_xaviers() -> None:
 def test_docs_initializers_md_is_up_to_date() -> None:
     assert DOCS.exists(), "regenerate with: python -m initscope.reference > docs/initializers.md"
     assert DOCS.read_text(encoding="utf-8") == catalogue_markdown(), (
-        "docs/initializers.md is out of date; regenerate with: "
-        "python -m initscope.reference > docs/initializers.md"
+        "docs/initializers.md is out of date; regenerate with: python -m initscope.reference > docs/initializers.md"
     )
 
 

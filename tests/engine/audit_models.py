@@ -79,8 +79,14 @@ def keras_model(seed: int = 1) -> tuple[Arrays, dict[str, Truth]]:
     d.const("batch_normalization/beta", (16,), 0.0)
     d.put("conv2d_1/kernel", (5, 5, 16, 32), Truth("keras_he_normal", 400, 800))
     d.const("conv2d_1/bias", (32,), 0.0)
-    for i, (fi, fo, name) in enumerate([(256, 512, "keras_default"), (512, 512, "keras_lecun_normal"),
-                                        (512, 256, "keras_default"), (256, 10, "keras_glorot_normal")]):
+    for i, (fi, fo, name) in enumerate(
+        [
+            (256, 512, "keras_default"),
+            (512, 512, "keras_lecun_normal"),
+            (512, 256, "keras_default"),
+            (256, 10, "keras_glorot_normal"),
+        ]
+    ):
         key = "dense" if i == 0 else f"dense_{i}"
         d.put(f"{key}/kernel", (fi, fo), Truth(name, fi, fo))
         d.const(f"{key}/bias", (fo,), 0.0)
@@ -94,7 +100,8 @@ def plant_faults(arrays: Arrays, seed: int = 7) -> Arrays:
     out = {k: v.copy() for k, v in arrays.items()}
     out["fc2.weight"] *= 3.0
     out["features.6.weight"] = initializers.lookup("inv_sqrt_fan_in_uniform").sample(
-        32, 64, {}, rng, np.float32, shape=(64, 32, 3, 3))
+        32, 64, {}, rng, np.float32, shape=(64, 32, 3, 3)
+    )
     out["fc3.weight"] = np.full_like(out["fc3.weight"], 0.05)
     out["proj.weight"][5, 7] = np.nan
     return out

@@ -16,13 +16,17 @@ def _fix_run(r_fix: dict[str, object]) -> Config:
     return Config.from_string(config)
 
 
-@pytest.mark.parametrize("cfg", [
-    # he_normal on sigmoid: chi_1 0.101, gradients fall 4.5 decades over 10 layers; the old advice
-    # (xavier_normal) lowered chi_1 further, to 0.0557.
-    Config(initializer="he_normal", activation="sigmoid", depth=10),
-    # gelu with He: q* = 0, chi_1 = 0.5, about 9 decades over 100 layers (the old fix repeated the config).
-    Config(initializer="he_normal", activation="gelu", fan_in=64, depth=100, batch=64),
-], ids=["sigmoid", "gelu"])
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        # he_normal on sigmoid: chi_1 0.101, gradients fall 4.5 decades over 10 layers; the old advice
+        # (xavier_normal) lowered chi_1 further, to 0.0557.
+        Config(initializer="he_normal", activation="sigmoid", depth=10),
+        # gelu with He: q* = 0, chi_1 = 0.5, about 9 decades over 100 layers (the old fix repeated the config).
+        Config(initializer="he_normal", activation="gelu", fan_in=64, depth=100, batch=64),
+    ],
+    ids=["sigmoid", "gelu"],
+)
 @pytest.mark.slow
 def test_the_offered_fix_lowers_the_measured_decay(cfg: Config) -> None:
     r = run(cfg)

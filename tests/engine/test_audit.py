@@ -52,8 +52,10 @@ def test_audit_names_every_tensors_initializer(tmp_path: Path, kind: str, build,
     audits = _by_name(report)
     for name, t in truth.items():
         a = audits[name]
-        assert _named(a, t), f"{name}: drawn by {t.name}{t.params or ''} with fans {t.fan_in}, {t.fan_out}; " \
+        assert _named(a, t), (
+            f"{name}: drawn by {t.name}{t.params or ''} with fans {t.fan_in}, {t.fan_out}; "
             f"the audit says {a.sentence()!r} with fans {a.placement.fan_in}, {a.placement.fan_out}"
+        )
     assert [f.text for f in report.findings] == []
 
 
@@ -79,8 +81,10 @@ def test_statistics_of_the_family(tmp_path: Path) -> None:
     """Excess kurtosis tells the family apart: uniform -1.2, truncated normal at 2 sigma -0.63, normal 0,
     each within Z sqrt(24/n) (n = 65,536 here: 0.09)."""
     rng = np.random.default_rng(3)
-    arrays = {"u.weight": rng.uniform(-1, 1, (256, 256)).astype(np.float32),
-              "n.weight": rng.standard_normal((256, 256)).astype(np.float32)}
+    arrays = {
+        "u.weight": rng.uniform(-1, 1, (256, 256)).astype(np.float32),
+        "n.weight": rng.standard_normal((256, 256)).astype(np.float32),
+    }
     from initscope.engine import initializers
 
     arrays["t.weight"] = initializers.lookup("keras_he_normal").sample(256, 256, {}, rng, np.float32)
@@ -177,8 +181,10 @@ def test_signal_runs_the_files_own_mlp(tmp_path: Path) -> None:
 
 def test_trained_looking_file_says_so(tmp_path: Path) -> None:
     rng = np.random.default_rng(9)
-    arrays = {f"l{i}.weight": (rng.standard_t(3, (128, 128)) * 0.07 * (3 if i == 2 else 1)).astype(np.float32)
-              for i in range(4)}
+    arrays = {
+        f"l{i}.weight": (rng.standard_t(3, (128, 128)) * 0.07 * (3 if i == 2 else 1)).astype(np.float32)
+        for i in range(4)
+    }
     report = audit_file(_save(arrays, tmp_path, "safetensors"), "torch", run_signal=False)
     assert all(a.best is None for a in report.tensors)
     assert "probably trained" in report.summary
@@ -203,8 +209,10 @@ def test_the_audit_loads_no_ui_package() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, initscope.engine.audit, initscope.engine.audit.signal, initscope.engine.density;"
-            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'plotext'))))")
+    code = (
+        "import sys, initscope.engine.audit, initscope.engine.audit.signal, initscope.engine.density;"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'plotext'))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 

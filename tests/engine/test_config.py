@@ -105,8 +105,12 @@ def test_budget_can_be_raised() -> None:
     [
         Config(),
         Config(initializer="normal", initializer_params={"std": 0.05}, activation="tanh", depth=50, seed=7),
-        Config(initializer="he_uniform", initializer_params={"gain": "auto", "mode": "fan_out"},
-               activation="leaky_relu", activation_params={"slope": 0.2}),
+        Config(
+            initializer="he_uniform",
+            initializer_params={"gain": "auto", "mode": "fan_out"},
+            activation="leaky_relu",
+            activation_params={"slope": 0.2},
+        ),
         Config(fan_in=784, width=(512, 256, 10), bias="constant", bias_params={"value": 0.1}, dtype="float64"),
         Config(clip=1.5, clip_mode="global", batch=32, input="uniform", memory_budget="1GiB"),
     ],
@@ -141,6 +145,7 @@ def test_one_line_form_rejects_garbage() -> None:
 # ------------------------------------------------------------------------------- the budget bounds the peak
 def _largest_accepted(budget: int, grow: str, low: int, high: int, **fields: object) -> Config:
     """The config with the largest `grow` (depth or fan_in) the budget accepts (bisection on the estimate)."""
+
     def accepted(n: int) -> Config | None:
         try:
             return Config(**{**fields, grow: n}, memory_budget=budget)  # type: ignore[arg-type]
@@ -161,8 +166,11 @@ BUDGET_KINDS = {
     "deep relu": (32 * 1024**2, "depth", dict(fan_in=64, batch=773)),
     "gelu (stores phi')": (32 * 1024**2, "depth", dict(fan_in=64, batch=773, activation="gelu")),
     "float16": (16 * 1024**2, "depth", dict(fan_in=64, batch=773, dtype="float16")),
-    "float64 tanh, clipped": (32 * 1024**2, "depth", dict(fan_in=64, batch=773, dtype="float64",
-                                                           activation="tanh", clip=1.0)),
+    "float64 tanh, clipped": (
+        32 * 1024**2,
+        "depth",
+        dict(fan_in=64, batch=773, dtype="float64", activation="tanh", clip=1.0),
+    ),
     "orthogonal": (24 * 1024**2, "depth", dict(fan_in=64, batch=773, initializer="orthogonal")),
     # tiny layers: the per-layer bookkeeping dominates (the old estimate was 10x under here)
     "many tiny layers": (12 * 1024**2, "depth", dict(fan_in=8, batch=1)),

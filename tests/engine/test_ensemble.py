@@ -32,6 +32,7 @@ from initscope.engine.special import chi2_quantile, digamma, trigamma
 
 FloatArray = npt.NDArray[np.float64]
 
+
 def chi2_band(k: int) -> tuple[float, float]:
     """99.8 % band of s^2 / V for k draws."""
     df = k - 1
@@ -55,8 +56,9 @@ def test_bands_are_ordered_quantiles_of_the_seeds_runs() -> None:
     np.testing.assert_array_equal(r.activation_std.values[4], fifth.forward.activation.std)
     np.testing.assert_array_equal(r.activation_grad_std.values[4], fifth.backward.activation_grad_std)
     np.testing.assert_array_equal(r.activation_std.median, np.median(r.activation_std.values, axis=0))
-    np.testing.assert_allclose(r.log_sq_norm[4], np.log(fifth.forward.activation.std ** 2
-                                                        + fifth.forward.activation.mean ** 2))
+    np.testing.assert_allclose(
+        r.log_sq_norm[4], np.log(fifth.forward.activation.std**2 + fifth.forward.activation.mean**2)
+    )
     assert not r.prediction.applicable and "homogeneous" in r.prediction.reason  # tanh
     np.testing.assert_allclose(r.theory.activation_std, theory.predict(cfg)[0].activation_std)
 
@@ -216,6 +218,7 @@ def test_coefficient_is_the_fourth_over_squared_second_moment() -> None:
         def power(k: int, s: float = s) -> Callable[[FloatArray], FloatArray]:
             def f(x: FloatArray) -> FloatArray:
                 return np.asarray(np.where(x > 0, x, s * x) ** k, dtype=np.float64)
+
             return f
 
         m2 = theory.gaussian_expectation(power(2), 1.0)

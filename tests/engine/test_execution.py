@@ -41,8 +41,9 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(100, 70, 90), (33, 200, 17), (1, 64, 300)])
-def test_blocked_product_equals_the_whole_within_rounding(small_blocks: None, dtype: type[np.floating],
-                                                          shape: tuple[int, int, int]) -> None:
+def test_blocked_product_equals_the_whole_within_rounding(
+    small_blocks: None, dtype: type[np.floating], shape: tuple[int, int, int]
+) -> None:
     m, k, n = shape
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
@@ -103,8 +104,22 @@ def _cpu_seconds(pid: int) -> float:
 def test_ctrl_c_ends_a_long_run_within_half_a_second() -> None:
     # float16, 40 layers 2048 wide on a batch of 2048: minutes of products, each split into blocks (NumPy's own
     # float16 product ran 2 s per layer product without a chance to interrupt it).
-    cmd = [sys.executable, "-m", "initscope", "run", "--fan-in", "2048", "--batch", "2048", "--depth", "40",
-           "--dtype", "float16", "--threads", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "initscope",
+        "run",
+        "--fan-in",
+        "2048",
+        "--batch",
+        "2048",
+        "--depth",
+        "40",
+        "--dtype",
+        "float16",
+        "--threads",
+        "1",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         # Past the imports (about 0.4 s of CPU) and into the products before interrupting.

@@ -35,8 +35,15 @@ FI, FO = 400, 300
 """120 000 values per draw, fan_in != fan_out so a swapped fan shows."""
 
 
-def draw(entry: Initializer, params: dict[str, Any] | None = None, fi: int = FI, fo: int = FO, seed: int = 0,
-         auto_gain: float = math.sqrt(2.0), dtype: Any = np.float64) -> np.ndarray:
+def draw(
+    entry: Initializer,
+    params: dict[str, Any] | None = None,
+    fi: int = FI,
+    fo: int = FO,
+    seed: int = 0,
+    auto_gain: float = math.sqrt(2.0),
+    dtype: Any = np.float64,
+) -> np.ndarray:
     return entry.sample(fi, fo, params, np.random.default_rng(seed), dtype, auto_gain=auto_gain)
 
 
@@ -62,9 +69,11 @@ CASES: list[tuple[str, dict[str, Any], float]] = [(e.name, {}, math.sqrt(2.0)) f
     ("orthogonal", {"gain": 2.0}, 1.0),
     ("identity", {"gain": 3.0}, 1.0),
     ("sparse", {"sparsity": 0.25, "std": 0.1}, 1.0),
-    *[("variance_scaling", {"scale": 2.5, "mode": m, "distribution": d}, 1.0)
-      for m in ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
-      for d in ("truncated_normal", "normal", "uniform")],
+    *[
+        ("variance_scaling", {"scale": 2.5, "mode": m, "distribution": d}, 1.0)
+        for m in ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+        for d in ("truncated_normal", "normal", "uniform")
+    ],
 ]
 CASE_IDS = [f"{n}{p or ''}" for n, p, _ in CASES]
 
@@ -85,8 +94,7 @@ def test_sample_mean_and_std_match_expected(name: str, params: dict[str, Any], a
 
 
 @pytest.mark.parametrize(("name", "params", "auto_gain"), CASES, ids=CASE_IDS)
-def test_values_stay_within_bounds_and_reach_them(name: str, params: dict[str, Any],
-                                                  auto_gain: float) -> None:
+def test_values_stay_within_bounds_and_reach_them(name: str, params: dict[str, Any], auto_gain: float) -> None:
     entry = lookup(name)
     w = draw(entry, params, auto_gain=auto_gain)
     exp = entry.expected(FI, FO, params, auto_gain)
@@ -206,11 +214,11 @@ def torch_sparse_zeros(sparsity: float, rows: int) -> int:
     return int(math.ceil(sparsity * rows))  # noqa: RUF046 - torch's exact expression
 
 
-@pytest.mark.parametrize(("fi", "sparsity", "zeros"),
-                         [(10, 0.25, 3), (10, 0.1, 1), (10, 0.3, 3), (400, 0.1, 40), (7, 0.0, 0),
-                          (7, 1.0, 7), (100, 0.07, 8)])  # 0.07·100 = 7.000000000000001 in floats: torch 8
-def test_sparse_has_exactly_ceil_sparsity_fan_in_zeros_per_column(fi: int, sparsity: float,
-                                                                   zeros: int) -> None:
+@pytest.mark.parametrize(
+    ("fi", "sparsity", "zeros"),
+    [(10, 0.25, 3), (10, 0.1, 1), (10, 0.3, 3), (400, 0.1, 40), (7, 0.0, 0), (7, 1.0, 7), (100, 0.07, 8)],
+)  # 0.07·100 = 7.000000000000001 in floats: torch 8
+def test_sparse_has_exactly_ceil_sparsity_fan_in_zeros_per_column(fi: int, sparsity: float, zeros: int) -> None:
     entry = lookup("sparse")
     assert torch_sparse_zeros(sparsity, fi) == zeros  # the expected count is torch's
     w = draw(entry, {"sparsity": sparsity}, fi=fi, fo=500)
@@ -265,10 +273,17 @@ def test_aliases_give_identical_draws(entry: Initializer) -> None:
 
 def test_design_aliases_exist() -> None:
     expected = {
-        "torch_default": "inv_sqrt_fan_in_uniform", "pytorch_linear": "inv_sqrt_fan_in_uniform",
-        "glorot_heuristic": "inv_sqrt_fan_in_uniform", "glorot_uniform": "xavier_uniform",
-        "glorot_normal": "xavier_normal", "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal",
-        "msra": "he_normal", "random_normal": "normal", "random_uniform": "uniform", "eye": "identity",
+        "torch_default": "inv_sqrt_fan_in_uniform",
+        "pytorch_linear": "inv_sqrt_fan_in_uniform",
+        "glorot_heuristic": "inv_sqrt_fan_in_uniform",
+        "glorot_uniform": "xavier_uniform",
+        "glorot_normal": "xavier_normal",
+        "kaiming_uniform": "he_uniform",
+        "kaiming_normal": "he_normal",
+        "msra": "he_normal",
+        "random_normal": "normal",
+        "random_uniform": "uniform",
+        "eye": "identity",
     }
     for alias, name in expected.items():
         assert lookup(alias).name == name
@@ -298,9 +313,11 @@ def test_keras_default_is_xavier_uniform_and_flax_default_is_keras_lecun_normal(
     np.testing.assert_array_equal(draw(lookup("flax_default")), draw(lookup("keras_lecun_normal")))
 
 
-KOTLIN = [("kotlindl_he_uniform", lambda fi, fo: math.sqrt(6 / fi)),
-          ("kotlindl_glorot_uniform", lambda fi, fo: math.sqrt(6 / (fi + fo))),
-          ("kotlindl_lecun_uniform", lambda fi, fo: math.sqrt(3 / fi))]
+KOTLIN = [
+    ("kotlindl_he_uniform", lambda fi, fo: math.sqrt(6 / fi)),
+    ("kotlindl_glorot_uniform", lambda fi, fo: math.sqrt(6 / (fi + fo))),
+    ("kotlindl_lecun_uniform", lambda fi, fo: math.sqrt(3 / fi)),
+]
 
 
 @pytest.mark.parametrize(("name", "bound"), KOTLIN, ids=[k[0] for k in KOTLIN])
@@ -374,15 +391,18 @@ FIGURES = [
     ("flax Linear(10, n) std", lambda: _std("flax_default", 10, 7), 0.316228),
     ("flax Linear(10, n) cutoff", lambda: _bound("flax_default", 10, 7), 0.719005),
     ("keras TruncatedNormal() std", lambda: _std("truncated_normal", 5, 5), 0.043981),
-    ("xavier_uniform gain 5/3 bound",
-     lambda: _bound("xavier_uniform", 1000, 1000, {"gain": 5 / 3}), 0.091287),
+    ("xavier_uniform gain 5/3 bound", lambda: _bound("xavier_uniform", 1000, 1000, {"gain": 5 / 3}), 0.091287),
     ("kaiming selu std (2000,500)", lambda: _std("he_normal", 500, 2000, {"gain": 0.75}), 0.033541),
-    ("VS(1,fan_avg,uniform) 2700x9000",
-     lambda: _bound("variance_scaling", 2700, 9000, {"mode": "fan_avg", "distribution": "uniform"}),
-     0.022646),
-    ("VS(1,fan_geo_avg,normal) 100x10000",
-     lambda: _std("variance_scaling", 100, 10000, {"mode": "fan_geo_avg", "distribution": "normal"}),
-     0.031623),
+    (
+        "VS(1,fan_avg,uniform) 2700x9000",
+        lambda: _bound("variance_scaling", 2700, 9000, {"mode": "fan_avg", "distribution": "uniform"}),
+        0.022646,
+    ),
+    (
+        "VS(1,fan_geo_avg,normal) 100x10000",
+        lambda: _std("variance_scaling", 100, 10000, {"mode": "fan_geo_avg", "distribution": "normal"}),
+        0.031623,
+    ),
 ]
 
 
@@ -413,8 +433,13 @@ BAD = [
     ("normal", {"std": 0}, "normal.std", "0", "(0, inf)"),
     ("truncated_normal", {"k": -2}, "truncated_normal.k", "-2", "(0, inf)"),
     ("variance_scaling", {"scale": 0}, "variance_scaling.scale", "0", "(0, inf)"),
-    ("variance_scaling", {"distribution": "untruncated_normal"}, "variance_scaling.distribution",
-     "'untruncated_normal'", "one of truncated_normal, normal, uniform"),
+    (
+        "variance_scaling",
+        {"distribution": "untruncated_normal"},
+        "variance_scaling.distribution",
+        "'untruncated_normal'",
+        "one of truncated_normal, normal, uniform",
+    ),
     ("variance_scaling", {"mode": "fan"}, "variance_scaling.mode", "'fan'", "fan_geo_avg"),
     ("sparse", {"sparsity": 1.5}, "sparse.sparsity", "1.5", "[0, 1]"),
     ("lsuv", {"max_iters": 2.5}, "lsuv.max_iters", "2.5", "an integer in [1, 1000]"),
@@ -423,10 +448,10 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("name", "params", "field", "shown", "allowed"), BAD,
-                         ids=[f"{b[2]}={b[3]}" for b in BAD])
-def test_bad_params_name_field_value_and_range(name: str, params: dict[str, Any], field: str, shown: str,
-                                               allowed: str) -> None:
+@pytest.mark.parametrize(("name", "params", "field", "shown", "allowed"), BAD, ids=[f"{b[2]}={b[3]}" for b in BAD])
+def test_bad_params_name_field_value_and_range(
+    name: str, params: dict[str, Any], field: str, shown: str, allowed: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         lookup(name).resolve(params)
     err = info.value
@@ -439,8 +464,7 @@ def test_bad_params_name_field_value_and_range(name: str, params: dict[str, Any]
 
 
 def test_parameters_an_entry_does_not_take_are_refused() -> None:
-    with pytest.raises(ConfigError,
-                       match=r"zeros\.gain: 1 is not allowed; allowed: zeros takes no parameters"):
+    with pytest.raises(ConfigError, match=r"zeros\.gain: 1 is not allowed; allowed: zeros takes no parameters"):
         lookup("zeros").resolve({"gain": 1})
     with pytest.raises(ConfigError, match=r"he_normal\.std: .* he_normal takes gain, mode") as info:
         lookup("he_normal").resolve({"std": 0.1})
@@ -450,14 +474,23 @@ def test_parameters_an_entry_does_not_take_are_refused() -> None:
 def test_resolve_fills_defaults_and_normalizes() -> None:
     resolved = lookup("he_normal").resolve({"mode": " FAN_OUT ", "gain": "AUTO"})
     assert resolved == {"gain": "auto", "mode": "fan_out"}
-    assert lookup("variance_scaling").resolve({}) == {"scale": 1.0, "mode": "fan_in",
-                                                      "distribution": "truncated_normal"}
+    assert lookup("variance_scaling").resolve({}) == {
+        "scale": 1.0,
+        "mode": "fan_in",
+        "distribution": "truncated_normal",
+    }
     assert lookup("he_normal").resolve({"gain": "1.5"})["gain"] == 1.5
 
 
-@pytest.mark.parametrize(("typo", "suggestion"), [
-    ("he_norml", "he_normal"), ("xavier_unifrom", "xavier_uniform"),
-    ("kaiming_normall", "kaiming_normal"), ("orthogonl", "orthogonal")])
+@pytest.mark.parametrize(
+    ("typo", "suggestion"),
+    [
+        ("he_norml", "he_normal"),
+        ("xavier_unifrom", "xavier_uniform"),
+        ("kaiming_normall", "kaiming_normal"),
+        ("orthogonl", "orthogonal"),
+    ],
+)
 def test_unknown_names_suggest_close_ones(typo: str, suggestion: str) -> None:
     with pytest.raises(ConfigError) as info:
         lookup(typo)
@@ -534,9 +567,15 @@ def test_public_sample_of_structured_entries_concatenates_whole_matrices() -> No
     assert np.all(np.count_nonzero(sparse.reshape(10, 10) == 0, axis=0) == 3)
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [({"fan_in": 0}, "fan_in"), ({"fan_in": 4, "n": 0}, "n"),
-                                                ({"fan_in": 4, "fan_out": 2.5}, "fan_out"),
-                                                ({"fan_in": 4, "seed": -1}, "seed")])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"fan_in": 0}, "fan_in"),
+        ({"fan_in": 4, "n": 0}, "n"),
+        ({"fan_in": 4, "fan_out": 2.5}, "fan_out"),
+        ({"fan_in": 4, "seed": -1}, "seed"),
+    ],
+)
 def test_public_sample_refuses_bad_counts(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(ConfigError) as info:
         sample("he_normal", **kwargs)
@@ -551,8 +590,13 @@ def test_every_entry_is_described(entry: Initializer) -> None:
 
 def test_torch_default_is_labelled_honestly() -> None:
     entry = lookup("inv_sqrt_fan_in_uniform")
-    for words in ("Glorot & Bengio 2010 eq. (1)", "argues against", "nn.Linear", "kaiming_uniform_(a=sqrt5)",
-                  '"Xavier"'):
+    for words in (
+        "Glorot & Bengio 2010 eq. (1)",
+        "argues against",
+        "nn.Linear",
+        "kaiming_uniform_(a=sqrt5)",
+        '"Xavier"',
+    ):
         assert words in entry.summary
 
 

@@ -105,8 +105,17 @@ def test_jacobian_matches_central_differences_on_a_rectangular_tanh_net() -> Non
     # fan_in 5, widths 7, 4, 6, with a bias: J[i, j] = d a_L[j] / d x[i]. Central differences with h = 1e-5
     # have truncation error ~h^2 |a'''| ~ 1e-10 and rounding ~eps/h ~ 1e-11: atol 1e-8. A transposed W,
     # a D on the wrong side, or a missing bias in z would be off by O(0.1).
-    cfg = Config(initializer="xavier_normal", activation="tanh", fan_in=5, width=(7, 4, 6), bias="normal",
-                 bias_params={"std": 0.3}, dtype="float64", batch=3, seed=4)
+    cfg = Config(
+        initializer="xavier_normal",
+        activation="tanh",
+        fan_in=5,
+        width=(7, 4, 6),
+        bias="normal",
+        bias_params={"std": 0.3},
+        dtype="float64",
+        batch=3,
+        seed=4,
+    )
     x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), np.float64)[0]
     h = 1e-5
     numeric = np.empty((5, 6))
@@ -152,8 +161,15 @@ def test_orthogonal_tanh_on_the_critical_line_tends_to_isometry_as_q_star_goes_t
     # coefficient is ~50 over q* in [0.005, 0.1], checked numerically).
     depth = 100
     sw2 = _critical_tanh_sigma_w2(sigma_b2)
-    orth = Config(initializer="orthogonal", initializer_params={"gain": math.sqrt(sw2)}, activation="tanh",
-                  fan_in=64, depth=depth, bias="normal", bias_params={"std": math.sqrt(sigma_b2)})
+    orth = Config(
+        initializer="orthogonal",
+        initializer_params={"gain": math.sqrt(sw2)},
+        activation="tanh",
+        fan_in=64,
+        depth=depth,
+        bias="normal",
+        bias_params={"std": math.sqrt(sigma_b2)},
+    )
     p = predict_spectrum(orth)
     assert p.applicable and abs(p.chi1 - 1.0) < 1e-9
     q = p.q_star
@@ -186,8 +202,16 @@ def test_orthogonal_tanh_near_q_star_zero_is_far_narrower_than_he_relu() -> None
     #   -11 % (width 128) to +7 % (width 256): the 4-seed mean within 50 %.
     # The gap is a factor ~20; asserting > 10 holds even with both tolerances used up in opposite ways.
     seeds = range(4)
-    tanh = Config(initializer="orthogonal", initializer_params={"gain": 1.05}, activation="tanh", fan_in=128,
-                  depth=16, bias="normal", bias_params={"std": 0.025}, batch=1)
+    tanh = Config(
+        initializer="orthogonal",
+        initializer_params={"gain": 1.05},
+        activation="tanh",
+        fan_in=128,
+        depth=16,
+        bias="normal",
+        bias_params={"std": 0.025},
+        batch=1,
+    )
     relu = Config(initializer="he_normal", activation="relu", fan_in=128, depth=16, batch=1)
     t = [jacobian_spectrum(tanh.replace(seed=s)) for s in seeds]
     r = [jacobian_spectrum(relu.replace(seed=s)) for s in seeds]
@@ -237,8 +261,7 @@ def test_cancel_between_layers_and_progress() -> None:
 
 def test_overflow_and_zero_jacobians_are_results_not_errors() -> None:
     # std 1e10 per weight: |z| grows by ~1e11 a layer and leaves float32 range by layer 4
-    big = Config(initializer="normal", initializer_params={"std": 1e10}, activation="relu", fan_in=64, depth=8,
-                 batch=1)
+    big = Config(initializer="normal", initializer_params={"std": 1e10}, activation="relu", fan_in=64, depth=8, batch=1)
     r = jacobian_spectrum(big)
     assert r.first_nonfinite_layer is not None and r.first_nonfinite_layer <= 5
     assert r.singular_values.size == 0 and "float range" in r.note

@@ -39,8 +39,9 @@ def test_the_budget_limit_is_the_largest_accepted_budget() -> None:
     assert Config().memory_budget == limits.DEFAULT_BUDGET
 
 
-@pytest.mark.parametrize(("name", "key", "bounds"), [("leaky_relu", "slope", limits.LEAKY_RELU_SLOPE),
-                                                      ("elu", "alpha", limits.ELU_ALPHA)])
+@pytest.mark.parametrize(
+    ("name", "key", "bounds"), [("leaky_relu", "slope", limits.LEAKY_RELU_SLOPE), ("elu", "alpha", limits.ELU_ALPHA)]
+)
 def test_activation_parameter_ranges_are_the_limits(name: str, key: str, bounds: tuple[float, float]) -> None:
     low, high = bounds
     assert Config(activation=name, activation_params={key: high}).activation_params[key] == high

@@ -29,8 +29,9 @@ GRADIENT_CASES = [
 ]
 
 
-def _loss_and_grads(cfg: Config) -> tuple[network.Network, np.ndarray, np.ndarray, np.ndarray,
-                                          list[network.BlockGrads]]:
+def _loss_and_grads(
+    cfg: Config,
+) -> tuple[network.Network, np.ndarray, np.ndarray, np.ndarray, list[network.BlockGrads]]:
     net = network.build(cfg)
     rng = np.random.default_rng(7)
     x = rng.standard_normal((cfg.batch, cfg.fan_in))
@@ -98,7 +99,7 @@ def _stream_variances(text: str, seeds: int) -> np.ndarray:
     rows = []
     for seed in range(seeds):
         r = run(Config.from_string(f"{text} seed={seed}"), advise=False)
-        rows.append(r.forward.activation.std ** 2)
+        rows.append(r.forward.activation.std**2)
     return np.array(rows)
 
 
@@ -131,10 +132,10 @@ def test_pre_layernorm_stream_variance_grows_linearly() -> None:
 
 def test_theory_matches_the_closed_forms() -> None:
     r = run(Config.from_string("arch=residual depth=10"), advise=False)
-    q0 = r.forward.input_std ** 2  # theory starts from the batch's measured second moment (mean ~ 0)
-    assert np.allclose(r.theory_layers.activation_std ** 2 / q0, 2.0 ** np.arange(1, 11), rtol=1e-3)
+    q0 = r.forward.input_std**2  # theory starts from the batch's measured second moment (mean ~ 0)
+    assert np.allclose(r.theory_layers.activation_std**2 / q0, 2.0 ** np.arange(1, 11), rtol=1e-3)
     pre = run(Config.from_string("arch=residual norm=layernorm depth=10"), advise=False)
-    assert np.allclose(np.diff(pre.theory_layers.activation_std ** 2), 1.0, rtol=1e-6)
+    assert np.allclose(np.diff(pre.theory_layers.activation_std**2), 1.0, rtol=1e-6)
     post = run(Config.from_string("arch=residual norm=layernorm norm_placement=post depth=10"), advise=False)
     assert np.allclose(post.theory_layers.activation_std, 1.0)
 
@@ -150,11 +151,19 @@ def test_config_round_trip_and_presets() -> None:
     assert "arch" not in Config().to_string()  # the plain net's string is unchanged
 
 
-@pytest.mark.parametrize(("text", "field_name"), [
-    ("arch=transformer", "arch"), ("norm=groupnorm", "norm"), ("norm_placement=middle", "norm_placement"),
-    ("arch=residual branch_scale=2", "branch_scale"), ("arch=residual branch_depth=3", "branch_depth"),
-    ("branch_scale=0", "branch_scale"), ("arch=residual width=64", "width"), ("preset=gpt3", "preset"),
-])
+@pytest.mark.parametrize(
+    ("text", "field_name"),
+    [
+        ("arch=transformer", "arch"),
+        ("norm=groupnorm", "norm"),
+        ("norm_placement=middle", "norm_placement"),
+        ("arch=residual branch_scale=2", "branch_scale"),
+        ("arch=residual branch_depth=3", "branch_depth"),
+        ("branch_scale=0", "branch_scale"),
+        ("arch=residual width=64", "width"),
+        ("preset=gpt3", "preset"),
+    ],
+)
 def test_bad_architecture_values_name_the_field(text: str, field_name: str) -> None:
     with pytest.raises(ConfigError) as err:
         Config.from_string(text)
@@ -175,12 +184,19 @@ def test_plain_mlp_only_tools_refuse_or_switch_theory() -> None:
     cfg = Config.from_string("arch=residual fan_in=32 batch=32 depth=5")
     ensemble = seed_ensemble(cfg, k=2)
     assert not ensemble.prediction.applicable
-    assert np.allclose(ensemble.theory.activation_std, run(cfg, advise=False).theory_layers.activation_std,
-                       rtol=0.05)  # the same recursion; the input's measured second moment differs by seed
+    assert np.allclose(
+        ensemble.theory.activation_std, run(cfg, advise=False).theory_layers.activation_std, rtol=0.05
+    )  # the same recursion; the input's measured second moment differs by seed
 
 
-@pytest.mark.parametrize("text", ["arch=residual depth=12 act=gelu", "arch=residual norm=layernorm depth=12",
-                                  "norm=batchnorm norm_placement=post depth=12"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "arch=residual depth=12 act=gelu",
+        "arch=residual norm=layernorm depth=12",
+        "norm=batchnorm norm_placement=post depth=12",
+    ],
+)
 def test_memory_estimate_covers_the_peak(text: str) -> None:
     """tracemalloc's peak of one run (NumPy allocations included) stays within Config.memory_estimate."""
     import tracemalloc

@@ -75,13 +75,20 @@ def _torch_run(cfg: Config) -> dict[str, np.ndarray]:
         added.append(branch)
         x = out
     x.backward(torch.tensor(top_gradient(cfg)))
-    dw = np.array([[float(torch.linalg.norm(ws[i * net.per_block + k].grad)) for k in range(net.per_block)]
-                   for i in range(cfg.n_layers)]) / cfg.batch
+    dw = (
+        np.array(
+            [
+                [float(torch.linalg.norm(ws[i * net.per_block + k].grad)) for k in range(net.per_block)]
+                for i in range(cfg.n_layers)
+            ]
+        )
+        / cfg.batch
+    )
     return {
         "stream_std": np.array([float(s.detach().std(unbiased=False)) for s in streams]),
         "added_std": np.array([float(a.detach().std(unbiased=False)) for a in added]),
         "grad_std": np.array([float(s.grad.std(unbiased=False)) for s in streams]),
-        "weight_grad_norm": np.sqrt((dw ** 2).sum(axis=1)),
+        "weight_grad_norm": np.sqrt((dw**2).sum(axis=1)),
     }
 
 

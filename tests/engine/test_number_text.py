@@ -7,10 +7,20 @@ import pytest
 from initscope.engine.text import call_text, trim_exponent
 
 
-@pytest.mark.parametrize(("text", "trimmed"), [
-    ("3.1e-05", "3.1e-5"), ("1e+05", "1e5"), ("1e+100", "1e100"), ("2.5e-300", "2.5e-300"), ("1e+00", "1e0"),
-    ("0.82", "0.82"), ("inf", "inf"), ("-7e-07", "-7e-7"), ("–", "–"),
-])
+@pytest.mark.parametrize(
+    ("text", "trimmed"),
+    [
+        ("3.1e-05", "3.1e-5"),
+        ("1e+05", "1e5"),
+        ("1e+100", "1e100"),
+        ("2.5e-300", "2.5e-300"),
+        ("1e+00", "1e0"),
+        ("0.82", "0.82"),
+        ("inf", "inf"),
+        ("-7e-07", "-7e-7"),
+        ("–", "–"),
+    ],
+)
 def test_trim_exponent(text: str, trimmed: str) -> None:
     assert trim_exponent(text) == trimmed
 

@@ -33,9 +33,11 @@ def _band(c: float, n: int, layers: int, seeds: int) -> float:
 def test_same_config_is_bit_identical() -> None:
     cfg = Config(depth=6, fan_in=64, batch=32)
     a, b = run(cfg), run(cfg)
-    for x, y in [(a.forward.activation.std, b.forward.activation.std),
-                 (a.backward.weight_grad_norm, b.backward.weight_grad_norm),
-                 (a.weights.summary.max, b.weights.summary.max)]:
+    for x, y in [
+        (a.forward.activation.std, b.forward.activation.std),
+        (a.backward.weight_grad_norm, b.backward.weight_grad_norm),
+        (a.weights.summary.max, b.weights.summary.max),
+    ]:
         assert np.array_equal(x, y)
     assert np.array_equal(a.forward.histograms[3].counts, b.forward.histograms[3].counts)
 
@@ -61,8 +63,18 @@ def test_linear_net_variance_grows_as_n_v_to_the_L() -> None:
     n, v, depth, seeds = 100, 0.02, 10, 64
     ratios = []
     for seed in range(seeds):
-        r = run(Config(initializer="normal", initializer_params={"std": math.sqrt(v)}, activation="linear",
-                       fan_in=n, depth=depth, batch=256, seed=seed, dtype="float64"))
+        r = run(
+            Config(
+                initializer="normal",
+                initializer_params={"std": math.sqrt(v)},
+                activation="linear",
+                fan_in=n,
+                depth=depth,
+                batch=256,
+                seed=seed,
+                dtype="float64",
+            )
+        )
         out = _second_moment(r.forward.activation.mean[-1], r.forward.activation.std[-1])
         inp = r.forward.input_std**2  # input mean is ~0; its second moment is what propagates
         ratios.append(out / inp)
@@ -78,8 +90,17 @@ def test_relu_variance_per_layer(gain2: float, per_layer: float) -> None:
     n, depth, seeds = 256, 10, 32
     ratios = []
     for seed in range(seeds):
-        r = run(Config(initializer="normal", initializer_params={"std": math.sqrt(gain2 / n)}, fan_in=n,
-                       depth=depth, batch=128, seed=seed, dtype="float64"))
+        r = run(
+            Config(
+                initializer="normal",
+                initializer_params={"std": math.sqrt(gain2 / n)},
+                fan_in=n,
+                depth=depth,
+                batch=128,
+                seed=seed,
+                dtype="float64",
+            )
+        )
         z = r.forward.preactivation
         ratios.append(_second_moment(z.mean[-1], z.std[-1]) / _second_moment(z.mean[0], z.std[0]))
     expected = per_layer ** (depth - 1)
@@ -130,8 +151,7 @@ def test_zero_init_is_symmetric() -> None:
 
 
 def test_constant_init_is_symmetric_but_not_zero() -> None:
-    r = run(Config(initializer="constant", initializer_params={"value": 0.01}, activation="tanh", depth=3,
-                   fan_in=32))
+    r = run(Config(initializer="constant", initializer_params={"value": 0.01}, activation="tanh", depth=3, fan_in=32))
     assert r.forward.symmetric.all() and r.forward.activation.std[0] > 0
 
 
@@ -146,8 +166,16 @@ def test_weight_gradient_illusion_in_deep_relu_with_1_over_n() -> None:
 
 def test_backward_matches_a_dense_reference() -> None:
     # A tiny net checked against an independent NumPy forward/backward written here.
-    cfg = Config(initializer="xavier_normal", activation="tanh", fan_in=5, width=(4, 3), batch=7,
-                 dtype="float64", bias="normal", bias_params={"std": 0.1})
+    cfg = Config(
+        initializer="xavier_normal",
+        activation="tanh",
+        fan_in=5,
+        width=(4, 3),
+        batch=7,
+        dtype="float64",
+        bias="normal",
+        bias_params={"std": 0.1},
+    )
     r = run(cfg)
     act = make("tanh")
     from initscope.engine.inputs import make_input
@@ -199,8 +227,9 @@ def test_saturation_and_dead_rules() -> None:
     assert np.isnan(big.forward.dead_fraction).all()
 
 
-@pytest.mark.parametrize("activation", ["linear", "relu", "leaky_relu", "elu", "selu", "gelu", "silu", "tanh",
-                                        "sigmoid", "softplus"])
+@pytest.mark.parametrize(
+    "activation", ["linear", "relu", "leaky_relu", "elu", "selu", "gelu", "silu", "tanh", "sigmoid", "softplus"]
+)
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_every_activation_and_dtype_runs(activation: str, dtype: str) -> None:
     r = run(Config(activation=activation, dtype=dtype, depth=4, fan_in=32, batch=16))
@@ -211,14 +240,24 @@ def test_every_activation_and_dtype_runs(activation: str, dtype: str) -> None:
 
 @pytest.mark.parametrize(
     ("initializer", "activation", "params"),
-    [("he_normal", "relu", {}), ("xavier_normal", "tanh", {}), ("lecun_normal", "selu", {}),
-     ("he_normal", "gelu", {}), ("xavier_normal", "sigmoid", {}), ("he_normal", "leaky_relu", {}),
-     ("normal", "tanh", {"std": 1.5 / 32}), ("lecun_normal", "linear", {}), ("he_normal", "elu", {}),
-     ("he_normal", "silu", {}), ("he_normal", "softplus", {})],
+    [
+        ("he_normal", "relu", {}),
+        ("xavier_normal", "tanh", {}),
+        ("lecun_normal", "selu", {}),
+        ("he_normal", "gelu", {}),
+        ("xavier_normal", "sigmoid", {}),
+        ("he_normal", "leaky_relu", {}),
+        ("normal", "tanh", {"std": 1.5 / 32}),
+        ("lecun_normal", "linear", {}),
+        ("he_normal", "elu", {}),
+        ("he_normal", "silu", {}),
+        ("he_normal", "softplus", {}),
+    ],
 )
 @pytest.mark.slow
-def test_theory_and_measurement_agree_at_width_1024(initializer: str, activation: str,
-                                                     params: dict[str, float]) -> None:
+def test_theory_and_measurement_agree_at_width_1024(
+    initializer: str, activation: str, params: dict[str, float]
+) -> None:
     # Per seed, a layer's second moment deviates from its mean-field value by a relative std of at most
     # sqrt((1 + 5/n)^(l+1) - 1) = 0.183 at n = 1024, l = 6 (module docstring); 4 seeds divide the variance
     # by 4, and a 4-sigma band on the variance is about half that on the std: |std ratio - 1| < 0.19.
@@ -226,8 +265,17 @@ def test_theory_and_measurement_agree_at_width_1024(initializer: str, activation
     measured = np.zeros(depth)
     predicted = None
     for seed in range(seeds):
-        r = run(Config(initializer=initializer, initializer_params=params, activation=activation, fan_in=n,
-                       depth=depth, batch=256, seed=seed))
+        r = run(
+            Config(
+                initializer=initializer,
+                initializer_params=params,
+                activation=activation,
+                fan_in=n,
+                depth=depth,
+                batch=256,
+                seed=seed,
+            )
+        )
         assert r.theory.applicable
         measured += r.forward.activation.std**2 / seeds
         predicted = r.theory_layers.activation_std
@@ -244,9 +292,18 @@ def test_one_seed_gives_the_same_net_in_float32_and_float64(source: str) -> None
     from initscope.engine.propagate import top_gradient
     from initscope.engine.streams import Stream, layer_rng
 
-    c64 = Config(initializer="he_normal", activation="tanh", fan_in=32, depth=3, batch=16, seed=5,
-                 bias="normal", bias_params={"std": 0.1}, input=source,
-                 dtype="float64")
+    c64 = Config(
+        initializer="he_normal",
+        activation="tanh",
+        fan_in=32,
+        depth=3,
+        batch=16,
+        seed=5,
+        bias="normal",
+        bias_params={"std": 0.1},
+        input=source,
+        dtype="float64",
+    )
     c32 = c64.replace(dtype="float32")
     act = make("tanh")
     for layer in (1, 2, 3):
@@ -257,6 +314,8 @@ def test_one_seed_gives_the_same_net_in_float32_and_float64(source: str) -> None
     x64, x32 = (make_input(source, 16, 32, layer_rng(5, Stream.INPUT, 0), d) for d in (np.float64, np.float32))
     np.testing.assert_allclose(x32, x64.astype(np.float32), rtol=0, atol=2e-7 * float(np.abs(x64).max()))
     np.testing.assert_array_equal(top_gradient(c32), top_gradient(c64).astype(np.float32))
+
+
 def _fields(cfg: Config) -> str:
     """Every number a run reports (the snapshot document), without its timings."""
     import json
@@ -269,9 +328,16 @@ def _fields(cfg: Config) -> str:
     return json.dumps(doc, sort_keys=True)
 
 
-@pytest.mark.parametrize("text", ["depth=6 fan_in=64 batch=32", "init=lsuv depth=4 fan_in=48 batch=40",
-                                  "bias=constant(0.1) act=leaky_relu width=40,24,56 fan_in=30 batch=20",
-                                  "act=tanh dtype=float64 depth=5 fan_in=33 batch=17", "dtype=float16 depth=3"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "depth=6 fan_in=64 batch=32",
+        "init=lsuv depth=4 fan_in=48 batch=40",
+        "bias=constant(0.1) act=leaky_relu width=40,24,56 fan_in=30 batch=20",
+        "act=tanh dtype=float64 depth=5 fan_in=33 batch=17",
+        "dtype=float16 depth=3",
+    ],
+)
 def test_helper_thread_and_main_thread_runs_are_bit_identical(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine draws weights on its helper thread or on the main thread by work size; the numbers must
     not depend on which (each layer has its own random stream)."""

@@ -67,9 +67,12 @@ def names_a_valid_fan_in(text: str) -> bool:
 
 
 FIELDS = {
-    "fan_in": st.one_of(st.integers(max_value=0), st.integers(min_value=65537),
-                        st.text(max_size=4).filter(lambda s: not names_a_valid_fan_in(s)),
-                        st.floats().filter(lambda x: not float(x).is_integer() if math.isfinite(x) else True)),
+    "fan_in": st.one_of(
+        st.integers(max_value=0),
+        st.integers(min_value=65537),
+        st.text(max_size=4).filter(lambda s: not names_a_valid_fan_in(s)),
+        st.floats().filter(lambda x: not float(x).is_integer() if math.isfinite(x) else True),
+    ),
     "depth": st.one_of(st.integers(max_value=0), st.integers(min_value=10001)),
     "batch": st.one_of(st.integers(max_value=0), st.integers(min_value=65537)),
     "seed": st.integers(max_value=-1),

@@ -26,8 +26,12 @@ def test_unscaled_he_residual_stream_doubles_and_the_fix_is_measured_better() ->
 
 
 def test_candidates_never_include_the_config_in_use() -> None:
-    for text in ("arch=residual", "arch=residual norm=layernorm norm_placement=post",
-                 "arch=residual branch_scale=1/sqrt(2L) norm=layernorm", "norm=rmsnorm norm_placement=post"):
+    for text in (
+        "arch=residual",
+        "arch=residual norm=layernorm norm_placement=post",
+        "arch=residual branch_scale=1/sqrt(2L) norm=layernorm",
+        "norm=rmsnorm norm_placement=post",
+    ):
         cfg = Config.from_string(text)
         assert all(c != cfg for c, _ in residual_advice.candidates(cfg))
     done = Config.from_string("arch=residual branch_scale=1/sqrt(2L) norm=layernorm")

@@ -72,8 +72,9 @@ def test_histogram_without_extremes_tallies_both_tails() -> None:
     assert h.outside == (1, 2) and h.counts.sum() == x.size
 
 
-@pytest.mark.parametrize(("dtype", "tiny"), [(np.float32, 1e-44), (np.float32, 1e-39), (np.float64, 1e-310),
-                                             (np.float64, 1e-320)])
+@pytest.mark.parametrize(
+    ("dtype", "tiny"), [(np.float32, 1e-44), (np.float32, 1e-39), (np.float64, 1e-310), (np.float64, 1e-320)]
+)
 def test_a_range_of_subnormal_width_is_binned_exactly(dtype: type, tiny: float) -> None:
     """Vanished activations can be subnormal: the bins must still hold every value once, in the right bin."""
     x = (np.arange(64).reshape(8, 8) * tiny).astype(dtype)
@@ -93,7 +94,20 @@ def test_ordinals_read_as_english() -> None:
     from initscope.engine.stats import ordinal
 
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112)] == [
-        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th", "112th"]
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "23rd",
+        "101st",
+        "111th",
+        "112th",
+    ]
 
 
 @pytest.mark.parametrize("width", [50, 3, 20000])

@@ -7,8 +7,19 @@ import numpy as np
 from initscope.engine.streams import Stream, layer_rng
 
 # The numbers snapshots were written with: renumbering a stream changes every result of a seed.
-HISTORICAL = {"WEIGHTS": 0, "BIAS": 1, "INPUT": 2, "READOUT": 3, "RACE_WEIGHTS": 10, "RACE_BIAS": 11, "DATA": 12,
-              "ORDER": 13, "TEACHER": 14, "SUBSET": 15, "PROBE": 16}
+HISTORICAL = {
+    "WEIGHTS": 0,
+    "BIAS": 1,
+    "INPUT": 2,
+    "READOUT": 3,
+    "RACE_WEIGHTS": 10,
+    "RACE_BIAS": 11,
+    "DATA": 12,
+    "ORDER": 13,
+    "TEACHER": 14,
+    "SUBSET": 15,
+    "PROBE": 16,
+}
 
 
 def test_every_stream_has_its_own_number() -> None:

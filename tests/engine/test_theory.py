@@ -61,8 +61,9 @@ def make_config(**kw: object) -> Config:
 def test_linear_variance_grows_as_n_var_w_to_the_depth() -> None:
     # n = 100, Var(W) = 0.02: n Var(W) = 2, so q_l = 2^l and q_10 / E[x^2] = 1024. Linear uses closed
     # forms; the only error is rounding, so rtol 1e-12 (and 2.04 would fail).
-    cfg = make_config(initializer="normal", initializer_params={"std": math.sqrt(0.02)}, activation="linear",
-                      fan_in=100, depth=10)
+    cfg = make_config(
+        initializer="normal", initializer_params={"std": math.sqrt(0.02)}, activation="linear", fan_in=100, depth=10
+    )
     layers, summary = theory.predict(cfg)
     assert summary.applicable
     np.testing.assert_allclose(layers.preactivation_var, 2.0 ** np.arange(1, 11), rtol=1e-12)
@@ -106,12 +107,13 @@ def test_relu_with_one_over_n_variance_halves_q_per_layer() -> None:
     # gradient's std falls by 2^(-29/2) = 4.3e-5 (the "~4e-5 over 30 layers" of a 1/n-variance ReLU net). Closed form:
     # rtol 1e-12.
     n = 64
-    cfg = make_config(initializer="normal", initializer_params={"std": 1.0 / math.sqrt(n)}, activation="relu",
-                      fan_in=n, depth=30)
+    cfg = make_config(
+        initializer="normal", initializer_params={"std": 1.0 / math.sqrt(n)}, activation="relu", fan_in=n, depth=30
+    )
     layers, summary = theory.predict(cfg)
     np.testing.assert_allclose(layers.preactivation_var, 0.5 ** np.arange(30), rtol=1e-12)
     ratio = layers.activation_grad_std[0] / layers.activation_grad_std[-1]
-    assert ratio == pytest.approx(2.0 ** -14.5, rel=1e-12)
+    assert ratio == pytest.approx(2.0**-14.5, rel=1e-12)
     assert 4.0e-5 < ratio < 4.5e-5
     assert summary.chi1 == pytest.approx(0.5, rel=1e-12)
     assert summary.phase == "ordered"
@@ -147,7 +149,8 @@ def test_generic_quadrature_is_exact_at_the_relu_kink(q: float) -> None:
     assert theory.gaussian_expectation(lambda x: np.maximum(x, 0.0) ** 2, q) == pytest.approx(q / 2, rel=1e-12)
     assert theory.gaussian_expectation(lambda x: (x > 0).astype(float), q) == pytest.approx(0.5, rel=1e-12)
     assert theory.gaussian_expectation(lambda x: np.maximum(x, 0.0), q) == pytest.approx(
-        math.sqrt(q / (2.0 * math.pi)), rel=1e-12)
+        math.sqrt(q / (2.0 * math.pi)), rel=1e-12
+    )
 
 
 def test_leaky_relu_closed_form() -> None:
@@ -398,7 +401,12 @@ def test_depth_scale_and_phase() -> None:
     assert math.isnan(theory.depth_scale(math.nan))
     eps = theory.PHASE_EPS
     assert [theory.phase_of(c) for c in (0.5, 1.0 - 2 * eps, 1.0, 1.0 + 2 * eps, 3.0)] == [
-        "ordered", "ordered", "critical", "chaotic", "chaotic"]
+        "ordered",
+        "ordered",
+        "critical",
+        "chaotic",
+        "chaotic",
+    ]
     assert theory.phase_of(math.nan) == ""
 
 
@@ -412,8 +420,14 @@ def test_layers_use_their_own_fans_forward_and_backward() -> None:
     # widths 64, 32, 128, 10 after fan_in 48; Var(W) = s^2 everywhere, linear: q_l = fan_in_l s^2 q_{l-1},
     # Var(dA_{l-1}) = fan_out_l s^2 Var(dA_l). Closed form: rtol 1e-12.
     s = 0.1
-    cfg = make_config(initializer="normal", initializer_params={"std": s}, activation="linear", fan_in=48,
-                      width=(64, 32, 128, 10), depth=None)
+    cfg = make_config(
+        initializer="normal",
+        initializer_params={"std": s},
+        activation="linear",
+        fan_in=48,
+        width=(64, 32, 128, 10),
+        depth=None,
+    )
     layers, summary = theory.predict(cfg)
     fans = [(48, 64), (64, 32), (32, 128), (128, 10)]
     q, expected = 1.0, []
@@ -433,8 +447,9 @@ def test_layers_use_their_own_fans_forward_and_backward() -> None:
 def test_bias_enters_as_its_second_moment() -> None:
     # bias ~ N(0.2, 0.1^2): sigma_b2 = E[b^2] = 0.01 + 0.04 = 0.05; He relu: q_1 = 2 + 0.05, then
     # q_l = q_{l-1} + 0.05 (sigma_w2 / 2 = 1). Closed form: rtol 1e-12.
-    cfg = make_config(initializer="he_normal", activation="relu", bias="normal",
-                      bias_params={"mean": 0.2, "std": 0.1}, depth=5)
+    cfg = make_config(
+        initializer="he_normal", activation="relu", bias="normal", bias_params={"mean": 0.2, "std": 0.1}, depth=5
+    )
     layers, summary = theory.predict(cfg)
     assert summary.sigma_b2 == pytest.approx(0.05, rel=1e-12)
     np.testing.assert_allclose(layers.preactivation_var, 2.0 + 0.05 * np.arange(1, 6), rtol=1e-12)
@@ -467,8 +482,9 @@ def test_predicted_saturation_follows_the_gaussian_tail() -> None:
 def test_depth_10000_gives_finite_or_inf_numbers_without_warnings(name: str, std: float | None) -> None:
     # He (None), a far too large std (overflow to inf for unbounded activations) and a far too small one
     # (underflow to 0). Every prediction is a number or +-inf, never NaN, and no warning escapes.
-    init = {"initializer": "he_normal"} if std is None else {
-        "initializer": "normal", "initializer_params": {"std": std}}
+    init = (
+        {"initializer": "he_normal"} if std is None else {"initializer": "normal", "initializer_params": {"std": std}}
+    )
     cfg = make_config(activation=name, fan_in=16, depth=10000, batch=4, **init)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -485,22 +501,29 @@ def test_depth_10000_gives_finite_or_inf_numbers_without_warnings(name: str, std
 
 
 # ------------------------------------------------------------------------------------------ not applicable
-@pytest.mark.parametrize(("initializer", "params", "says"), [
-    ("zeros", {}, "every weight"),
-    ("constant", {"value": 0.5}, "every weight"),
-    ("identity", {}, "deterministic"),
-    ("lsuv", {}, "data-dependent"),
-    ("uniform", {"low": 0.0, "high": 1.0}, "non-zero mean"),
-    ("normal", {"mean": 0.1, "std": 0.05}, "non-zero mean"),
-    ("kotlindl_he_uniform", {}, "non-zero mean"),
-])
+@pytest.mark.parametrize(
+    ("initializer", "params", "says"),
+    [
+        ("zeros", {}, "every weight"),
+        ("constant", {"value": 0.5}, "every weight"),
+        ("identity", {}, "deterministic"),
+        ("lsuv", {}, "data-dependent"),
+        ("uniform", {"low": 0.0, "high": 1.0}, "non-zero mean"),
+        ("normal", {"mean": 0.1, "std": 0.05}, "non-zero mean"),
+        ("kotlindl_he_uniform", {}, "non-zero mean"),
+    ],
+)
 def test_theory_not_applicable(initializer: str, params: dict[str, float], says: str) -> None:
     cfg = make_config(initializer=initializer, initializer_params=params, activation="tanh", depth=7)
     layers, summary = theory.predict(cfg)
     assert summary.applicable is False
     assert says in summary.reason
-    for values in (layers.preactivation_var, layers.activation_std, layers.saturated_fraction,
-                   layers.activation_grad_std):
+    for values in (
+        layers.preactivation_var,
+        layers.activation_std,
+        layers.saturated_fraction,
+        layers.activation_grad_std,
+    ):
         assert values.shape == (7,) and np.isnan(values).all()
     assert math.isnan(summary.q_star) and math.isnan(summary.chi1) and summary.phase == ""
 

@@ -32,8 +32,12 @@ from initscope.engine.training.race import distinct_units
 
 def small(**changes: Any) -> T.TrainConfig:
     """A race small enough for a unit test (< 0.5 s)."""
-    base: dict[str, Any] = {"network": Config(activation="relu", fan_in=2, width=16, depth=2), "samples": 128,
-                            "epochs": 10, "batch_size": 32}
+    base: dict[str, Any] = {
+        "network": Config(activation="relu", fan_in=2, width=16, depth=2),
+        "samples": 128,
+        "epochs": 10,
+        "batch_size": 32,
+    }
     base.update(changes)
     return T.TrainConfig(**base)
 
@@ -97,8 +101,14 @@ def test_zero_and_constant_init_stay_symmetric(act_name: str, optimizer: str) ->
     """Identical units get identical gradients, so they stay one unit through training. constant(0.1) makes
     the units active and learning (its loss moves), which zeros does not for tanh/relu; he_normal is the
     control: its count must be the full width, so the counter can tell the difference."""
-    race = T.run_race(small(network=Config(activation=act_name, fan_in=2, width=16, depth=2), optimizer=optimizer,
-                            contenders="zeros,constant(value=0.1),he_normal", epochs=15))
+    race = T.run_race(
+        small(
+            network=Config(activation=act_name, fan_in=2, width=16, depth=2),
+            optimizer=optimizer,
+            contenders="zeros,constant(value=0.1),he_normal",
+            epochs=15,
+        )
+    )
     zeros, constant, he = race.contenders
     for c in (zeros, constant):
         assert c.initial_distinct_units.tolist() == [1, 1]
@@ -201,8 +211,11 @@ def test_adam_first_step_is_lr_times_sign() -> None:
 
 def test_determinism_for_a_seed() -> None:
     def arrays(race: T.RaceResult) -> list[np.ndarray]:
-        return [a for c in race.contenders for a in (c.loss, c.accuracy, c.step_loss, c.grad_norm,
-                                                     c.update_ratio, c.distinct_units)]
+        return [
+            a
+            for c in race.contenders
+            for a in (c.loss, c.accuracy, c.step_loss, c.grad_norm, c.update_ratio, c.distinct_units)
+        ]
 
     tc = small(contenders="he_normal,xavier_uniform", optimizer="adam", epochs=5)
     a, b = arrays(T.run_race(tc)), arrays(T.run_race(tc))
@@ -239,8 +252,16 @@ def test_same_weights_stream_for_every_contender() -> None:
 
 def test_nonfinite_contender_stops_and_says_when() -> None:
     """A linear net with std-3 weights on a regression: each SGD step multiplies the error, float32 overflows."""
-    race = T.run_race(small(network=Config(activation="linear", fan_in=2, width=16, depth=2), data="teacher",
-                            contenders="he_normal,normal(std=3)", lr=0.01, momentum=0.0, epochs=10))
+    race = T.run_race(
+        small(
+            network=Config(activation="linear", fan_in=2, width=16, depth=2),
+            data="teacher",
+            contenders="he_normal,normal(std=3)",
+            lr=0.01,
+            momentum=0.0,
+            epochs=10,
+        )
+    )
     he, big = race.contenders
     assert he.status == T.STATUS_FINISHED and math.isfinite(he.final_loss)
     assert big.status == T.STATUS_NONFINITE
@@ -261,8 +282,9 @@ def test_cancel_returns_a_partial_result() -> None:
         if p.epochs_done >= 2:
             cancel.set()
 
-    race = T.run_race(small(contenders="he_normal,zeros", epochs=50), cancel=cancel, progress=progress,
-                      progress_interval=0.0)
+    race = T.run_race(
+        small(contenders="he_normal,zeros", epochs=50), cancel=cancel, progress=progress, progress_interval=0.0
+    )
     assert race.cancelled and 2 <= race.epochs_done < 50
     assert {c.status for c in race.contenders} == {T.STATUS_CANCELLED}
     assert all("cancelled at step" in c.reason for c in race.contenders)
@@ -303,8 +325,14 @@ def test_he_beats_a_too_small_init_on_spirals() -> None:
     rounding one) and by more than 4 standard errors of the mean paired difference, over 6 seeds."""
     diffs = []
     for seed in range(6):
-        tc = T.TrainConfig(network=Config(activation="relu", fan_in=2, width=32, depth=3), samples=256,
-                           epochs=25, batch_size=32, contenders="he_normal,normal(std=0.001)", seed=seed)
+        tc = T.TrainConfig(
+            network=Config(activation="relu", fan_in=2, width=32, depth=3),
+            samples=256,
+            epochs=25,
+            batch_size=32,
+            contenders="he_normal,normal(std=0.001)",
+            seed=seed,
+        )
         he, tiny = T.run_race(tc).contenders
         diffs.append(tiny.final_loss - he.final_loss)
     d = np.array(diffs)
@@ -333,8 +361,12 @@ def test_csv_with_and_without_header_load_the_same(tmp_path: Path) -> None:
 
 
 def test_csv_class_names_and_regression(tmp_path: Path) -> None:
-    names = load_file(_write(tmp_path / "n.csv", "a,b,kind\n" + "".join(
-        f"{i},{i * i % 7},{'cat' if i % 3 else 'dog'}\n" for i in range(12))))
+    names = load_file(
+        _write(
+            tmp_path / "n.csv",
+            "a,b,kind\n" + "".join(f"{i},{i * i % 7},{'cat' if i % 3 else 'dog'}\n" for i in range(12)),
+        )
+    )
     assert names.class_names == ("cat", "dog") and names.n_classes == 2
     reg = load_file(_write(tmp_path / "r.csv", "".join(f"{i},{i * 0.37 + 0.01}\n" for i in range(12))))
     assert reg.task == "regression" and reg.y.shape == (12, 1)
@@ -371,8 +403,11 @@ def test_malformed_csv_is_one_clear_error_naming_data(tmp_path: Path, case: str)
 
 
 def test_malformed_npy_and_missing_files(tmp_path: Path) -> None:
-    cases = {"flat.npy": np.arange(5.0), "nan.npy": np.array([[1.0, np.nan, 0], [1, 2, 1]]),
-             "text.npy": np.array([["a", "b"], ["c", "d"]])}
+    cases = {
+        "flat.npy": np.arange(5.0),
+        "nan.npy": np.array([[1.0, np.nan, 0], [1, 2, 1]]),
+        "text.npy": np.array([["a", "b"], ["c", "d"]]),
+    }
     for name, array in cases.items():
         np.save(tmp_path / name, array)
         with pytest.raises(ConfigError) as info:
@@ -388,8 +423,11 @@ def test_file_race_runs(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((60, 3))
     labels = np.where(x[:, 0] + x[:, 1] > 0, "yes", "no")
-    path = _write(tmp_path / "d.csv", "f1,f2,f3,answer\n" + "".join(
-        f"{a:.4f},{b:.4f},{c:.4f},{lab}\n" for (a, b, c), lab in zip(x, labels, strict=True)))
+    path = _write(
+        tmp_path / "d.csv",
+        "f1,f2,f3,answer\n"
+        + "".join(f"{a:.4f},{b:.4f},{c:.4f},{lab}\n" for (a, b, c), lab in zip(x, labels, strict=True)),
+    )
     tc = T.TrainConfig(data=path, contenders="he_normal", epochs=20, batch_size=16)
     assert tc.network.fan_in == 3
     race = T.run_race(tc)
@@ -398,15 +436,30 @@ def test_file_race_runs(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------ validation
-@pytest.mark.parametrize(("changes", "name"), [
-    ({"lr": 0}, "lr"), ({"lr": -0.1}, "lr"), ({"lr": "nan"}, "lr"), ({"epochs": 0}, "epochs"),
-    ({"epochs": 10**6}, "epochs"), ({"momentum": 1.0}, "momentum"), ({"optimizer": "rmsprop"}, "optimizer"),
-    ({"clip": -1}, "clip"), ({"clip_mode": "both"}, "clip_mode"), ({"target_loss": 0}, "target_loss"),
-    ({"batch_size": 600}, "batch_size"), ({"samples": 3}, "samples"), ({"data": "moons"}, "data"),
-    ({"contenders": ""}, "contenders"), ({"contenders": "he_normal,he_normal"}, "contenders"),
-    ({"contenders": "normal(std=-1)"}, "contenders"), ({"contenders": ",".join(["zeros"] * 9)}, "contenders"),
-    ({"task": "regression"}, "task"), ({"network": Config(dtype="float16")}, "dtype"),
-])
+@pytest.mark.parametrize(
+    ("changes", "name"),
+    [
+        ({"lr": 0}, "lr"),
+        ({"lr": -0.1}, "lr"),
+        ({"lr": "nan"}, "lr"),
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": 10**6}, "epochs"),
+        ({"momentum": 1.0}, "momentum"),
+        ({"optimizer": "rmsprop"}, "optimizer"),
+        ({"clip": -1}, "clip"),
+        ({"clip_mode": "both"}, "clip_mode"),
+        ({"target_loss": 0}, "target_loss"),
+        ({"batch_size": 600}, "batch_size"),
+        ({"samples": 3}, "samples"),
+        ({"data": "moons"}, "data"),
+        ({"contenders": ""}, "contenders"),
+        ({"contenders": "he_normal,he_normal"}, "contenders"),
+        ({"contenders": "normal(std=-1)"}, "contenders"),
+        ({"contenders": ",".join(["zeros"] * 9)}, "contenders"),
+        ({"task": "regression"}, "task"),
+        ({"network": Config(dtype="float16")}, "dtype"),
+    ],
+)
 def test_bad_values_are_config_errors_naming_the_field(changes: dict[str, Any], name: str) -> None:
     with pytest.raises(ConfigError) as info:
         T.TrainConfig(**changes)
@@ -433,9 +486,11 @@ def test_lr_is_accepted_exactly_when_finite_and_positive(lr: float) -> None:
 
 
 def test_training_imports_no_ui_package() -> None:
-    code = ("import sys, initscope.engine.training;"
-            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('textual', 'rich', 'plotext', 'textual_plotext'))))")
+    code = (
+        "import sys, initscope.engine.training;"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('textual', 'rich', 'plotext', 'textual_plotext'))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
@@ -498,5 +553,6 @@ def test_diff_training() -> None:
     assert d["config"] == {"lr": [0.02, 0.05]}
     assert set(d["contenders"]) == {"he_normal", "xavier_normal", "zeros"}
     assert d["contenders"]["he_normal"]["final_loss_ratio"] == pytest.approx(
-        b["contenders"][0]["final_loss"] / a["contenders"][0]["final_loss"])
+        b["contenders"][0]["final_loss"] / a["contenders"][0]["final_loss"]
+    )
     assert T.diff_training(a, None) == {"present": [True, False]}

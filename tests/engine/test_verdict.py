@@ -13,8 +13,7 @@ CASES = [
     ("exploding", Config(initializer="normal", initializer_params={"std": 0.2}, activation="relu", depth=20)),
     ("overflow", Config(initializer="normal", initializer_params={"std": 10}, depth=100, dtype="float16")),
     ("saturated", Config(initializer="normal", initializer_params={"std": 0.5}, activation="tanh", depth=5)),
-    ("dead", Config(initializer="he_normal", activation="relu", depth=5, bias="constant",
-                    bias_params={"value": -5.0})),
+    ("dead", Config(initializer="he_normal", activation="relu", depth=5, bias="constant", bias_params={"value": -5.0})),
     ("symmetric", Config(initializer="zeros", activation="tanh", depth=5)),
     ("weight_gradient_illusion", Config(initializer="lecun_normal", activation="relu", depth=30)),
     ("chaotic", Config(initializer="normal", initializer_params={"std": 0.5}, activation="tanh", depth=20)),
@@ -34,13 +33,17 @@ def test_each_finding_is_triggered(kind: str, cfg: Config) -> None:
         assert finding.fix
 
 
-@pytest.mark.parametrize("cfg", [
-    Config(initializer="he_normal", activation="relu", depth=8),
-    Config(initializer="xavier_normal", activation="tanh", depth=20),
-    Config(initializer="orthogonal", activation="tanh", depth=20),
-    Config(initializer="lecun_normal", activation="selu", depth=20),
-    Config(initializer="lecun_normal", activation="linear", depth=20),
-], ids=lambda c: c.to_string())
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        Config(initializer="he_normal", activation="relu", depth=8),
+        Config(initializer="xavier_normal", activation="tanh", depth=20),
+        Config(initializer="orthogonal", activation="tanh", depth=20),
+        Config(initializer="lecun_normal", activation="selu", depth=20),
+        Config(initializer="lecun_normal", activation="linear", depth=20),
+    ],
+    ids=lambda c: c.to_string(),
+)
 def test_healthy_configs_trigger_nothing(cfg: Config) -> None:
     r = run(cfg)
     assert r.verdict.kind == "stable"

@@ -32,8 +32,14 @@ def _race_doc() -> str:
     """A snapshot of a tiny race (clipping on, so every field is filled), as text."""
     from initscope.train_cli import snapshot_of
 
-    tc = TrainConfig(network=Config(fan_in=2, width=8, depth=2, batch=16), contenders="he_normal,zeros",
-                     samples=32, epochs=2, batch_size=16, clip=1.0)
+    tc = TrainConfig(
+        network=Config(fan_in=2, width=8, depth=2, batch=16),
+        contenders="he_normal,zeros",
+        samples=32,
+        epochs=2,
+        batch_size=16,
+        clip=1.0,
+    )
     return snapshot_of(run_race(tc))
 
 
@@ -64,10 +70,37 @@ def _paths(name: str) -> list[tuple[Any, ...]]:
     return list(_leaves(_doc(name)))
 
 
-HOSTILE = st.sampled_from([
-    "many", "", [], [1, 2, 3], {}, {"a": 1}, None, True, False, 0, -1, -5, 1, 7, 0.5, 1.5, -0.25, 1e30, -1e30,
-    2**63, 2**64, -(2**63) - 1, 1e308, "banana", "critical", "1", 10**400,
-])
+HOSTILE = st.sampled_from(
+    [
+        "many",
+        "",
+        [],
+        [1, 2, 3],
+        {},
+        {"a": 1},
+        None,
+        True,
+        False,
+        0,
+        -1,
+        -5,
+        1,
+        7,
+        0.5,
+        1.5,
+        -0.25,
+        1e30,
+        -1e30,
+        2**63,
+        2**64,
+        -(2**63) - 1,
+        1e308,
+        "banana",
+        "critical",
+        "1",
+        10**400,
+    ]
+)
 NON_FINITE = st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1e999"])
 
 
@@ -153,28 +186,34 @@ def test_a_mutated_field_is_refused_by_path_or_kept_exactly(name: str, data: st.
     _check(name, path, value if value is _DELETE else copy.deepcopy(value))
 
 
-@pytest.mark.parametrize(("path", "value", "message"), [
-    (("layers", 3, "activation", "histogram", "total"), "many",
-     "layers[3].activation.histogram.total: 'many' is not a whole number >= 0"),
-    (("layers", 0, "weight", "histogram", "nonfinite"), 2**63, "layers[0].weight.histogram.nonfinite:"),
-    (("layers", 1, "gradient", "histogram", "outside", 0), 1e30, "histogram.outside[0]:"),
-    (("run", "layers_done"), 10**9, "run.layers_done: 1000000000 is more than"),
-    (("training", "version"), 0, "training.version: 0 is not a known version"),
-    (("run", "elapsed_s"), "abc", "run.elapsed_s: 'abc' is not a finite number >= 0"),
-    (("layers", 0, "weight", "bounds"), ["a", 1], "layers[0].weight.bounds[0]:"),
-    (("version",), 0, "version: 0 is not a known version"),
-    (("version",), -5, "version: -5 is not a whole number >= 0"),
-    (("version",), 3, "version: 3 is newer than this initscope reads"),
-    (("layers", 0, "weight", "zero_fraction"), -1, "layers[0].weight.zero_fraction: -1 is not a finite number in"),
-    (("layers", 0, "weight", "zero_fraction"), 1e30, "zero_fraction: 1e+30 is not a finite number in [0, 1]"),
-    (("verdict", "kind"), "banana", "verdict.kind: 'banana' is not one of"),
-    (("theory", "applicable"), "abc", "theory.applicable: 'abc' is not true or false"),
-    (("training", "contenders"), "he_normal", "training.contenders: 'he_normal' is not a list"),
-    (("training", "contenders", 0, "label"), {}, "training.contenders[0].label: an object is not a string"),
-    (("training", "config"), [1, 2, 3], "training.config: a list is not an object"),
-    (("training", "contenders", 1, "final_loss"), "abc", "training.contenders[1].final_loss: 'abc'"),
-    (("layers", 0, "activation", "std"), "x" * 10_000, "layers[0].activation.std: 'xxxxx"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (
+            ("layers", 3, "activation", "histogram", "total"),
+            "many",
+            "layers[3].activation.histogram.total: 'many' is not a whole number >= 0",
+        ),
+        (("layers", 0, "weight", "histogram", "nonfinite"), 2**63, "layers[0].weight.histogram.nonfinite:"),
+        (("layers", 1, "gradient", "histogram", "outside", 0), 1e30, "histogram.outside[0]:"),
+        (("run", "layers_done"), 10**9, "run.layers_done: 1000000000 is more than"),
+        (("training", "version"), 0, "training.version: 0 is not a known version"),
+        (("run", "elapsed_s"), "abc", "run.elapsed_s: 'abc' is not a finite number >= 0"),
+        (("layers", 0, "weight", "bounds"), ["a", 1], "layers[0].weight.bounds[0]:"),
+        (("version",), 0, "version: 0 is not a known version"),
+        (("version",), -5, "version: -5 is not a whole number >= 0"),
+        (("version",), 3, "version: 3 is newer than this initscope reads"),
+        (("layers", 0, "weight", "zero_fraction"), -1, "layers[0].weight.zero_fraction: -1 is not a finite number in"),
+        (("layers", 0, "weight", "zero_fraction"), 1e30, "zero_fraction: 1e+30 is not a finite number in [0, 1]"),
+        (("verdict", "kind"), "banana", "verdict.kind: 'banana' is not one of"),
+        (("theory", "applicable"), "abc", "theory.applicable: 'abc' is not true or false"),
+        (("training", "contenders"), "he_normal", "training.contenders: 'he_normal' is not a list"),
+        (("training", "contenders", 0, "label"), {}, "training.contenders[0].label: an object is not a string"),
+        (("training", "config"), [1, 2, 3], "training.config: a list is not an object"),
+        (("training", "contenders", 1, "final_loss"), "abc", "training.contenders[1].final_loss: 'abc'"),
+        (("layers", 0, "activation", "std"), "x" * 10_000, "layers[0].activation.std: 'xxxxx"),
+    ],
+)
 def test_the_reported_hostile_fields(path: tuple[Any, ...], value: Any, message: str) -> None:
     doc = _doc("race" if path[0] == "training" else "clip")
     _set(doc, path, value)

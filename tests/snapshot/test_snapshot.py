@@ -20,8 +20,15 @@ from initscope.engine import Config, run
 
 CONFIGS = [
     Config(depth=4, fan_in=32, batch=16),
-    Config(initializer="xavier_normal", activation="tanh", depth=6, fan_in=16, clip=0.1, bias="normal",
-           bias_params={"std": 0.05}),
+    Config(
+        initializer="xavier_normal",
+        activation="tanh",
+        depth=6,
+        fan_in=16,
+        clip=0.1,
+        bias="normal",
+        bias_params={"std": 0.05},
+    ),
     Config(initializer="normal", initializer_params={"std": 10}, depth=20, dtype="float16"),  # overflow
     Config(initializer="zeros", activation="sigmoid", depth=3, fan_in=8),
 ]

@@ -25,13 +25,15 @@ def test_a_version_1_file_written_before_residual_nets_still_opens() -> None:
     # the numbers are the file's, and today's engine still computes them
     again = run(r.config, advise=False)
     assert np.allclose(r.forward.activation.std, again.forward.activation.std, rtol=1e-6)
-    assert [layer["activation"]["std"] for layer in doc["layers"]] == pytest.approx(
-        list(r.forward.activation.std))
+    assert [layer["activation"]["std"] for layer in doc["layers"]] == pytest.approx(list(r.forward.activation.std))
 
 
 def test_residual_snapshot_round_trips_every_branch_field(tmp_path: Path) -> None:
-    r = run(Config.from_string("arch=residual norm=layernorm norm_placement=post branch_depth=1 fan_in=32 "
-                               "depth=5 batch=32 act=tanh"))
+    r = run(
+        Config.from_string(
+            "arch=residual norm=layernorm norm_placement=post branch_depth=1 fan_in=32 depth=5 batch=32 act=tanh"
+        )
+    )
     doc = json.loads(snapshot.dumps(r))
     assert doc["version"] == snapshot.VERSION == 2
     assert doc["config"]["arch"] == "residual" and doc["config"]["norm_placement"] == "post"
@@ -40,8 +42,16 @@ def test_residual_snapshot_round_trips_every_branch_field(tmp_path: Path) -> Non
     path.write_text(snapshot.dumps(r), encoding="utf-8")
     back = snapshot.read(path)
     assert back.config == r.config and back.branch is not None and r.branch is not None
-    for name in ("std", "ratio", "saturated_fraction", "dead_fraction", "grad_std", "weight_grad_norm",
-                 "weight_std", "theory_std"):
+    for name in (
+        "std",
+        "ratio",
+        "saturated_fraction",
+        "dead_fraction",
+        "grad_std",
+        "weight_grad_norm",
+        "weight_std",
+        "theory_std",
+    ):
         mine, theirs = getattr(r.branch, name), getattr(back.branch, name)
         assert np.array_equal(np.isnan(mine), np.isnan(theirs)), name
         assert np.allclose(mine[~np.isnan(mine)], theirs[~np.isnan(theirs)], rtol=1e-12), name
@@ -50,8 +60,7 @@ def test_residual_snapshot_round_trips_every_branch_field(tmp_path: Path) -> Non
 
 
 def test_a_residual_file_without_its_branch_objects_is_refused() -> None:
-    doc = json.loads(snapshot.dumps(run(Config.from_string("arch=residual fan_in=16 depth=3 batch=16"),
-                                        advise=False)))
+    doc = json.loads(snapshot.dumps(run(Config.from_string("arch=residual fan_in=16 depth=3 batch=16"), advise=False)))
     del doc["layers"][1]["branch"]
     with pytest.raises(snapshot.SnapshotError) as err:
         snapshot.from_document(doc)

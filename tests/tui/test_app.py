@@ -214,8 +214,7 @@ async def test_palette_command_switches_the_initializer() -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_overflow_config_says_overflow_and_no_plot_raises(size: tuple[int, int]) -> None:
-    cfg = Config(initializer="normal", initializer_params={"std": 10}, depth=100, dtype="float16",
-                 fan_in=64, batch=64)
+    cfg = Config(initializer="normal", initializer_params={"std": 10}, depth=100, dtype="float16", fan_in=64, batch=64)
     app = InitScopeApp(config=cfg, clock=False)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)

@@ -31,8 +31,9 @@ async def test_architecture_selects_rerun_and_plots_show_stream_and_branch() -> 
         app.query_one("#norm_placement", Select).value = "post"
         app.query_one("#branch_depth", Select).value = "1"
         await settle(pilot)
-        want = SMALL.replace(arch="residual", branch_scale="1/sqrt(2L)", norm="layernorm", norm_placement="post",
-                             branch_depth=1)
+        want = SMALL.replace(
+            arch="residual", branch_scale="1/sqrt(2L)", norm="layernorm", norm_placement="post", branch_depth=1
+        )
         assert app.config == want
         await pilot.press("2")
         await pilot.pause()

@@ -20,9 +20,11 @@ from initscope.tui.tabs.base import PlotCard
 
 def _report(tmp_path: Path):  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(0)
-    arrays = {"fc1.weight": (rng.standard_normal((64, 32)) * np.sqrt(2 / 32)).astype(np.float32),
-              "fc1.bias": np.zeros(64, np.float32),
-              "fc2.weight": (rng.standard_normal((10, 64)) * np.sqrt(2 / 64) * 3).astype(np.float32)}
+    arrays = {
+        "fc1.weight": (rng.standard_normal((64, 32)) * np.sqrt(2 / 32)).astype(np.float32),
+        "fc1.bias": np.zeros(64, np.float32),
+        "fc2.weight": (rng.standard_normal((10, 64)) * np.sqrt(2 / 64) * 3).astype(np.float32),
+    }
     save_file(arrays, str(tmp_path / "m.safetensors"))
     return audit_file(tmp_path / "m.safetensors")
 

@@ -98,8 +98,9 @@ async def test_a_truncated_file_is_one_line_and_the_screen_stays(tmp_path: Path,
     bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     with pytest.raises(WeightsFileError) as raised:
         audit_file(bad)
-    app = InitScopeApp(config=SMALL, export_dir=tmp_path, clock=False,
-                       audit=audit_file(good) if start_tab == "audit" else None)
+    app = InitScopeApp(
+        config=SMALL, export_dir=tmp_path, clock=False, audit=audit_file(good) if start_tab == "audit" else None
+    )
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         app.query_one("#tabs", TabbedContent).active = start_tab

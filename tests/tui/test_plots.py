@@ -28,9 +28,18 @@ from initscope.tui.tabs.base import TabView
 from initscope.tui.theory.jacobian import JacobianView
 from initscope.tui.theory.phase import PhaseView
 
-VIEWS = [("weights", ""), ("forward", "std"), ("forward", "mean"), ("forward", "fractions"),
-         ("forward", "histograms"), ("backward", ""), ("theory", "measured"), ("theory", "saturation"),
-         ("theory", "phase"), ("theory", "jacobian")]
+VIEWS = [
+    ("weights", ""),
+    ("forward", "std"),
+    ("forward", "mean"),
+    ("forward", "fractions"),
+    ("forward", "histograms"),
+    ("backward", ""),
+    ("theory", "measured"),
+    ("theory", "saturation"),
+    ("theory", "phase"),
+    ("theory", "jacobian"),
+]
 MIN_PLOT_HEIGHT = 8
 """Every plot on screen is at least this many rows tall, at 80x24 too."""
 NUMBER = re.compile(r"^-?\d+(\.\d+)?(e-?\d+)?$")
@@ -86,8 +95,11 @@ def round_ticks(values: list[float]) -> bool:
     if all(one_two_five(abs(v)) or v == 0 for v in values):
         return True
     gap = float(np.min(np.abs(np.diff(values))))
-    for step in (m * 10.0**k for k in range(math.floor(math.log10(gap)) - 1, math.floor(math.log10(gap)) + 1)
-                 for m in (1.0, 2.0, 5.0)):
+    for step in (
+        m * 10.0**k
+        for k in range(math.floor(math.log10(gap)) - 1, math.floor(math.log10(gap)) + 1)
+        for m in (1.0, 2.0, 5.0)
+    ):
         if step >= gap / 10 and all(math.isclose(v / step, round(v / step), abs_tol=1e-6) for v in values):
             return True
     return False
@@ -173,8 +185,13 @@ async def shown_plots(app: InitScopeApp, pilot: Pilot[Any], tab: str, view: str)
     for second in (False, True):
         await pilot.pause(0.3)
         for plot in app.screen.query(Plot):
-            if plot.display and plot.region.area and plot.strips is not None and plot.figure is not None \
-                    and plot.figure.legend:
+            if (
+                plot.display
+                and plot.region.area
+                and plot.strips is not None
+                and plot.figure is not None
+                and plot.figure.legend
+            ):
                 yield plot
         view_widget = app.query_one(f"#{tab}-view", TabView)
         if not second and view_widget.shown_pair() is not None:
@@ -242,12 +259,17 @@ def test_equal_series_all_visible_and_pins_apart() -> None:
     y = np.log10(np.full(10, 0.83))
     colors = [(0, 150, 255), (255, 120, 200), (214, 112, 255), (0, 210, 210)]
     marks = ["●", "◆", "▲", "▼"]
-    fig = Figure(lines=[Line(x, y, (80, 200, 120))] + [Line(x, y, c, marker=m, points=True, dodge=True)
-                                                      for c, m in zip(colors, marks, strict=True)],
-                 log_y=True, depth=10, selected=3.0,
-                 legend=[Legend("theory", (80, 200, 120), "━")] + [Legend(f"s{k}", c, m) for k, (c, m) in
-                                                                  enumerate(zip(colors, marks, strict=True))])
+    fig = Figure(
+        lines=[Line(x, y, (80, 200, 120))]
+        + [Line(x, y, c, marker=m, points=True, dodge=True) for c, m in zip(colors, marks, strict=True)],
+        log_y=True,
+        depth=10,
+        selected=3.0,
+        legend=[Legend("theory", (80, 200, 120), "━")]
+        + [Legend(f"s{k}", c, m) for k, (c, m) in enumerate(zip(colors, marks, strict=True))],
+    )
     from plotext._figure import _figure_class
+
     strips = render_figure(_figure_class(), fig, 60, 14, Style())
     painted = cells_by_color(strips[1:])
     for entry in fig.legend:
@@ -362,7 +384,7 @@ def data_cells(strips: list[Strip]) -> list[tuple[str, tuple[int, int, int] | No
     top = bottom
     while top > 0 and len(rows[top - 1]) > frame and rows[top - 1][frame] in "│┤":
         top -= 1
-    return [cell[:2] for strip in strips[top:bottom] for cell in cells_of(strip)[frame + 1:]]
+    return [cell[:2] for strip in strips[top:bottom] for cell in cells_of(strip)[frame + 1 :]]
 
 
 def shown_window(text: str, depth: int) -> tuple[int, int]:
@@ -385,14 +407,22 @@ def check_every_layer_shown(fig: Figure, strips: list[Strip], where: str) -> int
                 inside = (line.x >= first) & (line.x <= last)
                 layers = int((np.isfinite(line.y) & inside).sum())
                 shown = cells.count((entry.mark, rgb(entry.color)))
-                assert shown == layers, (f"{where}: {entry.label} shows at {shown} of {layers} layers {first}-{last}\n"
-                                         + "\n".join(s.text for s in strips))
+                assert shown == layers, (
+                    f"{where}: {entry.label} shows at {shown} of {layers} layers {first}-{last}\n"
+                    + "\n".join(s.text for s in strips)
+                )
                 checked += 1
     return checked
 
 
-STANDARD_VIEWS = [("forward", "std"), ("forward", "mean"), ("forward", "fractions"), ("backward", ""),
-                  ("theory", "measured"), ("theory", "saturation")]
+STANDARD_VIEWS = [
+    ("forward", "std"),
+    ("forward", "mean"),
+    ("forward", "fractions"),
+    ("backward", ""),
+    ("theory", "measured"),
+    ("theory", "saturation"),
+]
 
 
 @pytest.mark.slow
@@ -439,15 +469,25 @@ def test_crowded_markers_all_show(width: int, height: int, selected: int) -> Non
 
     rng = np.random.default_rng(0)
     x = np.arange(1, 51, dtype=np.float64)
-    values = [0.82 + 0.01 * rng.standard_normal(50), 1.41 + 0.01 * rng.standard_normal(50), np.full(50, 0.83),
-              np.full(50, 1e-6)]
+    values = [
+        0.82 + 0.01 * rng.standard_normal(50),
+        1.41 + 0.01 * rng.standard_normal(50),
+        np.full(50, 0.83),
+        np.full(50, 1e-6),
+    ]
     colors = [(0, 150, 255), (255, 160, 0), (214, 112, 255)]
     marks = ["●", "◆", "▲"]
-    fig = Figure(lines=[Line(x, np.log10(values[3]), (80, 200, 120))]
-                 + [Line(x, np.log10(v), c, marker=m, points=True, dodge=True)
-                    for v, c, m in zip(values, colors, marks, strict=False)],
-                 log_y=True, depth=50, selected=float(selected),
-                 legend=[Legend(f"s{k}", c, m) for k, (c, m) in enumerate(zip(colors, marks, strict=True))])
+    fig = Figure(
+        lines=[Line(x, np.log10(values[3]), (80, 200, 120))]
+        + [
+            Line(x, np.log10(v), c, marker=m, points=True, dodge=True)
+            for v, c, m in zip(values, colors, marks, strict=False)
+        ],
+        log_y=True,
+        depth=50,
+        selected=float(selected),
+        legend=[Legend(f"s{k}", c, m) for k, (c, m) in enumerate(zip(colors, marks, strict=True))],
+    )
     strips = render_figure(_figure_class(), fig, width, height, Style())
     assert check_every_layer_shown(fig, strips, f"{width}x{height}") == 3
     first, last = shown_window(" ".join(s.text for s in strips), 50)
@@ -463,8 +503,13 @@ def test_a_net_too_deep_for_a_window_says_how_many_layers_are_marked(width: int,
     from plotext._figure import _figure_class
 
     x = np.arange(1, depth + 1, dtype=np.float64)
-    fig = Figure(lines=[Line(x, np.zeros(depth), (0, 150, 255), marker="●", points=True, dodge=True)],
-                 log_y=True, depth=depth, selected=1.0, legend=[Legend("A std", (0, 150, 255), "●")])
+    fig = Figure(
+        lines=[Line(x, np.zeros(depth), (0, 150, 255), marker="●", points=True, dodge=True)],
+        log_y=True,
+        depth=depth,
+        selected=1.0,
+        legend=[Legend("A std", (0, 150, 255), "●")],
+    )
     strips = render_figure(_figure_class(), fig, width, 20, Style())
     text = " ".join(s.text for s in strips)
     match = re.search(r"(\d+)(?: of |/)(\d+) layers marked", text)
@@ -474,8 +519,10 @@ def test_a_net_too_deep_for_a_window_says_how_many_layers_are_marked(width: int,
     assert "hidden at" not in text and "of " + str(depth) + " (, . move)" not in text
 
 
-@pytest.mark.parametrize(("width", "height", "bins", "log_counts"), [(60, 16, 40, False), (90, 20, 64, False),
-                                                                     (100, 30, 64, True), (44, 10, 20, False)])
+@pytest.mark.parametrize(
+    ("width", "height", "bins", "log_counts"),
+    [(60, 16, 40, False), (90, 20, 64, False), (100, 30, 64, True), (44, 10, 20, False)],
+)
 def test_bar_cells_are_those_plotext_fills(width: int, height: int, bins: int, log_counts: bool) -> None:
     """The bars' cells under a density line, computed without a second build, are the cells plotext fills when it
     builds the bars alone."""
@@ -490,8 +537,14 @@ def test_bar_cells_are_those_plotext_fills(width: int, height: int, bins: int, l
         counts = np.where(counts > 0, np.log10(np.maximum(counts, 1.0)), np.nan)
     edges = np.linspace(-4.0, 4.0, bins + 1)
     centers = 0.5 * (edges[1:] + edges[:-1])
-    fig = Figure(bars=[Bars(centers, counts, (0, 150, 255))], lines=[Line(centers, 0.9 * counts, (255, 0, 0))],
-                 x_is_layer=False, x_range=(-4.0, 4.0), y_floor=None if log_counts else 0.0, log_y=log_counts)
+    fig = Figure(
+        bars=[Bars(centers, counts, (0, 150, 255))],
+        lines=[Line(centers, 0.9 * counts, (255, 0, 0))],
+        x_is_layer=False,
+        x_range=(-4.0, 4.0),
+        y_floor=None if log_counts else 0.0,
+        log_y=log_counts,
+    )
     plt = _figure_class()
     build_matrix(plt, fig, width, height, lines=False)
     built = underlay(plt.monitor.matrix, {(0, 0, 0)})

@@ -64,7 +64,7 @@ def cursor_cell(plot: Plot) -> tuple[int, int, int] | None:
     for up, row in enumerate(reversed(rows[:corner])):
         if row[frame] not in "┤│":
             break
-        if CURSOR_MARK in row[frame + 1:]:
+        if CURSOR_MARK in row[frame + 1 :]:
             return row.index(CURSOR_MARK, frame + 1) - frame - 1, up, len(row) - frame - 1
     return None
 
@@ -77,8 +77,9 @@ async def test_phase_cursor_sits_at_the_config_and_follows_the_gain() -> None:
         await pilot.press("4")
         app.action_set_view("theory", "phase")
         pmap = app.query_one("#phase-map", Plot)
-        await wait_for(pilot, lambda: bool(app.query_one(PhaseView).grids) and cursor_cell(pmap) is not None,
-                       "the phase grid")
+        await wait_for(
+            pilot, lambda: bool(app.query_one(PhaseView).grids) and cursor_cell(pmap) is not None, "the phase grid"
+        )
         assert app.result is not None
         t = app.result.theory
         assert math.isclose(t.sigma_w2, 1.0) and t.sigma_b2 == 0.0  # xavier, square: sigma_w^2 = gain^2
@@ -96,8 +97,9 @@ async def test_phase_cursor_sits_at_the_config_and_follows_the_gain() -> None:
         gain = app.query_one("#init-param-gain", Input)
         gain.value = "1.5"
         await settle(pilot)
-        await wait_for(pilot, lambda: app.result is not None and app.result.theory.sigma_w2 != t.sigma_w2,
-                       "the new result")
+        await wait_for(
+            pilot, lambda: app.result is not None and app.result.theory.sigma_w2 != t.sigma_w2, "the new result"
+        )
         moved = app.result.theory
         assert math.isclose(moved.sigma_w2, 2.25)
         await wait_for(pilot, lambda: cursor_cell(pmap) not in (None, first), "a redraw")
@@ -115,8 +117,9 @@ async def test_jacobian_of_an_orthogonal_linear_net_is_an_isometry_on_screen() -
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("j")
-        await wait_for(pilot, lambda: (job := app.query_one(JacobianView).job) is not None and job.status == "done",
-                       "the Jacobian")
+        await wait_for(
+            pilot, lambda: (job := app.query_one(JacobianView).job) is not None and job.status == "done", "the Jacobian"
+        )
         assert app.query_one("#tabs").active == "theory"  # type: ignore[attr-defined]
         numbers = text_of(app, "#jacobian-numbers")
         sv = expected.singular_values
@@ -128,8 +131,7 @@ async def test_jacobian_of_an_orthogonal_linear_net_is_an_isometry_on_screen() -
         assert "L(μ2/μ1² − 1 − s1) = 6 × 0 = 0" in numbers  # linear + orthogonal: every term is 0
         assert "near dynamical isometry" in numbers
         canvas = app.query_one("#jacobian-hist", Plot)
-        assert canvas.figure is not None and canvas.figure.message.startswith(
-            f"all {sv.size} singular values equal 1")
+        assert canvas.figure is not None and canvas.figure.message.startswith(f"all {sv.size} singular values equal 1")
 
 
 async def test_seed_bands_appear_on_forward_and_backward_and_go_with_a_config_change() -> None:
@@ -138,8 +140,9 @@ async def test_seed_bands_appear_on_forward_and_backward_and_go_with_a_config_ch
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("k")
-        await wait_for(pilot, lambda: (job := app.query_one(SeedEnsemble).job) is not None and job.status == "done",
-                       "the ensemble")
+        await wait_for(
+            pilot, lambda: (job := app.query_one(SeedEnsemble).job) is not None and job.status == "done", "the ensemble"
+        )
         assert app.query_one("#tabs").active == "forward"  # type: ignore[attr-defined]
         std = app.query_one("#forward-view").query_one("#std", PlotCard)
         caption = caption_of(app, "#forward-view #std")
@@ -183,15 +186,22 @@ async def test_a_refused_width_is_a_notification_not_a_crash() -> None:
         # the app goes on: a narrower net is computed (the view follows the config once j was pressed)
         app.query_one("#fan_in", Input).value = "32"
         await settle(pilot)
-        await wait_for(pilot, lambda: (job := app.query_one(JacobianView).job) is not None and job.status == "done",
-                       "the Jacobian")
+        await wait_for(
+            pilot, lambda: (job := app.query_one(JacobianView).job) is not None and job.status == "done", "the Jacobian"
+        )
         job = app.query_one(JacobianView).job
         assert job is not None and job.config.fan_in == 32
 
 
 async def test_saturation_residuals_for_tanh() -> None:
-    cfg = Config(initializer="xavier_normal", initializer_params={"gain": 5 / 3}, activation="tanh", fan_in=64,
-                 depth=10, batch=64)
+    cfg = Config(
+        initializer="xavier_normal",
+        initializer_params={"gain": 5 / 3},
+        activation="tanh",
+        fan_in=64,
+        depth=10,
+        batch=64,
+    )
     r = run(cfg, threading.Event())
     residual = 100.0 * (r.forward.saturated_fraction - r.theory_layers.saturated_fraction)
     worst = int(np.argmax(np.abs(residual)))
@@ -210,7 +220,8 @@ async def test_saturation_residuals_for_tanh() -> None:
         assert np.allclose(figure.lines[0].y, residual)
         # the readouts compare the depth with the trainable depth in words
         assert f"depth 10 is within the trainable depth ≈ {r.theory.trainable_depth:.0f}" in text_of(
-            app, "#theory-numbers")
+            app, "#theory-numbers"
+        )
 
 
 async def test_a_view_shown_again_unchanged_keeps_its_drawing() -> None:
@@ -226,8 +237,9 @@ async def test_a_view_shown_again_unchanged_keeps_its_drawing() -> None:
         await wait_for(pilot, lambda: pmap.figure is not None and pmap.figure.heat is not None, "the phase grid")
         app.action_set_view("theory", "measured")
         await pilot.pause()
-        canvases = [app.query_one(f"#{card}", PlotCard).query_one(Plot) for card in ("theory-compare",
-                                                                                        "theory-residual")]
+        canvases = [
+            app.query_one(f"#{card}", PlotCard).query_one(Plot) for card in ("theory-compare", "theory-residual")
+        ]
         figures = [c.figure for c in canvases]
         assert all(f is not None for f in figures)
         for _ in range(4):  # saturation, phase, jacobian, and back to measured

@@ -143,8 +143,9 @@ async def test_a_race_runs_beside_the_explorer_and_x_cancels_it() -> None:
         await until(pilot, lambda: tab.live is not None and tab.live.running, what="progress")
         # a control changed during the race: the forward/backward run goes on and the summary shows it
         app.query_one("#seed", Input).value = "9"
-        await until(pilot, lambda: app.result is not None and app.result.config.seed == 9,
-                    what="the forward/backward run")
+        await until(
+            pilot, lambda: app.result is not None and app.result.config.seed == 9, what="the forward/backward run"
+        )
         assert tab.racing, "the race should still be running"
         expected = run(SMALL.replace(seed=9), threading.Event())
         assert f"std {num(expected.weights.summary.std[0])}" in text_of(app, "#summary-weights")
@@ -220,7 +221,8 @@ async def test_config_contenders_race_on_the_train_tab() -> None:
         assert [c.label for c in shown.contenders] == ["arch=residual norm=none", "arch=residual norm=layernorm"]
         for mine, theirs in zip(shown.contenders, headless.contenders, strict=True):
             assert mine.status == theirs.status
-            assert mine.final_loss == theirs.final_loss or (mine.final_loss != mine.final_loss
-                                                            and theirs.final_loss != theirs.final_loss)
+            assert mine.final_loss == theirs.final_loss or (
+                mine.final_loss != mine.final_loss and theirs.final_loss != theirs.final_loss
+            )
         table = text_of(app, "#race-table")
         assert "arch=residual norm=none" in table or "arch=residual" in table

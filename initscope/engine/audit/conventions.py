@@ -44,8 +44,10 @@ def name_conventions(audits: list[TensorAudit]) -> None:
         elif role == "norm scale" and _all_equal(a, 1.0):
             a.convention = "ones: the usual norm scale (gamma) init"
         elif role == "norm scale" and _all_equal(a, 0.0):
-            a.convention = ("zeros: a norm scale started at 0, the last norm of a residual branch "
-                            "(zero-init gamma, Goyal et al. 2017)")
+            a.convention = (
+                "zeros: a norm scale started at 0, the last norm of a residual branch "
+                "(zero-init gamma, Goyal et al. 2017)"
+            )
         elif role == "other" and is_buffer(a.info.name) and a.stats is not None:
             a.convention = "running statistics of a norm layer: a buffer, not an initialized weight"
         elif a.info.size == 1 and _all_equal(a, 0.0):
@@ -77,5 +79,7 @@ def _fixup(audits: list[TensorAudit]) -> None:
         last = members[-1]
         live_before = any(not _all_equal(m, 0.0) for m in members[:-1])
         if repeats[_pattern(block)] >= 2 and live_before and _all_equal(last, 0.0) and not last.convention:
-            last.convention = ("zeros: the last layer of a residual branch started at 0 (Fixup, Zhang, Dauphin "
-                               "& Ma 2019): the block starts as the identity")
+            last.convention = (
+                "zeros: the last layer of a residual branch started at 0 (Fixup, Zhang, Dauphin "
+                "& Ma 2019): the block starts as the identity"
+            )

@@ -79,8 +79,9 @@ def _dtype_name(dtype: str) -> str:
     return {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16"}.get(dtype, dtype.lower())
 
 
-def audit_file(path: Path | str, layout_name: str = "auto", activation: str = "relu",
-               run_signal: bool = True) -> AuditReport:
+def audit_file(
+    path: Path | str, layout_name: str = "auto", activation: str = "relu", run_signal: bool = True
+) -> AuditReport:
     """Audit a weights file. Bad files raise WeightsFileError (one line)."""
     if layout_name not in layout.LAYOUTS:
         raise WeightsFileError(f"layout: {layout_name!r} is not allowed; allowed: {', '.join(layout.LAYOUTS)}")
@@ -89,8 +90,9 @@ def audit_file(path: Path | str, layout_name: str = "auto", activation: str = "r
         infos = source.tensors
         if not infos:
             raise WeightsFileError(f"{source.path}: holds no tensors")
-        chosen: Layout = layout.guess_layout(infos) if layout_name == "auto" else (
-            "keras" if layout_name == "keras" else "torch")
+        chosen: Layout = (
+            layout.guess_layout(infos) if layout_name == "auto" else ("keras" if layout_name == "keras" else "torch")
+        )
         siblings = layout.sibling_weights(infos)
         audits = [_measure_one(source, t, layout.place(t, chosen, siblings)) for t in infos]
         if all(a.stats is None for a in audits):
@@ -99,8 +101,9 @@ def audit_file(path: Path | str, layout_name: str = "auto", activation: str = "r
         _match_all(audits)
         conventions.name_conventions(audits)
         found = findings.find(audits, chosen)
-        report = AuditReport(Path(source.path), source.format, chosen, layout_name == "auto", audits, found,
-                             _summary(audits))
+        report = AuditReport(
+            Path(source.path), source.format, chosen, layout_name == "auto", audits, found, _summary(audits)
+        )
         if run_signal:
             from initscope.engine.audit.signal import run_signal as run_chain
 
@@ -134,8 +137,7 @@ def _match_all(audits: list[TensorAudit]) -> None:
     for a in audits:  # second round: the references come from the siblings' matches
         p, s = a.placement, a.stats
         if s is not None and a.best is None and p.fan_in is not None and p.fan_out is not None:
-            a.result = match(s, p.fan_in, p.fan_out, a.dtype, p.role not in WEIGHT_ROLES,
-                             reference_for(audits, p.role))
+            a.result = match(s, p.fan_in, p.fan_out, a.dtype, p.role not in WEIGHT_ROLES, reference_for(audits, p.role))
 
 
 def _summary(audits: list[TensorAudit]) -> str:

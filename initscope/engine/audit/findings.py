@@ -34,8 +34,13 @@ def find(audits: list[TensorAudit], layout: Layout) -> list[Finding]:
     out: list[Finding] = []
     for a in audits:
         out += _broken(a)
-        if a.placement.role == "conv kernel" and a.best is None and not a.convention and a.stats is not None \
-                and not a.stats.nonfinite:
+        if (
+            a.placement.role == "conv kernel"
+            and a.best is None
+            and not a.convention
+            and a.stats is not None
+            and not a.stats.nonfinite
+        ):
             out += _wrong_fan(a, layout)
     for role in ("dense weight", "conv kernel"):
         out += _far_from_siblings(audits, role)
@@ -47,28 +52,48 @@ def _broken(a: TensorAudit) -> list[Finding]:
     if s is None:
         return []
     if s.nonfinite:
-        return [Finding(FindingKind.NONFINITE, Severity.ERROR,
-                        f"{name}: {s.nan:,} NaN and {s.inf:,} inf values of {s.count:,}: "
-                        "one forward pass turns every output they touch into NaN/inf",
-                        numbers={"nan": s.nan, "inf": s.inf})]
+        return [
+            Finding(
+                FindingKind.NONFINITE,
+                Severity.ERROR,
+                f"{name}: {s.nan:,} NaN and {s.inf:,} inf values of {s.count:,}: "
+                "one forward pass turns every output they touch into NaN/inf",
+                numbers={"nan": s.nan, "inf": s.inf},
+            )
+        ]
     if a.placement.role not in WEIGHT_ROLES or a.convention:
         return []
     if s.zeros == s.count:
-        return [Finding(FindingKind.ZERO, Severity.ERROR,
-                        f"{name}: every weight is 0: all units compute the same thing and get "
-                        "the same gradient, so they never become different (and nothing flows through)",
-                        numbers={"values": s.count})]
+        return [
+            Finding(
+                FindingKind.ZERO,
+                Severity.ERROR,
+                f"{name}: every weight is 0: all units compute the same thing and get "
+                "the same gradient, so they never become different (and nothing flows through)",
+                numbers={"values": s.count},
+            )
+        ]
     if s.duplicate_units == s.units and s.units > 1:
         value = f" (every value {s.min:.4g})" if s.min == s.max else ""
-        return [Finding(FindingKind.SYMMETRIC, Severity.ERROR,
-                        f"{name}: all {s.units} units have identical weights{value}: they "
-                        "compute the same output and get the same gradient, so they stay identical",
-                        numbers={"units": s.units, "duplicates": s.duplicate_units})]
+        return [
+            Finding(
+                FindingKind.SYMMETRIC,
+                Severity.ERROR,
+                f"{name}: all {s.units} units have identical weights{value}: they "
+                "compute the same output and get the same gradient, so they stay identical",
+                numbers={"units": s.units, "duplicates": s.duplicate_units},
+            )
+        ]
     if s.duplicate_units:
-        return [Finding(FindingKind.SYMMETRIC, Severity.WARNING,
-                        f"{name}: {s.duplicate_units} of {s.units} units share their "
-                        "weights with another unit: those copies stay identical in training",
-                        numbers={"units": s.units, "duplicates": s.duplicate_units})]
+        return [
+            Finding(
+                FindingKind.SYMMETRIC,
+                Severity.WARNING,
+                f"{name}: {s.duplicate_units} of {s.units} units share their "
+                "weights with another unit: those copies stay identical in training",
+                numbers={"units": s.units, "duplicates": s.duplicate_units},
+            )
+        ]
     return []
 
 
@@ -79,19 +104,34 @@ def _wrong_fan(a: TensorAudit, layout: Layout) -> list[Finding]:
     in_, out_ = p.channels
     other: Layout = "keras" if layout == "torch" else "torch"
     alt = conv_placement(a.info.shape, other)
-    tries = [((in_, out_), f"fan_in = {in_} (in_channels alone, without the {p.receptive_field}-value receptive "
-              f"field); {layout}'s fan_in is {in_}·{p.receptive_field} = {p.fan_in}")]
+    tries = [
+        (
+            (in_, out_),
+            f"fan_in = {in_} (in_channels alone, without the {p.receptive_field}-value receptive "
+            f"field); {layout}'s fan_in is {in_}·{p.receptive_field} = {p.fan_in}",
+        )
+    ]
     if alt.fan_in is not None and alt.fan_out is not None and (alt.fan_in, alt.fan_out) != (p.fan_in, p.fan_out):
-        tries.append(((alt.fan_in, alt.fan_out), f"the fans of {other}'s layout (fan_in {alt.fan_in}, fan_out "
-                      f"{alt.fan_out}); in {layout}'s layout they are {p.fan_in} and {p.fan_out}"))
+        tries.append(
+            (
+                (alt.fan_in, alt.fan_out),
+                f"the fans of {other}'s layout (fan_in {alt.fan_in}, fan_out "
+                f"{alt.fan_out}); in {layout}'s layout they are {p.fan_in} and {p.fan_out}",
+            )
+        )
     for (fi, fo), why in tries:
         found = match(s, fi, fo, a.dtype).best
         if found is not None and found.candidate.family != "constant":
             c = found.candidate
-            return [Finding(FindingKind.WRONG_FAN, Severity.WARNING,
-                            f"{a.info.name}: std {s.std:.4g} matches {c.name} only with "
-                            f"{why}", fix=f"compute the fans from the whole kernel shape {list(a.info.shape)}",
-                            numbers={"std": s.std, "fan_in_used": fi, "fan_in": p.fan_in})]
+            return [
+                Finding(
+                    FindingKind.WRONG_FAN,
+                    Severity.WARNING,
+                    f"{a.info.name}: std {s.std:.4g} matches {c.name} only with {why}",
+                    fix=f"compute the fans from the whole kernel shape {list(a.info.shape)}",
+                    numbers={"std": s.std, "fan_in_used": fi, "fan_in": p.fan_in},
+                )
+            ]
     return []
 
 
@@ -117,8 +157,13 @@ def _far_from_siblings(audits: list[TensorAudit], role: str) -> list[Finding]:
     out = []
     for a, ratio, expected in rows:  # a layer that matches a rule is at its init, whatever its siblings do
         if a.best is None and not a.convention and abs(math.log(ratio) - middle) > math.log(SIBLING_FACTOR):
-            out.append(Finding(FindingKind.OFF_SIBLINGS, Severity.WARNING,
-                               f"{a.info.name}: std {ratio:.3g}x what {ref} gives for its fans ({expected:.4g}); "
-                               f"its {len(rows) - 1} sibling {role}s are at {math.exp(middle):.3g}x",
-                               numbers={"ratio": ratio, "siblings_ratio": math.exp(middle)}))
+            out.append(
+                Finding(
+                    FindingKind.OFF_SIBLINGS,
+                    Severity.WARNING,
+                    f"{a.info.name}: std {ratio:.3g}x what {ref} gives for its fans ({expected:.4g}); "
+                    f"its {len(rows) - 1} sibling {role}s are at {math.exp(middle):.3g}x",
+                    numbers={"ratio": ratio, "siblings_ratio": math.exp(middle)},
+                )
+            )
     return out

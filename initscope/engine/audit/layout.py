@@ -25,8 +25,19 @@ ROLES: tuple[Role, ...] = ("dense weight", "conv kernel", "embedding", "bias", "
 WEIGHT_ROLES: tuple[Role, ...] = ("dense weight", "conv kernel", "embedding")
 """The roles whose tensors an initializer draws (and whose units are compared)."""
 NORM_WORDS = ("norm", "bn", "ln", "layernorm", "batchnorm", "groupnorm", "rmsnorm", "gn")
-EMBED_WORDS = ("emb", "embed", "embedding", "embeddings", "wte", "wpe", "tok_embeddings", "word_embeddings",
-               "position_embeddings", "token_type_embeddings", "shared")
+EMBED_WORDS = (
+    "emb",
+    "embed",
+    "embedding",
+    "embeddings",
+    "wte",
+    "wpe",
+    "tok_embeddings",
+    "word_embeddings",
+    "position_embeddings",
+    "token_type_embeddings",
+    "shared",
+)
 BUFFER_WORDS = ("running_mean", "running_var", "num_batches_tracked", "moving_mean", "moving_variance")
 
 
@@ -85,8 +96,10 @@ def guess_layout(tensors: Sequence[TensorInfo]) -> Layout:
 
 def _is_norm(name: str) -> bool:
     ws = words(module_of(name)) or words(name)
-    return any(w in NORM_WORDS or w.startswith(("norm", "layernorm", "batchnorm", "bn", "ln_")) or w.endswith(
-        "norm") for w in ws)
+    return any(
+        w in NORM_WORDS or w.startswith(("norm", "layernorm", "batchnorm", "bn", "ln_")) or w.endswith("norm")
+        for w in ws
+    )
 
 
 def place(t: TensorInfo, layout: Layout, sibling_shapes: dict[str, tuple[int, ...]]) -> Placement:

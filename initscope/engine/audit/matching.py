@@ -112,7 +112,8 @@ def _law_key(law: Law) -> tuple[object, ...]:
 def candidates(fan_in: int, fan_out: int, elementwise_only: bool = False) -> tuple[Candidate, ...]:
     """Every catalogue entry (defaults, and VARIANTS) for these fans, laws that coincide merged."""
     settings: list[tuple[initializers.Initializer, Mapping[str, initializers.ParamValue], str]] = [
-        (e, {}, "") for e in initializers.CATALOGUE if not e.data_dependent]
+        (e, {}, "") for e in initializers.CATALOGUE if not e.data_dependent
+    ]
     settings += [(initializers.lookup(n), p, s) for n, p, s in VARIANTS]
     merged: dict[tuple[object, ...], Candidate] = {}
     for entry, params, source in settings:
@@ -123,8 +124,9 @@ def candidates(fan_in: int, fan_out: int, elementwise_only: bool = False) -> tup
         name = call_text(entry.name, params, sep=", ")
         if key in merged:
             old = merged[key]
-            merged[key] = Candidate((*old.names, name), old.law, old.expected, old.family, old.kurtosis,
-                                    old.source or source)
+            merged[key] = Candidate(
+                (*old.names, name), old.law, old.expected, old.family, old.kurtosis, old.source or source
+            )
         else:
             family, kurt = _family(law, entry)
             merged[key] = Candidate((name,), law, law.expected(), family, kurt, source)
@@ -223,8 +225,14 @@ def _sparse_zeros(c: Candidate) -> float:
     return initializers.sparse_zeros(law.sparsity, law.fan_in) / law.fan_in
 
 
-def match(s: TensorStats, fan_in: int, fan_out: int, dtype_name: str, elementwise_only: bool = False,
-          reference: str | None = None) -> MatchResult:
+def match(
+    s: TensorStats,
+    fan_in: int,
+    fan_out: int,
+    dtype_name: str,
+    elementwise_only: bool = False,
+    reference: str | None = None,
+) -> MatchResult:
     """The agreeing candidates, best first; with none, the reference to compare the std with (`reference`
     when it is a catalogue name, else the candidate whose std is nearest)."""
     pool = candidates(fan_in, fan_out, elementwise_only)

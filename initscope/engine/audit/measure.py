@@ -133,22 +133,33 @@ class _Sums:
         return (self.shift or 0.0) + m1, math.sqrt(var), kurt
 
 
-def measure(blocks: Iterable[npt.NDArray[np.floating]], shape: tuple[int, ...], units_axis: int | None,
-            dtype_name: str, seed: int = 0) -> TensorStats:
+def measure(
+    blocks: Iterable[npt.NDArray[np.floating]],
+    shape: tuple[int, ...],
+    units_axis: int | None,
+    dtype_name: str,
+    seed: int = 0,
+) -> TensorStats:
     """Statistics of a tensor given as row blocks. `units_axis` (0 or -1) marks a weight whose units lie along
     that axis of its [rows, rest] view (None: no unit analysis, e.g. biases)."""
     count = math.prod(shape)
     matrix = _matrix_view(shape, units_axis)
-    units = _Units(matrix, units_axis, sampling_rng(seed)) \
-        if matrix is not None and units_axis is not None else None
+    units = _Units(matrix, units_axis, sampling_rng(seed)) if matrix is not None and units_axis is not None else None
     sums = _Sums(units)
     sample = _Subsample(count)
     for block in blocks:
         sample.add(block.reshape(-1))
         sums.add(block)
     mean, std, kurt = sums.moments()
-    m = stats.Moments(count, mean, std, sums.lo if sums.n else math.nan, sums.hi if sums.n else math.nan,
-                      math.nan, sums.nan + sums.inf)
+    m = stats.Moments(
+        count,
+        mean,
+        std,
+        sums.lo if sums.n else math.nan,
+        sums.hi if sums.n else math.nan,
+        math.nan,
+        sums.nan + sums.inf,
+    )
     values = sample.values()
     hist = stats.histogram(values, m) if values.size else stats.histogram(np.zeros(0), m)
     if sample.note and hist.note is None and hist.total:
@@ -175,8 +186,9 @@ class _Subsample:
         self.stride = max(1, -(-count // HIST_VALUES))
         self.offset = 0
         self.parts: list[npt.NDArray[np.floating]] = []
-        self.note = f"every {self.stride}th value ({-(-count // self.stride):,} of {count:,})" \
-            if self.stride > 1 else None
+        self.note = (
+            f"every {self.stride}th value ({-(-count // self.stride):,} of {count:,})" if self.stride > 1 else None
+        )
 
     def add(self, flat: npt.NDArray[np.floating]) -> None:
         start = (-self.offset) % self.stride

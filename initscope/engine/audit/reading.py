@@ -39,11 +39,26 @@ SUFFIXES = (".safetensors", ".npz", ".pt", ".pth", ".bin")
 
 # safetensors dtype -> (bits per value, NumPy dtype or None when initscope cannot read it as numbers)
 SAFETENSORS_DTYPES: dict[str, tuple[int, str | None]] = {
-    "F64": (64, "<f8"), "F32": (32, "<f4"), "F16": (16, "<f2"), "BF16": (16, "bfloat16"),
-    "I64": (64, "<i8"), "I32": (32, "<i4"), "I16": (16, "<i2"), "I8": (8, "i1"),
-    "U64": (64, "<u8"), "U32": (32, "<u4"), "U16": (16, "<u2"), "U8": (8, "u1"), "BOOL": (8, "?"),
-    "F8_E4M3": (8, None), "F8_E5M2": (8, None), "F8_E8M0": (8, None), "F6_E2M3": (6, None),
-    "F6_E3M2": (6, None), "F4": (4, None), "C64": (64, None),
+    "F64": (64, "<f8"),
+    "F32": (32, "<f4"),
+    "F16": (16, "<f2"),
+    "BF16": (16, "bfloat16"),
+    "I64": (64, "<i8"),
+    "I32": (32, "<i4"),
+    "I16": (16, "<i2"),
+    "I8": (8, "i1"),
+    "U64": (64, "<u8"),
+    "U32": (32, "<u4"),
+    "U16": (16, "<u2"),
+    "U8": (8, "u1"),
+    "BOOL": (8, "?"),
+    "F8_E4M3": (8, None),
+    "F8_E5M2": (8, None),
+    "F8_E8M0": (8, None),
+    "F6_E2M3": (6, None),
+    "F6_E3M2": (6, None),
+    "F4": (4, None),
+    "C64": (64, None),
 }
 FLOAT_DTYPES = ("F64", "F32", "F16", "BF16", "float64", "float32", "float16", "bfloat16")
 
@@ -94,8 +109,9 @@ class WeightsFile(ABC):
         except (OSError, ValueError, RuntimeError, EOFError, zipfile.BadZipFile) as err:
             raise WeightsFileError(f"{self.path}: cannot read tensor {info.name!r}: {_first_line(err)}") from None
         except MemoryError:
-            raise WeightsFileError(f"{self.path}: not enough memory to read tensor {info.name!r} "
-                                   f"(shape {list(info.shape)})") from None
+            raise WeightsFileError(
+                f"{self.path}: not enough memory to read tensor {info.name!r} (shape {list(info.shape)})"
+            ) from None
 
     def load(self, info: TensorInfo) -> Array:
         """The whole tensor (for the few that the signal run needs)."""
@@ -168,8 +184,9 @@ class SafetensorsFile(WeightsFile):
     @classmethod
     def open(cls, path: Path) -> SafetensorsFile:
         header, data_start, data_size = read_safetensors_header(path)
-        stored = [_check_entry(path, name, entry, data_size) for name, entry in header.items()
-                  if name != "__metadata__"]
+        stored = [
+            _check_entry(path, name, entry, data_size) for name, entry in header.items() if name != "__metadata__"
+        ]
         _check_overlaps(path, stored)
         stored.sort(key=lambda s: (s.begin, s.info.name))
         return cls(path, stored, data_start)
@@ -212,22 +229,28 @@ def read_safetensors_header(path: Path) -> tuple[dict[str, Any], int, int]:
     under MAX_HEADER_BYTES before any of it is read, and it is a JSON object."""
     size = path.stat().st_size
     if size < 8:
-        raise WeightsFileError(f"{path}: {size} bytes is too short for a .safetensors file (8-byte header length, "
-                               "JSON header, data)")
+        raise WeightsFileError(
+            f"{path}: {size} bytes is too short for a .safetensors file (8-byte header length, JSON header, data)"
+        )
     with path.open("rb") as handle:
         length = int.from_bytes(handle.read(8), "little")
         if length > size - 8:
-            raise WeightsFileError(f"{path}: header length {length:,} is larger than the file ({size:,} bytes): "
-                                   "truncated, or not a .safetensors file")
+            raise WeightsFileError(
+                f"{path}: header length {length:,} is larger than the file ({size:,} bytes): "
+                "truncated, or not a .safetensors file"
+            )
         if length > MAX_HEADER_BYTES:
-            raise WeightsFileError(f"{path}: header length {length:,} bytes is over the {MAX_HEADER_BYTES:,}-byte "
-                                   "limit: not a .safetensors file")
+            raise WeightsFileError(
+                f"{path}: header length {length:,} bytes is over the {MAX_HEADER_BYTES:,}-byte "
+                "limit: not a .safetensors file"
+            )
         raw = handle.read(length)
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise WeightsFileError(f"{path}: the header is not valid JSON ({_first_line(err)}): not a .safetensors "
-                               "file") from None
+        raise WeightsFileError(
+            f"{path}: the header is not valid JSON ({_first_line(err)}): not a .safetensors file"
+        ) from None
     if not isinstance(header, dict):
         raise WeightsFileError(f"{path}: the header is a JSON {type(header).__name__}, not an object of tensors")
     return header, 8 + length, size - 8 - length
@@ -239,23 +262,30 @@ def _check_entry(path: Path, name: str, entry: object, data_size: int) -> _Store
         raise WeightsFileError(f"{where}: its header entry is not an object with dtype, shape, data_offsets")
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
     if not isinstance(dtype, str) or dtype not in SAFETENSORS_DTYPES:
-        raise WeightsFileError(f"{where}: dtype {dtype!r} is not a safetensors dtype; allowed: "
-                               + ", ".join(SAFETENSORS_DTYPES))
-    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                                              for d in shape):
+        raise WeightsFileError(
+            f"{where}: dtype {dtype!r} is not a safetensors dtype; allowed: " + ", ".join(SAFETENSORS_DTYPES)
+        )
+    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
         raise WeightsFileError(f"{where}: shape {shape!r} is not a list of whole numbers >= 0")
-    if (not isinstance(offsets, list) or len(offsets) != 2
-            or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)):
+    if (
+        not isinstance(offsets, list)
+        or len(offsets) != 2
+        or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
+    ):
         raise WeightsFileError(f"{where}: data_offsets {offsets!r} is not a pair of whole numbers")
     begin, end = offsets
     if not 0 <= begin <= end <= data_size:
-        raise WeightsFileError(f"{where}: data_offsets [{begin}, {end}] lie outside the {data_size:,} bytes of "
-                               "data (truncated or damaged file)")
+        raise WeightsFileError(
+            f"{where}: data_offsets [{begin}, {end}] lie outside the {data_size:,} bytes of "
+            "data (truncated or damaged file)"
+        )
     bits = SAFETENSORS_DTYPES[dtype][0]
     needed = -(-math.prod(shape) * bits // 8)
     if end - begin != needed:
-        raise WeightsFileError(f"{where}: data_offsets [{begin}, {end}] hold {end - begin:,} bytes; shape "
-                               f"{shape} of {dtype} needs {needed:,}")
+        raise WeightsFileError(
+            f"{where}: data_offsets [{begin}, {end}] hold {end - begin:,} bytes; shape "
+            f"{shape} of {dtype} needs {needed:,}"
+        )
     return _Stored(TensorInfo(name, tuple(shape), dtype), begin, end)
 
 
@@ -263,8 +293,10 @@ def _check_overlaps(path: Path, stored: list[_Stored]) -> None:
     spans = sorted((s for s in stored if s.end > s.begin), key=lambda s: s.begin)
     for before, after in itertools.pairwise(spans):
         if after.begin < before.end:
-            raise WeightsFileError(f"{path}: tensors {before.info.name!r} and {after.info.name!r} overlap "
-                                   f"(bytes {after.begin:,}..{min(before.end, after.end):,})")
+            raise WeightsFileError(
+                f"{path}: tensors {before.info.name!r} and {after.info.name!r} overlap "
+                f"(bytes {after.begin:,}..{min(before.end, after.end):,})"
+            )
 
 
 # ------------------------------------------------------------------------------------------------ npz
@@ -318,6 +350,8 @@ def _npz_member(path: Path, archive: zipfile.ZipFile, name: str) -> TensorInfo:
     if dtype.hasobject:
         raise WeightsFileError(f"{path}: member {name!r} holds Python objects, not numbers")
     if math.prod(shape) * dtype.itemsize > zinfo.file_size:
-        raise WeightsFileError(f"{path}: member {name!r} claims shape {shape} of {dtype} but holds only "
-                               f"{zinfo.file_size:,} bytes (truncated or damaged)")
+        raise WeightsFileError(
+            f"{path}: member {name!r} claims shape {shape} of {dtype} but holds only "
+            f"{zinfo.file_size:,} bytes (truncated or damaged)"
+        )
     return TensorInfo(name, tuple(int(d) for d in shape), str(dtype))

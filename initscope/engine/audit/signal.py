@@ -22,8 +22,23 @@ if TYPE_CHECKING:
     from initscope.engine.audit.core import AuditReport, TensorAudit
 
 MIN_LAYERS = 2
-ATTENTION_WORDS = ("attn", "attention", "self_attn", "q_proj", "k_proj", "v_proj", "qkv", "query", "key", "value",
-                   "c_attn", "in_proj", "wq", "wk", "wv")
+ATTENTION_WORDS = (
+    "attn",
+    "attention",
+    "self_attn",
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "qkv",
+    "query",
+    "key",
+    "value",
+    "c_attn",
+    "in_proj",
+    "wq",
+    "wk",
+    "wv",
+)
 
 
 def has_attention(audits: list[TensorAudit]) -> bool:
@@ -33,8 +48,14 @@ def has_attention(audits: list[TensorAudit]) -> bool:
 def dense_chain(audits: list[TensorAudit]) -> list[TensorAudit]:
     """The longest run of dense weights of one module (fc1, fc2 ... or a Sequential's 0, 2 ...), in natural name
     order, whose fans chain; [] when shorter than 2."""
-    dense = sorted((a for a in audits if a.placement.role == "dense weight" and a.stats is not None
-                    and a.placement.fan_in is not None), key=lambda a: natural_key(a.info.name))
+    dense = sorted(
+        (
+            a
+            for a in audits
+            if a.placement.role == "dense weight" and a.stats is not None and a.placement.fan_in is not None
+        ),
+        key=lambda a: natural_key(a.info.name),
+    )
     best: list[TensorAudit] = []
     run: list[TensorAudit] = []
     for a in dense:
@@ -55,8 +76,17 @@ def _parent(a: TensorAudit) -> str:
 
 def _bias_of(audits: list[TensorAudit], weight: TensorAudit) -> TensorAudit | None:
     module = module_of(weight.info.name)
-    return next((a for a in audits if a.placement.role == "bias" and module_of(a.info.name) == module
-                 and a.stats is not None and a.info.size == weight.placement.fan_out), None)
+    return next(
+        (
+            a
+            for a in audits
+            if a.placement.role == "bias"
+            and module_of(a.info.name) == module
+            and a.stats is not None
+            and a.info.size == weight.placement.fan_out
+        ),
+        None,
+    )
 
 
 def run_signal(report: AuditReport, source: WeightsFile, activation: str) -> None:
@@ -64,8 +94,9 @@ def run_signal(report: AuditReport, source: WeightsFile, activation: str) -> Non
     from initscope.engine.propagate import run
 
     if has_attention(report.tensors):
-        report.signal_note = ("attention layers: a transformer's blocks are residual, not a plain chain of dense "
-                              "layers; not run")
+        report.signal_note = (
+            "attention layers: a transformer's blocks are residual, not a plain chain of dense layers; not run"
+        )
         return
     chain = dense_chain(report.tensors)
     if not chain:
@@ -77,8 +108,15 @@ def run_signal(report: AuditReport, source: WeightsFile, activation: str) -> Non
     fans = [(a.placement.fan_in, a.placement.fan_out) for a in chain]
     name = next((a.best.candidate.name for a in chain if a.best is not None), "he_normal")
     try:
-        cfg = build({"initializer": name, "activation": activation, "fan_in": fans[0][0],
-                     "width": tuple(fo for _, fo in fans), "dtype": "float32"})
+        cfg = build(
+            {
+                "initializer": name,
+                "activation": activation,
+                "fan_in": fans[0][0],
+                "width": tuple(fo for _, fo in fans),
+                "dtype": "float32",
+            }
+        )
     except ConfigError as err:
         report.signal_note = f"the dense chain cannot run: {err}"
         return
@@ -91,5 +129,7 @@ def run_signal(report: AuditReport, source: WeightsFile, activation: str) -> Non
         layers.append((np.ascontiguousarray(w), b))
     report.signal = run(cfg, given_weights=layers)
     report.signal_layers = [a.info.name for a in chain]
-    report.signal_note = (f"{len(chain)} chained dense layers ({chain[0].info.name} .. {chain[-1].info.name}) "
-                          f"with {activation}; expected values are {name}'s")
+    report.signal_note = (
+        f"{len(chain)} chained dense layers ({chain[0].info.name} .. {chain[-1].info.name}) "
+        f"with {activation}; expected values are {name}'s"
+    )

@@ -17,7 +17,7 @@ from initscope.engine.audit.reading import TensorInfo, WeightsFile, WeightsFileE
 
 CONVERT_HINT = (
     "install PyTorch (pip install torch), or convert the file once where torch is installed: "
-    "python -c \"import torch; from safetensors.torch import save_file; "
+    'python -c "import torch; from safetensors.torch import save_file; '
     "sd = torch.load('model.pt', weights_only=True); "
     "save_file({k: v.detach().clone().contiguous() for k, v in sd.items()}, 'model.safetensors')\""
 )
@@ -27,8 +27,9 @@ def open_torch(path: Path) -> WeightsFile:
     try:
         import torch  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
-        raise WeightsFileError(f"{path}: reading a PyTorch file needs torch, which is not installed; "
-                               + CONVERT_HINT) from None
+        raise WeightsFileError(
+            f"{path}: reading a PyTorch file needs torch, which is not installed; " + CONVERT_HINT
+        ) from None
     return _TorchFile.open(path, torch)  # pragma: no cover - needs torch
 
 
@@ -47,16 +48,19 @@ class _TorchFile(WeightsFile):  # pragma: no cover - needs torch, which the test
             except RuntimeError:  # the legacy (non-zip) format cannot be memory-mapped
                 loaded = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as err:  # torch raises many kinds (UnpicklingError, RuntimeError, EOFError, ...)
-            raise WeightsFileError(f"{path}: torch cannot load it with weights_only=True ({_first_line(err)})") \
-                from None
+            raise WeightsFileError(
+                f"{path}: torch cannot load it with weights_only=True ({_first_line(err)})"
+            ) from None
         for key in ("state_dict", "model"):
             if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
                 loaded = loaded[key]
         if not isinstance(loaded, dict):
             raise WeightsFileError(f"{path}: holds a {type(loaded).__name__}, not a state dict of tensors")
         values = {str(k): v for k, v in loaded.items() if isinstance(v, torch.Tensor)}
-        tensors = [TensorInfo(k, tuple(int(d) for d in v.shape), str(v.dtype).removeprefix("torch."))
-                   for k, v in values.items()]
+        tensors = [
+            TensorInfo(k, tuple(int(d) for d in v.shape), str(v.dtype).removeprefix("torch."))
+            for k, v in values.items()
+        ]
         return cls(path, tensors, values)
 
     def _blocks(self, info: TensorInfo, rows: int) -> Iterator[Array]:

@@ -124,6 +124,8 @@ def sample(
     count = _count("n", n, 1)
     if entry.elementwise:
         return entry.sample(fi, fo, params, rng, dtype, shape=(count,), auto_gain=auto_gain)
-    matrices = [entry.sample(fi, fo, params, rng, dtype, auto_gain=auto_gain).ravel()
-                for _ in range(math.ceil(count / (fi * fo)))]
+    matrices = [
+        entry.sample(fi, fo, params, rng, dtype, auto_gain=auto_gain).ravel()
+        for _ in range(math.ceil(count / (fi * fo)))
+    ]
     return np.concatenate(matrices)[:count]

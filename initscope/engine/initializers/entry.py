@@ -133,8 +133,7 @@ class Initializer:
             self.check(resolved, given)
         return resolved
 
-    def distribution(self, fan_in: int, fan_out: int, params: Params | None = None,
-                     auto_gain: float = SQRT2) -> Law:
+    def distribution(self, fan_in: int, fan_out: int, params: Params | None = None, auto_gain: float = SQRT2) -> Law:
         """The law for these fans; the single path behind sample() and expected()."""
         resolved = self.resolve(params)
         return self.law(fan_in, fan_out, resolved, gain_of(resolved, auto_gain))
@@ -159,6 +158,5 @@ class Initializer:
         values = law.draw(shape or (fan_in, fan_out), rng, np.float64)
         return values.astype(dtype, copy=False)
 
-    def expected(self, fan_in: int, fan_out: int, params: Params | None = None,
-                 auto_gain: float = SQRT2) -> Expected:
+    def expected(self, fan_in: int, fan_out: int, params: Params | None = None, auto_gain: float = SQRT2) -> Expected:
         return self.distribution(fan_in, fan_out, params, auto_gain).expected()

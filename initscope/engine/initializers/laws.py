@@ -128,8 +128,7 @@ class Truncated(Law):
 
     def expected(self) -> Expected:
         half = self.k * self.std
-        return Expected(self.mean, self.std * truncated_std_factor(self.k),
-                        (self.mean - half, self.mean + half))
+        return Expected(self.mean, self.std * truncated_std_factor(self.k), (self.mean - half, self.mean + half))
 
 
 @dataclass(frozen=True)
@@ -147,8 +146,7 @@ class Uniform(Law):
         return u
 
     def expected(self) -> Expected:
-        return Expected(0.5 * (self.low + self.high), (self.high - self.low) / math.sqrt(12.0),
-                        (self.low, self.high))
+        return Expected(0.5 * (self.low + self.high), (self.high - self.low) / math.sqrt(12.0), (self.low, self.high))
 
 
 @dataclass(frozen=True)
@@ -186,8 +184,9 @@ class Identity(Law):
 
     def expected(self) -> Expected:
         p = min(self.fan_in, self.fan_out) / (self.fan_in * self.fan_out)  # fraction on the diagonal
-        return Expected(self.gain * p, abs(self.gain) * math.sqrt(p * (1.0 - p)),
-                        (min(0.0, self.gain), max(0.0, self.gain)))
+        return Expected(
+            self.gain * p, abs(self.gain) * math.sqrt(p * (1.0 - p)), (min(0.0, self.gain), max(0.0, self.gain))
+        )
 
 
 def sparse_zeros(sparsity: float, rows: int) -> int:
@@ -221,8 +220,12 @@ class Sparse(Law):
 # ------------------------------------------------------------------------------------ shared law rules
 def fan(fan_in: int, fan_out: int, mode: str) -> float:
     """The n of a variance-scaling rule."""
-    return {"fan_in": float(fan_in), "fan_out": float(fan_out), "fan_avg": 0.5 * (fan_in + fan_out),
-            "fan_geo_avg": math.sqrt(fan_in * fan_out)}[mode]
+    return {
+        "fan_in": float(fan_in),
+        "fan_out": float(fan_out),
+        "fan_avg": 0.5 * (fan_in + fan_out),
+        "fan_geo_avg": math.sqrt(fan_in * fan_out),
+    }[mode]
 
 
 def variance_scaling_law(fan_in: int, fan_out: int, scale: float, mode: str, distribution: str) -> Law:

@@ -74,16 +74,30 @@ def positive(name: str, default: float, help: str) -> Param:
     return Param(name, default, help, low=0.0, low_inclusive=False)
 
 
-GAIN_1 = Param("gain", 1.0, "multiplier; 'auto' uses the activation's gain", low=0.0, low_inclusive=False,
-               allow_auto=True)
-GAIN_HE = Param("gain", SQRT2, "multiplier (sqrt2 for relu); 'auto' uses the activation's gain",
-                low=0.0, low_inclusive=False, allow_auto=True)
+GAIN_1 = Param(
+    "gain", 1.0, "multiplier; 'auto' uses the activation's gain", low=0.0, low_inclusive=False, allow_auto=True
+)
+GAIN_HE = Param(
+    "gain",
+    SQRT2,
+    "multiplier (sqrt2 for relu); 'auto' uses the activation's gain",
+    low=0.0,
+    low_inclusive=False,
+    allow_auto=True,
+)
 MODE = Param("mode", "fan_in", "which fan sets the scale", choices=("fan_in", "fan_out"))
-VS_MODE = Param("mode", "fan_in", "n: fan_in, fan_out, (fi+fo)/2 or sqrt(fi·fo)",
-                choices=("fan_in", "fan_out", "fan_avg", "fan_geo_avg"))
-VS_DIST = Param("distribution", "truncated_normal",
-                "truncated_normal (corrected), normal (untruncated) or uniform",
-                choices=("truncated_normal", "normal", "uniform"))
+VS_MODE = Param(
+    "mode",
+    "fan_in",
+    "n: fan_in, fan_out, (fi+fo)/2 or sqrt(fi·fo)",
+    choices=("fan_in", "fan_out", "fan_avg", "fan_geo_avg"),
+)
+VS_DIST = Param(
+    "distribution",
+    "truncated_normal",
+    "truncated_normal (corrected), normal (untruncated) or uniform",
+    choices=("truncated_normal", "normal", "uniform"),
+)
 
 
 def gain_of(params: Params, auto_gain: float) -> float:

@@ -53,6 +53,21 @@ from initscope.engine.theory.moments import (
     variance_map,
 )
 
-__all__ = ["CLOSED_FORM", "PHASE_EPS", "TRAINABLE_FACTOR", "Criticality", "FloatArray", "GaussianMoments", "chi1",
-           "criticality", "depth_scale", "fixed_point", "gaussian_expectation", "gaussian_moments", "phase_grid",
-           "phase_of", "predict", "variance_map"]
+__all__ = [
+    "CLOSED_FORM",
+    "PHASE_EPS",
+    "TRAINABLE_FACTOR",
+    "Criticality",
+    "FloatArray",
+    "GaussianMoments",
+    "chi1",
+    "criticality",
+    "depth_scale",
+    "fixed_point",
+    "gaussian_expectation",
+    "gaussian_moments",
+    "phase_grid",
+    "phase_of",
+    "predict",
+    "variance_map",
+]

@@ -21,6 +21,8 @@ variance, the resolution a plot of log(std) per layer can show."""
 
 TRAINABLE_FACTOR = 6.0
 """Schoenholz et al. 2017: a net trains when its depth is below about 6 depth scales."""
+
+
 @dataclass(frozen=True)
 class Criticality:
     """Where the variance map settles and how gradients behave there."""
@@ -90,20 +92,27 @@ def criticality(act: Activation, sigma_w2: float, sigma_b2: float, q0: float = 1
         note = "xi = -1/ln chi_1: correlations go to 1 and the gradient variance shrinks by e every xi layers"
     elif phase == Phase.CRITICAL:
         xi = depth_scale(chi)  # 1/|ln chi_1| > 1000 layers inside the band, inf at chi_1 = 1 (both scales diverge)
-        note = ("q* = 0: chi_1 = 1 only in the limit, the variance itself shrinks toward 0 and gradients decay "
-                "as a power law of depth, not exponentially" if q_star == 0.0 else
-                "chi_1 = 1: no exponential depth scale")
+        note = (
+            "q* = 0: chi_1 = 1 only in the limit, the variance itself shrinks toward 0 and gradients decay "
+            "as a power law of depth, not exponentially"
+            if q_star == 0.0
+            else "chi_1 = 1: no exponential depth scale"
+        )
     elif phase == Phase.CHAOTIC and 0.0 < q_star < math.inf and not mapping.closed:
         c_star = _stable_correlation(act, q_star, sw2, sb2)
         if math.isfinite(c_star):
             chi_c = correlation.chi_c(act, q_star, c_star, sw2)
             xi = depth_scale(chi_c) if chi_c < 1.0 else math.nan
             shown = f"{c_star:.3g}" if abs(c_star) > 1e-12 else "0"
-            note = (f"xi_c = -1/ln chi_c: correlations settle at c* = {shown} at the rate chi_c = {chi_c:.4g} "
-                    "(Schoenholz et al. 2017)")
+            note = (
+                f"xi_c = -1/ln chi_c: correlations settle at c* = {shown} at the rate chi_c = {chi_c:.4g} "
+                "(Schoenholz et al. 2017)"
+            )
     elif phase == Phase.CHAOTIC:
-        note = ("q* = inf: the variance grows without bound and correlations approach 1 (never decorrelate), as "
-                "for relu: no decorrelation depth scale; gradients grow by chi_1 per layer")
+        note = (
+            "q* = inf: the variance grows without bound and correlations approach 1 (never decorrelate), as "
+            "for relu: no decorrelation depth scale; gradients grow by chi_1 per layer"
+        )
     return Criticality(q_star, chi, phase, xi, TRAINABLE_FACTOR * xi, c_star, chi_c, note)
 
 
@@ -117,8 +126,9 @@ def _stable_correlation(act: Activation, q_star: float, sw2: float, sb2: float) 
 
 
 @lru_cache(maxsize=256)
-def _stable_correlation_of(name: str, params: tuple[tuple[str, float], ...], q_star: float, sw2: float,
-                           sb2: float) -> float:
+def _stable_correlation_of(
+    name: str, params: tuple[tuple[str, float], ...], q_star: float, sw2: float, sb2: float
+) -> float:
     """c*: the stable fixed point of the correlation map below 1 (chaotic phase), NaN when there is none.
 
     c = 1 repels in the chaotic phase, so c' - c < 0 just below 1; scan downwards for the first sign change

@@ -114,8 +114,9 @@ def _linear_fixed_point(slope: float, sb2: float, q0: float) -> float:
     return sb2 / (1.0 - slope)
 
 
-def _first_crossing(table: MomentTable, sw2: float, sb2: float, q0: float,
-                    upward: bool) -> tuple[tuple[float, float] | None, float]:
+def _first_crossing(
+    table: MomentTable, sw2: float, sb2: float, q0: float, upward: bool
+) -> tuple[tuple[float, float] | None, float]:
     """The first grid interval from q0 in the direction of the first step where G changes sign (None when
     there is none), and the last grid point scanned (q0 when there is none in that direction)."""
     grid, second = table.scan_q, table.scan_second
@@ -136,16 +137,21 @@ def _resolved(q: float, gq: float) -> bool:
     return abs(gq) > 1e-12 * q
 
 
-def _polish(mapping: VarianceMap, sw2: float, sb2: float, root: float, bracket: tuple[float, float],
-            upward: bool) -> float:
+def _polish(
+    mapping: VarianceMap, sw2: float, sb2: float, root: float, bracket: tuple[float, float], upward: bool
+) -> float:
     """The table's root solved again with the quadrature (exact map)."""
+
     def g_exact(q: float) -> float:
         return sw2 * mapping.second(q, True) + sb2 - q
 
     lo, hi = bracket
     # The table is good to ~1e-7: a bracket of +-1e-6 around its root nearly always holds the exact one.
-    for a, b in ((root * (1.0 - 1e-6), root * (1.0 + 1e-6)), (root * (1.0 - 1e-3), root * (1.0 + 1e-3)),
-                 (lo * (1.0 - 1e-3), hi * (1.0 + 1e-3))):
+    for a, b in (
+        (root * (1.0 - 1e-6), root * (1.0 + 1e-6)),
+        (root * (1.0 - 1e-3), root * (1.0 + 1e-3)),
+        (lo * (1.0 - 1e-3), hi * (1.0 + 1e-3)),
+    ):
         ga, gb = g_exact(a), g_exact(b)
         if _resolved(a, ga) and _resolved(b, gb) and (ga > 0.0) != (gb > 0.0):
             return root_between(g_exact, a, b, ga, gb)

@@ -58,7 +58,7 @@ def _iterate(second: Callable[[float], float], q1: float, sw2: FloatArray, sb2: 
         q[layer] = cur
         end = run_end[layer]
         if end > layer + 1 and (cur == prev or abs(cur - prev) <= _CONVERGED * abs(cur)):
-            q[layer + 1:end] = [cur] * (end - layer - 1)
+            q[layer + 1 : end] = [cur] * (end - layer - 1)
             layer = end
         else:
             layer += 1
@@ -71,15 +71,18 @@ def weights_reason(entry: initializers.Initializer, e: initializers.Expected, fi
     if not (math.isfinite(e.mean) and math.isfinite(e.std)):
         return f"{name} gives weights with mean {e.mean:.3g} and std {e.std:.3g} at fans ({fi}, {fo})"
     if e.std <= 0.0:
-        return (f"{name} sets every weight to {e.mean:g}: all units of a layer compute the same thing, while "
-                "mean field assumes i.i.d. zero-mean random weights")
+        return (
+            f"{name} sets every weight to {e.mean:g}: all units of a layer compute the same thing, while "
+            "mean field assumes i.i.d. zero-mean random weights"
+        )
     if not entry.zero_mean and not entry.elementwise:
-        return (f"{name} is a deterministic matrix, not i.i.d. zero-mean random weights: mean field does not "
-                "describe it")
+        return f"{name} is a deterministic matrix, not i.i.d. zero-mean random weights: mean field does not describe it"
     if not entry.zero_mean or abs(e.mean) > 1e-9 * e.std:
         one_sided = " (every weight is >= 0: a one-sided draw)" if e.bounds and e.bounds[0] >= 0.0 else ""
-        return (f"{name} weights have a non-zero mean ({e.mean:.3g}, std {e.std:.3g}){one_sided}: mean field "
-                "assumes zero-mean weights; with a shared mean every unit of a layer moves together")
+        return (
+            f"{name} weights have a non-zero mean ({e.mean:.3g}, std {e.std:.3g}){one_sided}: mean field "
+            "assumes zero-mean weights; with a shared mean every unit of a layer moves together"
+        )
     return ""
 
 
@@ -91,8 +94,9 @@ def _frozen(params: initializers.Params) -> Frozen:
 
 
 @lru_cache(maxsize=4096)
-def _layer_variances(init: str, init_params: Frozen, bias: str, bias_params: Frozen, gain: float, fi: int,
-                     fo: int) -> tuple[float, float, str]:
+def _layer_variances(
+    init: str, init_params: Frozen, bias: str, bias_params: Frozen, gain: float, fi: int, fo: int
+) -> tuple[float, float, str]:
     """(Var W, E[b^2], why mean field does not apply or '') of one layer: depends only on the initializers,
     their parameters, the gain and the fans, so predict() resolves each combination once per process."""
     entry = initializers.lookup(init)
@@ -135,8 +139,11 @@ def predict(config: Config, input_second_moment: float = 1.0) -> tuple[TheoryLay
     entry = initializers.lookup(config.initializer)
     act = activations.make(config.activation, dict(config.activation_params))
     if entry.data_dependent:
-        return _not_applicable(depth, f"{entry.name} rescales each layer on the data batch until its output "
-                               "has unit variance: a data-dependent procedure, not a mean-field initializer")
+        return _not_applicable(
+            depth,
+            f"{entry.name} rescales each layer on the data batch until its output "
+            "has unit variance: a data-dependent procedure, not a mean-field initializer",
+        )
     fans = np.array(config.layer_fans, dtype=np.int64).reshape(depth, 2)
     weights = _weight_variances(config, entry, act.gain, fans)
     if isinstance(weights, str):
@@ -155,14 +162,27 @@ def predict(config: Config, input_second_moment: float = 1.0) -> tuple[TheoryLay
         layers = TheoryLayers(qa, np.sqrt(var), saturated_fraction(act.name, qa), np.sqrt(grad_var))
         sw2_main, sb2_main, first, maps = _main_map(sw2, sb2)
         crit = criticality(act, sw2_main, sb2_main, q0=q1 if first == 0 else float(qa[first]))
-    summary = TheorySummary(True, "", crit.q_star, crit.chi1, crit.phase, crit.depth_scale,
-                            crit.trainable_depth, sw2_main, sb2_main, crit.c_star, crit.chi_c, crit.depth_note,
-                            maps)
+    summary = TheorySummary(
+        True,
+        "",
+        crit.q_star,
+        crit.chi1,
+        crit.phase,
+        crit.depth_scale,
+        crit.trainable_depth,
+        sw2_main,
+        sb2_main,
+        crit.c_star,
+        crit.chi_c,
+        crit.depth_note,
+        maps,
+    )
     return layers, summary
 
 
-def _weight_variances(config: Config, entry: initializers.Initializer, gain: float,
-                      fans: npt.NDArray[np.int64]) -> tuple[FloatArray, FloatArray] | str:
+def _weight_variances(
+    config: Config, entry: initializers.Initializer, gain: float, fans: npt.NDArray[np.int64]
+) -> tuple[FloatArray, FloatArray] | str:
     """(Var W_l, E[b_l^2]) per layer, each distinct pair of fans resolved once, or why mean field does not
     describe these weights."""
     keys, which = np.unique(fans[:, 0] * (1 << 20) + fans[:, 1], return_inverse=True)  # fans <= 65536
@@ -176,8 +196,9 @@ def _weight_variances(config: Config, entry: initializers.Initializer, gain: flo
     return var_w_of[which], sb2_of[which]
 
 
-def _forward(mapping: VarianceMap, q1: float, sw2: FloatArray,
-             sb2: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _forward(
+    mapping: VarianceMap, q1: float, sw2: FloatArray, sb2: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(q_l, Var[phi(z_l)], E[phi'(z_l)^2]) for every layer: closed forms or the table."""
     act = mapping.act
     if mapping.closed:

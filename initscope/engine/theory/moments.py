@@ -52,8 +52,12 @@ def _panels(q: FloatArray) -> tuple[FloatArray, FloatArray]:
     """
     scale = 1.0 / np.sqrt(q)
     edges = np.concatenate(
-        [np.broadcast_to(_GAUSS_BREAKS, (q.size, _GAUSS_BREAKS.size)),
-         np.clip(scale[:, None] * _ACT_BREAKS[None, :], 0.0, _Z_MAX)], axis=1)
+        [
+            np.broadcast_to(_GAUSS_BREAKS, (q.size, _GAUSS_BREAKS.size)),
+            np.clip(scale[:, None] * _ACT_BREAKS[None, :], 0.0, _Z_MAX),
+        ],
+        axis=1,
+    )
     edges.sort(axis=1)
     left, width = edges[:, :-1], np.diff(edges, axis=1)
     z = left[:, :, None] + 0.5 * width[:, :, None] * (1.0 + _GL_X[None, None, :])
@@ -196,8 +200,7 @@ def gaussian_moments(act: Activation, q: ArrayLike) -> GaussianMoments:
     qs = np.where(qs >= 0.0, qs, np.nan)
     m = closed_form_moments(act.name, act.params, qs) if act.name in CLOSED_FORM else numeric_moments(act, qs)
     shape = np.shape(q)
-    return GaussianMoments(m.mean.reshape(shape), m.second.reshape(shape), m.var.reshape(shape),
-                           m.dphi2.reshape(shape))
+    return GaussianMoments(m.mean.reshape(shape), m.second.reshape(shape), m.var.reshape(shape), m.dphi2.reshape(shape))
 
 
 def _out(values: FloatArray, like: ArrayLike) -> float | FloatArray:

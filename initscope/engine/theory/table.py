@@ -52,8 +52,9 @@ class MomentTable:
         # Interval j (u_j <= u < u_j+1) uses nodes start_j .. start_j + 5, in local tau = (u - u_j)/h.
         starts = np.clip(np.arange(n - 1) - 2, 0, n - _STENCIL)
         offsets = (starts - np.arange(n - 1))[:, None] + np.arange(_STENCIL)[None, :]
-        inverse = {int(o[0]): np.linalg.inv(np.vander(o.astype(np.float64), _STENCIL, increasing=True))
-                   for o in offsets}
+        inverse = {
+            int(o[0]): np.linalg.inv(np.vander(o.astype(np.float64), _STENCIL, increasing=True)) for o in offsets
+        }
         self.logs: list[FloatArray] = []
         self.coefs: list[FloatArray] = []
         self.at0: list[float] = []
@@ -80,8 +81,9 @@ class MomentTable:
             last = [math.exp(float(self.logs[k][-1 - i])) for i in range(3)]
             self._tail_slope.append((last[0] - self.atinf[k]) / t0)
             y0, y1, y2 = (v * tt * tt for v, tt in zip(last, self._tail_t, strict=True))
-            self._tail_w.append((y0 / ((t0 - t1) * (t0 - t2)), y1 / ((t1 - t0) * (t1 - t2)),
-                                 y2 / ((t2 - t0) * (t2 - t1))))
+            self._tail_w.append(
+                (y0 / ((t0 - t1) * (t0 - t2)), y1 / ((t1 - t0) * (t1 - t2)), y2 / ((t2 - t0) * (t2 - t1)))
+            )
         self._second_lo = float(np.exp(self.logs[0][0]))
         # Where the fixed-point solver looks for sign changes: the grid, then decades up to 1e300.
         beyond = 10.0 ** np.arange(math.ceil(_TABLE_LOG10_HI) + 1, 301)

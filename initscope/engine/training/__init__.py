@@ -59,8 +59,23 @@ from initscope.engine.training.results import (
 )
 
 __all__ = [
-    "DEFAULT_CONTENDERS", "DEFAULT_LR", "DEFAULT_NETWORK", "GENERATED", "MAX_CONTENDERS", "STATUS_CANCELLED",
-    "STATUS_FINISHED", "STATUS_NONFINITE", "STATUS_RUNNING", "TARGET_FRACTION", "Contender", "IntArray",
-    "RaceResult", "TrainConfig", "build_mlp", "diff_training", "parse_contenders", "run_race",
+    "DEFAULT_CONTENDERS",
+    "DEFAULT_LR",
+    "DEFAULT_NETWORK",
+    "GENERATED",
+    "MAX_CONTENDERS",
+    "STATUS_CANCELLED",
+    "STATUS_FINISHED",
+    "STATUS_NONFINITE",
+    "STATUS_RUNNING",
+    "TARGET_FRACTION",
+    "Contender",
+    "IntArray",
+    "RaceResult",
+    "TrainConfig",
+    "build_mlp",
+    "diff_training",
+    "parse_contenders",
+    "run_race",
     "split_top_level",
 ]

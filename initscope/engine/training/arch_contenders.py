@@ -41,8 +41,12 @@ def parse_arch(text: str) -> tuple[str, dict[str, str]]:
     init = str(given.pop("init", given.pop("initializer", "")))
     unknown = [k for k in given if k not in ARCH_KEYS]
     if unknown:
-        raise ConfigError("contenders", unknown[0], ALLOWED, message=f"contenders: {unknown[0]!r} in {text!r} is "
-                          f"not a contender setting; allowed: {ALLOWED}")
+        raise ConfigError(
+            "contenders",
+            unknown[0],
+            ALLOWED,
+            message=f"contenders: {unknown[0]!r} in {text!r} is not a contender setting; allowed: {ALLOWED}",
+        )
     try:
         probe = Config.from_string(" ".join(f"{k}={v}" for k, v in given.items()))
     except ConfigError as err:
@@ -51,32 +55,42 @@ def parse_arch(text: str) -> tuple[str, dict[str, str]]:
     return init, canonical
 
 
-def contender_network(race_network: Config, initializer: str, params: Mapping[str, Any],
-                      arch: Mapping[str, str]) -> Config:
+def contender_network(
+    race_network: Config, initializer: str, params: Mapping[str, Any], arch: Mapping[str, str]
+) -> Config:
     """The contender's network: the race's, with its initializer and architecture fields. For a residual
     contender the stream is the race's width (fan_in = width; the input projection is separate)."""
     changes: dict[str, Any] = {("activation" if k == "act" else k): v for k, v in arch.items()}
     if "activation" in changes:
         changes["activation_params"] = {}
-    net = race_network.replace(initializer=initializer, initializer_params=dict(params), **{
-        k: v for k, v in changes.items() if k in ("activation", "activation_params", "norm", "norm_placement")})
+    net = race_network.replace(
+        initializer=initializer,
+        initializer_params=dict(params),
+        **{k: v for k, v in changes.items() if k in ("activation", "activation_params", "norm", "norm_placement")},
+    )
     if changes.get("arch", "mlp") != "residual":
         return net
     widths = set(net.widths)
     if len(widths) != 1:
-        raise ConfigError("contenders", "arch=residual", "a race network of one width (the residual stream's)",
-                          message="contenders: arch=residual needs a race network of one width (the residual "
-                          f"stream's), not {','.join(map(str, net.widths))}")
-    return net.replace(fan_in=widths.pop(), width=None, **{k: v for k, v in changes.items()
-                                                          if k in ("arch", "branch_depth", "branch_scale")})
+        raise ConfigError(
+            "contenders",
+            "arch=residual",
+            "a race network of one width (the residual stream's)",
+            message="contenders: arch=residual needs a race network of one width (the residual "
+            f"stream's), not {','.join(map(str, net.widths))}",
+        )
+    return net.replace(
+        fan_in=widths.pop(),
+        width=None,
+        **{k: v for k, v in changes.items() if k in ("arch", "branch_depth", "branch_scale")},
+    )
 
 
 class TrainNet(Trainable):
     """A config contender's network with the plain MLP's interface (weights, biases, forward, backward,
     loss_and_gradients, evaluate) and its parameter groups."""
 
-    def __init__(self, cfg: Config, data_dim: int, out_dim: int, seed: int,
-                 draw: Any) -> None:
+    def __init__(self, cfg: Config, data_dim: int, out_dim: int, seed: int, draw: Any) -> None:
         """`draw(initializer_entry, fan_in, fan_out, params, stream_layer, gain)` draws like the race's MLP."""
         self.cfg = cfg
         self.act = activations.make(cfg.activation, dict(cfg.activation_params))
@@ -98,8 +112,9 @@ class TrainNet(Trainable):
         self.weights = [np.ascontiguousarray(w) for w in weights]
         self.biases: list[Array] = [np.zeros(w.shape[1], dtype=w.dtype) for w in self.weights]
         if self.net is None:
-            self.net = network.Network(cfg, self.act, self.weights[:-1], list(self.biases[:-1]),
-                                       network.Scales((1.0,), 1.0, 1.0))
+            self.net = network.Network(
+                cfg, self.act, self.weights[:-1], list(self.biases[:-1]), network.Scales((1.0,), 1.0, 1.0)
+            )
         else:  # the blocks read the same arrays the optimizer updates in place
             self.net.weights = self.weights[1:-1]
             self.net.biases = list(self.biases[1:-1])

@@ -52,8 +52,9 @@ class Contender:
         except ConfigError as err:
             if err.field == "contenders":
                 raise
-            raise ConfigError("contenders", self.initializer, err.allowed, err.hint,
-                              message=f"contenders: {err}") from None
+            raise ConfigError(
+                "contenders", self.initializer, err.allowed, err.hint, message=f"contenders: {err}"
+            ) from None
         object.__setattr__(self, "initializer", entry.name)
         object.__setattr__(self, "params", resolved)
 
@@ -106,8 +107,11 @@ def parse_contenders(value: str | Sequence[str | Contender]) -> tuple[Contender,
     """`he_normal,xavier_normal,zeros` or `arch=residual norm=none, arch=residual branch_scale=1/sqrt(2L)` (or a
     list of them, or of Contenders) -> validated, distinct contenders."""
     # Commas outside parentheses separate contenders; a one-line config contender has none of its own.
-    items: list[str | Contender] = [p for v in ([value] if isinstance(value, str) else value)
-                                    for p in ([v] if isinstance(v, Contender) else split_top_level(v))]
+    items: list[str | Contender] = [
+        p
+        for v in ([value] if isinstance(value, str) else value)
+        for p in ([v] if isinstance(v, Contender) else split_top_level(v))
+    ]
     allowed = f"1 to {MAX_CONTENDERS} comma-separated initializers, e.g. {DEFAULT_CONTENDERS}"
     if not items or len(items) > MAX_CONTENDERS:
         raise ConfigError("contenders", value if isinstance(value, str) else ",".join(map(str, items)), allowed)
@@ -184,8 +188,12 @@ class TrainConfig:
         if not isinstance(self.network, Config):
             raise ConfigError("network", self.network, "an initscope Config")
         if self.network.dtype == "float16":
-            raise ConfigError("dtype", "float16", "float32 or float64 for training",
-                              "NumPy float16 training has no loss scaling and underflows")
+            raise ConfigError(
+                "dtype",
+                "float16",
+                "float32 or float64 for training",
+                "NumPy float16 training has no loss scaling and underflows",
+            )
         n, dim, out_dim = self._dataset_header()
         if self.batch_size > n:
             raise ConfigError("batch_size", self.batch_size, f"1 to {n}, the number of samples")
@@ -232,12 +240,19 @@ class TrainConfig:
         """The network as trained: the data's input dimension, the race's batch size and seed."""
         widths = self.network.widths
         try:
-            return self.network.replace(fan_in=dim, width=widths if len(set(widths)) > 1 else widths[0],
-                                        depth=len(widths), batch=self.batch_size, input="normal", clip=None,
-                                        seed=self.effective_seed)
+            return self.network.replace(
+                fan_in=dim,
+                width=widths if len(set(widths)) > 1 else widths[0],
+                depth=len(widths),
+                batch=self.batch_size,
+                input="normal",
+                clip=None,
+                seed=self.effective_seed,
+            )
         except ConfigError as err:
-            raise ConfigError(err.field, err.value, err.allowed, err.hint,
-                              message=f"{err} (network for training)") from None
+            raise ConfigError(
+                err.field, err.value, err.allowed, err.hint, message=f"{err} (network for training)"
+            ) from None
 
     def _check_arch_contenders(self) -> None:
         """Every config contender builds on this network (a refusal names the contender)."""
@@ -245,22 +260,27 @@ class TrainConfig:
             if not contender.arch:
                 continue
             try:
-                arch_contenders.contender_network(self.network, contender.initializer, contender.params,
-                                                  contender.arch)
+                arch_contenders.contender_network(self.network, contender.initializer, contender.params, contender.arch)
             except ConfigError as err:
                 if err.field == "contenders":
                     raise
-                raise ConfigError("contenders", contender.label, err.allowed,
-                                  message=f"contenders: {contender.label}: {err}") from None
+                raise ConfigError(
+                    "contenders", contender.label, err.allowed, message=f"contenders: {contender.label}: {err}"
+                ) from None
 
     def _check_budgets(self, n: int, dim: int, out_dim: int) -> None:
         work = self.work(n, out_dim)
         if work > self.work_budget:
             params = [self.contender_params(c, out_dim) for c in self.contender_list]
-            sizes = (f"{params[0]:,} parameters x {len(params)} contenders" if len(set(params)) == 1 else
-                     f"{sum(params):,} parameters summed over {len(params)} contenders")
+            sizes = (
+                f"{params[0]:,} parameters x {len(params)} contenders"
+                if len(set(params)) == 1
+                else f"{sum(params):,} parameters summed over {len(params)} contenders"
+            )
             raise ConfigError(
-                "epochs", self.epochs, f"a race within the work budget of {self.work_budget:.3g}",
+                "epochs",
+                self.epochs,
+                f"a race within the work budget of {self.work_budget:.3g}",
                 message=f"epochs: this race is {self.epochs} epochs x {n} samples x {sizes} = {work:.3g}, "
                 f"over the budget of {self.work_budget:.3g} "
                 f"(about {work / self.work_budget:.1f}x); reduce epochs to {self.max_epochs(n, out_dim)} or "
@@ -268,9 +288,13 @@ class TrainConfig:
             )
         data_bytes = n * dim * 8 * 2
         if data_bytes > self.network.memory_budget:
-            raise ConfigError("data", self.data, "data within the memory budget",
-                              message=f"data: {self.data}: {n} x {dim} values need "
-                              f"{data_bytes / 2**20:.0f} MiB, over the memory budget; use fewer samples")
+            raise ConfigError(
+                "data",
+                self.data,
+                "data within the memory budget",
+                message=f"data: {self.data}: {n} x {dim} values need "
+                f"{data_bytes / 2**20:.0f} MiB, over the memory budget; use fewer samples",
+            )
 
     # ------------------------------------------------------------- derived values
     def _dataset_header(self) -> tuple[int, int, int]:
@@ -331,8 +355,11 @@ class TrainConfig:
         seed = self.effective_seed
         if self.data in GENERATED:
             n = DEFAULT_SAMPLES if self.samples is None else self.samples
-            makers: dict[str, Callable[[int, int], Dataset]] = {"spirals": spirals, "circles": circles,
-                                                                "teacher": teacher}
+            makers: dict[str, Callable[[int, int], Dataset]] = {
+                "spirals": spirals,
+                "circles": circles,
+                "teacher": teacher,
+            }
             return makers[self.data](n, seed)
         ds = load_file(self.data, self.task)
         return ds if self.samples is None else _subset(ds, self.samples, seed)

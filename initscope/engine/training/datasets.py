@@ -50,9 +50,15 @@ class Dataset:
         return self.n_classes if self.task == "classification" else 1
 
     def info(self) -> dict[str, Any]:
-        return {"name": self.name, "task": self.task, "samples": self.n, "features": self.dim,
-                "classes": self.n_classes, "class_names": list(self.class_names),
-                "baseline_loss": self.baseline_loss}
+        return {
+            "name": self.name,
+            "task": self.task,
+            "samples": self.n,
+            "features": self.dim,
+            "classes": self.n_classes,
+            "class_names": list(self.class_names),
+            "baseline_loss": self.baseline_loss,
+        }
 
 
 def _standardize(x: FloatArray) -> FloatArray:
@@ -133,8 +139,11 @@ def _read_rows(path: str, raw: str) -> tuple[list[list[str]], list[int]]:
     if not rows:
         raise _data_error(path, "the file is empty")
     if len(rows[0]) < 2:
-        raise _data_error(path, f"line {numbers[0]} has 1 column; needs feature columns and a label or "
-                          "target column last (separated by , ; or tab)")
+        raise _data_error(
+            path,
+            f"line {numbers[0]} has 1 column; needs feature columns and a label or "
+            "target column last (separated by , ; or tab)",
+        )
     if not any(_is_number(f) for f in rows[0][:-1]):  # no numeric feature: a header row
         rows, numbers = rows[1:], numbers[1:]
         if not rows:
@@ -147,8 +156,7 @@ def _parse_csv(path: str, raw: str) -> tuple[FloatArray, list[str], list[int]]:
     width = len(rows[0])
     for row, number in zip(rows, numbers, strict=True):
         if len(row) != width:
-            raise _data_error(path, f"ragged rows: line {number} has {len(row)} fields, line {numbers[0]} "
-                              f"has {width}")
+            raise _data_error(path, f"ragged rows: line {number} has {len(row)} fields, line {numbers[0]} has {width}")
     x = np.empty((len(rows), width - 1))
     for i, (row, number) in enumerate(zip(rows, numbers, strict=True)):
         for j, text in enumerate(row[:-1]):
@@ -157,16 +165,18 @@ def _parse_csv(path: str, raw: str) -> tuple[FloatArray, list[str], list[int]]:
             try:
                 value = float(text)
             except ValueError:
-                raise _data_error(path, f"text in a numeric column: line {number}, column {j + 1} is "
-                                  f"{text!r}") from None
+                raise _data_error(
+                    path, f"text in a numeric column: line {number}, column {j + 1} is {text!r}"
+                ) from None
             if not math.isfinite(value):
                 raise _data_error(path, f"line {number}, column {j + 1} is {text!r}, not a finite number")
             x[i, j] = value
     return x, [row[-1] for row in rows], numbers
 
 
-def _labels(path: str, labels: Sequence[str] | FloatArray, task: str, x: FloatArray,
-            where: Callable[[int], str]) -> Dataset:
+def _labels(
+    path: str, labels: Sequence[str] | FloatArray, task: str, x: FloatArray, where: Callable[[int], str]
+) -> Dataset:
     """Turn the last column into class indices or a regression target, with one clear error per problem."""
     numeric = _numeric_labels(path, labels, where)
     integer = numeric is not None and bool(np.all(numeric == np.round(numeric)))
@@ -183,15 +193,15 @@ def _labels(path: str, labels: Sequence[str] | FloatArray, task: str, x: FloatAr
     y, k, names = _classes(path, labels, numeric, integer)
     present = np.unique(y)
     if present.size < 2:
-        raise _data_error(path, f"a single class (label {names[int(present[0])]!r} on every row); classification "
-                          "needs at least 2")
+        raise _data_error(
+            path, f"a single class (label {names[int(present[0])]!r} on every row); classification needs at least 2"
+        )
     if k > MAX_CLASSES:
         raise _data_error(path, f"{k} classes; at most {MAX_CLASSES}")
     return _class_dataset(path, x, y, k, names)
 
 
-def _numeric_labels(path: str, labels: Sequence[str] | FloatArray,
-                    where: Callable[[int], str]) -> FloatArray | None:
+def _numeric_labels(path: str, labels: Sequence[str] | FloatArray, where: Callable[[int], str]) -> FloatArray | None:
     """The labels as numbers (a non-finite one is refused), or None when some are not numbers."""
     numeric: FloatArray | None
     if isinstance(labels, np.ndarray):
@@ -203,25 +213,31 @@ def _numeric_labels(path: str, labels: Sequence[str] | FloatArray,
             return None
     bad = np.flatnonzero(~np.isfinite(numeric))
     if bad.size:
-        raise _data_error(path, f"{where(int(bad[0]))}: the label/target is {numeric[bad[0]]}, not a finite "
-                          "number")
+        raise _data_error(path, f"{where(int(bad[0]))}: the label/target is {numeric[bad[0]]}, not a finite number")
     return numeric
 
 
-def _classes(path: str, labels: Sequence[str] | FloatArray, numeric: FloatArray | None,
-             integer: bool) -> tuple[IntArray, int, tuple[str, ...]]:
+def _classes(
+    path: str, labels: Sequence[str] | FloatArray, numeric: FloatArray | None, integer: bool
+) -> tuple[IntArray, int, tuple[str, ...]]:
     """(class index per row, number of classes, class names): labels 0..K-1 as given, else names sorted."""
     n = len(labels)
     if numeric is not None and integer and numeric.min() >= 0:
         if numeric.max() >= n:  # checked as floats: 1e300 or 2^63 would not survive the int64 cast
-            raise _data_error(path, f"labels go up to {numeric.max():g}, i.e. more classes than the {n} rows "
-                              "(use labels 0..K-1 or class names)")
+            raise _data_error(
+                path,
+                f"labels go up to {numeric.max():g}, i.e. more classes than the {n} rows "
+                "(use labels 0..K-1 or class names)",
+            )
         y = numeric.astype(np.int64)
         k = int(y.max()) + 1
         return y, k, tuple(str(i) for i in range(k))
     if numeric is not None and not integer:
-        raise _data_error(path, "task classification needs integer labels or class names in the last column "
-                          f"(found {numeric[~(numeric == np.round(numeric))][0]:g})")
+        raise _data_error(
+            path,
+            "task classification needs integer labels or class names in the last column "
+            f"(found {numeric[~(numeric == np.round(numeric))][0]:g})",
+        )
     texts = [str(v) for v in labels] if numeric is None else [f"{v:g}" for v in numeric]
     names = tuple(sorted(set(texts)))
     index = {name: i for i, name in enumerate(names)}
@@ -243,8 +259,11 @@ def _load_file_cached(path: str, task: str, _mtime_ns: int, _size: int) -> Datas
         raise _data_error(path, reason if isinstance(err, InputFileError) else f"could not read it: {reason}") from None
     if suffix == ".npy":
         if array.ndim != 2 or array.shape[1] < 2 or array.shape[0] == 0:
-            raise _data_error(path, f"an array of shape {array.shape}; needs rows of features with the label or "
-                              "target last (2-D, at least 2 columns)")
+            raise _data_error(
+                path,
+                f"an array of shape {array.shape}; needs rows of features with the label or "
+                "target last (2-D, at least 2 columns)",
+            )
         array = array.astype(np.float64)
         bad = np.argwhere(~np.isfinite(array[:, :-1]))
         if bad.size:

@@ -63,8 +63,9 @@ class Trainable:
     def backward(self, inputs: list[Array], zs: list[Any], dlogits: Array) -> tuple[list[Array], list[Array]]:
         raise NotImplementedError
 
-    def loss_and_gradients(self, x: Array, y: npt.NDArray[Any], task: str
-                           ) -> tuple[float, int, list[Array], list[Array]]:
+    def loss_and_gradients(
+        self, x: Array, y: npt.NDArray[Any], task: str
+    ) -> tuple[float, int, list[Array], list[Array]]:
         """(mean loss, correct predictions, dW list, db list) on one batch."""
         logits, inputs, zs = self.forward(x, keep=True)
         loss, correct, dlogits = loss_and_dlogits(logits, y, task)
@@ -75,8 +76,8 @@ class Trainable:
         """(mean loss, accuracy) over all rows, in chunks so memory stays bounded; accuracy NaN for regression."""
         total, correct = 0.0, 0
         for start in range(0, len(x), EVAL_CHUNK):
-            logits, _, _ = self.forward(x[start:start + EVAL_CHUNK], keep=False)
-            loss, right = loss_value(logits, y[start:start + EVAL_CHUNK], task)
+            logits, _, _ = self.forward(x[start : start + EVAL_CHUNK], keep=False)
+            loss, right = loss_value(logits, y[start : start + EVAL_CHUNK], task)
             total += loss * len(logits)
             correct += right
         n = len(x)

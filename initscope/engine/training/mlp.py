@@ -71,8 +71,9 @@ class MLP(Trainable):
         return dws, dbs
 
 
-def build_mlp(tc: TrainConfig, contender: Contender, out_dim: int, first_batch: Array | None = None
-              ) -> MLP | arch_contenders.TrainNet:
+def build_mlp(
+    tc: TrainConfig, contender: Contender, out_dim: int, first_batch: Array | None = None
+) -> MLP | arch_contenders.TrainNet:
     """The contender's network: layer l's weights from stream (seed, 10, l), the same for every contender.
 
     lsuv (data-dependent) is rescaled layer by layer on `first_batch` as Mishkin & Matas do. A config
@@ -83,8 +84,9 @@ def build_mlp(tc: TrainConfig, contender: Contender, out_dim: int, first_batch: 
         cfg = arch_contenders.contender_network(net, contender.initializer, contender.params, contender.arch)
 
         def draw(entry: initializers.Initializer, fi: int, fo: int, params: Any, layer: int, gain: float) -> Array:
-            return entry.sample(fi, fo, params, layer_rng(tc.effective_seed, Stream.RACE_WEIGHTS, layer), cfg.np_dtype,
-                                auto_gain=gain)
+            return entry.sample(
+                fi, fo, params, layer_rng(tc.effective_seed, Stream.RACE_WEIGHTS, layer), cfg.np_dtype, auto_gain=gain
+            )
 
         return arch_contenders.TrainNet(cfg, net.fan_in, out_dim, tc.effective_seed, draw)
     dtype = net.np_dtype
@@ -97,18 +99,32 @@ def build_mlp(tc: TrainConfig, contender: Contender, out_dim: int, first_batch: 
     dims = tc.layer_dims(out_dim)
     for layer, (fi, fo) in enumerate(dims, start=1):
         gain = act.gain if layer < len(dims) else 1.0  # the readout is linear
-        weights.append(np.ascontiguousarray(entry.sample(fi, fo, contender.params, layer_rng(seed, Stream.RACE_WEIGHTS,
-                                                                                            layer), dtype,
-                                                         auto_gain=gain)))
+        weights.append(
+            np.ascontiguousarray(
+                entry.sample(
+                    fi, fo, contender.params, layer_rng(seed, Stream.RACE_WEIGHTS, layer), dtype, auto_gain=gain
+                )
+            )
+        )
         if net.bias == "zeros":
             biases.append(np.zeros(fo, dtype=dtype))
         else:
-            biases.append(bias_entry.sample(fi, fo, net.bias_params, layer_rng(seed, Stream.RACE_BIAS, layer), dtype,
-                                            shape=(fo,), auto_gain=gain).copy())
+            biases.append(
+                bias_entry.sample(
+                    fi,
+                    fo,
+                    net.bias_params,
+                    layer_rng(seed, Stream.RACE_BIAS, layer),
+                    dtype,
+                    shape=(fo,),
+                    auto_gain=gain,
+                ).copy()
+            )
     mlp = MLP(weights, biases, act)
     if entry.data_dependent and first_batch is not None:
-        _lsuv(mlp, first_batch, float(contender.params.get("tol", 0.1)),
-              int(float(contender.params.get("max_iters", 10))))
+        _lsuv(
+            mlp, first_batch, float(contender.params.get("tol", 0.1)), int(float(contender.params.get("max_iters", 10)))
+        )
     return mlp
 
 

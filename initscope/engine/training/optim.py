@@ -12,8 +12,9 @@ from initscope.engine.arrays import Array
 from initscope.engine.training.constants import ADAM_BETAS, ADAM_EPS, CLIP_EPS
 
 
-def clip_gradients(grads: Sequence[Sequence[Array]], max_norm: float, mode: str = "global"
-                   ) -> tuple[float, float, npt.NDArray[np.bool_]]:
+def clip_gradients(
+    grads: Sequence[Sequence[Array]], max_norm: float, mode: str = "global"
+) -> tuple[float, float, npt.NDArray[np.bool_]]:
     """Clip in place exactly as torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), clamped
     to 1, and every gradient multiplied by it. `grads` is one group of arrays per layer; `global` takes one
     norm over every group, `per_layer` one per group. Returns (total norm before, total norm after, which

@@ -60,14 +60,14 @@ def _probe(size: int) -> FloatArray:
 class _Runner:
     """One contender's network, optimizer and preallocated records."""
 
-    def __init__(self, tc: TrainConfig, contender: Contender, out_dim: int, first_batch: Array,
-                 epochs: int, records: int) -> None:
+    def __init__(
+        self, tc: TrainConfig, contender: Contender, out_dim: int, first_batch: Array, epochs: int, records: int
+    ) -> None:
         self.contender = contender
         self.mlp = build_mlp(tc, contender, out_dim, first_batch)
         self.params: list[Array] = [p for pair in zip(self.mlp.weights, self.mlp.biases, strict=True) for p in pair]
         lr = tc.effective_lr
-        self.opt: _Optimizer = _Adam(self.params, lr) if tc.optimizer == "adam" else _SGD(self.params, lr,
-                                                                                           tc.momentum)
+        self.opt: _Optimizer = _Adam(self.params, lr) if tc.optimizer == "adam" else _SGD(self.params, lr, tc.momentum)
         sizes = self.mlp.group_sizes()
         self.group_of = [g for g, size in enumerate(sizes) for _ in range(size)]
         """The recorded layer (group) of every dense layer."""
@@ -75,9 +75,13 @@ class _Runner:
         """One past each group's last dense layer: that layer's units are the group's."""
         n_layers, n_hidden = len(sizes), self.mlp.n_hidden
         self.result = ContenderResult(
-            contender.label, contender.initializer, dict(contender.params),
-            loss=np.full(epochs + 1, np.nan), accuracy=np.full(epochs + 1, np.nan),
-            step_loss=np.full(records, np.nan), grad_norm=np.full((records, n_layers), np.nan),
+            contender.label,
+            contender.initializer,
+            dict(contender.params),
+            loss=np.full(epochs + 1, np.nan),
+            accuracy=np.full(epochs + 1, np.nan),
+            step_loss=np.full(records, np.nan),
+            grad_norm=np.full((records, n_layers), np.nan),
             update_ratio=np.full((records, n_layers), np.nan),
             distinct_units=np.full((records, n_hidden), -1, dtype=np.int64),
             initial_distinct_units=self.distinct(),
@@ -92,8 +96,7 @@ class _Runner:
 
     def distinct(self) -> IntArray:
         w, b = self.mlp.weights, self.mlp.biases
-        return np.array([distinct_units(w[end - 1], b[end - 1]) for end in self.last_of_group[:-1]],
-                        dtype=np.int64)
+        return np.array([distinct_units(w[end - 1], b[end - 1]) for end in self.last_of_group[:-1]], dtype=np.int64)
 
     @property
     def running(self) -> bool:
@@ -110,8 +113,10 @@ class _Runner:
             self.stop(STATUS_NONFINITE, step, f"non-finite loss at step {step}")
             return
         starts = [0, *self.last_of_group[:-1]]
-        groups = [[g for k in range(lo, hi) for g in (dws[k], dbs[k])]
-                  for lo, hi in zip(starts, self.last_of_group, strict=True)]
+        groups = [
+            [g for k in range(lo, hi) for g in (dws[k], dbs[k])]
+            for lo, hi in zip(starts, self.last_of_group, strict=True)
+        ]
         sq = np.array([sum(_sq(g) for g in group) for group in groups])
         if not np.all(np.isfinite(sq)):
             layer = int(np.flatnonzero(~np.isfinite(sq))[0])
@@ -151,10 +156,16 @@ class _Runner:
         r, last = self.result, _last_record(self)
         units = r.distinct_units[last] if last >= 0 else r.initial_distinct_units
         return dataclasses.replace(
-            r, params=dict(r.params), loss=r.loss[idx], accuracy=r.accuracy[idx],
-            step_loss=r.step_loss[:0].copy(), grad_norm=r.grad_norm[:0].copy(),
-            update_ratio=self.latest_ratio[None, :].copy(), distinct_units=units[None, :].copy(),
-            initial_distinct_units=r.initial_distinct_units.copy())
+            r,
+            params=dict(r.params),
+            loss=r.loss[idx],
+            accuracy=r.accuracy[idx],
+            step_loss=r.step_loss[:0].copy(),
+            grad_norm=r.grad_norm[:0].copy(),
+            update_ratio=self.latest_ratio[None, :].copy(),
+            distinct_units=units[None, :].copy(),
+            initial_distinct_units=r.initial_distinct_units.copy(),
+        )
 
     def finish_stats(self) -> None:
         r, done = self.result, max(self.result.steps_done, 0)
@@ -167,8 +178,13 @@ class _Runner:
 class _Race:
     """One race under way: the data, the shared axes, the runners, and the live reports."""
 
-    def __init__(self, tc: TrainConfig, cancel: threading.Event | None,
-                 progress: Callable[[RaceResult], None] | None, progress_interval: float) -> None:
+    def __init__(
+        self,
+        tc: TrainConfig,
+        cancel: threading.Event | None,
+        progress: Callable[[RaceResult], None] | None,
+        progress_interval: float,
+    ) -> None:
         self.started = time.perf_counter()
         self.tc, self.cancel, self.progress, self.interval = tc, cancel, progress, progress_interval
         ds = self.ds = tc.dataset()
@@ -180,20 +196,36 @@ class _Race:
         records = -(-self.total // self.every)
         self.target = tc.target_loss if tc.target_loss is not None else TARGET_FRACTION * ds.baseline_loss
         self.first_order = layer_rng(tc.effective_seed, Stream.ORDER, 1).permutation(ds.n)
-        first_batch = self.x[self.first_order[:tc.batch_size]]
+        first_batch = self.x[self.first_order[: tc.batch_size]]
         self.runners = [_Runner(tc, c, ds.out_dim, first_batch, tc.epochs, records) for c in tc.contender_list]
         self.epoch_steps = np.arange(tc.epochs + 1, dtype=np.int64) * self.spe
         self.record_steps = np.minimum((np.arange(records, dtype=np.int64) + 1) * self.every, self.total)
         self.layer_names = (*(str(i) for i in range(1, len(tc.network.widths) + 1)), "out")
         self.last_emit = -math.inf
 
-    def race_result(self, contenders: tuple[ContenderResult, ...], epochs_done: int, record_steps: IntArray,
-               epoch_steps: IntArray, cancelled: bool = False, running: bool = False) -> RaceResult:
+    def race_result(
+        self,
+        contenders: tuple[ContenderResult, ...],
+        epochs_done: int,
+        record_steps: IntArray,
+        epoch_steps: IntArray,
+        cancelled: bool = False,
+        running: bool = False,
+    ) -> RaceResult:
         return RaceResult(
-            config=self.tc, dataset=self.ds.info(), target_loss=self.target, steps_per_epoch=self.spe,
-            epoch_steps=epoch_steps, record_steps=record_steps, contenders=contenders, epochs_done=epochs_done,
-            cancelled=cancelled, elapsed_s=time.perf_counter() - self.started, layer_names=self.layer_names,
-            running=running)
+            config=self.tc,
+            dataset=self.ds.info(),
+            target_loss=self.target,
+            steps_per_epoch=self.spe,
+            epoch_steps=epoch_steps,
+            record_steps=record_steps,
+            contenders=contenders,
+            epochs_done=epochs_done,
+            cancelled=cancelled,
+            elapsed_s=time.perf_counter() - self.started,
+            layer_names=self.layer_names,
+            running=running,
+        )
 
     def emit(self, epoch: int, force: bool = False) -> None:
         """Report the race so far (curves downsampled to CURVE_POINTS, the latest record only), at most every
@@ -205,22 +237,28 @@ class _Race:
         idx = downsample_indices(epoch + 1, CURVE_POINTS)
         live = tuple(r.live(idx) for r in self.runners)
         last = max((_last_record(r) for r in self.runners), default=-1)
-        steps = self.record_steps[last:last + 1].copy() if last >= 0 else self.record_steps[:0].copy()
+        steps = self.record_steps[last : last + 1].copy() if last >= 0 else self.record_steps[:0].copy()
         self.progress(self.race_result(live, epoch, steps, self.epoch_steps[idx].copy(), running=True))
 
     def evaluate(self, r: _Runner, epoch: int) -> None:
         loss, acc = r.mlp.evaluate(self.x, self.y, self.ds.task)
         r.result.loss[epoch], r.result.accuracy[epoch] = loss, acc
         if not math.isfinite(loss):
-            r.stop(STATUS_NONFINITE, r.result.steps_done, f"non-finite loss on the training set after step "
-                   f"{r.result.steps_done}")
+            r.stop(
+                STATUS_NONFINITE,
+                r.result.steps_done,
+                f"non-finite loss on the training set after step {r.result.steps_done}",
+            )
         elif r.result.steps_to_target is None and loss <= self.target:
             r.result.steps_to_target = int(self.epoch_steps[epoch])
 
     def train_epoch(self, epoch: int) -> bool:
         """Every running contender through one epoch, in the epoch's batch order; False when cancelled."""
-        order = self.first_order if epoch == 1 else layer_rng(self.tc.effective_seed, Stream.ORDER,
-                                                              epoch).permutation(self.ds.n)
+        order = (
+            self.first_order
+            if epoch == 1
+            else layer_rng(self.tc.effective_seed, Stream.ORDER, epoch).permutation(self.ds.n)
+        )
         xs, ys = self.x[order], self.y[order]
         for r in self.runners:
             if not r.running:
@@ -239,7 +277,7 @@ class _Race:
                 return False
             step = base + s + 1
             record = (step - 1) // self.every if step % self.every == 0 or step == self.total else None
-            r.step(xs[s * bs:(s + 1) * bs], ys[s * bs:(s + 1) * bs], step, self.ds.task, self.tc, record)
+            r.step(xs[s * bs : (s + 1) * bs], ys[s * bs : (s + 1) * bs], step, self.ds.task, self.tc, record)
             if not r.running:
                 break
             self.emit(epoch - 1)
@@ -257,15 +295,24 @@ class _Race:
         kept = int(np.searchsorted(self.record_steps, max(r.result.steps_done for r in self.runners), side="right"))
         for r in self.runners:
             c = r.result
-            c.loss, c.accuracy = c.loss[:epochs_done + 1], c.accuracy[:epochs_done + 1]
+            c.loss, c.accuracy = c.loss[: epochs_done + 1], c.accuracy[: epochs_done + 1]
             c.step_loss, c.grad_norm = c.step_loss[:kept], c.grad_norm[:kept]
             c.update_ratio, c.distinct_units = c.update_ratio[:kept], c.distinct_units[:kept]
-        return self.race_result(tuple(r.result for r in self.runners), epochs_done, self.record_steps[:kept],
-                           self.epoch_steps[:epochs_done + 1], cancelled=cancelled)
+        return self.race_result(
+            tuple(r.result for r in self.runners),
+            epochs_done,
+            self.record_steps[:kept],
+            self.epoch_steps[: epochs_done + 1],
+            cancelled=cancelled,
+        )
 
 
-def run_race(tc: TrainConfig, cancel: threading.Event | None = None,
-             progress: Callable[[RaceResult], None] | None = None, progress_interval: float = 0.1) -> RaceResult:
+def run_race(
+    tc: TrainConfig,
+    cancel: threading.Event | None = None,
+    progress: Callable[[RaceResult], None] | None = None,
+    progress_interval: float = 0.1,
+) -> RaceResult:
     """Train every contender on the same data in the same mini-batch order; interleaved epoch by epoch so
     a live view sees every curve grow. Checks `cancel` at every step; a cancelled race returns what it has.
     `progress` gets the race so far (`running` set) at most every `progress_interval` seconds, and at the

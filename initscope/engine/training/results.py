@@ -141,8 +141,7 @@ class RaceResult:
         rows = []
         for c in self.contenders:
             written = np.flatnonzero(np.isfinite(c.update_ratio).any(axis=1)) if c.update_ratio.size else None
-            rows.append(c.update_ratio[written[-1]] if written is not None and written.size
-                        else np.full(width, np.nan))
+            rows.append(c.update_ratio[written[-1]] if written is not None and written.size else np.full(width, np.nan))
         return np.array(rows)
 
     def latest_distinct_units(self) -> IntArray:
@@ -161,8 +160,9 @@ class RaceResult:
 
     def conclusion(self) -> str:
         """One line a person can read: who reached the target first, who stayed symmetric or blew up."""
-        return conclusion(self.contenders, self.target_loss, self.config.network.widths,
-                          self.dataset.get("task") == "classification")
+        return conclusion(
+            self.contenders, self.target_loss, self.config.network.widths, self.dataset.get("task") == "classification"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The snapshot's `training` block: JSON-safe (non-finite -> null), curves downsampled to
@@ -183,8 +183,10 @@ class RaceResult:
             "steps_per_second": json_safe(self.steps_per_second),
             "layer_names": list(self.layer_names),
             "conclusion": self.conclusion(),
-            "curves": {"epoch_step": json_safe(self.epoch_steps[e_idx]),
-                       "record_step": json_safe(self.record_steps[r_idx])},
+            "curves": {
+                "epoch_step": json_safe(self.epoch_steps[e_idx]),
+                "record_step": json_safe(self.record_steps[r_idx]),
+            },
             "contenders": [
                 {
                     "label": c.label,
@@ -200,8 +202,11 @@ class RaceResult:
                     "distinct_units_initial": json_safe(c.initial_distinct_units),
                     "distinct_units_final": json_safe(c.final_distinct_units),
                     "distinct_units_min": c.min_distinct_units,
-                    "clip": {"clipped_fraction": json_safe(c.clipped_fraction), "norm_before": json_safe(c.norm_before),
-                             "norm_after": json_safe(c.norm_after)},
+                    "clip": {
+                        "clipped_fraction": json_safe(c.clipped_fraction),
+                        "norm_before": json_safe(c.norm_before),
+                        "norm_after": json_safe(c.norm_after),
+                    },
                     "curves": {
                         "loss": json_safe(c.loss[e_idx]),
                         "accuracy": json_safe(c.accuracy[e_idx]),
@@ -232,30 +237,50 @@ class RaceResult:
             for c in d["contenders"]:
                 cc = c["curves"]
                 loss = _floats(cc["loss"], (len(epoch_steps),))
-                contenders.append(ContenderResult(
-                    label=str(c["label"]), initializer=str(c["initializer"]), params=dict(c["params"]),
-                    loss=loss, accuracy=_floats(cc["accuracy"], loss.shape),
-                    step_loss=_floats(cc["step_loss"], (len(record_steps),)),
-                    grad_norm=_floats(cc["grad_norm"], (len(record_steps), n_layers)),
-                    update_ratio=_floats(cc["update_ratio"], (len(record_steps), n_layers)),
-                    distinct_units=_ints(cc["distinct_units"], (len(record_steps), n_layers - 1)),
-                    initial_distinct_units=_ints(c["distinct_units_initial"], (n_layers - 1,)),
-                    status=RaceStatus(_choice("training.status", c["status"], tuple(RaceStatus))),
-                    stopped_step=None if c["stopped_step"] is None else int(c["stopped_step"]),
-                    reason=str(c["reason"]), steps_done=int(c["steps_done"]),
-                    steps_to_target=None if c["steps_to_target"] is None else int(c["steps_to_target"]),
-                    clipped_fraction=_float(c["clip"]["clipped_fraction"]),
-                    norm_before=_float(c["clip"]["norm_before"]), norm_after=_float(c["clip"]["norm_after"]),
-                ))
-            return cls(config, dict(d["dataset"]), _float(d["target_loss"]), int(d["steps_per_epoch"]),
-                       epoch_steps, record_steps, tuple(contenders), int(d["epochs_done"]), bool(d["cancelled"]),
-                       _float(d["elapsed_s"]), tuple(str(n) for n in d.get("layer_names", ())))
+                contenders.append(
+                    ContenderResult(
+                        label=str(c["label"]),
+                        initializer=str(c["initializer"]),
+                        params=dict(c["params"]),
+                        loss=loss,
+                        accuracy=_floats(cc["accuracy"], loss.shape),
+                        step_loss=_floats(cc["step_loss"], (len(record_steps),)),
+                        grad_norm=_floats(cc["grad_norm"], (len(record_steps), n_layers)),
+                        update_ratio=_floats(cc["update_ratio"], (len(record_steps), n_layers)),
+                        distinct_units=_ints(cc["distinct_units"], (len(record_steps), n_layers - 1)),
+                        initial_distinct_units=_ints(c["distinct_units_initial"], (n_layers - 1,)),
+                        status=RaceStatus(_choice("training.status", c["status"], tuple(RaceStatus))),
+                        stopped_step=None if c["stopped_step"] is None else int(c["stopped_step"]),
+                        reason=str(c["reason"]),
+                        steps_done=int(c["steps_done"]),
+                        steps_to_target=None if c["steps_to_target"] is None else int(c["steps_to_target"]),
+                        clipped_fraction=_float(c["clip"]["clipped_fraction"]),
+                        norm_before=_float(c["clip"]["norm_before"]),
+                        norm_after=_float(c["clip"]["norm_after"]),
+                    )
+                )
+            return cls(
+                config,
+                dict(d["dataset"]),
+                _float(d["target_loss"]),
+                int(d["steps_per_epoch"]),
+                epoch_steps,
+                record_steps,
+                tuple(contenders),
+                int(d["epochs_done"]),
+                bool(d["cancelled"]),
+                _float(d["elapsed_s"]),
+                tuple(str(n) for n in d.get("layer_names", ())),
+            )
         except ConfigError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as err:
-            raise ConfigError("training", "the snapshot's training block", "the block `initscope train --format "
-                              "json` writes", message=f"training: malformed training block ({type(err).__name__}: "
-                              f"{err})") from None
+            raise ConfigError(
+                "training",
+                "the snapshot's training block",
+                "the block `initscope train --format json` writes",
+                message=f"training: malformed training block ({type(err).__name__}: {err})",
+            ) from None
 
 
 def _float(v: object) -> float:
@@ -282,11 +307,13 @@ def downsample_indices(n: int, points: int) -> npt.NDArray[np.intp]:
     return np.unique(np.round(np.linspace(0, n - 1, points)).astype(np.intp))
 
 
-def conclusion(contenders: Sequence[ContenderResult], target: float, widths: Sequence[int],
-               classification: bool) -> str:
+def conclusion(
+    contenders: Sequence[ContenderResult], target: float, widths: Sequence[int], classification: bool
+) -> str:
     """Who reached the target loss first; who stayed symmetric; who stopped non-finite."""
-    reached = sorted((c for c in contenders if c.steps_to_target is not None),
-                     key=lambda c: (c.steps_to_target or 0, c.final_loss))
+    reached = sorted(
+        (c for c in contenders if c.steps_to_target is not None), key=lambda c: (c.steps_to_target or 0, c.final_loss)
+    )
     parts = []
     if reached:
         best = reached[0]
@@ -298,15 +325,18 @@ def conclusion(contenders: Sequence[ContenderResult], target: float, widths: Seq
         finite = [c for c in contenders if math.isfinite(c.final_loss)]
         if finite:
             best = min(finite, key=lambda c: c.final_loss)
-            parts.append(f"no contender reached the target loss {target:.3g}; lowest final loss: {best.label} "
-                         f"({best.final_loss:.3g})")
+            parts.append(
+                f"no contender reached the target loss {target:.3g}; lowest final loss: {best.label} "
+                f"({best.final_loss:.3g})"
+            )
         else:
             parts.append(f"no contender reached the target loss {target:.3g}")
     if max(widths, default=1) > 1:
         symmetric = [c.label for c in contenders if c.min_distinct_units == 1 and c.status != STATUS_NONFINITE]
         if symmetric:
-            parts.append(", ".join(symmetric) + " stayed symmetric (1 distinct unit in a layer: no better than "
-                         "one unit wide)")
+            parts.append(
+                ", ".join(symmetric) + " stayed symmetric (1 distinct unit in a layer: no better than one unit wide)"
+            )
     blown = [f"{c.label} at step {c.stopped_step}" for c in contenders if c.status == STATUS_NONFINITE]
     if blown:
         parts.append("non-finite: " + ", ".join(blown))
@@ -329,11 +359,16 @@ def diff_training(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> d
         fb = rb.get("final_loss") if rb else None
         rows[label] = {
             "final_loss": [fa, fb],
-            "final_loss_ratio": fb / fa if isinstance(fa, (int, float)) and isinstance(fb, (int, float)) and fa > 0
+            "final_loss_ratio": fb / fa
+            if isinstance(fa, (int, float)) and isinstance(fb, (int, float)) and fa > 0
             else None,
             "steps_to_target": [ra.get("steps_to_target") if ra else None, rb.get("steps_to_target") if rb else None],
             "final_accuracy": [ra.get("final_accuracy") if ra else None, rb.get("final_accuracy") if rb else None],
             "status": [ra.get("status") if ra else None, rb.get("status") if rb else None],
         }
-    return {"present": [True, True], "config": config, "contenders": rows,
-            "conclusion": [a.get("conclusion"), b.get("conclusion")]}
+    return {
+        "present": [True, True],
+        "config": config,
+        "contenders": rows,
+        "conclusion": [a.get("conclusion"), b.get("conclusion")],
+    }

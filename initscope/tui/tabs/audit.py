@@ -23,17 +23,32 @@ from initscope.tui.state import ViewState
 from initscope.tui.tabs.base import PlotCard, TabView
 from initscope.tui.text import Paragraph
 
-COLUMNS = (("tensor", "name"), ("shape", "size"), ("role", "role"), ("std", "std"), ("verdict", "verdict"),
-           ("fans", "fan_in"), ("kurt", "kurtosis"), ("dtype", "dtype"))
+COLUMNS = (
+    ("tensor", "name"),
+    ("shape", "size"),
+    ("role", "role"),
+    ("std", "std"),
+    ("verdict", "verdict"),
+    ("fans", "fan_in"),
+    ("kurt", "kurtosis"),
+    ("dtype", "dtype"),
+)
 """(column label, what it sorts by). The verdict comes before the details so that 80 columns show its start."""
 
 
 def _sort_key(a: TensorAudit, by: str) -> tuple[int, Any]:
     """Missing values sort last; numbers as numbers."""
     s = a.stats
-    value: Any = {"name": a.info.name, "size": a.info.size, "dtype": a.dtype, "role": a.placement.role,
-                  "fan_in": a.placement.fan_in, "verdict": a.sentence(),
-                  "std": s.std if s else None, "kurtosis": s.kurtosis if s else None}[by]
+    value: Any = {
+        "name": a.info.name,
+        "size": a.info.size,
+        "dtype": a.dtype,
+        "role": a.placement.role,
+        "fan_in": a.placement.fan_in,
+        "verdict": a.sentence(),
+        "std": s.std if s else None,
+        "kurtosis": s.kurtosis if s else None,
+    }[by]
     missing = value is None or (isinstance(value, float) and not math.isfinite(value))
     return (1, 0) if missing else (0, value)
 
@@ -88,9 +103,17 @@ class AuditTab(TabView):
     def _describe(self) -> None:
         r = self.report
         how = "guessed" if r.layout_guessed else "given"
-        self.query_one("#audit-summary", Paragraph).set(Content.from_markup(
-            "[b]$file[/b] ($fmt, $layout layout, $how) · $summary  [dim]click a header to sort · g: log counts[/dim]",
-            file=r.path.name, fmt=r.format, layout=r.layout, how=how, summary=r.summary))
+        self.query_one("#audit-summary", Paragraph).set(
+            Content.from_markup(
+                "[b]$file[/b] ($fmt, $layout layout, $how) · $summary  "
+                "[dim]click a header to sort · g: log counts[/dim]",
+                file=r.path.name,
+                fmt=r.format,
+                layout=r.layout,
+                how=how,
+                summary=r.summary,
+            )
+        )
         self._fill()
 
     def _fill(self) -> None:
@@ -100,8 +123,17 @@ class AuditTab(TabView):
             a = self.report.tensors[i]
             p, s = a.placement, a.stats
             fans = f"{p.fan_in}>{p.fan_out}" if p.fan_in is not None else "-"
-            table.add_row(a.info.name, "x".join(map(str, a.info.shape)) or "scalar", p.role, _num(s.std if s else None),
-                          a.sentence(), fans, _num(s.kurtosis if s else None), a.dtype, key=str(i))
+            table.add_row(
+                a.info.name,
+                "x".join(map(str, a.info.shape)) or "scalar",
+                p.role,
+                _num(s.std if s else None),
+                a.sentence(),
+                fans,
+                _num(s.kurtosis if s else None),
+                a.dtype,
+                key=str(i),
+            )
         if self.selected in self.order:
             table.move_cursor(row=self.order.index(self.selected))
 
@@ -164,6 +196,7 @@ class AuditTab(TabView):
         verdict = f" · {signal.verdict.text}" if signal else ""
         parts.append((f"signal (2 Forward, 3 Backward): {self.report.signal_note}{verdict}", "dim"))
         return Content.assemble(*parts)
+
 
 def open_audit(report: AuditReport, args: argparse.Namespace) -> int:
     """Run the explorer with an Audit tab; the file's MLP (when it has one) is the shown run."""

@@ -40,28 +40,31 @@ class BackwardTab(TabView):
         ]
         fig = log_lines(state, series)
         overlay_ensemble(fig, state.extras, "gradient", p.measured, p.theory2, self)
-        self.query_one("#grad-std", PlotCard).show("[b]dA[/b] activation-gradient std" + self.pair_hint("‖dW‖ →"),
-                                                   fig)
+        self.query_one("#grad-std", PlotCard).show("[b]dA[/b] activation-gradient std" + self.pair_hint("‖dW‖ →"), fig)
 
         norms: list[Series] = [("‖dW‖", r.backward.weight_grad_norm, p.measured, r)]
         if r.backward.clipped_weight_grad_norm is not None:
             mode = "per layer" if r.config.clip_mode == "per_layer" else "global"
-            norms.append((f"clipped ({mode}, {num(r.config.clip)})", r.backward.clipped_weight_grad_norm,
-                          p.warning, r))
+            norms.append((f"clipped ({mode}, {num(r.config.clip)})", r.backward.clipped_weight_grad_norm, p.warning, r))
         norms += pin_series(state, lambda res: res.backward.weight_grad_norm)
         fig2 = log_lines(state, norms)
-        self.query_one("#grad-norm", PlotCard).show("[b]‖dW‖[/b] weight-gradient norm" + self.pair_hint("← dA"),
-                                                    fig2)
+        self.query_one("#grad-norm", PlotCard).show("[b]‖dW‖[/b] weight-gradient norm" + self.pair_hint("← dA"), fig2)
 
         finding = next((f for f in r.verdict.findings if f.kind == "weight_gradient_illusion"), None)
         note = self.query_one("#illusion", Paragraph)
         if finding is not None:
             note.set(Content.from_markup("[b $warning]▲ $text[/]", text=finding.text))
         elif not np.isfinite(r.backward.activation_grad_std).any():
-            note.set(Content.from_markup("[dim]no backward pass: $why[/dim]",
-                                            why="the forward pass stopped (overflow)"
-                                            if r.verdict.first_nonfinite_layer else "run cancelled"))
+            note.set(
+                Content.from_markup(
+                    "[dim]no backward pass: $why[/dim]",
+                    why="the forward pass stopped (overflow)" if r.verdict.first_nonfinite_layer else "run cancelled",
+                )
+            )
         else:
-            note.set(Content.from_markup(
-                "[dim]activation-gradient std dA (left) next to the weight-gradient norm ‖dW‖ (right): "
-                "a flat ‖dW‖ can hide a vanishing dA[/dim]"))
+            note.set(
+                Content.from_markup(
+                    "[dim]activation-gradient std dA (left) next to the weight-gradient norm ‖dW‖ (right): "
+                    "a flat ‖dW‖ can hide a vanishing dA[/dim]"
+                )
+            )

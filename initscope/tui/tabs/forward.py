@@ -28,8 +28,13 @@ from initscope.tui.tabs.seed_bands import overlay_ensemble
 
 class ForwardTab(TabView):
     NAME = "forward"
-    VIEWS: ClassVar[list[tuple[str, str]]] = [("std", "std (log)"), ("mean", "mean"), ("fractions", "saturated / dead"),
-             ("histograms", "histograms")]
+    VIEWS: ClassVar[list[tuple[str, str]]] = [
+        ("std", "std (log)"),
+        ("mean", "mean"),
+        ("fractions", "saturated / dead"),
+        ("histograms", "histograms"),
+    ]
+
     def compose(self) -> ComposeResult:
         yield self.compose_view_bar()
         with ContentSwitcher(initial="std"):
@@ -86,14 +91,18 @@ class ForwardTab(TabView):
 
     def _draw_fractions(self, state: ViewState, r: Result) -> None:
         p = state.palette
-        sources: list[Series] = [("theory saturated %", r.theory_layers.saturated_fraction, p.theory, r),
-                                 ("units dead %", r.forward.dead_unit_fraction, p.second, r),
-                                 ("dead %", r.forward.dead_fraction, p.error, r),
-                                 ("saturated %", r.forward.saturated_fraction, p.warning, r)]
+        sources: list[Series] = [
+            ("theory saturated %", r.theory_layers.saturated_fraction, p.theory, r),
+            ("units dead %", r.forward.dead_unit_fraction, p.second, r),
+            ("dead %", r.forward.dead_fraction, p.error, r),
+            ("saturated %", r.forward.saturated_fraction, p.warning, r),
+        ]
         sources = [s for s in sources if np.isfinite(s[1]).any()]
         if not sources:
-            fig = Figure(message=f"{r.config.activation}: neither saturation (tanh, sigmoid) nor dead units "
-                                 "(relu-like) are defined")
+            fig = Figure(
+                message=f"{r.config.activation}: neither saturation (tanh, sigmoid) nor dead units "
+                "(relu-like) are defined"
+            )
         else:
             fig = per_layer_figure(state, sources, log=False, scale=100.0)
             fig.y_floor, fig.y_ceiling = 0.0, 100.0
@@ -114,8 +123,11 @@ class ForwardTab(TabView):
                 fig.bars[0].counts = log10_series(fig.bars[0].counts)[0]
                 fig.log_y, fig.y_floor = True, None
             fig.notes = [apart, *notes] if apart else notes
-            card.show(f"[b]A histogram[/b] layer {layer}/{r.depth}  [dim]{scale} · , / . step · g: log · "
-                      f"z: zeros {'in' if self.zeros_apart else 'apart'}[/dim]", fig)
+            card.show(
+                f"[b]A histogram[/b] layer {layer}/{r.depth}  [dim]{scale} · , / . step · g: log · "
+                f"z: zeros {'in' if self.zeros_apart else 'apart'}[/dim]",
+                fig,
+            )
         chosen = sorted({1, max(1, (r.depth + 1) // 2), r.depth})
         while len(chosen) < 3:
             chosen.append(chosen[-1])

@@ -35,8 +35,10 @@ def overlay_ensemble(fig: Figure, extras: Extras, kind: str, color: RGB, predict
     p = ensemble.prediction
     # theory lines go first in the figure: the measured markers are drawn over them
     if kind == "activation" and p.applicable and p.log10_std_q10 is not None and p.log10_std_q90 is not None:
-        fig.lines[:0] = [Line(x, np.asarray(p.log10_std_q10, dtype=np.float64), predicted),
-                         Line(x, np.asarray(p.log10_std_q90, dtype=np.float64), predicted)]
+        fig.lines[:0] = [
+            Line(x, np.asarray(p.log10_std_q10, dtype=np.float64), predicted),
+            Line(x, np.asarray(p.log10_std_q90, dtype=np.float64), predicted),
+        ]
         fig.legend.append(Legend(f"predicted 10–90 % (width {min(ensemble.config.widths)})", predicted, "┈"))
     short = int(band.count.min()) if band.count.size else ensemble.k
     if short < ensemble.k:

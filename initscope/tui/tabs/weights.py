@@ -51,16 +51,24 @@ class WeightsTab(TabView):
             lo, hi = r.weights.bound_low[i], r.weights.bound_high[i]
             if math.isfinite(lo) and math.isfinite(hi) and hi > lo:
                 fig.vlines += [(float(lo), state.palette.warning), (float(hi), state.palette.warning)]
-                fig.legend.append(Legend(f"bounds ±{num(max(abs(lo), abs(hi)))}" if lo == -hi
-                                         else f"bounds [{num(lo)}, {num(hi)}]", state.palette.warning, "│"))
+                fig.legend.append(
+                    Legend(
+                        f"bounds ±{num(max(abs(lo), abs(hi)))}" if lo == -hi else f"bounds [{num(lo)}, {num(hi)}]",
+                        state.palette.warning,
+                        "│",
+                    )
+                )
                 left = min(float(h.edges[0]), float(lo))
                 right = max(float(h.edges[-1]), float(hi))
                 pad = 0.03 * (right - left)
                 fig.x_range = (left - pad, right + pad)
-        title = (f"[b]W histogram[/b] layer {layer}/{r.depth} ({fi}×{fo}, {h.total} values)  "
-                 f"[dim]{count_scale(self.log_counts)}[/dim]")
+        title = (
+            f"[b]W histogram[/b] layer {layer}/{r.depth} ({fi}×{fo}, {h.total} values)  "
+            f"[dim]{count_scale(self.log_counts)}[/dim]"
+        )
         card.show(title, fig)
         entry_note = " · ".join(notes)
         keys = "[dim], / . : previous / next layer · g: log counts[/dim]"
-        note.set(Content.from_markup("[dim]$n[/dim]  " + keys, n=entry_note) if entry_note else
-                 Content.from_markup(keys))
+        note.set(
+            Content.from_markup("[dim]$n[/dim]  " + keys, n=entry_note) if entry_note else Content.from_markup(keys)
+        )

@@ -119,8 +119,10 @@ def why_words(p: SpectrumPrediction, activation: str, compact: bool = False) -> 
     weights = "orthogonal weights 0" if p.s1 == 0 else "i.i.d. weights 1"
     text = f"per layer {activation} adds μ2/μ1² − 1 = {num(act)} at q* {num(p.q_star)}, {weights}: {verdict}"
     if transient:
-        text += (f"; here the first layers, before q settles at q*, add most of the {num(p.normalized_var)} "
-                 "(the input starts far from q*)")
+        text += (
+            f"; here the first layers, before q settles at q*, add most of the {num(p.normalized_var)} "
+            "(the input starts far from q*)"
+        )
     return text
 
 
@@ -129,8 +131,9 @@ def jacobian_figure(j: JacobianResult, log: bool, measured: RGB, isometry: RGB) 
     sv = j.singular_values
     if flat_spectrum(sv):
         median = float(np.median(sv))
-        words = (f"all {sv.size} singular values equal {num(median)} (spread {num(float(sv.max() - sv.min()))})"
-                 + (": J is an isometry" if abs(median - 1.0) <= FLAT_SPECTRUM else ""))
+        words = f"all {sv.size} singular values equal {num(median)} (spread {num(float(sv.max() - sv.min()))})" + (
+            ": J is an isometry" if abs(median - 1.0) <= FLAT_SPECTRUM else ""
+        )
         return Figure(message=words), []
     h = j.log10_histogram if log else j.histogram
     bars, words = histogram_bars(h, measured)
@@ -150,9 +153,14 @@ def jacobian_figure(j: JacobianResult, log: bool, measured: RGB, isometry: RGB) 
         left, right = left - pad, right + pad
     else:  # singular values are >= 0: the axis runs from 0 to the largest (or to the isometry line)
         left, right = 0.0, max(right, iso)
-    fig = Figure(bars=[bars], x_is_layer=False, x_range=(left, right), y_floor=0.0,
-                 x_label="singular value σ (log10 axis)" if log else "singular value σ",
-                 legend=[Legend("singular values", measured), Legend("σ = 1 (isometry)", isometry, "│")])
+    fig = Figure(
+        bars=[bars],
+        x_is_layer=False,
+        x_range=(left, right),
+        y_floor=0.0,
+        x_label="singular value σ (log10 axis)" if log else "singular value σ",
+        legend=[Legend("singular values", measured), Legend("σ = 1 (isometry)", isometry, "│")],
+    )
     fig.vlines.append((iso, isometry))
     if log:
         axis = log_axis(left, right, 6)
@@ -165,8 +173,9 @@ def jacobian_figure(j: JacobianResult, log: bool, measured: RGB, isometry: RGB) 
     return fig, notes
 
 
-def jacobian_numbers(j: JacobianResult, activation: str, compact: bool = False, notes: tuple[str, ...] = (),
-                     tight: bool = False) -> Content:
+def jacobian_numbers(
+    j: JacobianResult, activation: str, compact: bool = False, notes: tuple[str, ...] = (), tight: bool = False
+) -> Content:
     """The spectrum's numbers next to the prediction, the verdict and why (`compact`: 80 columns; `tight`: a short
     pane, where the verdict and the reason share one line so the histogram keeps its rows); `notes` about the
     histogram go on the singular values' line."""
@@ -174,32 +183,63 @@ def jacobian_numbers(j: JacobianResult, activation: str, compact: bool = False, 
     sv = j.singular_values
     pred = p.applicable
     lines: list[Content] = []
-    values = {"mean": num(j.eig_mean), "pmean": num(p.mean) if pred else "–", "var": num(j.eig_var),
-              "nv": num(j.eig_normalized_var), "pnv": num(p.normalized_var) if pred else "–",
-              "crit": num(p.critical_var), "L": str(j.config.n_layers), "mu1": num(p.mu1), "mu2": num(p.mu2),
-              "term": num(p.critical_var / j.config.n_layers) if pred else "–"}
+    values = {
+        "mean": num(j.eig_mean),
+        "pmean": num(p.mean) if pred else "–",
+        "var": num(j.eig_var),
+        "nv": num(j.eig_normalized_var),
+        "pnv": num(p.normalized_var) if pred else "–",
+        "crit": num(p.critical_var),
+        "L": str(j.config.n_layers),
+        "mu1": num(p.mu1),
+        "mu2": num(p.mu2),
+        "term": num(p.critical_var / j.config.n_layers) if pred else "–",
+    }
     if sv.size and compact:
-        lines.append(Content.from_markup("[dim]eig of JJᵀ[/dim] mean [b]$mean[/b] [dim](pred $pmean)[/dim]  "
-                                         "var $var", **values))
-        lines.append(Content.from_markup("var/mean² [b]$nv[/b] [dim](pred $pnv" + ("; at chi1 = 1: $crit" if pred
-                                                                               else "") + ")[/dim]", **values))
+        lines.append(
+            Content.from_markup("[dim]eig of JJᵀ[/dim] mean [b]$mean[/b] [dim](pred $pmean)[/dim]  var $var", **values)
+        )
+        lines.append(
+            Content.from_markup(
+                "var/mean² [b]$nv[/b] [dim](pred $pnv" + ("; at chi1 = 1: $crit" if pred else "") + ")[/dim]", **values
+            )
+        )
     elif sv.size:
-        lines.append(Content.from_markup(
-            "[dim]eig of JJᵀ[/dim]  mean [b]$mean[/b] [dim](predicted $pmean)[/dim] · var $var · "
-            "var/mean² [b]$nv[/b] [dim](predicted $pnv)[/dim]", **values))
+        lines.append(
+            Content.from_markup(
+                "[dim]eig of JJᵀ[/dim]  mean [b]$mean[/b] [dim](predicted $pmean)[/dim] · var $var · "
+                "var/mean² [b]$nv[/b] [dim](predicted $pnv)[/dim]",
+                **values,
+            )
+        )
         rank = numerical_rank(j)
-        zeros = (f" · [$warning]{sv.size - rank} of {sv.size} numerically 0: J has rank ≈ {rank}, those directions "
-                 "get no gradient[/]" if 0 < rank < sv.size else "")
-        lines.append(Content.from_markup("[dim]σ[/dim]  min $lo · median $mid · max $hi" + zeros
-                                         + ("  [dim]histogram: $notes[/dim]" if notes else ""),
-                                         lo=num(float(sv.min())), mid=num(float(np.median(sv))),
-                                         hi=num(float(sv.max())), notes=" · ".join(notes)))
+        zeros = (
+            f" · [$warning]{sv.size - rank} of {sv.size} numerically 0: J has rank ≈ {rank}, those directions "
+            "get no gradient[/]"
+            if 0 < rank < sv.size
+            else ""
+        )
+        lines.append(
+            Content.from_markup(
+                "[dim]σ[/dim]  min $lo · median $mid · max $hi"
+                + zeros
+                + ("  [dim]histogram: $notes[/dim]" if notes else ""),
+                lo=num(float(sv.min())),
+                mid=num(float(np.median(sv))),
+                hi=num(float(sv.max())),
+                notes=" · ".join(notes),
+            )
+        )
     if j.note:
         lines.append(Content.from_markup("[dim]note:[/dim] $note", note=j.note))
     if pred and not compact:
-        lines.append(Content.from_markup(
-            "[dim]predicted at chi1 = 1:[/dim] var = L(μ2/μ1² − 1 − s1) = $L × $term = [b]$crit[/b]  "
-            "[dim](s1 = 0 orthogonal, −1 i.i.d.)[/dim]", **values))
+        lines.append(
+            Content.from_markup(
+                "[dim]predicted at chi1 = 1:[/dim] var = L(μ2/μ1² − 1 − s1) = $L × $term = [b]$crit[/b]  "
+                "[dim](s1 = 0 orthogonal, −1 i.i.d.)[/dim]",
+                **values,
+            )
+        )
     elif not pred:
         lines.append(Content.from_markup("[dim]prediction not applicable:[/dim] $why", why=p.reason))
     spread = j.eig_normalized_var if math.isfinite(j.eig_normalized_var) else p.normalized_var
@@ -209,8 +249,15 @@ def jacobian_numbers(j: JacobianResult, activation: str, compact: bool = False, 
         tail = "" if compact else " [dim](0 is isometry)[/dim]"
         if tight and reason:
             tail = "[dim]:[/dim] $short"
-        lines.append(Content.from_markup(f"[b {STYLE[severity]}]$mark $words[/]{tail}", mark=MARK[severity],
-                                         words=words, s=num(spread), short=why_short(p) if reason else ""))
+        lines.append(
+            Content.from_markup(
+                f"[b {STYLE[severity]}]$mark $words[/]{tail}",
+                mark=MARK[severity],
+                words=words,
+                s=num(spread),
+                short=why_short(p) if reason else "",
+            )
+        )
         if tight:
             return Content("\n").join(lines)
     if reason:
@@ -279,10 +326,13 @@ class JacobianView(Vertical):
 
     @work(thread=True, exclusive=True, group="jacobian", exit_on_error=False)
     def _compute(self, cfg: Config) -> None:
-        compute_and_post(self.post_message,
-                         lambda cancel, progress: jacobian_spectrum(cfg, cancel=cancel, progress=progress),
-                         lambda done, total: JacobianProgress(cfg, done, total),
-                         lambda result: JacobianFinished(cfg, result), lambda err: JacobianFinished(cfg, None, err))
+        compute_and_post(
+            self.post_message,
+            lambda cancel, progress: jacobian_spectrum(cfg, cancel=cancel, progress=progress),
+            lambda done, total: JacobianProgress(cfg, done, total),
+            lambda result: JacobianFinished(cfg, result),
+            lambda err: JacobianFinished(cfg, None, err),
+        )
 
     def on_jacobian_progress(self, message: JacobianProgress) -> None:
         message.stop()
@@ -325,26 +375,38 @@ class JacobianView(Vertical):
         self.last_drawn = (state, r, compact, tight)
         js = self.job
         if js is None:
-            self._show_words(Content.from_markup("[b]Jacobian spectrum[/b] [dim]on demand: press j[/dim]"),
-                             "j: singular values of J = ∂a_L/∂x at init (widths up to 1024)", Content.from_markup(
-                "[dim]The spread of J's singular values says whether every direction of the gradient survives the "
-                "depth (dynamical isometry: all σ = 1). Orthogonal weights with tanh near q* → 0 can get there; "
-                "ReLU nets cannot, whatever their variance.[/dim]"))
+            self._show_words(
+                Content.from_markup("[b]Jacobian spectrum[/b] [dim]on demand: press j[/dim]"),
+                "j: singular values of J = ∂a_L/∂x at init (widths up to 1024)",
+                Content.from_markup(
+                    "[dim]The spread of J's singular values says whether every direction of the gradient survives the "
+                    "depth (dynamical isometry: all σ = 1). Orthogonal weights with tanh near q* → 0 can get there; "
+                    "ReLU nets cannot, whatever their variance.[/dim]"
+                ),
+            )
             return True
         complete = not (self.follow and js.config != r.config)
         if not complete:
             self.post_message(JacobianWanted())
         shown = js.result if js.status == "done" else js.previous
         if js.status == "refused":
-            self._show_words(Content.from_markup("[b]Jacobian spectrum[/b] [$warning]refused[/]"), js.message,
-                             Content.from_markup("[dim]The Jacobian is an L-fold product of n×n matrices and an "
-                                                 "SVD: it is computed for fan-in and widths up to 1024. Narrow the "
-                                                 "net and press j.[/dim]"))
+            self._show_words(
+                Content.from_markup("[b]Jacobian spectrum[/b] [$warning]refused[/]"),
+                js.message,
+                Content.from_markup(
+                    "[dim]The Jacobian is an L-fold product of n×n matrices and an "
+                    "SVD: it is computed for fan-in and widths up to 1024. Narrow the "
+                    "net and press j.[/dim]"
+                ),
+            )
         elif js.status == "failed":
             self._show_words(Content.from_markup("[b]Jacobian spectrum[/b] [$error]failed[/]"), js.message, "")
         elif shown is None:
-            self._show_words(Content.from_markup("[b]Jacobian spectrum[/b] [dim]computing…[/dim]"),
-                             f"computing J ({js.done}/{js.total})…" if js.total else "computing J…", "")
+            self._show_words(
+                Content.from_markup("[b]Jacobian spectrum[/b] [dim]computing…[/dim]"),
+                f"computing J ({js.done}/{js.total})…" if js.total else "computing J…",
+                "",
+            )
         else:
             self._show_spectrum(state, r, js, shown, compact, tight)
         return complete
@@ -355,26 +417,39 @@ class JacobianView(Vertical):
         self.query_one("#jacobian-hist", Plot).show(Figure(message=message))
         self.query_one("#jacobian-numbers", Paragraph).set(numbers)
 
-    def _show_spectrum(self, state: ViewState, r: Result, js: JacobianState, shown: JacobianResult, compact: bool,
-                       tight: bool) -> None:
+    def _show_spectrum(
+        self, state: ViewState, r: Result, js: JacobianState, shown: JacobianResult, compact: bool, tight: bool
+    ) -> None:
         p = state.palette
         log = self.log10_axis if self.log10_axis is not None else spans_decades(shown.singular_values)
         fig, notes = jacobian_figure(shown, log, p.measured, p.theory)
         cfg = shown.config
         stale = ""
         if shown.config != r.config:
-            stale = ("  [$warning]updating for the current config…[/]" if js.status == "running"
-                     else "  [$warning]of a previous config: j recomputes[/]")
+            stale = (
+                "  [$warning]updating for the current config…[/]"
+                if js.status == "running"
+                else "  [$warning]of a previous config: j recomputes[/]"
+            )
         axis = "linear" if log else "log10"
-        title = ("[b]J = ∂a_L/∂x[/b] $rows×$cols, L $depth" if compact else
-                 "[b]singular values of J = ∂a_L/∂x[/b] $rows×$cols, depth $depth, input row $row")
-        self.query_one("#jacobian-caption", Paragraph).set(Content.from_markup(
-            f"{title}  "
-            f"[@click=app.jacobian_axis] [u]$axis axis[/u] [/]{stale}",
-            rows=str(cfg.fan_in), cols=str(cfg.widths[-1]), depth=str(cfg.n_layers), row=str(shown.sample_index),
-            axis=axis))
+        title = (
+            "[b]J = ∂a_L/∂x[/b] $rows×$cols, L $depth"
+            if compact
+            else "[b]singular values of J = ∂a_L/∂x[/b] $rows×$cols, depth $depth, input row $row"
+        )
+        self.query_one("#jacobian-caption", Paragraph).set(
+            Content.from_markup(
+                f"{title}  [@click=app.jacobian_axis] [u]$axis axis[/u] [/]{stale}",
+                rows=str(cfg.fan_in),
+                cols=str(cfg.widths[-1]),
+                depth=str(cfg.n_layers),
+                row=str(shown.sample_index),
+                axis=axis,
+            )
+        )
         if compact:
             fig.x_label = ""  # one more row for the bars
         self.query_one("#jacobian-hist", Plot).show(fig)
         self.query_one("#jacobian-numbers", Paragraph).set(
-            jacobian_numbers(shown, cfg.activation, compact or tight, tuple(notes), tight))
+            jacobian_numbers(shown, cfg.activation, compact or tight, tuple(notes), tight)
+        )

@@ -54,8 +54,11 @@ class PhaseView(Vertical):
         caption = self.query_one("#phase-caption", Paragraph)
         pmap = self.query_one("#phase-map", Plot)
         t = r.theory
-        cursor = (t.sigma_w2, t.sigma_b2) if t.applicable and math.isfinite(t.sigma_w2) and math.isfinite(
-            t.sigma_b2) else None
+        cursor = (
+            (t.sigma_w2, t.sigma_b2)
+            if t.applicable and math.isfinite(t.sigma_w2) and math.isfinite(t.sigma_b2)
+            else None
+        )
         act = call_text(r.config.activation, r.config.activation_params, sep=", ")
         key = phase_key(r)
         grid = self.grids.get(key)
@@ -63,15 +66,18 @@ class PhaseView(Vertical):
             if key not in self.pending:
                 self.pending.add(key)
                 self._compute(key)
-            caption.set(Content.from_markup("[b]phase diagram[/b] $act  [dim]computing chi1 over (σw², σb²)…[/dim]",
-                                            act=act))
+            caption.set(
+                Content.from_markup("[b]phase diagram[/b] $act  [dim]computing chi1 over (σw², σb²)…[/dim]", act=act)
+            )
             pmap.show(Figure(message=f"computing the phase diagram of {act}…"))
             return False
         marks = []
         for n, pin in enumerate(state.pins, start=1):
             pt = pin.result.theory
             same = (pin.result.config.activation, pin.result.config.activation_params) == (
-                r.config.activation, r.config.activation_params)
+                r.config.activation,
+                r.config.activation_params,
+            )
             if same and pt.applicable and math.isfinite(pt.sigma_w2) and math.isfinite(pt.sigma_b2):
                 marks.append((str(n), pt.sigma_w2, pt.sigma_b2, pin.color))
         line = theme_rgb(self, "foreground", (235, 235, 235))
@@ -80,16 +86,19 @@ class PhaseView(Vertical):
         pmap.show(fig, Content.from_markup("[b]σb²[/b] ↑ [dim]over[/dim] [b]σw²[/b] →  [dim]chi1:[/dim]"))
         about = "" if compact else "[dim]chi1 at the fixed point over σw² (across) and σb² (up)[/dim]"
         if cursor is None and (r.config.arch != "mlp" or r.config.norm != "none"):
-            here = ("[$warning]the map of a plain MLP: this net's residual or normalized stream has no such fixed "
-                    "point (its recursion is above)[/]")
+            here = (
+                "[$warning]the map of a plain MLP: this net's residual or normalized stream has no such fixed "
+                "point (its recursion is above)[/]"
+            )
         elif cursor is None:
             here = f"[dim]no cursor: {t.reason.replace('[', '(')}[/dim]"
         elif any(lg.mark == CURSOR_MARK for lg in fig.legend):
             here = swatch(f"this net (σw² {num(t.sigma_w2)}, σb² {num(t.sigma_b2)})", p.warning, CURSOR_MARK)
         else:
             here = f"[$warning]this net (σw² {num(t.sigma_w2)}, σb² {num(t.sigma_b2)}) is off the map[/]"
-        caption.set(Content.from_markup(
-            f"[b]$act[/b]  {here}  {about}", act=act))  # the net first: a narrow caption wraps the prose
+        caption.set(
+            Content.from_markup(f"[b]$act[/b]  {here}  {about}", act=act)
+        )  # the net first: a narrow caption wraps the prose
         return True
 
     @work(thread=True, group="phase", exit_on_error=False)

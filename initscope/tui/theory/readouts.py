@@ -34,16 +34,23 @@ def depth_words(t: TheorySummary, depth: int, compact: bool = False) -> tuple[st
     """(severity, sentence): the chosen depth against the trainable depth (about 6 depth scales)."""
     chi = t.chi1
     if t.phase == "critical" and t.q_star == 0.0:
-        return "info", (f"depth {depth}: edge of chaos at q* = 0, gradients decay as a power law"
-                        + ("" if compact else " of depth (not exponentially)"))
+        return "info", (
+            f"depth {depth}: edge of chaos at q* = 0, gradients decay as a power law"
+            + ("" if compact else " of depth (not exponentially)")
+        )
     if t.phase == "critical":
-        return "ok", (f"depth {depth}: at the edge of chaos (chi1 ≈ 1) gradients keep their size"
-                      + ("" if compact else "; no depth scale limits training"))
+        return "ok", (
+            f"depth {depth}: at the edge of chaos (chi1 ≈ 1) gradients keep their size"
+            + ("" if compact else "; no depth scale limits training")
+        )
     if t.phase not in ("ordered", "chaotic") or not math.isfinite(chi):
         return "info", f"chi1 = {num(chi)}: no phase (the fixed point is not finite)"
     if not math.isfinite(t.trainable_depth):
-        return "warning", ("q* = ∞: no decorrelation depth scale; lower σw² toward chi1 = 1" if compact
-                           else f"depth {depth}: {t.depth_note}; lower σw² toward chi1 = 1")
+        return "warning", (
+            "q* = ∞: no decorrelation depth scale; lower σw² toward chi1 = 1"
+            if compact
+            else f"depth {depth}: {t.depth_note}; lower σw² toward chi1 = 1"
+        )
     log_factor = depth * math.log10(chi) if chi > 0 else -math.inf
     factor = factor_text(log_factor)
     fix = "raise σw² (or lower σb²) toward chi1 = 1" if t.phase == "ordered" else "lower σw² toward chi1 = 1"
@@ -70,8 +77,9 @@ def readouts(r: Result, compact: bool = False) -> Content:
     if not t.applicable:
         return Content.from_markup("[b]mean-field theory does not apply:[/b] $why", why=t.reason or "no reason given")
     if not r.config.plain:  # residual or normalized: no fixed point q* or chi1, the block recursion instead
-        what = ("residual stream (Yang & Schoenholz 2017):" if r.config.residual
-                else f"{r.config.norm} resets every layer:")
+        what = (
+            "residual stream (Yang & Schoenholz 2017):" if r.config.residual else f"{r.config.norm} resets every layer:"
+        )
         return Content.from_markup("[dim]$what[/dim] [b]$note[/b]", what=what, note=t.depth_note)
     severity, words = depth_words(t, r.depth, compact)
     xi = "ξ" if compact else "depth scale ξ"
@@ -79,5 +87,12 @@ def readouts(r: Result, compact: bool = False) -> Content:
         f"[dim]q*[/dim] [b]$q[/b]  [dim]chi1[/dim] [b]$chi[/b] [b]$phase[/b]  [dim]{xi}[/dim] $xi  "
         + ("" if compact else "[dim]σw²[/dim] $sw [dim]σb²[/dim] $sb")
         + f"\n[{STYLE[severity]}]$mark $words[/]",
-        q=num(t.q_star), chi=num(t.chi1), phase=t.phase or "–", xi=big(t.depth_scale), sw=num(t.sigma_w2),
-        sb=num(t.sigma_b2), mark=MARK[severity], words=words)
+        q=num(t.q_star),
+        chi=num(t.chi1),
+        phase=t.phase or "–",
+        xi=big(t.depth_scale),
+        sw=num(t.sigma_w2),
+        sb=num(t.sigma_b2),
+        mark=MARK[severity],
+        words=words,
+    )

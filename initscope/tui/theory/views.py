@@ -43,8 +43,12 @@ class TheoryTab(TabView):
     #jacobian-hist { min-height: 8; }
     """
     NAME = "theory"
-    VIEWS: ClassVar[list[tuple[str, str]]] = [("measured", "std"), ("saturation", "saturation"),
-                                              ("phase", "phase"), ("jacobian", "Jacobian")]
+    VIEWS: ClassVar[list[tuple[str, str]]] = [
+        ("measured", "std"),
+        ("saturation", "saturation"),
+        ("phase", "phase"),
+        ("jacobian", "Jacobian"),
+    ]
     compact = False
     """Drawn in the short form (a pane narrower than COMPACT_WIDTH)."""
     tight = False
@@ -105,8 +109,9 @@ class TheoryTab(TabView):
             *pin_series(state, lambda res: res.forward.activation.std),
         ]
         fig = log_lines(state, series)
-        self.query_one("#theory-compare", PlotCard).show("[b]measured vs predicted[/b] std"
-                                                         + self.pair_hint("residual →"), fig)
+        self.query_one("#theory-compare", PlotCard).show(
+            "[b]measured vs predicted[/b] std" + self.pair_hint("residual →"), fig
+        )
 
         # residual in decades: log10(measured) - log10(predicted), a difference of two plotted series
         ma, _ = log10_series(r.forward.activation.std)
@@ -117,14 +122,22 @@ class TheoryTab(TabView):
         both = np.concatenate([res_a, res_g])
         worst = float(np.nanmax(np.abs(both))) if np.isfinite(both).any() else math.nan
         x = layers_of(r)
-        fig2 = Figure(lines=[Line(x, res_a, p.measured, marker="●", points=True, dodge=True),
-                             Line(x, res_g, p.second, marker="◆", points=True, dodge=True)],
-                      depth=r.depth, x_label="layer", selected=float(state.layer), y_include=(0.0,),
-                      legend=[Legend("A", p.measured, "●"), Legend("dA", p.second, "◆")])
+        fig2 = Figure(
+            lines=[
+                Line(x, res_a, p.measured, marker="●", points=True, dodge=True),
+                Line(x, res_g, p.second, marker="◆", points=True, dodge=True),
+            ],
+            depth=r.depth,
+            x_label="layer",
+            selected=float(state.layer),
+            y_include=(0.0,),
+            legend=[Legend("A", p.measured, "●"), Legend("dA", p.second, "◆")],
+        )
         hidden2 = int(np.count_nonzero(~np.isfinite(res_a)) + np.count_nonzero(~np.isfinite(res_g)))
         fig2.notes = [f"worst {num(worst)} decades", *hidden_words(hidden2, 2 * r.depth)]
-        self.query_one("#theory-residual", PlotCard).show("[b]residual[/b] log10(measured/predicted)"
-                                                          + self.pair_hint("next view"), fig2)
+        self.query_one("#theory-residual", PlotCard).show(
+            "[b]residual[/b] log10(measured/predicted)" + self.pair_hint("next view"), fig2
+        )
 
     # ------------------------------------------------------------------ saturation
     def _draw_saturation(self, state: ViewState, r: Result) -> None:
@@ -134,14 +147,18 @@ class TheoryTab(TabView):
         measured = np.asarray(r.forward.saturated_fraction, dtype=np.float64)
         predicted = np.asarray(r.theory_layers.saturated_fraction, dtype=np.float64)
         if not np.isfinite(measured).any() and r.layers_done > 0:
-            message = Figure(message=f"saturation is defined for tanh and sigmoid (|a| > 0.97 and |2a − 1| > 0.97); "
-                                     f"{r.config.activation} has none")
+            message = Figure(
+                message=f"saturation is defined for tanh and sigmoid (|a| > 0.97 and |2a − 1| > 0.97); "
+                f"{r.config.activation} has none"
+            )
             left.show("[b]saturated %[/b]", message)
             right.show("[b]residual[/b]", message)
             return
-        series: list[Series] = [("measured", measured, p.measured, r),
-                                ("predicted P(|z| > t)", predicted, p.theory, r),
-                                *pin_series(state, lambda res: res.forward.saturated_fraction)]
+        series: list[Series] = [
+            ("measured", measured, p.measured, r),
+            ("predicted P(|z| > t)", predicted, p.theory, r),
+            *pin_series(state, lambda res: res.forward.saturated_fraction),
+        ]
         fig = per_layer_figure(state, series, log=False, scale=100.0)
         fig.y_floor, fig.y_ceiling = 0.0, 100.0
         left.show("[b]saturated %[/b]" + self.pair_hint("residual →"), fig)
@@ -151,9 +168,14 @@ class TheoryTab(TabView):
         residual = 100.0 * (measured - predicted)
         worst_i = int(np.nanargmax(np.abs(residual))) if np.isfinite(residual).any() else -1
         worst = float(abs(residual[worst_i])) if worst_i >= 0 else math.nan
-        fig2 = Figure(lines=[Line(layers_of(r), residual, p.warning, marker="●", points=True)], depth=r.depth,
-                      x_label="layer", selected=float(state.layer), y_include=(0.0,),
-                      legend=[Legend("measured − predicted", p.warning, "●")])
+        fig2 = Figure(
+            lines=[Line(layers_of(r), residual, p.warning, marker="●", points=True)],
+            depth=r.depth,
+            x_label="layer",
+            selected=float(state.layer),
+            y_include=(0.0,),
+            legend=[Legend("measured − predicted", p.warning, "●")],
+        )
         last = r.layers_done - 1
         at_last = f" · last {pct(measured[last])} vs {pct(predicted[last])}" if last >= 0 else ""
         fig2.notes = [f"worst {num(worst)}{f' at layer {worst_i + 1}' if worst_i >= 0 else ''}{at_last}"]

@@ -82,24 +82,40 @@ def loss_figure(v: RaceResult, colors: list[RGB], p: Palette) -> tuple[TickFigur
         ty, _ = log10_series([target, target])
         lines.insert(0, Line(np.array([0.0, float(max(v.total_steps, 1))]), ty, p.warning))
         legend.append(Legend(f"target {num(target)}", p.warning, "┈"))
-    fig = TickFigure(lines=lines, log_y=True, x_is_layer=False, x_range=(0.0, float(max(v.total_steps, 1))),
-                     step_total=v.total_steps, legend=legend, notes=hidden_words(hidden, total))
+    fig = TickFigure(
+        lines=lines,
+        log_y=True,
+        x_is_layer=False,
+        x_range=(0.0, float(max(v.total_steps, 1))),
+        step_total=v.total_steps,
+        legend=legend,
+        notes=hidden_words(hidden, total),
+    )
     return fig, "[b]loss[/b] [dim](log)[/dim]"
 
 
 def accuracy_figure(v: RaceResult, colors: list[RGB]) -> tuple[Figure, str]:
     accuracy = v.accuracy_curves()
     if not np.isfinite(accuracy).any():
-        regression = (not v.running and v.dataset.get("task") == "regression") or \
-            v.config.data == "teacher" or v.config.task == "regression"
+        regression = (
+            (not v.running and v.dataset.get("task") == "regression")
+            or v.config.data == "teacher"
+            or v.config.task == "regression"
+        )
         why = "regression: the loss is the mean squared error" if regression else "not measured yet"
         return Figure(message=f"no accuracy ({why})"), "[b]accuracy[/b]"
     lines = []
     for k in reversed(range(len(v.labels))):  # the first contender on top
         y, _ = linear_series(accuracy[k], 100.0)
         lines.append(Line(v.epoch_steps.astype(np.float64), y, colors[k], marker="hd"))
-    fig = TickFigure(lines=lines, x_is_layer=False, x_range=(0.0, float(max(v.total_steps, 1))), y_floor=0.0,
-                     y_ceiling=100.0, step_total=v.total_steps)
+    fig = TickFigure(
+        lines=lines,
+        x_is_layer=False,
+        x_range=(0.0, float(max(v.total_steps, 1))),
+        y_floor=0.0,
+        y_ceiling=100.0,
+        step_total=v.total_steps,
+    )
     return fig, "[b]accuracy[/b] [dim]%[/dim]"
 
 
@@ -122,8 +138,9 @@ def ratio_figure(v: RaceResult, colors: list[RGB], p: Palette) -> tuple[TickFigu
         legend.append(Legend(label, colors[k], "●"))
     legend.reverse()
     legend.insert(0, Legend("healthy 1e-3", p.warning, "┈"))
-    fig = TickFigure(lines=lines, log_y=True, depth=len(names), x_names=names, legend=legend,
-                     notes=hidden_words(hidden, total))
+    fig = TickFigure(
+        lines=lines, log_y=True, depth=len(names), x_names=names, legend=legend, notes=hidden_words(hidden, total)
+    )
     return fig, "[b]update:data[/b] [dim](log) per weight layer, latest step[/dim]"
 
 
@@ -138,8 +155,11 @@ def units_line(v: RaceResult) -> str:
         if not counts or min(counts) < 0:
             parts.append(f"{label} –")
             continue
-        text = " ".join(str(c) for c in counts) if same else " ".join(f"{c}/{w}" for c, w in zip(counts, widths,
-                                                                                              strict=False))
+        text = (
+            " ".join(str(c) for c in counts)
+            if same
+            else " ".join(f"{c}/{w}" for c, w in zip(counts, widths, strict=False))
+        )
         symmetric = min(counts) == 1 and max(widths) > 1
         esc = label.replace("[", r"\[")
         parts.append(f"[b $error]{esc} {text} — symmetric[/]" if symmetric else f"{esc} {text}")
@@ -154,8 +174,11 @@ def race_line(v: RaceResult) -> str:
     widths = net.widths
     shape = f"{widths[0]}×{len(widths)}" if len(set(widths)) == 1 else ",".join(map(str, widths))
     act = call_text(net.activation, net.activation_params)
-    opt = f"sgd lr {tc.effective_lr:g} momentum {tc.momentum:g}" if tc.optimizer == "sgd" \
+    opt = (
+        f"sgd lr {tc.effective_lr:g} momentum {tc.momentum:g}"
+        if tc.optimizer == "sgd"
         else f"adam lr {tc.effective_lr:g}"
+    )
     clip = "" if tc.clip is None else f" · clip {tc.clip:g} {tc.clip_mode.replace('_', ' ')}"
     data = tc.data
     if not v.running:

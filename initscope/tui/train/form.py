@@ -27,22 +27,53 @@ from initscope.tui.number_input import NumberInput
 from initscope.tui.state import Pin
 
 FORM_FIELDS: tuple[tuple[str, str], ...] = (
-    ("contenders", "race"), ("data", "data"), ("epochs", "epochs"), ("batch", "batch"), ("optimizer", "opt"),
-    ("lr", "lr"), ("target", "target"), ("clip", "clip"), ("clip_mode", "clip on"), ("width", "width"),
+    ("contenders", "race"),
+    ("data", "data"),
+    ("epochs", "epochs"),
+    ("batch", "batch"),
+    ("optimizer", "opt"),
+    ("lr", "lr"),
+    ("target", "target"),
+    ("clip", "clip"),
+    ("clip_mode", "clip on"),
+    ("width", "width"),
     ("depth", "depth"),
 )
 """(key, label) of the form's cells, in grid order; the widget id is `race-<key>`."""
 DEFAULT_VALUES: dict[str, str] = {
-    "contenders": DEFAULT_CONTENDERS, "data": "spirals", "epochs": "200", "batch": "64", "optimizer": "sgd",
-    "lr": "", "target": "", "clip": "off", "clip_mode": "global", "width": str(DEFAULT_NETWORK.widths[0]),
+    "contenders": DEFAULT_CONTENDERS,
+    "data": "spirals",
+    "epochs": "200",
+    "batch": "64",
+    "optimizer": "sgd",
+    "lr": "",
+    "target": "",
+    "clip": "off",
+    "clip_mode": "global",
+    "width": str(DEFAULT_NETWORK.widths[0]),
     "depth": str(DEFAULT_NETWORK.depth),
 }
 """The form's text before any edit."""
 FIELD_FOR_ERROR = {
-    "contenders": "contenders", "data": "data", "samples": "data", "task": "data", "epochs": "epochs",
-    "work_budget": "epochs", "batch_size": "batch", "batch": "batch", "optimizer": "optimizer", "lr": "lr",
-    "momentum": "lr", "target_loss": "target", "clip": "clip", "clip_mode": "clip_mode", "width": "width",
-    "network": "width", "memory_budget": "width", "depth": "depth", "seed": "data",
+    "contenders": "contenders",
+    "data": "data",
+    "samples": "data",
+    "task": "data",
+    "epochs": "epochs",
+    "work_budget": "epochs",
+    "batch_size": "batch",
+    "batch": "batch",
+    "optimizer": "optimizer",
+    "lr": "lr",
+    "momentum": "lr",
+    "target_loss": "target",
+    "clip": "clip",
+    "clip_mode": "clip_mode",
+    "width": "width",
+    "network": "width",
+    "memory_budget": "width",
+    "depth": "depth",
+    "seed": "data",
 }
 """ConfigError.field -> the form field that gets the mark."""
 
@@ -76,10 +107,15 @@ class RaceSpec:
         clip = self.clip.strip().lower()
         target = self.target.strip().lower()
         race: dict[str, Any] = {  # text, as the CLI passes it: the engine parses and validates it
-            "contenders": self.contenders, "data": self.data.strip(), "epochs": self.epochs.strip(),
-            "batch_size": self.batch.strip(), "optimizer": self.optimizer, "lr": self.lr.strip() or None,
+            "contenders": self.contenders,
+            "data": self.data.strip(),
+            "epochs": self.epochs.strip(),
+            "batch_size": self.batch.strip(),
+            "optimizer": self.optimizer,
+            "lr": self.lr.strip() or None,
             "target_loss": None if target in ("", "auto") else self.target.strip(),
-            "clip": None if clip in ("", "off", "none") else self.clip.strip(), "clip_mode": self.clip_mode,
+            "clip": None if clip in ("", "off", "none") else self.clip.strip(),
+            "clip_mode": self.clip_mode,
         }
         return TrainConfig(network=network, **race)
 
@@ -88,9 +124,11 @@ def contender_label(cfg: Config) -> str:
     """How the race writes the initializer of `cfg` (name, or name(k=v) with the changed parameters); a residual
     or normalized `cfg` is a config contender with its architecture fields (`arch=residual norm=layernorm`)."""
     plain = Config()
-    arch = {key: str(getattr(cfg, key)) for key in ("arch", "branch_depth", "norm", "norm_placement",
-                                                     "branch_scale")
-            if getattr(cfg, key) != getattr(plain, key) and (key != "norm_placement" or cfg.norm != "none")}
+    arch = {
+        key: str(getattr(cfg, key))
+        for key in ("arch", "branch_depth", "norm", "norm_placement", "branch_scale")
+        if getattr(cfg, key) != getattr(plain, key) and (key != "norm_placement" or cfg.norm != "none")
+    }
     return Contender(cfg.initializer, cfg.initializer_params, arch).label
 
 
@@ -117,7 +155,7 @@ class ContenderSuggester(Suggester):
             return None
         for name in self.names:
             if name.startswith(stem.lower()) and name != stem:
-                return value + name[len(stem):]
+                return value + name[len(stem) :]
         return None
 
 
@@ -127,22 +165,35 @@ def form_field(key: str, value: str) -> Widget:
     if key == "optimizer":
         return Select([("sgd", "sgd"), ("adam", "adam")], value=value, allow_blank=False, compact=True, id=wid)
     if key == "clip_mode":
-        return Select([("global", "global"), ("layer", "per_layer")], value=value, allow_blank=False,
-                      compact=True, id=wid)
+        return Select(
+            [("global", "global"), ("layer", "per_layer")], value=value, allow_blank=False, compact=True, id=wid
+        )
     if key == "contenders":
-        return Input(value, compact=True, id=wid, suggester=ContenderSuggester(),
-                     placeholder="current init + pins", tooltip="comma-separated initializers, e.g. "
-                     f"{DEFAULT_CONTENDERS} (any from the catalogue; empty: the current one and the pins)")
+        return Input(
+            value,
+            compact=True,
+            id=wid,
+            suggester=ContenderSuggester(),
+            placeholder="current init + pins",
+            tooltip="comma-separated initializers, e.g. "
+            f"{DEFAULT_CONTENDERS} (any from the catalogue; empty: the current one and the pins)",
+        )
     if key == "data":
-        return Input(value, compact=True, id=wid, suggester=SuggestFromList(list(GENERATED)),
-                     tooltip="spirals, circles, teacher, or a .csv/.npy file (features, then the label or "
-                     "target last)")
+        return Input(
+            value,
+            compact=True,
+            id=wid,
+            suggester=SuggestFromList(list(GENERATED)),
+            tooltip="spirals, circles, teacher, or a .csv/.npy file (features, then the label or target last)",
+        )
     if key in ("epochs", "batch", "width", "depth"):
         return NumberInput(value, integer=key != "width", low=1, id=wid)
     placeholder = {"lr": f"{DEFAULT_LR['sgd']:g}", "target": "auto", "clip": "off"}[key]
-    tips = {"lr": "learning rate > 0 (empty: the optimizer's default)",
-            "target": "the loss to reach (empty: 10 % of the best constant prediction's loss)",
-            "clip": "clip the gradient's L2 norm to this (off: no clipping)"}
+    tips = {
+        "lr": "learning rate > 0 (empty: the optimizer's default)",
+        "target": "the loss to reach (empty: 10 % of the best constant prediction's loss)",
+        "clip": "clip the gradient's L2 norm to this (off: no clipping)",
+    }
     return NumberInput(value, integer=False, id=wid, placeholder=placeholder, tooltip=tips[key])
 
 
@@ -150,9 +201,15 @@ def form_values(tc: TrainConfig) -> dict[str, str]:
     """The form's text for the settings of a race (an opened snapshot's: t races them again)."""
     widths = tc.network.widths
     return {
-        "contenders": ",".join(c.label for c in tc.contender_list), "data": tc.data, "epochs": str(tc.epochs),
-        "batch": str(tc.batch_size), "optimizer": tc.optimizer, "lr": f"{tc.effective_lr:g}",
+        "contenders": ",".join(c.label for c in tc.contender_list),
+        "data": tc.data,
+        "epochs": str(tc.epochs),
+        "batch": str(tc.batch_size),
+        "optimizer": tc.optimizer,
+        "lr": f"{tc.effective_lr:g}",
         "target": "" if tc.target_loss is None else f"{tc.target_loss:g}",
-        "clip": "off" if tc.clip is None else f"{tc.clip:g}", "clip_mode": tc.clip_mode,
-        "width": widths_text(widths) if len(set(widths)) > 1 else str(widths[0]), "depth": str(len(widths)),
+        "clip": "off" if tc.clip is None else f"{tc.clip:g}",
+        "clip_mode": tc.clip_mode,
+        "width": widths_text(widths) if len(set(widths)) > 1 else str(widths[0]),
+        "depth": str(len(widths)),
     }

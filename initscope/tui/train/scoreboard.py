@@ -42,11 +42,15 @@ def units_cell(distinct: Sequence[int], widths: Sequence[int], short: bool) -> s
 
 
 def cut(text: str, size: int) -> str:
-    return text if len(text) <= size else text[:size - 1] + "…"
+    return text if len(text) <= size else text[: size - 1] + "…"
 
 
-STATUS_SHORT = {STATUS_FINISHED: "finished", STATUS_NONFINITE: "non-finite", STATUS_CANCELLED: "cancelled",
-                STATUS_RUNNING: "running"}
+STATUS_SHORT = {
+    STATUS_FINISHED: "finished",
+    STATUS_NONFINITE: "non-finite",
+    STATUS_CANCELLED: "cancelled",
+    STATUS_RUNNING: "running",
+}
 
 
 def _finished_cells(v: RaceResult, k: int) -> tuple[str, float, float, tuple[str, ...]]:
@@ -58,15 +62,15 @@ def _finished_cells(v: RaceResult, k: int) -> tuple[str, float, float, tuple[str
     return target, c.final_loss, c.final_accuracy, (c.reason or short, short + at)
 
 
-def _racing_cells(v: RaceResult, k: int, loss: FloatArray, accuracy: FloatArray) -> tuple[str, float, float,
-                                                                                          tuple[str, ...]]:
+def _racing_cells(
+    v: RaceResult, k: int, loss: FloatArray, accuracy: FloatArray
+) -> tuple[str, float, float, tuple[str, ...]]:
     """The same for a race under way: the latest loss and accuracy written, the target still ahead."""
     written = loss[k][np.isfinite(loss[k])] if loss.size else np.array([])
     accs = accuracy[k][np.isfinite(accuracy[k])] if accuracy.size else np.array([])
     status = v.statuses[k]
     stopped = ("racing…",) if status == STATUS_RUNNING else (STATUS_SHORT.get(status, status),)
-    return ("…", float(written[-1]) if written.size else math.nan, float(accs[-1]) if accs.size else math.nan,
-            stopped)
+    return ("…", float(written[-1]) if written.size else math.nan, float(accs[-1]) if accs.size else math.nan, stopped)
 
 
 def table_rows(v: RaceResult) -> list[dict[str, tuple[str, ...]]]:
@@ -75,17 +79,20 @@ def table_rows(v: RaceResult) -> list[dict[str, tuple[str, ...]]]:
     loss_curves, accuracy_curves, latest_distinct = v.loss_curves(), v.accuracy_curves(), v.latest_distinct_units()
     widths = widths_of(v)
     for k, label in enumerate(v.labels):
-        target, loss, acc, stopped = (_racing_cells(v, k, loss_curves, accuracy_curves) if v.running
-                                      else _finished_cells(v, k))
+        target, loss, acc, stopped = (
+            _racing_cells(v, k, loss_curves, accuracy_curves) if v.running else _finished_cells(v, k)
+        )
         distinct = latest_distinct[k] if k < len(latest_distinct) else []
-        rows.append({
-            "contender": (cut(label, 22), cut(label, 14)),
-            "target": (target,),
-            "loss": (num(loss),),
-            "acc": (f"{100 * acc:.1f} %", f"{100 * acc:.0f}%") if math.isfinite(acc) else ("–",),
-            "units": (units_cell(distinct, widths, False), units_cell(distinct, widths, True)),
-            "stopped": stopped,
-        })
+        rows.append(
+            {
+                "contender": (cut(label, 22), cut(label, 14)),
+                "target": (target,),
+                "loss": (num(loss),),
+                "acc": (f"{100 * acc:.1f} %", f"{100 * acc:.0f}%") if math.isfinite(acc) else ("–",),
+                "units": (units_cell(distinct, widths, False), units_cell(distinct, widths, True)),
+                "stopped": stopped,
+            }
+        )
     return rows
 
 
@@ -134,7 +141,7 @@ def fit_table(rows: list[dict[str, tuple[str, ...]]], width: int, live: bool) ->
             text = cell(key, r)
             parts.append(text.rjust(size[key]) if right else text.ljust(size[key]))
         text = "  ".join(parts).rstrip()
-        out.append(text if len(text) <= width else text[:max(0, width - 1)] + "…")
+        out.append(text if len(text) <= width else text[: max(0, width - 1)] + "…")
     return out
 
 
@@ -159,11 +166,11 @@ class Scoreboard(Paragraph):
             return
         rows = table_rows(v)
         lines = fit_table(rows, width - 2, live=v.running)
-        text = Content.from_markup("[dim]  $h[/dim]", h=lines[0][:max(0, width - 2)])
+        text = Content.from_markup("[dim]  $h[/dim]", h=lines[0][: max(0, width - 2)])
         colors = self.row_colors or contender_colors(Palette(), len(v.labels))
         for k, line in enumerate(lines[1:]):
             mark = Content.from_markup(f"[{hex_of(colors[k % len(colors)])}]■[/] ")
-            text += Content("\n") + mark + Content(line[:max(0, width - 2)])
+            text += Content("\n") + mark + Content(line[: max(0, width - 2)])
         conclusion = "" if v.running else v.conclusion()
         if not v.running and v.cancelled:
             conclusion = "cancelled: " + conclusion

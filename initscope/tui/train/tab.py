@@ -115,8 +115,12 @@ class TrainTab(TabView):
     def compose(self) -> ComposeResult:
         with Grid(id="race-form"):
             for key, label in FORM_FIELDS:
-                yield Horizontal(Label(label, classes="field-label"), form_field(key, self.values[key]),
-                                 classes="race-cell", id=f"race-cell-{key}")
+                yield Horizontal(
+                    Label(label, classes="field-label"),
+                    form_field(key, self.values[key]),
+                    classes="race-cell",
+                    id=f"race-cell-{key}",
+                )
         yield Paragraph("", max_lines=3, id="race-status")
         yield self.compose_view_bar()
         with ContentSwitcher(initial="curves", id="race-views"):
@@ -179,10 +183,21 @@ class TrainTab(TabView):
         cfg = self._app_config()
         v = self.values
         contenders = v["contenders"].strip() or default_contenders(cfg, self._app_pins())
-        return RaceSpec(contenders=contenders, data=v["data"], epochs=v["epochs"], batch=v["batch"],
-                        optimizer=v["optimizer"], lr=v["lr"], target=v["target"], clip=v["clip"],
-                        clip_mode=v["clip_mode"], width=v["width"], depth=v["depth"], activation=cfg.activation,
-                        activation_params=tuple(cfg.activation_params.items()))
+        return RaceSpec(
+            contenders=contenders,
+            data=v["data"],
+            epochs=v["epochs"],
+            batch=v["batch"],
+            optimizer=v["optimizer"],
+            lr=v["lr"],
+            target=v["target"],
+            clip=v["clip"],
+            clip_mode=v["clip_mode"],
+            width=v["width"],
+            depth=v["depth"],
+            activation=cfg.activation,
+            activation_params=tuple(cfg.activation_params.items()),
+        )
 
     # ------------------------------------------------------------------ form events
     @on(Input.Changed)
@@ -304,8 +319,12 @@ class TrainTab(TabView):
             self.post_message(RaceTick(generation, race))
 
         try:
-            result = run_race(tc, cancel=RaceCancel(worker.cancelled_event, self.paint_gate), progress=progress,
-                              progress_interval=PROGRESS_INTERVAL_S)
+            result = run_race(
+                tc,
+                cancel=RaceCancel(worker.cancelled_event, self.paint_gate),
+                progress=progress,
+                progress_interval=PROGRESS_INTERVAL_S,
+            )
         except Exception as err:  # the app goes on; the status line says what failed
             self.post_message(RaceRefused(generation, err))
             return
@@ -406,8 +425,11 @@ class TrainTab(TabView):
         board = self.query_one(Scoreboard)
         if v is None:
             note = "starting…" if self.racing else "no race yet: t (or enter in a field) starts one"
-            board.show_view(None, "every contender trains the same network on the same data in the same "
-                                  "mini-batch order; only the initializer differs")
+            board.show_view(
+                None,
+                "every contender trains the same network on the same data in the same "
+                "mini-batch order; only the initializer differs",
+            )
             self._set_text("#race-line", "")
             for card in self.query(RaceCard):
                 card.show(card.title, Figure(message=note if card.id in ("race-loss", "race-ratio") else " "))
@@ -443,8 +465,11 @@ class TrainTab(TabView):
         if self.error_text:
             status.set(Content.from_markup("[b $error]✖ $text[/]", text=self.error_text))
             return
-        pieces = (racing_status(self.live, self._clock()) if self.racing
-                  else idle_status(self.spec(), self.race, self.race_source, self._clock()))
+        pieces = (
+            racing_status(self.live, self._clock())
+            if self.racing
+            else idle_status(self.spec(), self.race, self.race_source, self._clock())
+        )
         line = pieces[0]
         for piece in pieces[1:]:  # the first pieces matter most: add the others while they fit
             if line.cell_length + 3 + piece.cell_length <= width:
