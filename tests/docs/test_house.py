@@ -24,13 +24,15 @@ def test_no_module_is_over_about_450_lines() -> None:
     assert not long, long
 
 
-def test_no_function_is_over_60_lines() -> None:
+def test_no_function_is_over_60_lines_without_a_reason() -> None:
+    """A longer function says why in its docstring, in a sentence starting 'Long: ' (a parser's flat list
+    of flags reads best as one block)."""
     long = []
     for path in sources():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
                 lines = node.end_lineno - node.lineno + 1
-                if lines > MAX_FUNCTION_LINES:
+                if lines > MAX_FUNCTION_LINES and "Long: " not in (ast.get_docstring(node) or ""):
                     long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} ({lines} lines)")
     assert not long, long
 
