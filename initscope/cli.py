@@ -18,12 +18,11 @@ from typing import Any, NoReturn, cast
 import numpy as np
 
 from initscope import __version__, blas
+from initscope.config_flags import add_config_flags, add_param_flags, config_from_args
 from initscope.engine import activations, initializers
-from initscope.engine.architecture import ARCH_PRESETS
-from initscope.engine.config import Config, build
 from initscope.engine.errors import ConfigError
 from initscope.engine.jsonsafe import strict_json
-from initscope.engine.limits import MAX_BATCH, MAX_DEPTH, MAX_SAMPLE_DRAWS, MAX_SEED, MAX_UNITS
+from initscope.engine.limits import MAX_SAMPLE_DRAWS, MAX_SEED, MAX_UNITS
 from initscope.engine.memory import check_fits_machine
 from initscope.jsoncheck import SHOWN
 from initscope.snapshot import SnapshotError, WriteError
@@ -55,157 +54,6 @@ class _Args(argparse.Namespace):
         if key == "command" and value is not None:
             super().__setattr__("before_command", {k: v for k, v in vars(self).items() if v is not None})
         super().__setattr__(key, value)
-
-
-def _initializer_param_names() -> list[str]:
-    names: dict[str, None] = {}
-    for entry in initializers.CATALOGUE:
-        for p in entry.params:
-            names.setdefault(p.name, None)
-    return list(names)
-
-
-def _activation_param_names() -> list[str]:
-    names: dict[str, None] = {}
-    for spec in activations.SPECS.values():
-        for key in spec.params:
-            names.setdefault(key, None)
-    return list(names)
-
-
-def _some(names: list[str], most: int = 4) -> str:
-    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
-
-
-def initializer_param_help(name: str) -> str:
-    """What an initializer parameter flag means, its range, and which initializers take it."""
-    takers = [e for e in initializers.CATALOGUE if any(p.name == name for p in e.params)]
-    param = next(p for p in takers[0].params if p.name == name)
-    text = f"{param.help}; {param.allowed()} (taken by {_some([e.name for e in takers])})"
-    return text.replace("%", "%%")  # argparse formats help with %
-
-
-def activation_param_help(name: str) -> str:
-    """What an activation parameter flag means: its activations, default and range."""
-    takers = [(act, spec.params[name]) for act, spec in activations.SPECS.items() if name in spec.params]
-    default, low, high = takers[0][1]
-    return (
-        f"parameter of the {_some([act for act, _ in takers])} activation (default {default:g}, {low:g} to {high:g})"
-    ).replace("%", "%%")
-
-
-def add_param_flags(group: argparse._ArgumentGroup | argparse.ArgumentParser, activation: bool = True) -> None:
-    """A flag for every initializer parameter (and every activation parameter), with its help."""
-    for name in _initializer_param_names():
-        group.add_argument(
-            "--" + name.replace("_", "-"), dest="param_" + name, metavar="V", help=initializer_param_help(name)
-        )
-    if activation:
-        for name in _activation_param_names():
-            group.add_argument(
-                "--" + name.replace("_", "-"), dest="param_" + name, metavar="V", help=activation_param_help(name)
-            )
-
-
-def add_config_flags(p: argparse.ArgumentParser) -> None:
-    """Every Config field as a flag, plus every initializer and activation parameter."""
-    g = p.add_argument_group("configuration (every field of the run; see `initscope list`)")
-    g.add_argument(
-        "--config",
-        metavar="'KEY=VALUE ...'",
-        help='the one-line form, e.g. "init=he_normal act=relu depth=30"; flags override it',
-    )
-    g.add_argument(
-        "--init",
-        "--initializer",
-        dest="initializer",
-        metavar="NAME",
-        help="initializer name or alias (default he_normal)",
-    )
-    g.add_argument(
-        "--activation",
-        "--act",
-        dest="activation",
-        metavar="NAME",
-        help="one of " + ", ".join(activations.NAMES) + " (default relu)",
-    )
-    g.add_argument("--fan-in", dest="fan_in", metavar="N", help=f"input dimension, 1..{MAX_UNITS} (default 256)")
-    g.add_argument("--width", metavar="N|N,N,...", help="units per layer (default fan-in), or one width per layer")
-    g.add_argument("--depth", metavar="L", help=f"weight layers, 1..{MAX_DEPTH} (default 10)")
-    g.add_argument("--batch", metavar="B", help=f"batch rows, 1..{MAX_BATCH} (default 256)")
-    g.add_argument("--input", metavar="normal|uniform|FILE", help="input rows: normal, uniform, or .npy/.csv")
-    g.add_argument("--bias", metavar="INIT", help="bias init: zeros, constant(0.1), or an elementwise initializer")
-    g.add_argument("--dtype", metavar="DTYPE", help="float16, float32 (default) or float64")
-    g.add_argument("--seed", metavar="S", help="random seed, an integer >= 0 (default 0)")
-    g.add_argument("--clip", metavar="T", help="clip gradients to L2 norm T (default off)")
-    g.add_argument("--clip-mode", dest="clip_mode", metavar="MODE", help="per_layer (default) or global")
-    g.add_argument("--memory-budget", dest="memory_budget", metavar="SIZE", help="refuse runs above this (2GiB)")
-    a = p.add_argument_group("architecture (residual blocks and normalization)")
-    a.add_argument("--arch", metavar="ARCH", help="mlp (default) or residual: x + alpha * F(x), depth blocks")
-    a.add_argument("--branch-depth", dest="branch_depth", metavar="1|2", help="dense layers per branch (default 2)")
-    a.add_argument("--norm", metavar="NORM", help="none (default), layernorm, rmsnorm or batchnorm")
-    a.add_argument(
-        "--norm-placement",
-        dest="norm_placement",
-        metavar="pre|post",
-        help="residual: first in the branch (pre, default) or after the addition (post)",
-    )
-    a.add_argument(
-        "--branch-scale",
-        dest="branch_scale",
-        metavar="S",
-        help="1 (default), 1/sqrt(L), 1/sqrt(2L), 0, fixup or deepnorm",
-    )
-    a.add_argument(
-        "--preset",
-        metavar="NAME",
-        help="what a framework or paper does: " + ", ".join(ARCH_PRESETS) + " (other flags win over it)",
-    )
-    blas.add_threads_flag(p)
-    add_param_flags(p.add_argument_group("initializer and activation parameters (only those the choice takes)"))
-
-
-def config_from_args(args: argparse.Namespace) -> Config:
-    """Build the Config: `--config` first, then each flag given on top of it."""
-    base = Config.from_string(args.config) if getattr(args, "config", None) else Config()
-    given: dict[str, Any] = {}
-    for key in (
-        "initializer",
-        "activation",
-        "fan_in",
-        "width",
-        "depth",
-        "batch",
-        "input",
-        "bias",
-        "dtype",
-        "seed",
-        "clip",
-        "clip_mode",
-        "memory_budget",
-        "arch",
-        "branch_depth",
-        "norm",
-        "norm_placement",
-        "branch_scale",
-        "preset",
-    ):
-        value = getattr(args, key, None)
-        if value is not None:
-            given[key] = value
-    act_names = set(_activation_param_names())
-    init_params: dict[str, str] = {}
-    act_params: dict[str, str] = {}
-    for key, value in vars(args).items():
-        if key.startswith("param_") and value is not None:
-            name = key[len("param_") :]
-            (act_params if name in act_names else init_params)[name] = value
-    cfg = build(given, base)
-    if init_params:
-        cfg = cfg.replace(initializer_params={**cfg.initializer_params, **init_params})
-    if act_params:
-        cfg = cfg.replace(activation_params={**cfg.activation_params, **act_params})
-    return cfg
 
 
 # ------------------------------------------------------------------------------- subcommands
@@ -364,7 +212,18 @@ def make_parser(lazy: bool = False) -> argparse.ArgumentParser:
     sub = cast(
         Subcommands, parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND", action=Subcommands)
     )
+    _add_list_parser(sub)
+    _add_sample_parser(sub)
+    _add_run_parser(sub)
+    _add_diff_parser(sub)
+    for name in LAZY_COMMANDS:
+        sub.add_lazy(name)
+        if not lazy:
+            sub.load(name)
+    return parser
 
+
+def _add_list_parser(sub: Subcommands) -> None:
     p_list = sub.add_parser("list", help="the initializer catalogue with formulas and framework snippets")
     p_list.add_argument(
         "--format",
@@ -374,6 +233,8 @@ def make_parser(lazy: bool = False) -> argparse.ArgumentParser:
     )
     p_list.set_defaults(func=cmd_list)
 
+
+def _add_sample_parser(sub: Subcommands) -> None:
     p_sample = sub.add_parser("sample", help="draw values from one initializer and compare with its formula")
     p_sample.add_argument(
         "--init",
@@ -399,6 +260,8 @@ def make_parser(lazy: bool = False) -> argparse.ArgumentParser:
     )
     p_sample.set_defaults(func=cmd_sample)
 
+
+def _add_run_parser(sub: Subcommands) -> None:
     p_run = sub.add_parser("run", help="forward and backward statistics per layer, theory and verdict")
     add_config_flags(p_run)
     p_run.add_argument(
@@ -410,17 +273,14 @@ def make_parser(lazy: bool = False) -> argparse.ArgumentParser:
     p_run.add_argument("-o", "--output", metavar="FILE", help="write to FILE (format from its suffix)")
     p_run.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p_run.set_defaults(func=cmd_run)
+
+
+def _add_diff_parser(sub: Subcommands) -> None:
     p_diff = sub.add_parser("diff", help="compare two snapshots: config differences and per-layer ratios")
     p_diff.add_argument("a", metavar="A.json", help="the first snapshot (`initscope run ... -o A.json`)")
     p_diff.add_argument("b", metavar="B.json", help="the snapshot compared with it")
     p_diff.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
     p_diff.set_defaults(func=cmd_diff)
-
-    for name in LAZY_COMMANDS:
-        sub.add_lazy(name)
-        if not lazy:
-            sub.load(name)
-    return parser
 
 
 def _refuse_flags_before_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -1,5 +1,6 @@
 """Snapshots: the JSON document of a Result (docs/snapshots.md; field names are a contract), its per-layer CSV,
-and atomic writes that never overwrite what a user already has.
+and atomic writes that never overwrite what a user already has. Reading them back is `snapshot_read`'s job;
+`read`, `from_document` and `list_snapshots` are re-exported here, where callers look for them.
 """
 
 from __future__ import annotations
@@ -13,15 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from initscope import __version__, jsoncheck, schema, snapshot_branch
+from initscope import __version__, schema, snapshot_branch
 from initscope.atomic import WriteError, check_target, short, write_atomic
 from initscope.engine.jsonsafe import json_safe
-from initscope.engine.kinds import FindingKind, Phase, Severity
 from initscope.engine.result import Histogram, Result
 from initscope.jsoncheck import SnapshotError
+from initscope.snapshot_read import from_document, list_snapshots, read
 
 __all__ = [
     "SnapshotError",
@@ -31,6 +29,7 @@ __all__ = [
     "dumps",
     "export",
     "from_document",
+    "list_snapshots",
     "read",
     "write_atomic",
 ]
@@ -305,176 +304,6 @@ def export(r: Result, folder: Path | str) -> tuple[Path, Path]:
             raise
         return json_path, csv_path
     raise WriteError(f"cannot find a free name for {stem} in {short(folder)}")
-
-
-# ------------------------------------------------------------------------------- reading
-def list_snapshots(folder: Path | str) -> list[tuple[Path, str, str]]:
-    """(path, created_utc, config string) of the readable snapshots in `folder`, newest first.
-
-    Reads through the same bounded reader as `read` (a FIFO or a huge file named *.json is skipped)."""
-    out: list[tuple[Path, str, str]] = []
-    folder = Path(folder)
-    if not folder.is_dir():
-        return out
-    for path in folder.glob("*.json"):
-        try:
-            doc = jsoncheck.load(path)
-        except SnapshotError:
-            continue
-        if isinstance(doc, dict) and doc.get("format") == FORMAT:
-            config = doc.get("config")
-            line = config.get("string", "") if isinstance(config, dict) else ""
-            out.append(
-                (
-                    path,
-                    jsoncheck.shown(doc.get("created_utc", ""), 40).strip("'"),
-                    jsoncheck.shown(line, 200).strip("'"),
-                )
-            )
-    out.sort(key=lambda item: (item[1], item[0].name), reverse=True)
-    return out
-
-
-def read(path: Path | str) -> Result:
-    """Read and validate a snapshot file back into a Result that shows exactly what was exported.
-
-    Every failure (missing, not a regular file, too large, not JSON, a field of the wrong type or range)
-    is a SnapshotError naming the file and, for a field, its JSON path."""
-    path = Path(path)
-    return from_document(jsoncheck.load(path), str(path))
-
-
-def from_document(doc: Any, source: str = "snapshot") -> Result:
-    """Validate a parsed document (every field, before any use) and rebuild the Result."""
-    try:
-        cfg = schema.check_snapshot(doc)
-    except SnapshotError as err:
-        raise SnapshotError(f"{source}: {err}") from None
-    return _rebuild(doc, cfg)
-
-
-def _f(x: Any) -> float:
-    """A checked JSON number as a float; null (non-finite or undefined) is NaN."""
-    return math.nan if x is None else float(x)
-
-
-def _hist_of(block: dict[str, Any]) -> Histogram:
-    h = block.get("histogram")
-    if h is None:
-        return Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed="not in this snapshot")
-    counts = h["counts"]
-    return Histogram(
-        np.array([_f(e) for e in h["edges"]], dtype=np.float64),
-        np.array(counts, dtype=np.int64),
-        h.get("total", sum(counts)),
-        h.get("nonfinite", 0),
-        h.get("collapsed"),
-        tuple(h.get("outside", (0, 0))),
-        h.get("note"),
-    )
-
-
-def _rebuild(doc: dict[str, Any], cfg: Any) -> Result:
-    """The Result of a document that passed `schema.check_snapshot` (so every field has its type)."""
-    from initscope.engine.result import (
-        BackwardStats,
-        Finding,
-        ForwardStats,
-        Summary,
-        TheoryLayers,
-        TheorySummary,
-        Verdict,
-        WeightStats,
-    )
-
-    layers = doc["layers"]
-    depth = len(layers)
-
-    def column(part: str, key: str) -> npt.NDArray[np.float64]:
-        return np.array([_f(layer[part].get(key)) for layer in layers], dtype=np.float64)
-
-    def summary(part: str) -> Summary:
-        return Summary(*(column(part, k) for k in ("mean", "std", "min", "max", "nonfinite_fraction")))
-
-    bounds = [layer["weight"].get("bounds") or (None, None) for layer in layers]
-    has_clip = cfg.clip is not None
-    run_info = doc.get("run", {})
-    v, th = doc["verdict"], doc["theory"]
-    findings = [
-        Finding(
-            f.get("kind", ""),
-            Severity(f.get("severity", Severity.INFO)),
-            f["text"],
-            f.get("fix", ""),
-            dict(f.get("numbers", {})),
-        )
-        for f in v.get("findings", [])
-    ]
-    return Result(
-        cfg,
-        WeightStats(
-            summary("weight"),
-            column("weight", "expected_mean"),
-            column("weight", "expected_std"),
-            np.array([_f(b[0]) for b in bounds]),
-            np.array([_f(b[1]) for b in bounds]),
-            column("weight", "zero_fraction"),
-            [_hist_of(layer["weight"]) for layer in layers],
-        ),
-        ForwardStats(
-            summary("preactivation"),
-            summary("activation"),
-            column("activation", "saturated_fraction"),
-            column("activation", "dead_fraction"),
-            column("activation", "dead_unit_fraction"),
-            np.array([layer["activation"].get("symmetric", False) for layer in layers], dtype=bool),
-            [_hist_of(layer["activation"]) for layer in layers],
-            input_std=_f(run_info.get("input_std")),
-        ),
-        BackwardStats(
-            column("gradient", "activation_grad_std"),
-            column("gradient", "weight_grad_norm"),
-            column("gradient", "grad_to_weight_ratio"),
-            column("gradient", "bias_grad_norm"),
-            column("gradient", "clipped_weight_grad_norm") if has_clip else None,
-            column("gradient", "clip_scale") if has_clip else None,
-            [_hist_of(layer["gradient"]) for layer in layers],
-            input_grad_std=_f(run_info.get("input_grad_std")),
-        ),
-        TheoryLayers(
-            column("theory", "preactivation_var"),
-            column("theory", "activation_std"),
-            column("theory", "saturated_fraction"),
-            column("theory", "activation_grad_std"),
-        ),
-        TheorySummary(
-            th.get("applicable", False),
-            th.get("reason", ""),
-            _f(th.get("q_star")),
-            _f(th.get("chi1")),
-            Phase(th.get("phase", "")),
-            _f(th.get("depth_scale")),
-            _f(th.get("trainable_depth")),
-            _f(th.get("sigma_w2")),
-            _f(th.get("sigma_b2")),
-            depth_note=th.get("depth_note", ""),
-        ),
-        Verdict(
-            FindingKind(v["kind"]),
-            v["text"],
-            findings,
-            v.get("first_nonfinite_layer"),
-            _f(v.get("forward_factor")),
-            _f(v.get("backward_factor")),
-            v.get("fix"),
-        ),
-        run_info.get("layers_done", depth),
-        run_info.get("cancelled", False),
-        _f(run_info.get("elapsed_s", 0.0)),
-        doc.get("created_utc", ""),
-        doc.get("training"),
-        branch=snapshot_branch.from_layers(layers, cfg.branch_depth) if cfg.residual else None,
-    )
 
 
 # ------------------------------------------------------------------------------- diff

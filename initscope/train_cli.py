@@ -39,6 +39,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "(1 = symmetric), and what stopped each one.",
     )
     race = p.add_argument_group("race")
+    _add_data_flags(race)
+    _add_training_flags(race)
+    _add_network_flags(p)
+    _add_output_flags(p)
+    blas.add_threads_flag(p)
+    p.set_defaults(func=cmd_train)
+    return p
+
+
+def _add_data_flags(race: argparse._ArgumentGroup) -> None:
+    """Who races on what: the contenders and the data."""
     race.add_argument(
         "--compare",
         dest="t_contenders",
@@ -67,6 +78,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     race.add_argument(
         "--samples", dest="t_samples", metavar="N", help="rows to train on (default 512 generated; every row of a file)"
     )
+
+
+def _add_training_flags(race: argparse._ArgumentGroup) -> None:
+    """How each contender trains: epochs, batches, optimizer, clipping, the target, the seed and the budget."""
     race.add_argument("--epochs", dest="t_epochs", metavar="N", default="200", help="default 200")
     race.add_argument("--batch-size", dest="t_batch_size", metavar="B", default="64", help="default 64")
     race.add_argument(
@@ -99,6 +114,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="refuse races above epochs x samples x parameters x contenders (default 2e11)",
     )
+
+
+def _add_network_flags(p: argparse.ArgumentParser) -> None:
+    """The hidden layers every contender trains (the input dimension is the data's)."""
     net = p.add_argument_group("network (hidden layers; the input dimension is the data's)")
     net.add_argument(
         "--activation",
@@ -118,6 +137,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     net.add_argument("--depth", dest="t_depth", metavar="L", help="hidden layers (default 3)")
     net.add_argument("--bias", dest="t_bias", metavar="INIT", help="bias init (default zeros)")
     net.add_argument("--dtype", dest="t_dtype", metavar="float32|float64", help="compute dtype (default float32)")
+
+
+def _add_output_flags(p: argparse.ArgumentParser) -> None:
+    """Where the race goes and in which format."""
     out = p.add_argument_group("output")
     out.add_argument(
         "--format",
@@ -130,9 +153,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     out.add_argument("-o", "--output", dest="t_output", metavar="FILE", help="write to FILE (format from its suffix)")
     out.add_argument("--force", dest="t_force", action="store_true", help="overwrite FILE if it exists")
-    blas.add_threads_flag(p)
-    p.set_defaults(func=cmd_train)
-    return p
 
 
 def train_config_from_args(args: argparse.Namespace) -> TrainConfig:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from initscope import theory_cli
+from initscope import theory_cli, theory_report
 from initscope.engine import activations, theory
 from initscope.engine.errors import ConfigError
 
@@ -173,7 +173,7 @@ def test_ensemble_bands_and_spread_in_json_and_table(capsys: pytest.CaptureFixtu
     code, table = call(capsys, "--fan-in", "16", "--depth", "30", "--batch", "1", "--ensemble", "3", "--jacobian")
     assert code == 0 and "seed ensemble  K = 3" in table and "Jacobian" in table
     rows = [line for line in table.splitlines() if line.strip()[:2].strip().isdigit()]
-    assert len(rows) == theory_cli.MAX_TABLE_ROWS  # 30 layers shown as 12, first and last included
+    assert len(rows) == theory_report.MAX_TABLE_ROWS  # 30 layers shown as 12, first and last included
 
 
 def test_help_says_what_gain_means(capsys: pytest.CaptureFixture[str]) -> None:
