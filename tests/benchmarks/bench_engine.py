@@ -102,6 +102,37 @@ def torch_chain(weights: list[np.ndarray], x: np.ndarray, top: np.ndarray) -> Ca
 HIST_BINS, HIST_MAX_VALUES = stats.HIST_BINS, stats.HIST_MAX_VALUES
 
 
+def torch_moments(t: Any, extremes: bool = True) -> tuple[float, float, float, float, float]:
+    """(mean, std, min, max, sum of squares) of a torch tensor, with one conversion to Python floats."""
+    import torch
+
+    flat = t.reshape(-1)
+    parts = [flat.sum().double(), torch.dot(flat, flat).double()]  # float32 sums: a float64 one is 15x slower
+    if extremes:
+        parts += [p.double() for p in torch.aminmax(flat)]
+    values = torch.stack(parts).tolist()
+    s1, s2 = values[0], values[1]
+    lo, hi = (values[2], values[3]) if extremes else (math.nan, math.nan)
+    mean = s1 / flat.numel()
+    return mean, math.sqrt(max(s2 / flat.numel() - mean * mean, 0.0)), lo, hi, s2
+
+
+def torch_histogram(t: Any, m: tuple[float, float, float, float, float]) -> Any:
+    """stats.histogram's slots of a torch tensor: its bins and, at the ends, the values outside its range."""
+    import torch
+
+    mean, std, mn, mx, _ = m
+    lo, hi = mean - 5 * std, mean + 5 * std
+    if math.isfinite(mn):
+        lo, hi = max(mn, lo), min(mx, hi)
+    rows = t.reshape(t.shape[0], -1)
+    if rows.numel() > HIST_MAX_VALUES:
+        rows = rows[:: min(-(-rows.numel() // HIST_MAX_VALUES), rows.shape[0])]
+    scale = HIST_BINS / (hi - lo)
+    slot = (rows * scale).add_(1.0 - lo * scale).clamp_(0, HIST_BINS + 1).to(torch.int64)
+    return torch.bincount(slot.reshape(-1), minlength=HIST_BINS + 2)  # faster here than clamp + torch.histc
+
+
 def torch_same_work(cfg: Config) -> Callable[[], None] | None:
     """PyTorch doing what run() does short of theory and verdict: draw the weights (float32, as the config's
     initializer does in torch), the input and the top gradient, run forward + backward, and keep the same
@@ -120,59 +151,35 @@ def torch_same_work(cfg: Config) -> Callable[[], None] | None:
     if setting != ("he_normal", "relu", "zeros", "normal", "float32", True) or dict(cfg.initializer_params) != he_relu:
         raise ValueError(f"torch_same_work: only the default relu/he_normal float32 MLP, not {cfg.to_string()}")
 
-    def moments(t: Any, extremes: bool = True) -> tuple[float, float, float, float, float]:
-        """(mean, std, min, max, sum of squares) with one conversion to Python floats."""
-        flat = t.reshape(-1)
-        parts = [flat.sum().double(), torch.dot(flat, flat).double()]  # float32 sums: a float64 one is 15x slower
-        if extremes:
-            parts += [p.double() for p in torch.aminmax(flat)]
-        values = torch.stack(parts).tolist()
-        s1, s2 = values[0], values[1]
-        lo, hi = (values[2], values[3]) if extremes else (math.nan, math.nan)
-        mean = s1 / flat.numel()
-        return mean, math.sqrt(max(s2 / flat.numel() - mean * mean, 0.0)), lo, hi, s2
-
-    def histogram(t: Any, m: tuple[float, float, float, float, float]) -> Any:
-        mean, std, mn, mx, _ = m
-        lo, hi = mean - 5 * std, mean + 5 * std
-        if math.isfinite(mn):
-            lo, hi = max(mn, lo), min(mx, hi)
-        rows = t.reshape(t.shape[0], -1)
-        if rows.numel() > HIST_MAX_VALUES:
-            rows = rows[:: min(-(-rows.numel() // HIST_MAX_VALUES), rows.shape[0])]
-        scale = HIST_BINS / (hi - lo)
-        slot = (rows * scale).add_(1.0 - lo * scale).clamp_(0, HIST_BINS + 1).to(torch.int64)
-        return torch.bincount(slot.reshape(-1), minlength=HIST_BINS + 2)  # ends: outside the range
-
     def go() -> None:
         with torch.no_grad():
             kept: list[Any] = []
             x = torch.randn(cfg.batch, cfg.fan_in)
-            kept.append(moments(x))
+            kept.append(torch_moments(x))
             acts, ws = [x], []
             a = x
             for fi, fo in cfg.layer_fans:
                 w = torch.nn.init.kaiming_normal_(torch.empty(fo, fi), mode="fan_in", nonlinearity="relu")
-                wm = moments(w)
-                kept += [wm, histogram(w, wm), int(torch.count_nonzero(w != 0)), torch.aminmax(w[0])]
+                wm = torch_moments(w)
+                kept += [wm, torch_histogram(w, wm), int(torch.count_nonzero(w != 0)), torch.aminmax(w[0])]
                 z = F.linear(a, w)
-                kept.append(moments(z))
+                kept.append(torch_moments(z))
                 a = torch.relu(z)
-                am = moments(a)
-                kept += [am, histogram(a, am), int(torch.count_nonzero(a != 0)),
+                am = torch_moments(a)
+                kept += [am, torch_histogram(a, am), int(torch.count_nonzero(a != 0)),
                          int(torch.count_nonzero(a.amax(dim=0) == 0))]
                 ws.append(w)
                 acts.append(a)
             g = torch.randn(cfg.batch, cfg.widths[-1])
             for i in range(len(ws) - 1, -1, -1):
-                kept.append(moments(g, extremes=False))
+                kept.append(torch_moments(g, extremes=False))
                 dz = g.mul_(acts[i + 1] > 0)
                 dw = dz.T @ acts[i]
                 db = dz.sum(dim=0) / cfg.batch
-                dwm = moments(dw, extremes=False)
-                kept += [dwm, histogram(dw, dwm), float(torch.linalg.vector_norm(db))]
+                dwm = torch_moments(dw, extremes=False)
+                kept += [dwm, torch_histogram(dw, dwm), float(torch.linalg.vector_norm(db))]
                 g = dz @ ws[i]
-            kept.append(moments(g, extremes=False))
+            kept.append(torch_moments(g, extremes=False))
 
     return go
 
