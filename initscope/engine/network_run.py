@@ -88,7 +88,7 @@ class _Forward:
         if act.saturation is not None:
             self.saturated[i] = np.count_nonzero(act.saturation(inner)) / inner.size
         if act.can_die:
-            self.dead[i] = 1.0 - np.count_nonzero(inner) / inner.size
+            self.dead[i] = 1.0 - stats.nonzero_count(inner) / inner.size
             silent = inner.max(axis=0) == 0
             if act.name != "relu":
                 silent &= inner.min(axis=0) == 0

@@ -8,7 +8,10 @@ machine noise (shared cores) cancels out as far as it can. The sides:
 - bare NumPy: the same forward + backward with the weights already drawn, nothing else (per layer
   relu(A @ W); going down, the relu mask, A^T @ dZ and dZ @ W^T);
 - PyTorch (when installed; it is not a dependency): the same loop as bare NumPy, on the same weights, with
-  torch.set_num_threads set to the same thread count as the BLAS.
+  torch.set_num_threads set to the same thread count as the BLAS;
+- PyTorch, same work: torch drawing its own weights (kaiming_normal_, float32), input and top gradient,
+  and computing the per-layer statistics run() keeps (`torch_same_work`), short of theory and verdict.
+  For information: issue 13's targets are defined against the PyTorch column.
 `--clock cpu` times with this process's CPU time (all its threads) instead of the wall clock: on a machine
 running several times more work than it has cores, a wall-clock time is mostly the waits for a core, and a
 longer task waits more often, so wall-clock ratios of short and long tasks say little there.
@@ -22,6 +25,7 @@ plus one run() in a warm process, and `theory --ensemble 8` against 8 single run
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -33,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from initscope.blas import set_threads
-from initscope.engine import Config, propagate, run
+from initscope.engine import Config, propagate, run, stats
 from initscope.engine.activations import make
 from initscope.engine.ensemble import seed_ensemble
 from initscope.engine.execution import keep_freed_memory
@@ -95,6 +99,95 @@ def torch_chain(weights: list[np.ndarray], x: np.ndarray, top: np.ndarray) -> Ca
     return go
 
 
+HIST_BINS, HIST_MAX_VALUES = stats.HIST_BINS, stats.HIST_MAX_VALUES
+
+
+def torch_moments(t: Any, extremes: bool = True) -> tuple[float, float, float, float, float]:
+    """(mean, std, min, max, sum of squares) of a torch tensor, with one conversion to Python floats."""
+    import torch
+
+    flat = t.reshape(-1)
+    parts = [flat.sum().double(), torch.dot(flat, flat).double()]  # float32 sums: a float64 one is 15x slower
+    if extremes:
+        parts += [p.double() for p in torch.aminmax(flat)]
+    values = torch.stack(parts).tolist()
+    s1, s2 = values[0], values[1]
+    lo, hi = (values[2], values[3]) if extremes else (math.nan, math.nan)
+    mean = s1 / flat.numel()
+    return mean, math.sqrt(max(s2 / flat.numel() - mean * mean, 0.0)), lo, hi, s2
+
+
+def torch_histogram(t: Any, m: tuple[float, float, float, float, float]) -> Any:
+    """stats.histogram's slots of a torch tensor: its bins and, at the ends, the values outside its range."""
+    import torch
+
+    mean, std, mn, mx, _ = m
+    lo, hi = mean - 5 * std, mean + 5 * std
+    if math.isfinite(mn):
+        lo, hi = max(mn, lo), min(mx, hi)
+    rows = t.reshape(t.shape[0], -1)
+    if rows.numel() > HIST_MAX_VALUES:
+        rows = rows[:: min(-(-rows.numel() // HIST_MAX_VALUES), rows.shape[0])]
+    scale = HIST_BINS / (hi - lo)
+    slot = (rows * scale).add_(1.0 - lo * scale).clamp_(0, HIST_BINS + 1).to(torch.int64)
+    return torch.bincount(slot.reshape(-1), minlength=HIST_BINS + 2)  # faster here than clamp + torch.histc
+
+
+def torch_same_work(cfg: Config) -> Callable[[], None] | None:
+    """PyTorch doing what run() does short of theory and verdict: draw the weights (float32, as the config's
+    initializer does in torch), the input and the top gradient, run forward + backward, and keep the same
+    per-layer statistics: moments of W, Z, A, dA and dW (mean, std, min, max, sum of squares; no extremes
+    for gradients, as run()), histograms of W, A and dW with stats.histogram's rule (48 bins, mean +- 5 std
+    clipped to [min, max], outsiders counted in the end bins, at most 65,536 values by strided rows), the
+    zero fraction of W, dead fraction and dead units of A, bias-gradient norms, the input gradient's std.
+    A plain relu MLP with he_normal weights and no bias (what CONFIGS hold); anything else is refused."""
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return None
+    setting = (cfg.initializer, cfg.activation, cfg.bias, cfg.input, cfg.dtype, cfg.plain)
+    he_relu = {"gain": math.sqrt(2), "mode": "fan_in"}  # torch's kaiming_normal_(nonlinearity="relu")
+    if setting != ("he_normal", "relu", "zeros", "normal", "float32", True) or dict(cfg.initializer_params) != he_relu:
+        raise ValueError(f"torch_same_work: only the default relu/he_normal float32 MLP, not {cfg.to_string()}")
+
+    def go() -> None:
+        with torch.no_grad():
+            kept: list[Any] = []
+            x = torch.randn(cfg.batch, cfg.fan_in)
+            kept.append(torch_moments(x))
+            acts, ws = [x], []
+            a = x
+            for fi, fo in cfg.layer_fans:
+                w = torch.nn.init.kaiming_normal_(torch.empty(fo, fi), mode="fan_in", nonlinearity="relu")
+                wm = torch_moments(w)
+                kept += [wm, torch_histogram(w, wm), int(torch.count_nonzero(w != 0)), torch.aminmax(w[0])]
+                z = F.linear(a, w)
+                kept.append(torch_moments(z))
+                a = torch.relu(z)
+                am = torch_moments(a)
+                kept += [
+                    am,
+                    torch_histogram(a, am),
+                    int(torch.count_nonzero(a != 0)),
+                    int(torch.count_nonzero(a.amax(dim=0) == 0)),
+                ]
+                ws.append(w)
+                acts.append(a)
+            g = torch.randn(cfg.batch, cfg.widths[-1])
+            for i in range(len(ws) - 1, -1, -1):
+                kept.append(torch_moments(g, extremes=False))
+                dz = g.mul_(acts[i + 1] > 0)
+                dw = dz.T @ acts[i]
+                db = dz.sum(dim=0) / cfg.batch
+                dwm = torch_moments(dw, extremes=False)
+                kept += [dwm, torch_histogram(dw, dwm), float(torch.linalg.vector_norm(db))]
+                g = dz @ ws[i]
+            kept.append(torch_moments(g, extremes=False))
+
+    return go
+
+
 CLOCK: Callable[[], float] = time.perf_counter
 
 
@@ -105,25 +198,25 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def bench(cfg: Config, repeats: int) -> dict[str, float]:
-    """Medians: run() time, run()/bare NumPy, run()/PyTorch (absent without torch)."""
+    """Medians: run() time, run()/bare NumPy, run()/PyTorch and run()/PyTorch same work (absent without torch)."""
     weights, x, top = inputs(cfg)
     bare = numpy_chain(weights, x, top)
-    torch_fn = torch_chain(weights, x, top)
+    sides = {"vs_torch": torch_chain(weights, x, top), "vs_torch_work": torch_same_work(cfg)}
     user = lambda: run(cfg)  # noqa: E731
-    for fn in (bare, user, torch_fn):  # warm-up
+    for fn in (bare, user, *sides.values()):  # warm-up
         if fn is not None:
             fn()
-    t_run, vs_bare, vs_torch = [], [], []
+    t_run, vs_bare = [], []
+    vs: dict[str, list[float]] = {key: [] for key, fn in sides.items() if fn is not None}
     for _ in range(repeats):
         t_bare = timed(bare)
         t_user = timed(user)
         t_run.append(t_user)
         vs_bare.append(t_user / t_bare)
-        if torch_fn is not None:
-            vs_torch.append(t_user / timed(torch_fn))
+        for key in vs:
+            vs[key].append(t_user / timed(sides[key]))  # type: ignore[arg-type]
     out = {"run_s": statistics.median(t_run), "vs_bare": statistics.median(vs_bare)}
-    if vs_torch:
-        out["vs_torch"] = statistics.median(vs_torch)
+    out.update({key: statistics.median(ratios) for key, ratios in vs.items()})
     return out
 
 
@@ -224,12 +317,12 @@ def main() -> None:
         f"BLAS threads: {args.threads}; {torch_note}; repeats {args.repeats} (medians); {args.clock} clock; "
         f"freed arrays kept: {'yes' if kept else 'no'}; load average {os.getloadavg()[0]:.1f}"
     )
-    print("| config | run() | run() / bare NumPy | run() / PyTorch |")
-    print("|---|---|---|---|")
+    print("| config | run() | run() / bare NumPy | run() / PyTorch | run() / PyTorch, same work |")
+    print("|---|---|---|---|---|")
     for label, cfg in CONFIGS.items():
         r = bench(cfg, args.repeats)
-        vs_torch = f"{r['vs_torch']:.2f}" if "vs_torch" in r else "-"
-        print(f"| {label} | {r['run_s'] * 1e3:.1f} ms | {r['vs_bare']:.2f} | {vs_torch} |", flush=True)
+        vs_torch, vs_work = (f"{r[key]:.2f}" if key in r else "-" for key in ("vs_torch", "vs_torch_work"))
+        print(f"| {label} | {r['run_s'] * 1e3:.1f} ms | {r['vs_bare']:.2f} | {vs_torch} | {vs_work} |", flush=True)
     if args.process:
         process_figures(args.repeats, args.threads)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")

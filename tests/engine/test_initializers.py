@@ -607,3 +607,22 @@ def test_sparse_zero_count_is_torchs_formula_for_every_sparsity_on_a_grid(fi: in
     for k in range(101):
         sparsity = k / 100
         assert sparse_zeros(sparsity, fi) == torch_sparse_zeros(sparsity, fi), (sparsity, fi)
+
+
+def test_a_cached_law_is_the_law_resolved_afresh() -> None:
+    """The law cache (per fans, params and gain) gives what resolving gives, keeps value types apart and
+    never caches a refusal."""
+    entry = ini.lookup("normal")
+    first = entry.distribution(3, 4, {"std": 2.0})
+    assert entry.distribution(3, 4, {"std": 2.0}) is first
+    assert first == entry.law(3, 4, entry.resolve({"std": 2.0}), 1.0)
+    assert entry.distribution(3, 4, {"std": 3.0}).expected().std == 3.0
+    he = ini.lookup("he_normal")
+    assert he.distribution(4, 5, {"gain": "auto"}, auto_gain=1.0).expected().std == pytest.approx(0.5)
+    assert he.distribution(4, 5, {"gain": "auto"}, auto_gain=2.0).expected().std == pytest.approx(1.0)
+    assert he.distribution(4, 9, {"gain": 1}).expected().std == pytest.approx(0.5)
+    for _ in range(2):  # True equals 1 and hashes alike, but is refused every time
+        with pytest.raises(ConfigError):
+            he.distribution(4, 9, {"gain": True})
+    with pytest.raises(ConfigError):
+        entry.distribution(3, 4, {"std": -1.0})

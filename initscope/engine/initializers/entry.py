@@ -7,7 +7,7 @@ A rule is a small frozen dataclass called with (fan_in, fan_out, resolved params
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
 import numpy as np
@@ -119,6 +119,8 @@ class Initializer:
     """All values >= 0 by construction (KotlinDL's U[0, b)): shown with a warning."""
     check: CheckFn | None = None
     """Validation across parameters (uniform: high > low)."""
+    _laws: dict[tuple[object, ...], Law] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Laws already resolved, by (fans, params, auto gain): a run asks for the same one at every layer."""
 
     def resolve(self, given: Params | None = None) -> dict[str, ParamValue]:
         """Every parameter filled in (defaults) and validated; unknown names are a ConfigError."""
@@ -135,8 +137,16 @@ class Initializer:
 
     def distribution(self, fan_in: int, fan_out: int, params: Params | None = None, auto_gain: float = SQRT2) -> Law:
         """The law for these fans; the single path behind sample() and expected()."""
-        resolved = self.resolve(params)
-        return self.law(fan_in, fan_out, resolved, gain_of(resolved, auto_gain))
+        key = _law_key(fan_in, fan_out, params, auto_gain)
+        law = self._laws.get(key) if key is not None else None
+        if law is None:
+            resolved = self.resolve(params)
+            law = self.law(fan_in, fan_out, resolved, gain_of(resolved, auto_gain))
+            if key is not None:
+                if len(self._laws) >= _LAWS_KEPT:
+                    self._laws.clear()
+                self._laws[key] = law
+        return law
 
     def sample(
         self,
@@ -160,3 +170,18 @@ class Initializer:
 
     def expected(self, fan_in: int, fan_out: int, params: Params | None = None, auto_gain: float = SQRT2) -> Expected:
         return self.distribution(fan_in, fan_out, params, auto_gain).expected()
+
+
+_LAWS_KEPT = 256
+"""Laws kept per entry: per-layer widths give a few distinct fans, an explorer session a few hundred."""
+
+
+def _law_key(fan_in: int, fan_out: int, params: Params | None, auto_gain: float) -> tuple[object, ...] | None:
+    """What a law depends on, hashable; None when a value is not (it is then resolved every time). Each value
+    keeps its type, so 1, 1.0 and True (equal, and hashed alike) are validated separately."""
+    items = tuple(sorted((str(k), type(v).__name__, v) for k, v in (params or {}).items()))
+    try:
+        hash(items)
+    except TypeError:
+        return None
+    return (type(fan_in).__name__, fan_in, type(fan_out).__name__, fan_out, items, float(auto_gain))
