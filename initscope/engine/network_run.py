@@ -85,14 +85,9 @@ class _Forward:
         self.a.put(i, am)
         self.a_hists.append(stats.histogram(tape.out, am))
         inner = tape.phi_out[-1]
-        if act.saturation is not None:
-            self.saturated[i] = np.count_nonzero(act.saturation(inner)) / inner.size
-        if act.can_die:
-            self.dead[i] = 1.0 - stats.nonzero_count(inner) / inner.size
-            silent = inner.max(axis=0) == 0
-            if act.name != "relu":
-                silent &= inner.min(axis=0) == 0
-            self.dead_units[i] = np.count_nonzero(silent) / inner.shape[1]
+        self.saturated[i], self.dead[i], self.dead_units[i] = stats.unit_fractions(
+            inner, act.saturation, act.can_die, signed=act.name != "relu"
+        )
         self.symmetric[i] = identical and _all_columns_equal(tape.out)
         if tape.branch is not None:
             self.branch_std[i] = zm.std

@@ -316,16 +316,9 @@ class _Record:
     def activation(self, i: int, act: activations.Activation, a: Array, am: stats.Moments) -> None:
         self.a.put(i, am)
         self.a_hists.append(stats.histogram(a, am))
-        if act.saturation is not None:
-            self.saturated[i] = np.count_nonzero(act.saturation(a)) / a.size
-        if act.can_die:
-            self.dead[i] = 1.0 - stats.nonzero_count(a) / a.size
-            # A unit is dead for the batch when its column is all zeros: max == 0 (and min == 0 for
-            # leaky_relu, whose outputs can be negative). Column max/min vectorize; a column count does not.
-            silent = a.max(axis=0) == 0
-            if act.name != "relu":
-                silent &= a.min(axis=0) == 0
-            self.dead_units[i] = np.count_nonzero(silent) / a.shape[1]
+        self.saturated[i], self.dead[i], self.dead_units[i] = stats.unit_fractions(
+            a, act.saturation, act.can_die, signed=act.name != "relu"
+        )
 
     def weight_gradient(self, i: int, dw_sum: Array, db: FloatArray, batch: int) -> None:
         """dW = A^T dZ / batch: the statistics of the unscaled product are rescaled exactly, saving a pass

@@ -9,8 +9,10 @@ elements long) and accumulated over rows in float64; float64 runs are summed in 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -178,44 +180,71 @@ def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[fl
     if m.count == 0 or m.count == m.nonfinite:
         return Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, m.nonfinite, collapsed="no finite values")
     lo, hi = value_range if value_range is not None else robust_range(m)
+    collapsed = _collapsed(m, lo, hi, bins)
+    if collapsed is not None:
+        return collapsed
+    rows, note = _counted_rows(x)
+    tally = _tally(_slots(rows, lo, hi, bins, m.nonfinite > 0), bins + 2)
+    counts = tally[1 : bins + 1].copy()
+    counts[0] += tally[0]
+    counts[-1] += tally[bins + 1]
+    # Values equal to the range's end are inside it: only a range narrower than [min, max] has outsiders.
+    # (min/max are NaN when not computed: then every clipped value counts as outside.)
+    below = int(tally[0]) if not lo <= m.min else 0
+    above = int(tally[bins + 1]) if not hi >= m.max else 0
+    edges = lo + (hi - lo) * np.arange(bins + 1, dtype=np.float64) / bins
+    return Histogram(edges, counts, int(counts.sum()), m.nonfinite, outside=(below, above), note=note)
+
+
+def _collapsed(m: Moments, lo: float, hi: float, bins: int) -> Histogram | None:
+    """The one-bar histogram of values that are all equal or span no usable range; None otherwise."""
+    finite = m.count - m.nonfinite
     if math.isnan(m.min) and m.std == 0:
         return Histogram(
             np.array([m.mean, m.mean]),
-            np.array([m.count - m.nonfinite], dtype=np.int64),
-            m.count - m.nonfinite,
+            np.array([finite], dtype=np.int64),
+            finite,
             m.nonfinite,
-            collapsed=f"all {m.count - m.nonfinite:,} values equal {m.mean:.4g}",
+            collapsed=f"all {finite:,} values equal {m.mean:.4g}",
         )
     if (
-        not hi > lo
-        or not math.isfinite(hi - lo)
-        or (hi - lo) <= 1e-12 * max(abs(lo), abs(hi), 1e-300)
-        or not (hi - lo) / bins > 0
+        hi > lo
+        and math.isfinite(hi - lo)
+        and (hi - lo) > 1e-12 * max(abs(lo), abs(hi), 1e-300)
+        and (hi - lo) / bins > 0
     ):
-        value = m.min if m.min == m.max else m.mean
-        return Histogram(
-            np.array([m.min, m.max]),
-            np.array([m.count - m.nonfinite], dtype=np.int64),
-            m.count - m.nonfinite,
-            m.nonfinite,
-            collapsed=f"all {m.count - m.nonfinite:,} values equal {value:.4g}"
-            if m.min == m.max
-            else f"all values within {m.min:.4g} .. {m.max:.4g}",
-        )
+        return None
+    value = m.min if m.min == m.max else m.mean
+    return Histogram(
+        np.array([m.min, m.max]),
+        np.array([finite], dtype=np.int64),
+        finite,
+        m.nonfinite,
+        collapsed=f"all {finite:,} values equal {value:.4g}"
+        if m.min == m.max
+        else f"all values within {m.min:.4g} .. {m.max:.4g}",
+    )
+
+
+def _counted_rows(x: Array) -> tuple[Array, str | None]:
+    """The rows a histogram counts: all of them, or an evenly strided subset of at most HIST_MAX_VALUES values
+    (a single row is strided by value), with the words that say so."""
     rows = x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(1, -1)
-    note = None
-    if rows.size > HIST_MAX_VALUES:
-        if rows.shape[0] > 1:
-            stride = -(-rows.size // HIST_MAX_VALUES)
-            stride = min(stride, rows.shape[0])
-            rows = rows[::stride]
-            note = f"every {ordinal(stride)} row ({rows.size:,} of {x.size:,} values)"
-        else:
-            stride = -(-rows.size // HIST_MAX_VALUES)
-            rows = rows[:, ::stride]
-            note = f"every {ordinal(stride)} value ({rows.size:,} of {x.size:,})"
-    # Slot k + 1 holds bin k; slot 0 and slot bins + 1 catch the values below and above the range
-    # (clipped there), so one bincount over small integers yields the bins and the outside tallies.
+    if rows.size <= HIST_MAX_VALUES:
+        return rows, None
+    stride = -(-rows.size // HIST_MAX_VALUES)
+    if rows.shape[0] > 1:
+        stride = min(stride, rows.shape[0])
+        rows = rows[::stride]
+        return rows, f"every {ordinal(stride)} row ({rows.size:,} of {x.size:,} values)"
+    rows = rows[:, ::stride]
+    return rows, f"every {ordinal(stride)} value ({rows.size:,} of {x.size:,})"
+
+
+def _slots(rows: Array, lo: float, hi: float, bins: int, has_nonfinite: bool) -> Array:
+    """Each finite value's slot: slot k + 1 holds bin k; slot 0 and slot bins + 1 catch the values below and
+    above the range (clipped there), so one bincount over small integers yields the bins and the outside
+    tallies."""
     work: type[np.floating] = np.float64 if rows.dtype == np.float64 else np.float32  # enough for binning
     scale = bins / (hi - lo)
     if work is np.float32 and not (scale < 1e30 and abs(lo * scale) < 1e30):
@@ -227,19 +256,34 @@ def histogram(x: Array, m: Moments, bins: int = HIST_BINS, value_range: tuple[fl
         slot = np.subtract(rows, lo, dtype=np.float64)
         slot /= (hi - lo) / bins
         slot += 1.0
-    if m.nonfinite:
+    if has_nonfinite:
         slot = slot[np.isfinite(slot)]
     np.clip(slot, 0, bins + 1, out=slot)
-    tally = _tally(slot, bins + 2)
-    counts = tally[1 : bins + 1].copy()
-    counts[0] += tally[0]
-    counts[-1] += tally[bins + 1]
-    # Values equal to the range's end are inside it: only a range narrower than [min, max] has outsiders.
-    # (min/max are NaN when not computed: then every clipped value counts as outside.)
-    below = int(tally[0]) if not lo <= m.min else 0
-    above = int(tally[bins + 1]) if not hi >= m.max else 0
-    edges = lo + (hi - lo) * np.arange(bins + 1, dtype=np.float64) / bins
-    return Histogram(edges, counts, int(counts.sum()), m.nonfinite, outside=(below, above), note=note)
+    return slot
+
+
+class UnitFractions(NamedTuple):
+    """What share of a layer's activations saturate, are exactly zero, and of its units output zero for the
+    whole batch (dead); NaN where the activation cannot saturate or die."""
+
+    saturated: float
+    dead: float
+    dead_units: float
+
+
+def unit_fractions(
+    a: Array, saturation: Callable[[Array], npt.NDArray[np.bool_]] | None, can_die: bool, signed: bool
+) -> UnitFractions:
+    """The fractions of `a` (batch x units). A unit is dead for the batch when its column is all zeros: max == 0,
+    and min == 0 too when the activation's outputs can be negative (`signed`, e.g. leaky_relu). Column max/min
+    vectorize; a column count does not."""
+    saturated = np.count_nonzero(saturation(a)) / a.size if saturation is not None else math.nan
+    if not can_die:
+        return UnitFractions(saturated, math.nan, math.nan)
+    silent = a.max(axis=0) == 0
+    if signed:
+        silent &= a.min(axis=0) == 0
+    return UnitFractions(saturated, 1.0 - nonzero_count(a) / a.size, np.count_nonzero(silent) / a.shape[1])
 
 
 def ordinal(n: int) -> str:
