@@ -24,7 +24,8 @@ from textual.widgets import Input, Label, Select, Static
 
 from initscope.engine import activations, initializers
 from initscope.engine.architecture import ARCHS, BRANCH_SCALES, NORM_PLACEMENTS, NORMS
-from initscope.engine.config import DTYPES, Config, build
+from initscope.engine.config import Config, build
+from initscope.engine.config_checks import DTYPES
 from initscope.engine.errors import ConfigError
 from initscope.engine.limits import MAX_BATCH, MAX_DEPTH, MAX_SEED, MAX_UNITS
 from initscope.tui.grouped_select import GroupedSelect
