@@ -19,7 +19,8 @@ from textual.events import Show
 from initscope.engine.arrays import FloatArray
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
-from initscope.engine.jacobian import JacobianResult, SpectrumPrediction, check_size, jacobian_spectrum
+from initscope.engine.jacobian import JacobianResult, check_size, jacobian_spectrum
+from initscope.engine.jacobian_prediction import SpectrumPrediction
 from initscope.engine.result import Result
 from initscope.tui.axes import log_axis
 from initscope.tui.messages import (
