@@ -19,19 +19,7 @@ spectrum of one J is self-averaging. The product is accumulated left to right (L
 then one SVD) and rescaled by a power of two after every layer, so it never overflows or underflows; the
 exponent is carried separately (the scaling is exact in binary floating point).
 
-Prediction (Pennington, Schoenholz & Ganguli 2017, "Resurrecting the sigmoid in deep learning through
-dynamical isometry", NeurIPS, §2.3-2.5): S-transforms of free matrices multiply, S_{JJ^T} = prod_l
-S_{W_l W_l^T} S_{D_l^2}. Expanding S(z) = (1/m_1)(1 - v z + ...) with v = m_2/m_1^2 - 1 (the normalized
-variance) shows that under products the first moments multiply and the normalized variances add:
-
-    mean(JJ^T)       = prod_l sigma_w^2 mu_1(q_l)                     (= chi_1^L at the fixed point)
-    var(JJ^T)/mean^2 = sum_l (mu_2(q_l)/mu_1(q_l)^2 - 1 - s_1)
-
-with mu_k(q) = E[phi'(sqrt(q) z)^(2k)], s_1 = -1 for i.i.d. weights (Marchenko-Pastur: v = 1) and 0 for
-orthogonal ones (W W^T = g^2 I). At the fixed point with chi_1 = 1 this is the paper's
-sigma^2_{JJ^T} = L (mu_2/mu_1^2 - 1 - s_1). We generalise in two ways and say so: off criticality the mean
-is chi_1^L and the variance mean^2 times the same sum; and the sum runs over the layers' own q_l (the
-mean-field recursion from this input), not q*, so the transient before the fixed point counts.
+The prediction it is compared with is in jacobian_prediction.py.
 """
 
 from __future__ import annotations
@@ -43,14 +31,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-from initscope.engine import activations, initializers, stats, theory
-from initscope.engine.activations import Activation
+from initscope.engine import activations, initializers, stats
 from initscope.engine.arrays import Array, FloatArray
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
+from initscope.engine.jacobian_prediction import SpectrumPrediction, predict_spectrum
 from initscope.engine.limits import MAX_JACOBIAN_WIDTH
 from initscope.engine.propagate import lsuv_rescale, sample_layer
 from initscope.engine.result import Histogram
@@ -61,37 +48,6 @@ Progress = Callable[[int, int], None]
 SAMPLE_INDEX = 0
 """The batch row whose Jacobian is taken."""
 _LOG10_2 = math.log10(2.0)
-
-
-@dataclass
-class SpectrumPrediction:
-    """Free-probability prediction of the eigenvalues of J J^T (Pennington et al. 2017).
-
-    NaN fields (and `applicable` False with a `reason`) where the assumptions fail: mean field does not
-    apply (zero/constant/identity/lsuv, non-zero-mean weights), or the net is not square.
-    """
-
-    applicable: bool
-    reason: str
-    s1: float = math.nan
-    """0 for orthogonal weights (W W^T = g^2 I); -1 for every i.i.d. draw (normal, uniform, truncated,
-    sparse: their W W^T follows Marchenko-Pastur at large width)."""
-    q_star: float = math.nan
-    chi1: float = math.nan
-    mu1: float = math.nan
-    """E[phi'(h)^2] at q*."""
-    mu2: float = math.nan
-    """E[phi'(h)^4] at q*."""
-    critical_var: float = math.nan
-    """The paper's L (mu_2/mu_1^2 - 1 - s_1) at q*: the eigenvalue variance when chi_1 = 1 (mean 1)."""
-    mean: float = math.nan
-    """prod_l sigma_w^2 mu_1(q_l) over this input's mean-field q_l: chi_1^L at the fixed point."""
-    log10_mean: float = math.nan
-    """log10 of `mean`, finite where `mean` over/underflows."""
-    normalized_var: float = math.nan
-    """sum_l (mu_2/mu_1^2 - 1 - s_1)(q_l): var / mean^2, scale-free."""
-    var: float = math.nan
-    """mean^2 * normalized_var."""
 
 
 @dataclass
@@ -172,67 +128,6 @@ def check_size(cfg: Config) -> None:
         )
 
 
-# ------------------------------------------------------------------------------------------ prediction
-def dphi_moments(act: Activation, q: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-    """(mu_1, mu_2) = (E[phi'(sqrt(q) z)^2], E[phi'(sqrt(q) z)^4]) for z ~ N(0, 1), arrays shaped like q.
-
-    Uses the theory module's kink-exact quadrature (relu's step derivative is integrated exactly)."""
-    qs = np.asarray(q, dtype=np.float64)
-    flat = qs.reshape(-1)
-    unique, inverse = np.unique(flat, return_inverse=True)
-
-    def power(k: int) -> Callable[[FloatArray], FloatArray]:
-        def f(x: FloatArray) -> FloatArray:
-            d = np.asarray(act.dphi(x, act.phi(x.copy())), dtype=np.float64)
-            return np.asarray(d**k, dtype=np.float64)
-
-        return f
-
-    with np.errstate(all="ignore"):
-        m1 = theory.gaussian_expectation(power(2), unique)
-        m2 = theory.gaussian_expectation(power(4), unique)
-    return m1[inverse].reshape(qs.shape), m2[inverse].reshape(qs.shape)
-
-
-def _s1(cfg: Config) -> float:
-    return 0.0 if initializers.lookup(cfg.initializer).name == "orthogonal" else -1.0
-
-
-def predict_spectrum(cfg: Config, input_second_moment: float = 1.0) -> SpectrumPrediction:
-    """The free-probability mean and variance of the eigenvalues of J J^T for `cfg` (no weights drawn).
-
-    `input_second_moment` is mean(x^2) of the input the Jacobian is taken at (1 for the built-in inputs
-    on average). Square nets only (fan_in = every width): the S-transform of a rectangular W W^T has other
-    moments, not derived here.
-    """
-    layers, summary = theory.predict(cfg, input_second_moment=input_second_moment)
-    if not summary.applicable:
-        return SpectrumPrediction(False, summary.reason)
-    if any(w != cfg.fan_in for w in cfg.widths):
-        return SpectrumPrediction(
-            False,
-            "the free-probability prediction is derived for square nets "
-            f"(fan_in = every width); this net has fan_in {cfg.fan_in} and widths "
-            f"{min(cfg.widths)}..{max(cfg.widths)}",
-        )
-    act = activations.make(cfg.activation, dict(cfg.activation_params))
-    s1 = _s1(cfg)
-    sw2 = summary.sigma_w2
-    depth = cfg.n_layers
-    with np.errstate(all="ignore"):
-        mu1_star, mu2_star = (float(v) for v in dphi_moments(act, summary.q_star))
-        critical = depth * (mu2_star / (mu1_star * mu1_star) - 1.0 - s1)
-        mu1, mu2 = dphi_moments(act, layers.preactivation_var)
-        per_layer = mu2 / (mu1 * mu1) - 1.0 - s1
-        normalized = float(np.sum(per_layer))
-        log10_mean = float(np.sum(np.log10(sw2 * mu1)))
-        mean = math.inf if log10_mean >= 308.0 else 10.0**log10_mean  # NaN stays NaN
-        var = mean * mean * normalized
-    return SpectrumPrediction(
-        True, "", s1, summary.q_star, summary.chi1, mu1_star, mu2_star, critical, mean, log10_mean, normalized, var
-    )
-
-
 # ------------------------------------------------------------------------------------------ the chain
 def _work_dtype(cfg: Config) -> type[np.floating]:
     """float64 runs multiply in float64; float32 and float16 runs in float32 (float16 GEMMs are slow in
@@ -273,56 +168,29 @@ def jacobian_spectrum(
     """
     check_size(cfg)
     started = time.perf_counter()
-    entry = initializers.lookup(cfg.initializer)
-    total = cfg.n_layers + 1
-    # Only lsuv needs the whole batch; row 0 of the generated inputs does not depend on the batch size
-    # (rows are drawn in order), so other nets draw just that row.
-    rows = cfg.batch if entry.data_dependent else SAMPLE_INDEX + 1
-    batch = make_input(cfg.input, rows, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), cfg.np_dtype)
-    x = batch[SAMPLE_INDEX].astype(_work_dtype(cfg))
+    data_dependent = initializers.lookup(cfg.initializer).data_dependent
+    x, batch = _input_row(cfg, data_dependent)
     second = float(np.mean(np.square(x, dtype=np.float64)))
     prediction = predict_spectrum(cfg, input_second_moment=second)
-    chain = _Chain(cfg, entry.data_dependent, x, batch)
+    chain = _Chain(cfg, data_dependent, x, batch)
     chain.run(cancel, progress)
-    chain_s = time.perf_counter() - started
-
-    def missing(note: str) -> JacobianResult:
-        nan = math.nan
-        return JacobianResult(
-            cfg,
-            np.zeros(0),
-            np.zeros(0),
-            _empty(note),
-            _empty(note),
-            nan,
-            nan,
-            nan,
-            nan,
-            prediction,
-            chain.layers_done,
-            chain.cancelled,
-            chain.first_bad,
-            note,
-            input_second_moment=second,
-            chain_s=chain_s,
-            elapsed_s=time.perf_counter() - started,
-        )
-
+    timing = _Timing(started, time.perf_counter() - started)
     if chain.cancelled or (cancel is not None and cancel.is_set()):
         chain.cancelled = True
-        return missing("cancelled")
+        return _missing(chain, prediction, second, timing, "cancelled")
     if chain.first_bad is not None:
-        return missing(
+        note = (
             f"values left float range at layer {chain.first_bad} (the net overflows there; see the "
             "Forward tab): the Jacobian is undefined"
         )
+        return _missing(chain, prediction, second, timing, note)
     svd_started = time.perf_counter()
     spectrum = _Spectrum.of(chain)
-    svd_s = time.perf_counter() - svd_started
+    timing.svd_s = time.perf_counter() - svd_started
     hist = stats.histogram(spectrum.values, stats.moments(spectrum.values))
     log_hist = stats.histogram(spectrum.logs, stats.moments(spectrum.logs))
     if progress is not None:
-        progress(total, total)
+        progress(cfg.n_layers + 1, cfg.n_layers + 1)
     return JacobianResult(
         cfg,
         spectrum.values,
@@ -339,11 +207,55 @@ def jacobian_spectrum(
         None,
         spectrum.note,
         input_second_moment=second,
-        chain_s=chain_s,
-        svd_s=svd_s,
+        chain_s=timing.chain_s,
+        svd_s=timing.svd_s,
         elapsed_s=time.perf_counter() - started,
         zero_tolerance=spectrum.tolerance,
         numerically_zero=spectrum.zeros,
+    )
+
+
+def _input_row(cfg: Config, data_dependent: bool) -> tuple[Array, Array]:
+    """(row SAMPLE_INDEX in the chain's dtype, the batch it comes from).
+
+    Only lsuv needs the whole batch; row 0 of the generated inputs does not depend on the batch size
+    (rows are drawn in order), so other nets draw just that row."""
+    rows = cfg.batch if data_dependent else SAMPLE_INDEX + 1
+    batch = make_input(cfg.input, rows, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), cfg.np_dtype)
+    return batch[SAMPLE_INDEX].astype(_work_dtype(cfg)), batch
+
+
+@dataclass
+class _Timing:
+    started: float
+    """perf_counter() when the computation started."""
+    chain_s: float
+    svd_s: float = 0.0
+
+
+def _missing(
+    chain: _Chain, prediction: SpectrumPrediction, second: float, timing: _Timing, note: str
+) -> JacobianResult:
+    """A result without a spectrum (cancelled, or the chain left float range), saying why in `note`."""
+    nan = math.nan
+    return JacobianResult(
+        chain.cfg,
+        np.zeros(0),
+        np.zeros(0),
+        _empty(note),
+        _empty(note),
+        nan,
+        nan,
+        nan,
+        nan,
+        prediction,
+        chain.layers_done,
+        chain.cancelled,
+        chain.first_bad,
+        note,
+        input_second_moment=second,
+        chain_s=timing.chain_s,
+        elapsed_s=time.perf_counter() - timing.started,
     )
 
 

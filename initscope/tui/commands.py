@@ -65,6 +65,16 @@ def alias_hits(query: str) -> dict[str, str]:
 
 def commands_for(app: CommandTarget) -> list[Command]:
     """(text, help, callback) of every command."""
+    return [
+        *_initializer_commands(app),
+        *_activation_commands(app),
+        *_tab_commands(app),
+        *_action_commands(app),
+        *_race_commands(app),
+    ]
+
+
+def _initializer_commands(app: CommandTarget) -> list[Command]:
     out: list[Command] = []
     for entry in initializers.CATALOGUE:
         aliases = f" (also {', '.join(entry.aliases)})" if entry.aliases else ""
@@ -75,8 +85,18 @@ def commands_for(app: CommandTarget) -> list[Command]:
                 partial(app.set_initializer, entry.name),
             )
         )
-    for name in activations.NAMES:
-        out.append((f"activation: {name}", activations.SPECS[name].formula, partial(app.set_activation, name)))
+    return out
+
+
+def _activation_commands(app: CommandTarget) -> list[Command]:
+    return [
+        (f"activation: {name}", activations.SPECS[name].formula, partial(app.set_activation, name))
+        for name in activations.NAMES
+    ]
+
+
+def _tab_commands(app: CommandTarget) -> list[Command]:
+    out: list[Command] = []
     for key, tab in (("1", "weights"), ("2", "forward"), ("3", "backward"), ("4", "theory"), ("5", "train")):
         out.append((f"tab: {tab}", f"show the {tab.capitalize()} tab (key {key})", partial(app.action_tab, tab)))
     out.append(
@@ -86,6 +106,10 @@ def commands_for(app: CommandTarget) -> list[Command]:
             partial(app.action_tab, "audit"),
         )
     )
+    return out
+
+
+def _action_commands(app: CommandTarget) -> list[Command]:
     actions: list[Command] = [
         ("pin the current run", "overlay it on Forward, Backward and Theory (key p)", app.action_pin),
         ("clear pins", "remove every pinned run (key P)", app.action_clear_pins),
@@ -121,8 +145,11 @@ def commands_for(app: CommandTarget) -> list[Command]:
     if app.can_export:
         actions.append(("export snapshot", "JSON + CSV into the export folder (key e)", app.action_export))
         actions.append(("open snapshot", "show a saved snapshot (key o)", app.action_open))
-    out += [(f"action: {text}", help_text, cb) for text, help_text, cb in actions]
-    out += [
+    return [(f"action: {text}", help_text, cb) for text, help_text, cb in actions]
+
+
+def _race_commands(app: CommandTarget) -> list[Command]:
+    return [
         (
             f"race: add {entry.name}",
             f"add {entry.name} to the Train tab's contenders",
@@ -130,7 +157,6 @@ def commands_for(app: CommandTarget) -> list[Command]:
         )
         for entry in initializers.CATALOGUE
     ]
-    return out
 
 
 class InitScopeCommands(Provider):

@@ -4,8 +4,8 @@ The pane keeps the text of every field. A choice (a Select, an arrow-key step) i
 text is applied once typing pauses for EDIT_PAUSE_S or on enter, so a number typed digit by digit never
 runs its prefixes (typing 65537 must not show a 655-wide net). Applying tries to build a Config (cheap)
 and posts `ConfigEdited` when the engine would accept it, or `ConfigRefused` naming the field that is
-wrong, which it marks with a one-line reason. Values the user did not touch are passed exactly (gain
-sqrt2 stays sqrt2, not the 6 digits shown).
+wrong, which it marks with a one-line reason. The texts themselves, and how they become a Config, are kept by
+`FieldTexts` (control_texts.py).
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from initscope.engine import activations, initializers
-from initscope.engine.architecture import ARCHS, BRANCH_SCALES, NORM_PLACEMENTS, NORMS
-from initscope.engine.config import DTYPES, Config, build
+from initscope.engine.config import Config, build
+from initscope.engine.config_checks import DTYPES
 from initscope.engine.errors import ConfigError
 from initscope.engine.limits import MAX_BATCH, MAX_DEPTH, MAX_SEED, MAX_UNITS
+from initscope.tui.control_texts import ARCH_CHOICES, FieldTexts, shown
 from initscope.tui.grouped_select import GroupedSelect
 from initscope.tui.messages import ConfigEdited, ConfigRefused, NumberStepped
 from initscope.tui.number_input import NumberInput
@@ -52,14 +53,6 @@ FIELD_LABELS = {
     "norm_placement": "norm at",
     "branch_scale": "scale",
 }
-ARCH_CHOICES = {
-    "arch": [(a, a) for a in ARCHS],
-    "branch_depth": [("1 layer", "1"), ("2 layers", "2")],
-    "norm": [(n, n) for n in NORMS],
-    "norm_placement": [(p, p) for p in NORM_PLACEMENTS],
-    "branch_scale": [(s, s) for s in BRANCH_SCALES],
-}
-"""The architecture fields: each a Select, applied at once."""
 EDIT_PAUSE_S = 0.35
 """Typed text is applied when typing pauses this long (or on enter); quicker keystrokes are one edit."""
 BIAS_SUGGESTIONS = [
@@ -80,13 +73,6 @@ def catalogue_in_family_order() -> list[initializers.Initializer]:
     return sorted(entries, key=lambda e: (rank.get(e.family, len(rank)), entries.index(e)))
 
 
-def shown(value: object) -> str:
-    """A parameter value as the field shows it."""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
 def _row(label: str, widget: Widget, row_id: str | None = None) -> Horizontal:
     return Horizontal(Label(label, classes="field-label"), widget, classes="row", id=row_id)
 
@@ -99,86 +85,23 @@ class ControlPane(VerticalScroll):
     def __init__(self, config: Config, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.config = config
-        self.values: dict[str, str] = {}
-        self.init_params: dict[str, str] = {}
-        self.act_params: dict[str, str] = {}
-        self._exact: dict[str, str] = {}
-        """field key -> text the field showed when it was filled from a Config, with its exact value."""
-        self._exact_values: dict[str, str] = {}
+        self.texts = FieldTexts(config)
         self.invalid_field: str | None = None
         self.error_text = ""
         self._typed_source: str | None = None
         """The field typed into last, while its text waits for the typing pause (None: nothing waits)."""
         self._pause_timer: Timer | None = None
-        self._load_values(config)
 
-    # ------------------------------------------------------------------ values <-> Config
-    def _load_values(self, cfg: Config) -> None:
-        self.values = {
-            "initializer": cfg.initializer,
-            "activation": cfg.activation,
-            "fan_in": str(cfg.fan_in),
-            "width": ""
-            if cfg.width is None
-            else (",".join(map(str, cfg.width)) if isinstance(cfg.width, tuple) else str(cfg.width)),
-            "depth": str(cfg.depth),
-            "batch": str(cfg.batch),
-            "dtype": cfg.dtype,
-            "seed": str(cfg.seed),
-            "input": cfg.input,
-            "bias": _bias_text(cfg),
-            "clip": "off" if cfg.clip is None else f"{cfg.clip:.6g}",
-            "clip_mode": cfg.clip_mode,
-            "arch": cfg.arch,
-            "branch_depth": str(cfg.branch_depth),
-            "norm": cfg.norm,
-            "norm_placement": cfg.norm_placement,
-            "branch_scale": cfg.branch_scale,
-        }
-        self._exact, self._exact_values = {}, {}
-        self.init_params = {}
-        for key, value in cfg.initializer_params.items():
-            self.init_params[key] = shown(value)
-            self._exact["init." + key] = shown(value)
-            self._exact_values["init." + key] = repr(value) if isinstance(value, float) else str(value)
-        self.act_params = {}
-        for key, fvalue in cfg.activation_params.items():
-            self.act_params[key] = shown(fvalue)
-            self._exact["act." + key] = shown(fvalue)
-            self._exact_values["act." + key] = repr(fvalue)
-        if cfg.clip is not None:
-            self._exact["clip"] = self.values["clip"]
-            self._exact_values["clip"] = repr(cfg.clip)
-
-    def _text(self, key: str, text: str) -> str:
-        """The exact value when the field still shows what it was filled with."""
-        if self._exact.get(key) == text.strip():
-            return self._exact_values[key]
-        return text.strip()
-
-    def assignments(self) -> dict[str, str]:
-        """key -> text, in the one-line form's keys, for `build`."""
-        v = self.values
-        out: dict[str, str] = {"init": v["initializer"]}
-        for key, text in self.init_params.items():
-            out[key] = self._text("init." + key, text)
-        act = v["activation"]
-        if self.act_params:
-            inner = ",".join(f"{k}={self._text('act.' + k, t)}" for k, t in self.act_params.items())
-            act = f"{act}({inner})"
-        out["act"] = act
-        for key in ("fan_in", "depth", "batch", "dtype", "seed", "clip_mode", "input", *ARCH_CHOICES):
-            out[key] = v[key]
-        if v["width"].strip():
-            out["width"] = v["width"].strip()
-        out["bias"] = v["bias"].strip() or "zeros"
-        out["clip"] = self._text("clip", v["clip"]) if v["clip"].strip() else "off"
-        return out
+    # ------------------------------------------------------------------ texts <-> Config
+    @property
+    def values(self) -> dict[str, str]:
+        """The text of every field but the parameters."""
+        return self.texts.values
 
     def try_build(self) -> Config:
         """The Config the fields describe (raises ConfigError naming the field)."""
         base = Config(memory_budget=self.config.memory_budget)
-        return build(self.assignments(), base)
+        return build(self.texts.assignments(), base)
 
     # ------------------------------------------------------------------ compose
     def compose(self) -> ComposeResult:
@@ -243,14 +166,14 @@ class ControlPane(VerticalScroll):
     def _init_param_rows(self, name: str) -> Iterable[Widget]:
         entry = initializers.lookup(name)
         for p in entry.params:
-            text = self.init_params.get(p.name, p.shown_default())
+            text = self.texts.init_params.get(p.name, p.shown_default())
             yield self._param_row(p.name, text, "init", p.choices, p.integer)
         if entry.note:
             yield Static(entry.note, classes="entry-note")
 
     def _act_param_rows(self, name: str) -> Iterable[Widget]:
         for key, (default, low, high) in activations.SPECS[name].params.items():
-            text = self.act_params.get(key, shown(default))
+            text = self.texts.act_params.get(key, shown(default))
             yield self._param_row(key, text, "act", (), False, low, high)
 
     def _param_row(
@@ -323,7 +246,7 @@ class ControlPane(VerticalScroll):
 
     def _store(self, wid: str, text: str) -> bool:
         """Keep the text of field `wid`; False when it did not change (or is not a field of the Config)."""
-        found = self._field_of(wid)
+        found = self.texts.field_of(wid)
         if found is None:
             return False
         texts, key = found
@@ -333,13 +256,6 @@ class ControlPane(VerticalScroll):
         if texts is self.values:
             self._follow_field(wid, text)
         return True
-
-    def _field_of(self, wid: str) -> tuple[dict[str, str], str] | None:
-        """(the texts that hold field `wid`, its key there), or None for a widget that is not a field."""
-        for prefix, texts in (("init-param-", self.init_params), ("act-param-", self.act_params)):
-            if wid.startswith(prefix):
-                return texts, wid.removeprefix(prefix)
-        return (self.values, wid) if wid in self.values else None
 
     def _follow_field(self, wid: str, text: str) -> None:
         """What follows from a changed field: its parameters, the depth of a width list, an MLP's branch scale."""
@@ -366,22 +282,13 @@ class ControlPane(VerticalScroll):
                 self.query_one("#depth", Input).value = depth
 
     def _reset_init_params(self, name: str) -> None:
-        entry = initializers.lookup(name)
-        self.init_params = {}
-        for p in entry.params:
-            self.init_params[p.name] = p.shown_default()
-            self._exact["init." + p.name] = p.shown_default()
-            self._exact_values["init." + p.name] = repr(p.default) if isinstance(p.default, float) else str(p.default)
+        self.texts.reset_init_params(name)
         box = self.query_one("#init-params", Vertical)
         box.remove_children()
         box.mount_all(list(self._init_param_rows(name)))
 
     def _reset_act_params(self, name: str) -> None:
-        self.act_params = {}
-        for key, (default, _low, _high) in activations.SPECS[name].params.items():
-            self.act_params[key] = shown(default)
-            self._exact["act." + key] = shown(default)
-            self._exact_values["act." + key] = repr(float(default))
+        self.texts.reset_act_params(name)
         box = self.query_one("#act-params", Vertical)
         box.remove_children()
         box.mount_all(list(self._act_param_rows(name)))
@@ -401,33 +308,7 @@ class ControlPane(VerticalScroll):
 
     def widget_id_for(self, field: str, source: str) -> str:
         """The id of the widget a ConfigError's field names (the edited one when it names none)."""
-        direct = {
-            "fan_in",
-            "width",
-            "depth",
-            "batch",
-            "dtype",
-            "seed",
-            "clip",
-            "clip_mode",
-            "activation",
-            "initializer",
-            "bias",
-            "input",
-            *ARCH_CHOICES,
-        }
-        if field in direct:
-            return field
-        if "." in field:
-            owner, key = field.split(".", 1)
-            if owner == self.values["activation"] and key in self.act_params:
-                return f"act-param-{key}"
-            if owner == initializers.lookup(self.values["initializer"]).name and key in self.init_params:
-                return f"init-param-{key}"
-            if owner == "act" or owner in activations.SPECS:
-                return "activation"
-            return "bias"
-        return source or "initializer"
+        return self.texts.widget_id_for(field, source)
 
     def mark(self, wid: str | None, message: str) -> None:
         """Mark one field invalid (or none) and show the reason in one line under the controls."""
@@ -455,7 +336,7 @@ class ControlPane(VerticalScroll):
         """Show `cfg` in every field (palette, [ ] keys, an opened snapshot) without re-posting edits."""
         self._cancel_typing_pause()  # what was typed is replaced
         self.config = cfg
-        self._load_values(cfg)
+        self.texts.load(cfg)
         with self.prevent(Input.Changed, Select.Changed):
             for key in ("fan_in", "width", "depth", "batch", "seed", "bias", "clip"):
                 self.query_one(f"#{key}", Input).value = self.values[key]
@@ -471,15 +352,3 @@ class ControlPane(VerticalScroll):
             act_box.remove_children()
             act_box.mount_all(list(self._act_param_rows(cfg.activation)))
         self.mark(None, "")
-
-
-def _bias_text(cfg: Config) -> str:
-    if cfg.bias == "zeros":
-        return "zeros"
-    params = initializers.lookup(cfg.bias).resolve({})
-    changed = {k: v for k, v in cfg.bias_params.items() if params.get(k) != v}
-    if not changed:
-        return cfg.bias
-    if cfg.bias == "constant" and set(changed) == {"value"}:
-        return f"constant({shown(changed['value'])})"
-    return f"{cfg.bias}(" + ",".join(f"{k}={shown(v)}" for k, v in changed.items()) + ")"

@@ -21,12 +21,8 @@ from initscope.engine import activations, theory
 from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
-from initscope.engine.jacobian import (
-    dphi_moments,
-    input_output_jacobian,
-    jacobian_spectrum,
-    predict_spectrum,
-)
+from initscope.engine.jacobian import input_output_jacobian, jacobian_spectrum
+from initscope.engine.jacobian_prediction import dphi_moments, predict_spectrum
 from initscope.engine.propagate import sample_layer
 from initscope.engine.streams import Stream, layer_rng
 

@@ -272,7 +272,7 @@ async def test_a_phase_grid_that_comes_while_the_tab_is_hidden_is_shown_on_retur
 def test_tight_jacobian_numbers_keep_the_verdict_and_its_reason_in_three_rows() -> None:
     """A short pane (80x24) gets the numbers in three rows: the eigenvalue mean, the spread against the
     prediction, and the verdict with its short reason; the long form has more rows and the same verdict."""
-    from initscope.tui.theory.jacobian import jacobian_numbers, spread_words, why_short
+    from initscope.tui.theory.jacobian_readout import jacobian_numbers, spread_words, why_short
 
     cfg = Config(initializer="he_normal", activation="tanh", fan_in=64, depth=8, batch=32)
     j = jacobian_spectrum(cfg, threading.Event())

@@ -13,7 +13,7 @@ from initscope.engine import activations, initializers
 from initscope.engine.arrays import FloatArray
 from initscope.engine.config import Config
 from initscope.engine.result import TheoryLayers, TheorySummary
-from initscope.engine.theory.depth_scales import criticality
+from initscope.engine.theory.depth_scales import Criticality, criticality
 from initscope.engine.theory.fixed_points import VarianceMap
 from initscope.engine.theory.moments import closed_form_moments, slope_coefficients
 
@@ -154,15 +154,25 @@ def predict(config: Config, input_second_moment: float = 1.0) -> tuple[TheoryLay
     with np.errstate(all="ignore"):
         q1 = float(sw2[0]) * float(input_second_moment) + float(sb2[0])
         qa, var, d2 = _forward(mapping, q1, sw2, sb2)
-        # Going down: Var(dA_{l-1}) = fo_l Var(W_l) E[phi'(z_l)^2] Var(dA_l), Var(dA_L) = 1.
-        factors = fans[:, 1] * var_w * d2
-        grad_var = np.ones(depth)
-        if depth > 1:
-            grad_var[:-1] = np.cumprod(factors[1:][::-1])[::-1]
+        grad_var = _gradient_variances(fans[:, 1] * var_w * d2)
         layers = TheoryLayers(qa, np.sqrt(var), saturated_fraction(act.name, qa), np.sqrt(grad_var))
         sw2_main, sb2_main, first, maps = _main_map(sw2, sb2)
         crit = criticality(act, sw2_main, sb2_main, q0=q1 if first == 0 else float(qa[first]))
-    summary = TheorySummary(
+    return layers, _summary(crit, sw2_main, sb2_main, maps)
+
+
+def _gradient_variances(factors: FloatArray) -> FloatArray:
+    """Var(dA_l) per layer going down: Var(dA_{l-1}) = factor_l Var(dA_l), with factor_l = fo_l Var(W_l)
+    E[phi'(z_l)^2] and Var(dA_L) = 1."""
+    grad_var = np.ones(len(factors))
+    if len(factors) > 1:
+        grad_var[:-1] = np.cumprod(factors[1:][::-1])[::-1]
+    return grad_var
+
+
+def _summary(crit: Criticality, sw2: float, sb2: float, maps: int) -> TheorySummary:
+    """The applicable summary of the main map (`crit`, from sigma_w^2 = sw2 and sigma_b^2 = sb2)."""
+    return TheorySummary(
         True,
         "",
         crit.q_star,
@@ -170,14 +180,13 @@ def predict(config: Config, input_second_moment: float = 1.0) -> tuple[TheoryLay
         crit.phase,
         crit.depth_scale,
         crit.trainable_depth,
-        sw2_main,
-        sb2_main,
+        sw2,
+        sb2,
         crit.c_star,
         crit.chi_c,
         crit.depth_note,
         maps,
     )
-    return layers, summary
 
 
 def _weight_variances(

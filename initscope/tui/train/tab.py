@@ -11,7 +11,7 @@ last race stays on screen. `t` (or enter in a field) starts the race in its own 
 What is drawn comes from the engine only: the race so far while racing (a `RaceResult` with `running` set,
 coalesced, drawn at most every LIVE_PLOT_INTERVAL_S, the progress line every LIVE_STATUS_INTERVAL_S, and only
 while the tab is visible) and the `RaceResult` at the end (or from an opened snapshot's `training` block):
-the figures of `figures.py` and the table of `scoreboard.py`.
+the figures of `figures.py` and the table of `scoreboard.py`, put on screen by `race_view.py`.
 """
 
 from __future__ import annotations
@@ -39,19 +39,10 @@ from initscope.engine.training import (
     split_top_level,
 )
 from initscope.tui.messages import RaceChecked, RaceDone, RaceRefused, RaceStarted, RaceTick
-from initscope.tui.plots import Figure
 from initscope.tui.state import Palette, Pin, ViewState
 from initscope.tui.tabs.base import TabView, displayed
 from initscope.tui.text import Paragraph, one_line
-from initscope.tui.train.figures import (
-    RaceCard,
-    accuracy_figure,
-    contender_colors,
-    loss_figure,
-    race_line,
-    ratio_figure,
-    units_line,
-)
+from initscope.tui.train.figures import RaceCard
 from initscope.tui.train.form import (
     DEFAULT_VALUES,
     FIELD_FOR_ERROR,
@@ -62,6 +53,7 @@ from initscope.tui.train.form import (
     form_values,
 )
 from initscope.tui.train.paint_gate import RaceCancel
+from initscope.tui.train.race_view import ShownText, draw_race_view, fit_status
 from initscope.tui.train.scoreboard import Scoreboard
 from initscope.tui.train.status import idle_status, racing_status
 
@@ -105,8 +97,7 @@ class TrainTab(TabView):
         self.paint_gate = threading.Event()
         """Open (set) except while a frame of the live race is painted: the race waits at it (RaceCancel)."""
         self.paint_gate.set()
-        self.shown_markup: dict[str, str] = {}
-        """What each text widget shows now, so an update with the same text costs nothing."""
+        self.shown_text = ShownText()
         self.draw_pending = False
         self.dirty = True
         self.started = 0.0
@@ -421,40 +412,7 @@ class TrainTab(TabView):
             self.paint_gate.clear()
             self.call_after_refresh(self.paint_gate.set)
         self._show_status()
-        v = self.current_view()
-        board = self.query_one(Scoreboard)
-        if v is None:
-            note = "starting…" if self.racing else "no race yet: t (or enter in a field) starts one"
-            board.show_view(
-                None,
-                "every contender trains the same network on the same data in the same "
-                "mini-batch order; only the initializer differs",
-            )
-            self._set_text("#race-line", "")
-            for card in self.query(RaceCard):
-                card.show(card.title, Figure(message=note if card.id in ("race-loss", "race-ratio") else " "))
-            self._set_text("#race-units", "")
-            return
-        board.show_view(v, "racing…" if self.racing else "", contender_colors(self.palette, len(v.labels)))
-        self._set_text("#race-line", "[dim]$line[/dim]", line=race_line(v))
-        colors = contender_colors(self.palette, len(v.labels))
-        if self.view == "curves":
-            fig, caption = loss_figure(v, colors, self.palette)
-            self.query_one("#race-loss", RaceCard).show(caption, fig)
-            acc, acc_caption = accuracy_figure(v, colors)
-            self.query_one("#race-accuracy", RaceCard).show(acc_caption, acc)
-        else:
-            fig, caption = ratio_figure(v, colors, self.palette)
-            self.query_one("#race-ratio", RaceCard).show(caption, fig)
-            self._set_text("#race-units", units_line(v))
-
-    def _set_text(self, selector: str, markup: str, **variables: str) -> None:
-        """Set a Paragraph's markup, unless it shows exactly that already (an update repaints it)."""
-        key = markup + repr(sorted(variables.items()))
-        if self.shown_markup.get(selector) == key:
-            return
-        self.shown_markup[selector] = key
-        self.query_one(selector, Paragraph).set(Content.from_markup(markup, **variables))
+        draw_race_view(self, self.current_view(), self.racing, self.view, self.palette, self.shown_text)
 
     def _show_status(self) -> None:
         """One line: what t will race, the progress of the running race, or why the settings are refused
@@ -470,11 +428,7 @@ class TrainTab(TabView):
             if self.racing
             else idle_status(self.spec(), self.race, self.race_source, self._clock())
         )
-        line = pieces[0]
-        for piece in pieces[1:]:  # the first pieces matter most: add the others while they fit
-            if line.cell_length + 3 + piece.cell_length <= width:
-                line = line + Content.from_markup("[dim] · [/dim]") + piece
-        status.set(line)
+        status.set(fit_status(pieces, width))
 
 
 __all__ = ["TrainTab"]
