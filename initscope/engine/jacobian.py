@@ -13,7 +13,7 @@ batch as rows. For one input row x, da_l = da_{l-1} W_l D_l with D_l = diag(phi'
 (PyTorch stores W^T, [out, in]; its Jacobian is our J^T, with the same singular values.)
 
 The Jacobian is taken at ONE input: row 0 of the batch `run(cfg)` uses, with the same weights (drawn by
-`propagate.sample_layer`, bit-identical; lsuv is rescaled on the batch exactly as `run` does). A single
+`layer_weights.sample_layer`, bit-identical; lsuv is rescaled on the batch exactly as `run` does). A single
 wide input is enough: at width n the D_l of one input already sample phi' n times per layer, and the
 spectrum of one J is self-averaging. The product is accumulated left to right (L GEMMs of fan_in x n x n,
 then one SVD) and rescaled by a power of two after every layer, so it never overflows or underflows; the
@@ -38,8 +38,8 @@ from initscope.engine.config import Config
 from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
 from initscope.engine.jacobian_prediction import SpectrumPrediction, predict_spectrum
+from initscope.engine.layer_weights import lsuv_rescale, sample_layer
 from initscope.engine.limits import MAX_JACOBIAN_WIDTH
-from initscope.engine.propagate import lsuv_rescale, sample_layer
 from initscope.engine.result import Histogram
 from initscope.engine.streams import Stream, layer_rng
 

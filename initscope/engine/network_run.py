@@ -19,15 +19,8 @@ from initscope.engine.arrays import Array
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
 from initscope.engine.kinds import FindingKind
-from initscope.engine.propagate import (
-    _EMPTY,
-    Progress,
-    _all_columns_equal,
-    _clip,
-    _Table,
-    top_gradient,
-    weight_statistics,
-)
+from initscope.engine.layer_weights import all_columns_equal, top_gradient, weight_statistics
+from initscope.engine.propagate import _EMPTY, Progress, _clip, _Table
 from initscope.engine.result import (
     BackwardStats,
     BranchStats,
@@ -88,7 +81,7 @@ class _Forward:
         self.saturated[i], self.dead[i], self.dead_units[i] = stats.unit_fractions(
             inner, act.saturation, act.can_die, signed=act.name != "relu"
         )
-        self.symmetric[i] = identical and _all_columns_equal(tape.out)
+        self.symmetric[i] = identical and all_columns_equal(tape.out)
         if tape.branch is not None:
             self.branch_std[i] = zm.std
             stream_in = stats.moments(tape.x_in, extremes=False).std
@@ -182,10 +175,7 @@ def _backward(
 def measure_network(cfg: Config, cancel: threading.Event | None = None, progress: Progress | None = None) -> Result:
     """engine/propagate.run's measurement for arch=residual or a normalized MLP: every statistic and the theory;
     the verdict is left to `run` (which diagnoses after this run's arrays are freed)."""
-    from initscope.engine import residual_theory
-
     act = activations.make(cfg.activation, dict(cfg.activation_params))
-    depth = cfg.n_layers
     net = network.build(cfg, act)
     net.cancel = cancel
     x = make_input(cfg.input, cfg.batch, cfg.fan_in, layer_rng(cfg.seed, Stream.INPUT, 0), cfg.np_dtype)
@@ -203,6 +193,22 @@ def measure_network(cfg: Config, cancel: threading.Event | None = None, progress
             first_nonfinite = _backward(net, tapes, bw, fw, cancel, progress)
         was_cancelled = cancel is not None and cancel.is_set()
 
+    return _result(cfg, fw, bw, input_m, first_nonfinite, layers_done, was_cancelled)
+
+
+def _result(
+    cfg: Config,
+    fw: _Forward,
+    bw: _Backward,
+    input_m: stats.Moments,
+    first_nonfinite: int | None,
+    layers_done: int,
+    was_cancelled: bool,
+) -> Result:
+    """The Result of what the passes recorded, with the blocks' mean-field prediction."""
+    from initscope.engine import residual_theory
+
+    depth = cfg.n_layers
     clipped, clip_scale = _clip(cfg, bw.wgrad, bw.bgrad)
     pad = [_EMPTY] * (depth - len(fw.w_hists))
     weight_stats = WeightStats(

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from initscope.blas import set_threads
-from initscope.engine import Config, propagate, run, stats
+from initscope.engine import Config, layer_weights, run, stats
 from initscope.engine.activations import make
 from initscope.engine.ensemble import seed_ensemble
 from initscope.engine.execution import keep_freed_memory
@@ -52,7 +52,7 @@ CONFIGS = {
 
 def inputs(cfg: Config) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:  # type: ignore[type-arg]
     act = make(cfg.activation)
-    weights = [propagate.sample_layer(cfg, i + 1, act)[0] for i in range(cfg.n_layers)]
+    weights = [layer_weights.sample_layer(cfg, i + 1, act)[0] for i in range(cfg.n_layers)]
     rng = np.random.default_rng(0)
     x = rng.standard_normal((cfg.batch, cfg.fan_in)).astype(cfg.np_dtype)
     top = rng.standard_normal((cfg.batch, cfg.widths[-1])).astype(cfg.np_dtype)

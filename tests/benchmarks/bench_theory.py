@@ -25,7 +25,7 @@ from initscope.engine import Config, activations, run, theory
 from initscope.engine.ensemble import predict_spread, seed_ensemble
 from initscope.engine.jacobian import jacobian_spectrum
 from initscope.engine.jacobian_prediction import predict_spectrum
-from initscope.engine.propagate import sample_layer
+from initscope.engine.layer_weights import sample_layer
 from initscope.engine.theory import table as moment_table
 
 

@@ -23,7 +23,7 @@ from initscope.engine.errors import ConfigError
 from initscope.engine.inputs import make_input
 from initscope.engine.jacobian import input_output_jacobian, jacobian_spectrum
 from initscope.engine.jacobian_prediction import dphi_moments, predict_spectrum
-from initscope.engine.propagate import sample_layer
+from initscope.engine.layer_weights import sample_layer
 from initscope.engine.streams import Stream, layer_rng
 
 FloatArray = npt.NDArray[np.float64]

@@ -14,7 +14,8 @@ import pytest
 from initscope.engine import network
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
-from initscope.engine.propagate import run, top_gradient
+from initscope.engine.layer_weights import top_gradient
+from initscope.engine.propagate import run
 from initscope.engine.streams import Stream, layer_rng
 
 torch = pytest.importorskip("torch")

@@ -18,7 +18,7 @@ import pytest
 
 from initscope.engine import Config, run
 from initscope.engine.activations import make
-from initscope.engine.propagate import sample_layer
+from initscope.engine.layer_weights import sample_layer
 
 
 def _second_moment(mean: float, std: float) -> float:
@@ -289,7 +289,7 @@ def test_one_seed_gives_the_same_net_in_float32_and_float64(source: str) -> None
     # Weights, biases, input and top gradient are drawn in float64 and cast, so a float32 run and a float64
     # run of one seed differ by precision only: the draws agree to float32 rounding (bitwise the cast).
     from initscope.engine.inputs import make_input
-    from initscope.engine.propagate import top_gradient
+    from initscope.engine.layer_weights import top_gradient
     from initscope.engine.streams import Stream, layer_rng
 
     c64 = Config(
