@@ -3,6 +3,7 @@ and in order, no legend entry is cut, at 80x24, 120x36 and 200x60, with a pin an
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
 import re
@@ -171,6 +172,18 @@ async def bands_on(app: InitScopeApp, pilot: Pilot[Any]) -> None:
     await wait_until(app, pilot, lambda: finished(app.query_one(SeedEnsemble).job))
 
 
+async def drawn(app: InitScopeApp, pilot: Pilot[Any], timeout: float = 2.0) -> None:
+    """Let the screen repaint until every plot on it that has something to draw has built its rows (at most
+    `timeout` seconds; a plot still unbuilt then is left out by the caller, whose counts then fall short)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    await pilot.pause()
+    while asyncio.get_running_loop().time() < deadline:
+        await pilot.pause(0.05)
+        shown = [p for p in app.screen.query(Plot) if p.display and p.region.area and p.drawable()]
+        if all(p.strips is not None for p in shown):  # none shown: the view draws words, not a plot
+            return
+
+
 async def shown_plots(app: InitScopeApp, pilot: Pilot[Any], tab: str, view: str) -> AsyncIterator[Plot]:
     """Every plot of a tab's view on screen with a legend, both plots of a pair (a narrow pane shows them one at
     a time: `v` turns to the other)."""
@@ -183,7 +196,7 @@ async def shown_plots(app: InitScopeApp, pilot: Pilot[Any], tab: str, view: str)
     if view == "phase":
         await wait_until(app, pilot, lambda: bool(app.query_one(PhaseView).grids))
     for second in (False, True):
-        await pilot.pause(0.3)
+        await drawn(app, pilot)
         for plot in app.screen.query(Plot):
             if (
                 plot.display
