@@ -300,8 +300,6 @@ class Plot(Widget):
         self.title: Content | None = None
         """Drawn first in the legend rows."""
         self.partner: Plot | None = None
-        self.renders = 0
-        """How many times this widget built a plot (tests and the benchmark read it)."""
         self.strips: list[Strip] | None = None
         """The rows of the last plot built (tests read them)."""
         self.hidden_notes: tuple[str, ...] = ()
@@ -399,7 +397,6 @@ class Plot(Widget):
             self._failure = f"plot failed: {err}"
             self.refresh()
             return None
-        self.renders += 1
         if tuple(hidden) != self.hidden_notes:
             self.hidden_notes = tuple(hidden)
             if self.partner is not None:

@@ -22,6 +22,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from bench_ui import SIZE, StallMeter, _settle  # the same app size and stall measure as the explorer benchmark
 from textual import events
@@ -36,12 +37,19 @@ from initscope.tui.theory.phase import PhaseView
 from initscope.tui.theory.views import TheoryTab
 
 
+class Parts(NamedTuple):
+    phase: PhaseView
+    jacobian: JacobianView
+    ensemble: SeedEnsemble
+
+
 async def measure(
     cfg: Config,
     start: Callable[[InitScopeApp], None],
     done: Callable[[InitScopeApp], bool],
-) -> tuple[float, float, float, InitScopeApp]:
-    """(wall ms from start() to done(), longest stall ms, p99 stall ms) with the app on `cfg`."""
+) -> tuple[float, float, float, Parts]:
+    """(wall ms from start() to done(), longest stall ms, p99 stall ms, the widgets that did the work) with the
+    app on `cfg` (the widgets are kept: after the app exits it can no longer be queried)."""
     app = InitScopeApp(config=cfg, clock=False)
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
@@ -56,7 +64,8 @@ async def measure(
         wall = (time.perf_counter() - began) * 1000
         await asyncio.sleep(0.1)
         worst, p99, _ = meter.stop()
-    return wall, worst, p99, app
+        parts = Parts(app.query_one(PhaseView), app.query_one(JacobianView), app.query_one(SeedEnsemble))
+    return wall, worst, p99, parts
 
 
 def phase_view(app: InitScopeApp) -> None:
@@ -66,7 +75,7 @@ def phase_view(app: InitScopeApp) -> None:
 
 def phase_drawn(app: InitScopeApp) -> bool:
     pmap = app.query_one("#phase-map", Plot)
-    return pmap.figure is not None and pmap.figure.heat is not None and pmap.renders > 0
+    return pmap.figure is not None and pmap.figure.heat is not None and pmap.strips is not None
 
 
 def jacobian_drawn(app: InitScopeApp) -> bool:
@@ -74,7 +83,7 @@ def jacobian_drawn(app: InitScopeApp) -> bool:
         (job := app.query_one(JacobianView).job) is not None
         and job.status == "done"
         and app.query_one("#jacobian-hist", Plot).figure is not None
-        and app.query_one("#jacobian-hist", Plot).renders > 0
+        and app.query_one("#jacobian-hist", Plot).strips is not None
     )
 
 
@@ -158,8 +167,8 @@ def main() -> int:
         report_switches(args.rounds)
         return 0
     for act in ("tanh", "sigmoid"):
-        wall, worst, p99, app = asyncio.run(measure(Config(activation=act), phase_view, phase_drawn))
-        grid = next(iter(app.query_one(PhaseView).grids.values()))
+        wall, worst, p99, parts = asyncio.run(measure(Config(activation=act), phase_view, phase_drawn))
+        grid = next(iter(parts.phase.grids.values()))
         print(
             f"phase grid {act} ({grid.chi1.shape[1]}x{grid.chi1.shape[0]}, σw² to {grid.w_max:g}): worker "
             f"{grid.elapsed_s * 1000:.0f} ms, view shown to map drawn {wall:.0f} ms, stall max {worst:.1f} ms, "
@@ -170,17 +179,17 @@ def main() -> int:
         Config(fan_in=1024, depth=20, batch=64),
         Config(initializer="orthogonal", initializer_params={"gain": 1.05}, activation="tanh", depth=32),
     ):
-        wall, worst, p99, app = asyncio.run(measure(cfg, lambda a: a.action_jacobian(), jacobian_drawn))
-        job = app.query_one(JacobianView).job
+        wall, worst, p99, parts = asyncio.run(measure(cfg, lambda a: a.action_jacobian(), jacobian_drawn))
+        job = parts.jacobian.job
         assert job is not None and job.result is not None
-        r = app.query_one(JacobianView).job.result
+        r = job.result
         print(
             f"Jacobian {cfg.to_string()}: worker {r.elapsed_s * 1000:.0f} ms (chain {r.chain_s * 1000:.0f}, SVD "
             f"{r.svd_s * 1000:.0f}), key to spectrum drawn {wall:.0f} ms, stall max {worst:.1f} ms, p99 {p99:.1f} ms"
         )
     for cfg in (Config(), Config(depth=50)):
-        wall, worst, p99, app = asyncio.run(measure(cfg, lambda a: a.action_ensemble(), ensemble_drawn))
-        job = app.query_one(SeedEnsemble).job
+        wall, worst, p99, parts = asyncio.run(measure(cfg, lambda a: a.action_ensemble(), ensemble_drawn))
+        job = parts.ensemble.job
         assert job is not None and job.result is not None
         print(
             f"seed ensemble (8 seeds) {cfg.to_string()}: worker {job.result.elapsed_s * 1000:.0f} ms, "

@@ -57,7 +57,18 @@ class FramePainted:
         self.app, self.canvas = app, canvas
         self.event = asyncio.Event()
         self.renders_before: int | None = None
+        self.renders = 0
+        """How many plots the watched widget built (its `_build` wrapped here, not counted by the widget)."""
         self.at = 0.0
+        build = canvas._build
+
+        def counted(base: Any) -> Any:
+            strips = build(base)
+            if strips is not None:
+                self.renders += 1
+            return strips
+
+        canvas._build = counted  # type: ignore[method-assign]
         screen: Any = app.screen
         refresh = screen._compositor_refresh
 
@@ -65,7 +76,7 @@ class FramePainted:
             refresh()
             if (
                 self.renders_before is not None
-                and canvas.renders != self.renders_before
+                and self.renders != self.renders_before
                 and app.shown_generation == app.generation
             ):
                 self.at = time.perf_counter()
@@ -76,7 +87,7 @@ class FramePainted:
 
     def arm(self) -> None:
         self.event.clear()
-        self.renders_before = self.canvas.renders
+        self.renders_before = self.renders
 
 
 async def control_to_redraw(repeats: int) -> tuple[list[float], list[float]]:
