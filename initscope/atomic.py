@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 import threading
 from pathlib import Path
 
@@ -109,6 +108,8 @@ def write_atomic(path: Path | str, data: str | bytes, overwrite: bool = False) -
     fd = -1
     tmp = ""
     try:
+        import tempfile  # loads random, shutil and more: only when a file is written
+
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=folder)
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:

@@ -18,14 +18,14 @@ from typing import Any, NoReturn, cast
 import numpy as np
 
 from initscope import __version__, blas
+from initscope.atomic import WriteError, check_target, write_atomic
 from initscope.config_flags import add_config_flags, add_param_flags, config_from_args
 from initscope.engine import activations, initializers
 from initscope.engine.errors import ConfigError
 from initscope.engine.jsonsafe import strict_json
 from initscope.engine.limits import MAX_SAMPLE_DRAWS, MAX_SEED, MAX_UNITS
 from initscope.engine.memory import check_fits_machine
-from initscope.jsoncheck import SHOWN
-from initscope.snapshot import SnapshotError, WriteError
+from initscope.jsoncheck import SHOWN, SnapshotError
 from initscope.subcommands import LAZY_COMMANDS, Subcommands
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -72,8 +72,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
     n = _int_arg("n", args.n, 1, MAX_SAMPLE_DRAWS)
     seed = _int_arg("seed", args.seed, 0, MAX_SEED)
     if args.output:
-        from initscope.snapshot import check_target
-
         check_target(args.output, overwrite=args.force)
     blas.configure(args.threads, fan_in * fan_out * min(fan_in, fan_out))  # orthogonal's QR is the BLAS work
     act_name = str(args.activation or "relu").lower()
@@ -102,8 +100,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
     }
     if args.output:
         import io
-
-        from initscope.snapshot import write_atomic
 
         buffer = io.BytesIO()
         np.save(buffer, values)
@@ -139,7 +135,7 @@ def _sample_table(doc: dict[str, Any], entry: initializers.Initializer) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from initscope import report, snapshot
+    from initscope import report
     from initscope.engine import run
 
     cfg = config_from_args(args)
@@ -150,12 +146,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             {".json": "json", ".csv": "csv"}.get(Path(args.output).suffix.lower(), "table") if args.output else "table"
         )
     if args.output:  # refuse a bad target before the run, not after
-        snapshot.check_target(args.output, overwrite=args.force)
+        check_target(args.output, overwrite=args.force)
     blas.configure(args.threads, blas.layer_macs(cfg))
     result = run(cfg)
-    text = {"json": snapshot.dumps, "csv": snapshot.csv_text, "table": report.table}[fmt](result)
+    if fmt == "table":
+        text = report.table(result)
+    else:  # the snapshot module (and its schema) only when a document is written
+        from initscope import snapshot
+
+        text = snapshot.dumps(result) if fmt == "json" else snapshot.csv_text(result)
     if args.output:
-        snapshot.write_atomic(args.output, text, overwrite=args.force)
+        write_atomic(args.output, text, overwrite=args.force)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -35,3 +35,16 @@ def test_run_imports_neither_the_training_nor_the_audit_engine() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_run_with_a_table_imports_no_snapshot_writer() -> None:
+    """`initscope run` printing its table needs neither the snapshot document (and its schema) nor tempfile
+    (atomic writes): both load only when a document or a file is written."""
+    code = (
+        "import sys; from initscope.cli import main; "
+        "main(['run', '--fan-in', '8', '--batch', '8', '--depth', '2']); "
+        "print(sorted(m for m in sys.modules if m in ('initscope.snapshot', 'initscope.schema', 'tempfile')), "
+        "file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.strip().splitlines()[-1] == "[]"
