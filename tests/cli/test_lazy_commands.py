@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 
@@ -26,25 +27,28 @@ def test_a_lazy_command_gets_its_real_flags_when_chosen(name: str, capsys: pytes
     assert capsys.readouterr().out == sub.choices[name].format_help()
 
 
-def test_run_imports_neither_the_training_nor_the_audit_engine() -> None:
+def loaded_after(argv: list[str], names: tuple[str, ...]) -> list[str]:
+    """Which of `names` (modules, or packages with everything below them) a fresh interpreter has loaded after
+    `initscope argv`."""
     code = (
-        "import sys; from initscope.cli import main; "
-        "main(['run', '--fan-in', '8', '--batch', '8', '--depth', '2', '--format', 'csv']); "
-        "print(sorted(m for m in sys.modules if m.startswith(('initscope.engine.training', "
-        "'initscope.engine.audit', 'initscope.train_cli', 'initscope.audit_cli'))), file=sys.stderr)"
+        "import json, sys; from initscope.cli import main; "
+        f"main({argv!r}); "
+        f"print(json.dumps(sorted(m for m in sys.modules if any(m == n or m.startswith(n + '.') for n in {names!r}))), "
+        "file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stderr.strip().splitlines()[-1] == "[]"
+    loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return loaded
+
+
+def test_run_imports_neither_the_training_nor_the_audit_engine() -> None:
+    argv = ["run", "--fan-in", "8", "--batch", "8", "--depth", "2", "--format", "csv"]
+    engines = ("initscope.engine.training", "initscope.engine.audit", "initscope.train_cli", "initscope.audit_cli")
+    assert loaded_after(argv, engines) == []
 
 
 def test_run_with_a_table_imports_no_snapshot_writer() -> None:
     """`initscope run` printing its table needs neither the snapshot document (and its schema) nor tempfile
     (atomic writes): both load only when a document or a file is written."""
-    code = (
-        "import sys; from initscope.cli import main; "
-        "main(['run', '--fan-in', '8', '--batch', '8', '--depth', '2']); "
-        "print(sorted(m for m in sys.modules if m in ('initscope.snapshot', 'initscope.schema', 'tempfile')), "
-        "file=sys.stderr)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stderr.strip().splitlines()[-1] == "[]"
+    argv = ["run", "--fan-in", "8", "--batch", "8", "--depth", "2"]
+    assert loaded_after(argv, ("initscope.snapshot", "initscope.schema", "tempfile")) == []
