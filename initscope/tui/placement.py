@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from initscope.engine.arrays import FloatArray
 from initscope.tui.axes import Axis, x_axis, y_axis
-from initscope.tui.plots import Figure, Legend, downsample
+from initscope.tui.plots import Figure, Legend, marks_kept, thinned
 
 
 def cell_values(axis: Axis, cells: int) -> FloatArray:
@@ -54,8 +54,8 @@ def place_points(fig: Figure, xa: Axis, ya: Axis, cols: int, rows: int, offsets:
     differ, cells differ: only points of one row can collide."""
     placed = Placed({}, {})
     dodged = [k for k, line in enumerate(fig.lines) if line.dodge and line.points]
-    if not dodged or not fig.x_is_layer or any(fig.lines[k].x.size > 2 * (cols - 1) for k in dodged):
-        return placed  # over twice as many layers as axis columns are thinned (plot_line): no cell per layer
+    if not dodged or not fig.x_is_layer or any(thinned(fig.lines[k].x.size, cols - 1) for k in dodged):
+        return placed  # thinned series (plot_line) have no cell per layer; `cols` is one more than the axis's
     first, last = fig.shown_layers()
     reach = max(1, math.ceil(cols / (last - first + 1)))
     centres = cell_values(xa, cols)
@@ -276,11 +276,10 @@ def layer_window(fig: Figure, width: int, height: int, most: int | None = None) 
 def thinned_words(fig: Figure, cols: int, width: int) -> str:
     """What a per-layer plot of over twice as many layers as columns leaves out: plot_line keeps evenly spaced
     layers (a window of one column per layer would show too little of so deep a net), so the notes say how many."""
-    dodged = [line for line in fig.lines if line.dodge and line.points]
-    if not dodged or all(line.x.size <= 2 * (cols - 1) for line in dodged):
+    layers = max((line.x.size for line in fig.lines if line.dodge and line.points), default=0)
+    if not thinned(layers, cols):
         return ""
-    layers = max(line.x.size for line in dodged)
-    kept = downsample(np.arange(layers, dtype=np.float64), np.zeros(layers), max(8, 2 * cols))[0].size
+    kept = marks_kept(layers, cols)
     words = [f"{kept} of {layers} layers marked, evenly spaced ({cols} columns)", f"{kept}/{layers} layers marked"]
     return next((w for w in words if len(w) <= width), words[-1])
 

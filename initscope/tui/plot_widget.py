@@ -44,7 +44,7 @@ from initscope.tui.placement import (
     window_size,
 )
 from initscope.tui.plot_strips import Underlay, matrix_strips, rgb_of, underlay
-from initscope.tui.plots import RGB, Figure, Line, downsample, segments
+from initscope.tui.plots import MARKS_PER_COLUMN, RGB, Figure, Line, downsample, segments, thinned
 
 MIN_PLOT_ROWS = 6
 """The legend never takes the plot below this many rows (frame, ticks and at least three rows of data)."""
@@ -54,11 +54,11 @@ SELECTED_COLOR: RGB = (110, 110, 110)
 
 # ------------------------------------------------------------------------------------------ plotting
 def plot_line(plt: Any, line: Line, x: FloatArray, y: FloatArray, cols: int) -> None:
-    x, y = downsample(x, y, max(8, 2 * cols))
+    x, y = downsample(x, y, max(8, MARKS_PER_COLUMN * cols))
     if line.points:  # markers join nothing: one plotext signal of the finite points (each signal has a cost)
         ok = np.isfinite(x) & np.isfinite(y)
         if ok.any():
-            marker = line.marker if int(ok.sum()) <= 2 * cols else "hd"
+            marker = "hd" if thinned(int(ok.sum()), cols) else line.marker
             plt.scatter(x[ok].tolist(), y[ok].tolist(), marker=marker, color=line.color)
         return
     for sx, sy in segments(x, y):

@@ -60,12 +60,32 @@ def nice_ticks(lo: float, hi: float, room: int, mantissas: tuple[float, ...] = (
     return [k * step for k in range(first, last + 1)]
 
 
+MARKS_PER_COLUMN = 2
+"""A series of markers is drawn whole up to this many points per axis column; beyond, it is thinned (evenly
+spaced points kept) instead of dodged apart: the one rule plotting, marker placement and the notes share."""
+
+
+def marks_kept(points: int, cols: int) -> int:
+    """How many of a series' `points` markers a plot `cols` axis columns wide draws (all, or thinned)."""
+    return points if not thinned(points, cols) else downsample_indices(points, max(8, MARKS_PER_COLUMN * cols)).size
+
+
+def thinned(points: int, cols: int) -> bool:
+    return points > MARKS_PER_COLUMN * cols
+
+
+def downsample_indices(n: int, max_points: int) -> npt.NDArray[np.int64]:
+    """The indices `downsample` keeps of n points."""
+    if n <= max_points or max_points < 2:
+        return np.arange(n, dtype=np.int64)
+    return np.unique(np.round(np.linspace(0, n - 1, max_points)).astype(np.int64))
+
+
 def downsample(x: FloatArray, y: FloatArray, max_points: int) -> tuple[FloatArray, FloatArray]:
     """Keep at most `max_points` evenly spaced points (first and last always kept)."""
-    n = len(x)
-    if n <= max_points or max_points < 2:
+    if len(x) <= max_points or max_points < 2:
         return x, y
-    idx = np.unique(np.round(np.linspace(0, n - 1, max_points)).astype(np.int64))
+    idx = downsample_indices(len(x), max_points)
     return x[idx], y[idx]
 
 

@@ -533,6 +533,29 @@ def test_a_net_too_deep_for_a_window_says_how_many_layers_are_marked(width: int,
     assert "hidden at" not in text and "of " + str(depth) + " (, . move)" not in text
 
 
+def test_layers_are_said_marked_exactly_when_plot_line_thins_them() -> None:
+    """At twice as many layers as axis columns every marker is drawn (no note); one layer more and the markers
+    are thinned, which the notes say. The notes, the placement and plot_line share one rule."""
+    from initscope.tui.placement import layer_window, plot_frame
+
+    def figure(depth: int) -> Figure:
+        x = np.arange(1, depth + 1, dtype=np.float64)
+        return Figure(
+            lines=[Line(x, np.zeros(depth), (0, 150, 255), marker="●", points=True, dodge=True)],
+            log_y=True,
+            depth=depth,
+            selected=1.0,
+            legend=[Legend("A std", (0, 150, 255), "●")],
+        )
+
+    width, height = 70, 20
+    cols = plot_frame(figure(50), width, height).cols
+    assert plot_frame(figure(2 * cols + 1), width, height).cols == cols  # the y labels do not move with depth
+    assert not any("layers marked" in n for n in layer_window(figure(2 * cols), width, height).notes)
+    notes = layer_window(figure(2 * cols + 1), width, height).notes
+    assert any(f"/{2 * cols + 1} layers marked" in n or f"of {2 * cols + 1} layers marked" in n for n in notes)
+
+
 @pytest.mark.parametrize(
     ("width", "height", "bins", "log_counts"),
     [(60, 16, 40, False), (90, 20, 64, False), (100, 30, 64, True), (44, 10, 20, False)],
