@@ -18,7 +18,6 @@ from initscope.engine import activations, execution, initializers, network, stat
 from initscope.engine.arrays import Array
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
-from initscope.engine.kinds import FindingKind
 from initscope.engine.layer_weights import all_columns_equal, top_gradient, weight_statistics
 from initscope.engine.propagate import _EMPTY, Progress, _clip, _Table
 from initscope.engine.result import (
@@ -249,7 +248,7 @@ def _result(
         backward,
         theory_layers,
         theory_summary,
-        Verdict(FindingKind.STABLE, "", [], first_nonfinite),
+        Verdict.undiagnosed(first_nonfinite),
         layers_done,
         was_cancelled,
         branch=branch,

@@ -22,7 +22,6 @@ from initscope.engine import activations, execution, initializers, stats
 from initscope.engine.arrays import Array, FloatArray
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
-from initscope.engine.kinds import FindingKind
 from initscope.engine.layer_weights import (
     LayerWeights,
     WeightFeed,
@@ -36,6 +35,7 @@ from initscope.engine.result import (
     Histogram,
     Result,
     Summary,
+    Verdict,
     WeightStats,
 )
 from initscope.engine.streams import Stream, layer_rng
@@ -97,7 +97,7 @@ def _measure(
 ) -> Result:
     """The forward and backward passes with every statistic and the theory; the verdict is left to `run`
     (a placeholder keeps the first non-finite layer for it)."""
-    from initscope.engine import theory, verdict
+    from initscope.engine import theory
 
     if given_weights is not None and [w.shape for w, _ in given_weights] != cfg.layer_fans:
         raise ValueError(
@@ -136,7 +136,7 @@ def _measure(
         backward,
         theory_layers,
         theory_summary,
-        verdict.Verdict(FindingKind.STABLE, "", [], passes.first_nonfinite),
+        Verdict.undiagnosed(passes.first_nonfinite),
         passes.layers_done,
         passes.cancelled,
     )

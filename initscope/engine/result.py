@@ -187,6 +187,12 @@ class Verdict:
     """None when the net is healthy; else {'config': one-line config string or None when no initializer
     helps, 'text': the advice in words, 'measured': the numbers that back it} (engine/advice.py)."""
 
+    @classmethod
+    def undiagnosed(cls, first_nonfinite_layer: int | None) -> Verdict:
+        """What a run's measurement carries until `verdict.diagnose` replaces it (`run` does, once the passes'
+        arrays are freed): no finding, only where the first non-finite layer was."""
+        return cls(FindingKind.STABLE, "", [], first_nonfinite_layer)
+
     @property
     def severity(self) -> Severity:
         return Severity.worst([f.severity for f in self.findings])
