@@ -49,6 +49,16 @@ class Scene:
     """A terminal size of its own (default: --size)."""
 
 
+ORTHOGONAL_TANH = Config(
+    initializer="orthogonal",
+    initializer_params={"gain": 1.05},
+    activation="tanh",
+    bias="normal",
+    bias_params={"std": 0.025},
+    depth=32,
+)
+"""Near-isometric orthogonal tanh net of the Jacobian scenes (shown at two sizes)."""
+
 SCENES = [
     Scene(
         "he_vs_xavier_relu_depth50",
@@ -78,14 +88,7 @@ SCENES = [
     ),
     Scene(
         "jacobian_orthogonal_tanh_depth32",
-        Config(
-            initializer="orthogonal",
-            initializer_params={"gain": 1.05},
-            activation="tanh",
-            bias="normal",
-            bias_params={"std": 0.025},
-            depth=32,
-        ),
+        ORTHOGONAL_TANH,
         tabs=False,
         actions=(("j", "", "theory_jacobian"),),
     ),
@@ -97,14 +100,7 @@ SCENES = [
     ),
     Scene(
         "jacobian_orthogonal_tanh_depth32_80x24",
-        Config(
-            initializer="orthogonal",
-            initializer_params={"gain": 1.05},
-            activation="tanh",
-            bias="normal",
-            bias_params={"std": 0.025},
-            depth=32,
-        ),
+        ORTHOGONAL_TANH,
         tabs=False,
         size=(80, 24),
         actions=(("j", "", "theory_jacobian"),),
