@@ -26,10 +26,11 @@ import math
 
 import numpy as np
 
+from initscope.engine import gauss_legendre
 from initscope.engine.activations import Activation
 from initscope.engine.arrays import FloatArray
 
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
+_GL_X, _GL_W = gauss_legendre.rule(8)
 """8 nodes a panel: against 12 the values agree to 2e-10 relative (sigmoid at q* = 68, c = 0.96) and to
 1e-14 for tanh, selu and elu, at a third of the cost (the depth scale is computed in every chaotic run)."""
 _Z_MAX = 10.0

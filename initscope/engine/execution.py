@@ -29,14 +29,11 @@ import platform
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from initscope.engine.arrays import Array
-
-if TYPE_CHECKING:  # imported on the first hand-off to the helper: concurrent.futures loads logging (3 ms)
-    from concurrent.futures import Future
 
 T = TypeVar("T")
 
@@ -95,30 +92,57 @@ def use_helper(layer_fans: Sequence[tuple[int, int]]) -> bool:
     return values >= HELPER_MIN_VALUES and cores > 1 and busy_cores() < cores + 0.5
 
 
+class Pending(Generic[T]):
+    """The outcome of a call handed to the helper. Not concurrent.futures.Future: that module loads
+    `logging` (about 3 ms of every `initscope run`), and the feed needs only a wait and a raise."""
+
+    def __init__(self) -> None:
+        self._slot: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        self._outcome: tuple[bool, Any] | None = None
+        self.dropped = False
+
+    def cancel(self) -> None:
+        """Skip the call if the helper has not started it (nobody will wait for it)."""
+        self.dropped = True
+
+    def settle(self, ok: bool, value: Any) -> None:
+        """The call returned `value` (ok) or raised it."""
+        self._slot.put((ok, value))
+
+    def result(self) -> T:
+        """Wait for the call; its value, or raise what it raised."""
+        if self._outcome is None:
+            self._outcome = self._slot.get()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+
 class Helper:
     """One daemon thread running submitted calls in order. A daemon never delays the process's exit (Ctrl-C
     ends `initscope run` at once even while a large layer is being drawn)."""
 
     def __init__(self) -> None:
-        self.jobs: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
+        self.jobs: queue.SimpleQueue[tuple[Pending[Any], Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
         threading.Thread(target=self._serve, name="initscope-weights", daemon=True).start()
 
     def _serve(self) -> None:
         while True:
-            future, fn, args = self.jobs.get()
-            if not future.set_running_or_notify_cancel():
+            pending, fn, args = self.jobs.get()
+            if pending.dropped:
                 continue
             try:
-                future.set_result(fn(*args))
+                value = fn(*args)
             except BaseException as err:  # handed to the waiting caller, raised there
-                future.set_exception(err)
+                pending.settle(False, err)
+            else:
+                pending.settle(True, value)
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        from concurrent.futures import Future
-
-        future: Future[T] = Future()
-        self.jobs.put((future, fn, args))
-        return future
+    def submit(self, fn: Callable[..., T], *args: Any) -> Pending[T]:
+        pending: Pending[T] = Pending()
+        self.jobs.put((pending, fn, args))
+        return pending
 
 
 _helper: Helper | None = None

@@ -9,7 +9,7 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -18,9 +18,6 @@ from initscope.engine.arrays import Array
 from initscope.engine.config import Config
 from initscope.engine.result import Histogram
 from initscope.engine.streams import Stream, layer_rng
-
-if TYPE_CHECKING:  # the futures come from execution's helper, which imports the module when it starts
-    from concurrent.futures import Future
 
 
 def sample_layer(cfg: Config, layer: int, act: activations.Activation) -> tuple[Array, Array | None]:
@@ -107,10 +104,10 @@ class WeightFeed:
         self.given = given
         """Weights and biases to use instead of drawing them (a weights file's own, for `initscope audit`)."""
         self.helper = execution.helper() if (execution.use_helper(cfg.layer_fans) if ahead is None else ahead) else None
-        self.pending: dict[int, Future[Drawn]] = {}
+        self.pending: dict[int, execution.Pending[Drawn]] = {}
         if self.helper is not None:
             self.pending[1] = self.helper.submit(self._draw, 1)
-        self.top: Future[Array] | None = None
+        self.top: execution.Pending[Array] | None = None
 
     def _draw(self, layer: int) -> LayerWeights | tuple[Array, Array | None] | None:
         if self.cancel is not None and self.cancel.is_set():
@@ -134,14 +131,14 @@ class WeightFeed:
 
     def top_gradient(self) -> Array:
         """The top gradient (drawn here if the helper did not get to it)."""
-        if self.top is not None and not self.top.cancelled():
+        if self.top is not None:
             return self.top.result()
         return top_gradient(self.cfg)
 
     def close(self) -> None:
         """Drop the draws not started yet; one already running finishes on the helper, unwaited for."""
-        for future in self.pending.values():
-            future.cancel()
+        for pending in self.pending.values():
+            pending.cancel()
         self.pending.clear()
 
 

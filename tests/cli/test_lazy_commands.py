@@ -52,3 +52,18 @@ def test_run_with_a_table_imports_no_snapshot_writer() -> None:
     (atomic writes): both load only when a document or a file is written."""
     argv = ["run", "--fan-in", "8", "--batch", "8", "--depth", "2"]
     assert loaded_after(argv, ("initscope.snapshot", "initscope.schema", "tempfile")) == []
+
+
+def test_run_with_the_weight_helper_loads_neither_logging_nor_numpy_polynomial() -> None:
+    """The weight feed's helper hands results back without concurrent.futures (which loads logging) and the
+    theory's quadrature rules are stored numbers (no numpy.polynomial): about 6 ms of every `initscope run`.
+    The helper is forced on: by default it depends on the machine's load."""
+    code = (
+        "import json, sys; from initscope.engine import execution; "
+        "execution.use_helper = lambda fans: True; "
+        "from initscope.cli import main; main(['run', '--activation', 'tanh']); "
+        "print(json.dumps(sorted(m for m in ('logging', 'concurrent.futures', 'numpy.polynomial') "
+        "if m in sys.modules)), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []

@@ -144,3 +144,28 @@ def test_the_allocator_keeps_freed_blocks_on_glibc_only() -> None:
     import platform
 
     assert execution.keep_freed_memory() is (platform.libc_ver()[0] == "glibc")
+
+
+def test_the_helper_hands_back_values_and_errors_in_order() -> None:
+    helper = execution.helper()
+    first = helper.submit(lambda: 1)
+    failing = helper.submit(lambda: [][0])
+    last = helper.submit(lambda x: x * 2, 21)
+    assert (first.result(), last.result()) == (1, 42)
+    with pytest.raises(IndexError):
+        failing.result()
+    with pytest.raises(IndexError):  # asked again, the same outcome
+        failing.result()
+
+
+def test_a_call_cancelled_before_it_starts_never_runs() -> None:
+    helper = execution.helper()
+    gate, ran = threading.Event(), []
+    blocking = helper.submit(gate.wait, 5)
+    dropped = helper.submit(ran.append, "dropped")
+    kept = helper.submit(ran.append, "kept")
+    dropped.cancel()
+    gate.set()
+    assert blocking.result() is True
+    kept.result()
+    assert ran == ["kept"]

@@ -590,3 +590,15 @@ def test_summary_describes_the_map_most_layers_share() -> None:
     _, s = theory.predict(cfg)
     assert s.sigma_w2 == pytest.approx(1.0, rel=1e-12) and s.chi1 == pytest.approx(0.5, rel=1e-12)
     assert s.trainable_depth == pytest.approx(6.0 / math.log(2.0), rel=1e-12) and s.maps == 2
+
+
+@pytest.mark.parametrize("order", [8, 12])
+def test_the_stored_gauss_legendre_rules_are_numpys_to_the_last_bit(order: int) -> None:
+    """The theory reads its rules as literal numbers (no numpy.polynomial import): they must be the ones
+    `leggauss` computes, or every theory number would shift."""
+    from initscope.engine import gauss_legendre
+
+    nodes, weights = gauss_legendre.rule(order)
+    expected_nodes, expected_weights = np.polynomial.legendre.leggauss(order)
+    assert np.array_equal(nodes, expected_nodes)
+    assert np.array_equal(weights, expected_weights)

@@ -17,6 +17,7 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
+from initscope.engine import gauss_legendre
 from initscope.engine.activations import Activation
 from initscope.engine.arrays import FloatArray
 
@@ -29,7 +30,7 @@ CLOSED_FORM = ("linear", "relu", "leaky_relu")
 """Activations whose Gaussian moments have closed forms (piecewise linear through 0)."""
 # ------------------------------------------------------------------------------------------ quadrature
 _GL_ORDER = 12
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
+_GL_X, _GL_W = gauss_legendre.rule(_GL_ORDER)
 _Z_MAX = 10.0
 """Integrate z over [-10, 10]: the Gaussian mass outside is 1.5e-23 (x 10^2 for phi growing like x)."""
 _GAUSS_BREAKS = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.5, _Z_MAX])
