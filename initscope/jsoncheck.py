@@ -11,7 +11,6 @@ A checker is a function `(value, path) -> value` that returns the value unchange
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import stat
@@ -295,6 +294,8 @@ def parse(data: bytes | bytearray) -> Any:
         raise SnapshotError(f"not UTF-8 text (byte {err.start})") from None
     if isinstance(data, bytearray):
         data.clear()  # consumed: from here on the text and the parsed objects are what the read costs
+    import json  # loaded when a document is read, not by every command (about 1 ms)
+
     try:
         return json.loads(text_, parse_constant=_no_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as err:

@@ -3,7 +3,6 @@ outputs of diff, sample and theory): strict JSON, a non-finite number becomes nu
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -49,4 +48,6 @@ def strict_json(doc: Mapping[str, Any], indent: int = 1) -> str:
     if bad:
         shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
         safe["note"] = f"not finite (overflow or undefined), written as null: {shown}"
+    import json  # loaded when a document is written, not by every command (about 1 ms)
+
     return json.dumps(safe, indent=indent, allow_nan=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+import ast
 import subprocess
 import sys
 
@@ -31,13 +31,13 @@ def loaded_after(argv: list[str], names: tuple[str, ...]) -> list[str]:
     """Which of `names` (modules, or packages with everything below them) a fresh interpreter has loaded after
     `initscope argv`."""
     code = (
-        "import json, sys; from initscope.cli import main; "
+        "import sys; from initscope.cli import main; "
         f"main({argv!r}); "
-        f"print(json.dumps(sorted(m for m in sys.modules if any(m == n or m.startswith(n + '.') for n in {names!r}))), "
+        f"print(sorted(m for m in sys.modules if any(m == n or m.startswith(n + '.') for n in {names!r})), "
         "file=sys.stderr)"
-    )
+    )  # printed as a Python list, not with json, which is one of the modules asked about
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    loaded: list[str] = ast.literal_eval(done.stderr.strip().splitlines()[-1])
     return loaded
 
 
@@ -48,10 +48,11 @@ def test_run_imports_neither_the_training_nor_the_audit_engine() -> None:
 
 
 def test_run_with_a_table_imports_no_snapshot_writer() -> None:
-    """`initscope run` printing its table needs neither the snapshot document (and its schema) nor tempfile
-    (atomic writes): both load only when a document or a file is written."""
+    """`initscope run` printing its table needs neither the snapshot document (and its schema), nor json, nor
+    tempfile (atomic writes): they load only when a document or a file is written. difflib loads only to
+    suggest a name for an unknown one."""
     argv = ["run", "--fan-in", "8", "--batch", "8", "--depth", "2"]
-    assert loaded_after(argv, ("initscope.snapshot", "initscope.schema", "tempfile")) == []
+    assert loaded_after(argv, ("initscope.snapshot", "initscope.schema", "tempfile", "json", "difflib")) == []
 
 
 def test_run_with_the_weight_helper_loads_neither_logging_nor_numpy_polynomial() -> None:
@@ -59,11 +60,11 @@ def test_run_with_the_weight_helper_loads_neither_logging_nor_numpy_polynomial()
     theory's quadrature rules are stored numbers (no numpy.polynomial): about 6 ms of every `initscope run`.
     The helper is forced on: by default it depends on the machine's load."""
     code = (
-        "import json, sys; from initscope.engine import execution; "
+        "import sys; from initscope.engine import execution; "
         "execution.use_helper = lambda fans: True; "
         "from initscope.cli import main; main(['run', '--activation', 'tanh']); "
-        "print(json.dumps(sorted(m for m in ('logging', 'concurrent.futures', 'numpy.polynomial') "
-        "if m in sys.modules)), file=sys.stderr)"
+        "print(sorted(m for m in ('logging', 'concurrent.futures', 'numpy.polynomial') if m in sys.modules), "
+        "file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+    assert ast.literal_eval(done.stderr.strip().splitlines()[-1]) == []
