@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from initscope.engine import activations, correlation
+from initscope.engine import activations
 from initscope.engine.activations import Activation
 from initscope.engine.kinds import Phase
 from initscope.engine.theory.fixed_points import VarianceMap, root_between, solve_fixed_point
@@ -101,6 +101,8 @@ def criticality(act: Activation, sigma_w2: float, sigma_b2: float, q0: float = 1
     elif phase == Phase.CHAOTIC and 0.0 < q_star < math.inf and not mapping.closed:
         c_star = _stable_correlation(act, q_star, sw2, sb2)
         if math.isfinite(c_star):
+            from initscope.engine import correlation  # the two-input map: chaotic smooth nets only (1 ms import)
+
             chi_c = correlation.chi_c(act, q_star, c_star, sw2)
             xi = depth_scale(chi_c) if chi_c < 1.0 else math.nan
             shown = f"{c_star:.3g}" if abs(c_star) > 1e-12 else "0"
@@ -134,6 +136,8 @@ def _stable_correlation_of(
     c = 1 repels in the chaotic phase, so c' - c < 0 just below 1; scan downwards for the first sign change
     and solve there (an exact 0, odd phi without bias, is c* = 0 itself).
     """
+    from initscope.engine import correlation
+
     act = activations.make(name, dict(params))
 
     def gap(c: float) -> float:
