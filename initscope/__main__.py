@@ -1,5 +1,5 @@
 """`python -m initscope` runs the same front door as the `initscope` command."""
 
-from initscope.cli import main
+from initscope.cli import command
 
-raise SystemExit(main())
+raise SystemExit(command())
