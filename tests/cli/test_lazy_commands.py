@@ -50,9 +50,10 @@ def test_run_imports_neither_the_training_nor_the_audit_engine() -> None:
 def test_run_with_a_table_imports_no_snapshot_writer() -> None:
     """`initscope run` printing its table needs neither the snapshot document (and its schema), nor json, nor
     tempfile (atomic writes): they load only when a document or a file is written. difflib loads only to
-    suggest a name for an unknown one."""
+    suggest a name for an unknown one, the two-input correlation map only for a smooth chaotic net."""
     argv = ["run", "--fan-in", "8", "--batch", "8", "--depth", "2"]
-    assert loaded_after(argv, ("initscope.snapshot", "initscope.schema", "tempfile", "json", "difflib")) == []
+    later = ("initscope.snapshot", "initscope.schema", "tempfile", "json", "difflib", "initscope.engine.correlation")
+    assert loaded_after(argv, later) == []
 
 
 def test_run_with_the_weight_helper_loads_neither_logging_nor_numpy_polynomial() -> None:
