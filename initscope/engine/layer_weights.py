@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,19 +58,27 @@ def all_columns_equal(a: Array) -> bool:
 
 @dataclass
 class LayerWeights:
-    """One layer's weights and bias with the statistics that depend on the weights alone."""
+    """One layer's weights and bias, and whether every unit has the same weights (the forward pass's symmetry
+    check needs that at once; the other statistics of the weights wait, see `WeightSummary`)."""
 
     w: Array
     b: Array | None
-    moments: stats.Moments
-    zero_fraction: float
-    histogram: Histogram
     identical_columns: bool
 
 
-def weight_statistics(w: Array, b: Array | None) -> LayerWeights:
+@dataclass
+class WeightSummary:
+    """The statistics of a layer's weights alone. Only the Result needs them, so a run computes them after its
+    forward pass: on the helper thread while the backward pass runs, when the helper is used."""
+
+    moments: stats.Moments
+    zero_fraction: float
+    histogram: Histogram
+
+
+def summarize_weights(w: Array) -> WeightSummary:
     wm = stats.moments(w)
-    return LayerWeights(w, b, wm, 1.0 - stats.nonzero_count(w) / w.size, stats.histogram(w, wm), all_columns_equal(w))
+    return WeightSummary(wm, 1.0 - stats.nonzero_count(w) / w.size, stats.histogram(w, wm))
 
 
 def top_gradient(cfg: Config) -> Array:
@@ -84,23 +92,25 @@ Drawn = LayerWeights | tuple[Array, Array | None] | None
 
 
 class WeightFeed:
-    """Each layer's weights and (unless the initializer needs the data) their statistics, drawn ahead on the
-    process's helper thread when the layers are large enough to pay for the hand-off (`execution.use_helper`),
-    else drawn here when asked. Each layer has its own random stream, so the values do not depend on where
-    or in which order they are drawn. Ahead, at most one layer is drawn in advance (layer 1 while the input
-    is, the top gradient while the last layer propagates); NumPy's sampling and counting release the GIL,
-    so on 2 cores the sampling hides behind the products."""
+    """Each layer's weights, drawn ahead on the process's helper thread when the layers are large enough to pay
+    for the hand-off (`execution.use_helper`), else drawn here when asked, and their summaries once the forward
+    pass is done. Each layer has its own random stream, so the values do not depend on where or in which order
+    they are drawn. Ahead, at most one layer is drawn in advance (layer 1 while the input is, the top gradient
+    while the last layer propagates), and the summaries are computed while the backward pass runs; NumPy's
+    sampling and counting release the GIL, so on 2 cores this work hides behind the products."""
 
     def __init__(
         self,
         cfg: Config,
         act: activations.Activation,
-        with_statistics: bool,
+        final: bool,
         cancel: threading.Event | None,
         given: Sequence[tuple[Array, Array | None]] | None = None,
         ahead: bool | None = None,
     ) -> None:
-        self.cfg, self.act, self.with_statistics, self.cancel = cfg, act, with_statistics, cancel
+        self.cfg, self.act, self.final, self.cancel = cfg, act, final, cancel
+        """`final`: the weights are used as drawn (LayerWeights); else (LSUV) they come as (w, b) to be rescaled
+        on the batch first."""
         self.given = given
         """Weights and biases to use instead of drawing them (a weights file's own, for `initscope audit`)."""
         self.helper = execution.helper() if (execution.use_helper(cfg.layer_fans) if ahead is None else ahead) else None
@@ -116,7 +126,7 @@ class WeightFeed:
             w, b = self.given[layer - 1]
         else:
             w, b = sample_layer(self.cfg, layer, self.act)
-        return weight_statistics(w, b) if self.with_statistics else (w, b)
+        return LayerWeights(w, b, all_columns_equal(w)) if self.final else (w, b)
 
     def get(self, layer: int) -> Drawn:
         """Layer `layer`'s draw (None when cancelled meanwhile); starts drawing the next layer ahead."""
@@ -134,6 +144,19 @@ class WeightFeed:
         if self.top is not None:
             return self.top.result()
         return top_gradient(self.cfg)
+
+    def summarize(self, weights: Sequence[Array]) -> Callable[[], list[WeightSummary | None]]:
+        """Start the summaries of `weights` (the helper computes them while the backward pass runs); the
+        returned call waits for them. None for a layer skipped because the run was cancelled."""
+        if self.helper is None:
+            return lambda: [self._summary(w) for w in weights]
+        pending = [self.helper.submit(self._summary, w) for w in weights]
+        return lambda: [p.result() for p in pending]
+
+    def _summary(self, w: Array) -> WeightSummary | None:
+        if self.cancel is not None and self.cancel.is_set():
+            return None
+        return summarize_weights(w)
 
     def close(self) -> None:
         """Drop the draws not started yet; one already running finishes on the helper, unwaited for."""

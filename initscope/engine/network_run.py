@@ -18,7 +18,7 @@ from initscope.engine import activations, execution, initializers, network, stat
 from initscope.engine.arrays import Array
 from initscope.engine.config import Config
 from initscope.engine.inputs import make_input
-from initscope.engine.layer_weights import all_columns_equal, top_gradient, weight_statistics
+from initscope.engine.layer_weights import all_columns_equal, summarize_weights, top_gradient
 from initscope.engine.propagate import _EMPTY, Progress, _clip, _Table
 from initscope.engine.result import (
     BackwardStats,
@@ -52,7 +52,7 @@ class _Forward:
         """Record block i's weights; True when every unit of its shown layer has identical weights."""
         cfg, act = net.cfg, net.act
         ws = net.block_weights(i)
-        shown = weight_statistics(ws[-1], net.biases[(i + 1) * net.per_block - 1])
+        shown = summarize_weights(ws[-1])
         self.w.put(i, shown.moments)
         self.w_sumsq[i] = sum(float(np.dot(w.ravel(), w.ravel())) for w in ws)
         for k, w in enumerate(ws):
@@ -65,7 +65,7 @@ class _Forward:
             self.bound_lo[i], self.bound_hi[i] = sorted((e.bounds[0] * factor, e.bounds[1] * factor))
         self.zero_frac[i] = shown.zero_fraction
         self.w_hists.append(shown.histogram)
-        return shown.identical_columns
+        return all_columns_equal(ws[-1])
 
     def outputs(self, act: activations.Activation, i: int, tape: network.BlockTape, identical: bool) -> bool:
         """Record block i's outputs; False when they are not finite (propagation stops)."""

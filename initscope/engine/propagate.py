@@ -25,9 +25,9 @@ from initscope.engine.inputs import make_input
 from initscope.engine.layer_weights import (
     LayerWeights,
     WeightFeed,
+    WeightSummary,
     all_columns_equal,
     lsuv_rescale,
-    weight_statistics,
 )
 from initscope.engine.result import (
     BackwardStats,
@@ -121,12 +121,14 @@ def _measure(
         passes.cancelled = True
     finally:
         feed.close()
+    summaries = feed.summarize([] if passes.cancelled else passes.weights)
     if passes.first_nonfinite is None and not passes.cancelled and passes.layers_done == cfg.n_layers:
         try:
             with np.errstate(over="ignore", invalid="ignore"):
                 passes.backward(feed.top_gradient())
         except execution.Cancelled:
             passes.cancelled = True
+    record.weight_summaries(summaries())
     theory_layers, theory_summary = theory.predict(cfg, input_second_moment=input_m.sumsq / input_m.count)
     weight_stats, forward, backward = record.finish(cfg, input_m.std)
     return Result(
@@ -168,16 +170,26 @@ class _Record:
         self.a_hists: list[Histogram] = []
         self.g_hists: list[Histogram] = [Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0)] * depth
         self.input_grad_std = math.nan
+        self.with_gradient: list[int] = []
 
-    def weights(self, i: int, drawn: LayerWeights, e: initializers.Expected) -> None:
-        wm = drawn.moments
-        self.w.put(i, wm)
-        self.w_sumsq[i] = wm.sumsq
+    def expected(self, i: int, e: initializers.Expected) -> None:
         self.exp_mean[i], self.exp_std[i] = e.mean, e.std
         if e.bounds is not None:
             self.bound_lo[i], self.bound_hi[i] = e.bounds
-        self.zero_frac[i] = drawn.zero_fraction
-        self.w_hists.append(drawn.histogram)
+
+    def weight_summaries(self, summaries: Sequence[WeightSummary | None]) -> None:
+        """The weights' statistics, layer by layer from the first (they come after the passes), and each
+        layer's grad:data ratio |dW| / |W|."""
+        for i, summary in enumerate(summaries):
+            if summary is None:  # cancelled meanwhile
+                break
+            self.w.put(i, summary.moments)
+            self.w_sumsq[i] = summary.moments.sumsq
+            self.zero_frac[i] = summary.zero_fraction
+            self.w_hists.append(summary.histogram)
+        for i in self.with_gradient:
+            if not math.isnan(self.w_sumsq[i]):
+                self.ratio[i] = self.wgrad[i] / math.sqrt(self.w_sumsq[i]) if self.w_sumsq[i] > 0 else math.inf
 
     def activation(self, i: int, act: activations.Activation, a: Array, am: stats.Moments) -> None:
         self.a.put(i, am)
@@ -193,7 +205,7 @@ class _Record:
         dwm = stats.moments(dw_sum, extremes=False)
         self.wgrad[i] = dwm.norm * inv_batch if not dwm.nonfinite else math.inf
         self.bgrad[i] = float(np.sqrt(np.dot(db, db)))
-        self.ratio[i] = self.wgrad[i] / math.sqrt(self.w_sumsq[i]) if self.w_sumsq[i] > 0 else math.inf
+        self.with_gradient.append(i)
         self.g_hists[i] = stats.scaled_histogram(stats.histogram(dw_sum, dwm), inv_batch)
 
     def finish(self, cfg: Config, input_std: float) -> tuple[WeightStats, ForwardStats, BackwardStats]:
@@ -267,10 +279,10 @@ class _Passes:
                 self.cancelled = True
                 return
             if isinstance(drawn, tuple):  # lsuv: the weights are rescaled on this batch first
-                drawn = _lsuv_statistics(cfg, a, *drawn)
+                drawn = _lsuv_weights(cfg, a, *drawn)
             if fans not in expected:
                 expected[fans] = entry.expected(*fans, cfg.initializer_params, auto_gain=act.gain)
-            self.record.weights(i, drawn, expected[fans])
+            self.record.expected(i, expected[fans])
             self.weights.append(drawn.w)
             a_next = self._layer(i, a, drawn)
             if a_next is None:
@@ -339,10 +351,11 @@ class _Passes:
         return np.multiply(da, deriv, out=da)
 
 
-def _lsuv_statistics(cfg: Config, a: Array, w: Array, b: Array | None) -> LayerWeights:
-    """LSUV's weights rescaled on this batch (`lsuv_rescale`), with their statistics."""
+def _lsuv_weights(cfg: Config, a: Array, w: Array, b: Array | None) -> LayerWeights:
+    """LSUV's weights rescaled on this batch (`lsuv_rescale`)."""
     p = cfg.initializer_params
-    return weight_statistics(lsuv_rescale(a, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10)))), b)
+    rescaled = lsuv_rescale(a, w, b, float(p.get("tol", 0.1)), int(float(p.get("max_iters", 10))))
+    return LayerWeights(rescaled, b, all_columns_equal(rescaled))
 
 
 _EMPTY = Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0, collapsed="not computed")
