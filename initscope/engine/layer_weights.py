@@ -9,7 +9,7 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -88,16 +88,18 @@ def top_gradient(cfg: Config) -> Array:
     return rng.standard_normal((cfg.batch, cfg.widths[-1])).astype(cfg.np_dtype, copy=False)
 
 
+T = TypeVar("T")
 Drawn = LayerWeights | tuple[Array, Array | None] | None
 
 
 class WeightFeed:
     """Each layer's weights, drawn ahead on the process's helper thread when the layers are large enough to pay
     for the hand-off (`execution.use_helper`), else drawn here when asked, and their summaries once the forward
-    pass is done. Each layer has its own random stream, so the values do not depend on where or in which order
-    they are drawn. Ahead, at most one layer is drawn in advance (layer 1 while the input is, the top gradient
-    while the last layer propagates), and the summaries are computed while the backward pass runs; NumPy's
-    sampling and counting release the GIL, so on 2 cores this work hides behind the products."""
+    pass is done (`later`). Each layer has its own random stream, so the values do not depend on where or in
+    which order they are drawn. Ahead, at most one layer is drawn in advance (layer 1 while the input is, the top
+    gradient while the last layer propagates), and the statistics that only the Result needs (the weights'
+    summaries, the weight gradients') are computed while the backward pass runs; NumPy's sampling and counting
+    release the GIL, so on 2 cores this work hides behind the products."""
 
     def __init__(
         self,
@@ -145,18 +147,19 @@ class WeightFeed:
             return self.top.result()
         return top_gradient(self.cfg)
 
-    def summarize(self, weights: Sequence[Array]) -> Callable[[], list[WeightSummary | None]]:
-        """Start the summaries of `weights` (the helper computes them while the backward pass runs); the
-        returned call waits for them. None for a layer skipped because the run was cancelled."""
+    def later(self, fn: Callable[..., T], *args: Any) -> Callable[[], T | None]:
+        """fn(*args) off the passes: on the helper thread when it is used (the returned call waits for it),
+        else here and now, so that its arguments are not kept. None when the run was cancelled before the
+        helper started it."""
         if self.helper is None:
-            return lambda: [self._summary(w) for w in weights]
-        pending = [self.helper.submit(self._summary, w) for w in weights]
-        return lambda: [p.result() for p in pending]
+            value = fn(*args)
+            return lambda: value
+        return self.helper.submit(self._unless_cancelled, fn, *args).result
 
-    def _summary(self, w: Array) -> WeightSummary | None:
+    def _unless_cancelled(self, fn: Callable[..., T], *args: Any) -> T | None:
         if self.cancel is not None and self.cancel.is_set():
             return None
-        return summarize_weights(w)
+        return fn(*args)
 
     def close(self) -> None:
         """Drop the draws not started yet; one already running finishes on the helper, unwaited for."""

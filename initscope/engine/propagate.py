@@ -28,6 +28,7 @@ from initscope.engine.layer_weights import (
     WeightSummary,
     all_columns_equal,
     lsuv_rescale,
+    summarize_weights,
 )
 from initscope.engine.result import (
     BackwardStats,
@@ -41,6 +42,12 @@ from initscope.engine.result import (
 from initscope.engine.streams import Stream, layer_rng
 
 Progress = Callable[[int, int], None]
+GradientSummary = tuple[float, Histogram]
+"""|dW| and the histogram of dW."""
+Later = Callable[..., Callable[[], GradientSummary | None]]
+"""`WeightFeed.later`: a call made off the passes, and the wait for its value."""
+GRADIENTS_AHEAD = 2
+"""Weight gradients whose summaries may wait on the helper thread at once (bounds the memory they hold)."""
 
 SYMMETRY_TOL = 0.0
 
@@ -121,14 +128,15 @@ def _measure(
         passes.cancelled = True
     finally:
         feed.close()
-    summaries = feed.summarize([] if passes.cancelled else passes.weights)
+    summaries = [feed.later(summarize_weights, w) for w in ([] if passes.cancelled else passes.weights)]
     if passes.first_nonfinite is None and not passes.cancelled and passes.layers_done == cfg.n_layers:
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                passes.backward(feed.top_gradient())
+                passes.backward(feed.top_gradient(), feed.later)
         except execution.Cancelled:
             passes.cancelled = True
-    record.weight_summaries(summaries())
+    record.settle_gradients(0)
+    record.weight_summaries([summary() for summary in summaries])
     theory_layers, theory_summary = theory.predict(cfg, input_second_moment=input_m.sumsq / input_m.count)
     weight_stats, forward, backward = record.finish(cfg, input_m.std)
     return Result(
@@ -171,6 +179,7 @@ class _Record:
         self.g_hists: list[Histogram] = [Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0)] * depth
         self.input_grad_std = math.nan
         self.with_gradient: list[int] = []
+        self.unsettled: list[tuple[int, Callable[[], GradientSummary | None]]] = []
 
     def expected(self, i: int, e: initializers.Expected) -> None:
         self.exp_mean[i], self.exp_std[i] = e.mean, e.std
@@ -198,15 +207,21 @@ class _Record:
             a, act.saturation, act.can_die, signed=act.name != "relu"
         )
 
-    def weight_gradient(self, i: int, dw_sum: Array, db: FloatArray, batch: int) -> None:
-        """dW = A^T dZ / batch: the statistics of the unscaled product are rescaled exactly, saving a pass
-        over the (fan_in x fan_out) matrix."""
-        inv_batch = 1.0 / batch
-        dwm = stats.moments(dw_sum, extremes=False)
-        self.wgrad[i] = dwm.norm * inv_batch if not dwm.nonfinite else math.inf
+    def weight_gradient(self, i: int, summary: Callable[[], GradientSummary | None], db: FloatArray) -> None:
+        """Layer i's bias gradient now and its weight gradient's summary when it is in. At most
+        GRADIENTS_AHEAD summaries wait (each holds a fan_in x fan_out array)."""
         self.bgrad[i] = float(np.sqrt(np.dot(db, db)))
-        self.with_gradient.append(i)
-        self.g_hists[i] = stats.scaled_histogram(stats.histogram(dw_sum, dwm), inv_batch)
+        self.unsettled.append((i, summary))
+        self.settle_gradients(GRADIENTS_AHEAD)
+
+    def settle_gradients(self, keep: int) -> None:
+        """Take in the weight gradients' summaries until at most `keep` wait."""
+        while len(self.unsettled) > keep:
+            i, summary = self.unsettled.pop(0)
+            settled = summary()
+            if settled is not None:  # None: cancelled before it was computed
+                self.wgrad[i], self.g_hists[i] = settled
+                self.with_gradient.append(i)
 
     def finish(self, cfg: Config, input_std: float) -> tuple[WeightStats, ForwardStats, BackwardStats]:
         pad = self.depth - len(self.w_hists), self.depth - len(self.a_hists)
@@ -317,7 +332,8 @@ class _Passes:
             return None
         return a
 
-    def backward(self, da: Array) -> None:
+    def backward(self, da: Array, later: Later) -> None:
+        """From the top gradient `da` down to the input; the weight gradients' statistics go to `later`."""
         cfg, record = self.cfg, self.record
         reduce_dtype = np.float32 if cfg.np_dtype == np.float16 else cfg.np_dtype  # float16 sums would overflow
         for i in range(cfg.n_layers - 1, -1, -1):
@@ -332,10 +348,10 @@ class _Passes:
             dz_op, w_op = execution.as_operand(dz), execution.as_operand(self.weights[i])
             dw_sum = execution.product(execution.as_operand(self.stored[i]).T, dz_op, self.cancel)
             db = np.add.reduce(dz, axis=0, dtype=reduce_dtype).astype(np.float64) / cfg.batch
-            record.weight_gradient(i, dw_sum, db, cfg.batch)
+            record.weight_gradient(i, later(gradient_summary, dw_sum, cfg.batch), db)
+            del dw_sum  # the summary holds it until it is computed
             if i > 0:
                 da = execution.product(dz_op, w_op.T, self.cancel, cfg.np_dtype)
-                del dw_sum
             else:
                 input_grad = execution.product(dz_op, w_op.T, self.cancel)
                 record.input_grad_std = stats.moments(input_grad, extremes=False).std
@@ -349,6 +365,15 @@ class _Passes:
             return np.multiply(da, a_out > 0, out=da)
         deriv = self.derivs[i] if self.act.needs_z else self.act.dphi(None, a_out)
         return np.multiply(da, deriv, out=da)
+
+
+def gradient_summary(dw_sum: Array, batch: int) -> GradientSummary:
+    """|dW| and the histogram of dW = A^T dZ / batch from the unscaled product: its statistics are rescaled
+    exactly, saving a pass over the (fan_in x fan_out) matrix."""
+    inv_batch = 1.0 / batch
+    dwm = stats.moments(dw_sum, extremes=False)
+    norm = dwm.norm * inv_batch if not dwm.nonfinite else math.inf
+    return norm, stats.scaled_histogram(stats.histogram(dw_sum, dwm), inv_batch)
 
 
 def _lsuv_weights(cfg: Config, a: Array, w: Array, b: Array | None) -> LayerWeights:

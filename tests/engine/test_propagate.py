@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ import pytest
 from initscope.engine import Config, run
 from initscope.engine.activations import make
 from initscope.engine.layer_weights import sample_layer
+from initscope.engine.result import Histogram
 
 
 def _second_moment(mean: float, std: float) -> float:
@@ -352,3 +354,27 @@ def test_helper_thread_and_main_thread_runs_are_bit_identical(text: str, monkeyp
     monkeypatch.setattr(execution, "HELPER_MIN_VALUES", 10**12)
     assert not execution.use_helper(cfg.layer_fans)
     assert _fields(cfg) == ahead
+
+
+def test_at_most_two_weight_gradients_wait_for_their_summaries() -> None:
+    """The backward pass hands each weight gradient's statistics to the helper; a gradient (fan_in x fan_out)
+    is held until its summary is taken in, so at most GRADIENTS_AHEAD may wait at once."""
+    from initscope.engine import propagate
+
+    record = propagate._Record(6)
+    taken: list[int] = []
+
+    def summary_of(i: int) -> Callable[[], tuple[float, Histogram]]:
+        def settle() -> tuple[float, Histogram]:
+            taken.append(i)
+            return float(i), Histogram(np.zeros(0), np.zeros(0, dtype=np.int64), 0)
+
+        return settle
+
+    for i in range(5, -1, -1):
+        record.weight_gradient(i, summary_of(i), np.ones(3))
+        assert len(record.unsettled) <= propagate.GRADIENTS_AHEAD
+    assert taken == [5, 4, 3, 2]
+    record.settle_gradients(0)
+    assert taken == [5, 4, 3, 2, 1, 0]
+    assert list(record.wgrad) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
