@@ -251,14 +251,21 @@ def process_figures(repeats: int, threads: int) -> None:
     cfg = Config()
     run(cfg)
     print(bytecode_state())
-    ratios = []
+    ratios, commands, imports = [], [], []
     for _ in range(repeats):
         t_cmd = child_seconds([sys.executable, "-m", "initscope", "run", "--threads", str(threads)])
         t_numpy = child_seconds([sys.executable, "-c", "import numpy"])
         ratios.append(t_cmd / (t_numpy + timed(lambda: run(cfg))))
+        commands.append(t_cmd)
+        imports.append(t_numpy)
+    # The run timed between the launches finds its caches cold (the children evicted them); back to back in a
+    # loop it is faster, which makes the stricter figure.
+    back_to_back = statistics.median(timed(lambda: run(cfg)) for _ in range(max(repeats, 9)))
+    strict = statistics.median(commands) / (statistics.median(imports) + back_to_back)
     print(
         f"`initscope run --threads {threads}` (default config) / (python -c 'import numpy' + one warm run()): "
-        f"median {statistics.median(ratios):.2f} (target <= 1.5)"
+        f"median {statistics.median(ratios):.2f} with the run timed between the launches, {strict:.2f} with "
+        f"the run timed back to back ({back_to_back * 1e3:.1f} ms) (target <= 1.5)"
     )
     ratios = []
     for _ in range(repeats):
