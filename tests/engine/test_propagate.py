@@ -356,11 +356,13 @@ def test_helper_thread_and_main_thread_runs_are_bit_identical(text: str, monkeyp
     assert _fields(cfg) == ahead
 
 
-def test_at_most_two_weight_gradients_wait_for_their_summaries() -> None:
+@pytest.mark.parametrize("mib", [1, 4, 64])
+def test_the_weight_gradients_waiting_for_their_summaries_hold_at_most_16_mib(mib: int) -> None:
     """The backward pass hands each weight gradient's statistics to the helper; a gradient (fan_in x fan_out)
-    is held until its summary is taken in, so at most GRADIENTS_AHEAD may wait at once."""
+    is held until its summary is taken in, so only as many may wait as 16 MiB hold, and always 2."""
     from initscope.engine import propagate
 
+    assert propagate.GRADIENT_BYTES_AHEAD == 16 << 20
     record = propagate._Record(6)
     taken: list[int] = []
 
@@ -371,10 +373,11 @@ def test_at_most_two_weight_gradients_wait_for_their_summaries() -> None:
 
         return settle
 
+    allowed = max(2, 16 // mib)
     for i in range(5, -1, -1):
-        record.weight_gradient(i, summary_of(i), np.ones(3))
-        assert len(record.unsettled) <= propagate.GRADIENTS_AHEAD
-    assert taken == [5, 4, 3, 2]
+        record.weight_gradient(i, summary_of(i), np.ones(3), mib << 20)
+        assert len(record.unsettled) == min(6 - i, allowed)
+    assert taken == [5, 4, 3, 2, 1, 0][: max(0, 6 - allowed)]
     record.settle_gradients(0)
     assert taken == [5, 4, 3, 2, 1, 0]
     assert list(record.wgrad) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
