@@ -2,7 +2,8 @@
 
 Three choices by work size, each measured (docs/performance.md):
 - Drawing the next layer's weights on a helper thread while this layer propagates hides the sampling
-  behind the products, but every hand-off costs tens of microseconds: below HELPER_MIN_VALUES weights per
+  behind the products (and the statistics only the Result needs, of the weights and the weight gradients,
+  behind the backward pass), but every hand-off costs tens of microseconds: below HELPER_MIN_VALUES weights per
   layer the hand-offs cost more than they hide, and the main thread draws the weights itself (also when
   the machine is oversubscribed: no core is left for the helper). The helper is one long-lived daemon
   thread per process, not a thread created and joined on every run.
