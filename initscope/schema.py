@@ -225,8 +225,19 @@ def _branch(block: Any, path: str, branch_depth: int) -> None:
 
 def _agree(block: dict[str, Any], path: str, expected: dict[str, Any]) -> None:
     for key, value in expected.items():
-        if block[key] != value:
+        if not _same(block[key], value):
             raise SchemaError(where(path, key), f"{block[key]!r:.60} disagrees with the config ({value!r:.60})")
+
+
+def _same(given: Any, expected: Any) -> bool:
+    """Equal as JSON values: 7 and 7.0 are one number, but `true` is not 1 (Python's True == 1 is)."""
+    if isinstance(given, bool) or isinstance(expected, bool):
+        return type(given) is type(expected) and given == expected
+    if isinstance(given, dict) and isinstance(expected, dict):
+        return given.keys() == expected.keys() and all(_same(given[k], expected[k]) for k in given)
+    if isinstance(given, list) and isinstance(expected, list):
+        return len(given) == len(expected) and all(_same(g, e) for g, e in zip(given, expected, strict=True))
+    return bool(given == expected)
 
 
 def _config(block: dict[str, Any], path: str) -> Any:

@@ -212,6 +212,9 @@ def test_a_mutated_field_is_refused_by_path_or_kept_exactly(name: str, data: st.
         (("training", "config"), [1, 2, 3], "training.config: a list is not an object"),
         (("training", "contenders", 1, "final_loss"), "abc", "training.contenders[1].final_loss: 'abc'"),
         (("layers", 0, "activation", "std"), "x" * 10_000, "layers[0].activation.std: 'xxxxx"),
+        # true == 1.0 in Python; in a document it is not the config's gain of 1 (found by the fuzz test above)
+        (("config", "initializer_params", "gain"), True, "config.initializer_params: {'gain': True} disagrees"),
+        (("config", "seed"), False, "config.seed: False disagrees with the config (0)"),
     ],
 )
 def test_the_reported_hostile_fields(path: tuple[Any, ...], value: Any, message: str) -> None:
@@ -334,3 +337,12 @@ def test_every_shape_of_the_doctors_fix_reads_back(config: str | None, tmp_path:
     path = tmp_path / "fix.json"
     path.write_text(snapshot.dumps(r))
     assert snapshot.read(path).verdict.fix == json.loads(snapshot.dumps(r))["verdict"]["fix"]
+
+
+@pytest.mark.parametrize("name", ["race", "clip"])
+def test_true_and_false_in_every_field_are_refused_by_path_or_kept_exactly(name: str) -> None:
+    """JSON's true and false are not the numbers 1 and 0 (Python's True == 1 is): every field, both values,
+    deterministically (the fuzz test above found `gain: true` accepted as the config's gain of 1)."""
+    for path in _paths(name):
+        for value in (True, False):
+            _check(name, path, value)
