@@ -31,21 +31,15 @@ from initscope.tui.app import InitScopeApp
 from initscope.tui.plot_strips import underlay
 from initscope.tui.plot_widget import Plot, bar_underlay, build_matrix
 from initscope.tui.seed_ensemble import SeedEnsemble
+from initscope.tui.tabs.backward import BackwardTab
+from initscope.tui.tabs.base import views_of
+from initscope.tui.tabs.forward import ForwardTab
+from initscope.tui.tabs.weights import WeightsTab
 from initscope.tui.theory.jacobian import JacobianView
 from initscope.tui.theory.phase import PhaseView
+from initscope.tui.theory.views import TheoryTab
 
-VIEWS = [
-    ("weights", ""),
-    ("forward", "std"),
-    ("forward", "mean"),
-    ("forward", "fractions"),
-    ("forward", "histograms"),
-    ("backward", ""),
-    ("theory", "measured"),
-    ("theory", "saturation"),
-    ("theory", "phase"),
-    ("theory", "jacobian"),
-]
+VIEWS = views_of((WeightsTab, ForwardTab, BackwardTab, TheoryTab))
 
 
 async def wait(app: InitScopeApp, pilot: object, done: object) -> None:

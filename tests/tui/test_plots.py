@@ -25,22 +25,15 @@ from initscope.tui.legend import legend_rows
 from initscope.tui.plot_widget import Plot, render_figure
 from initscope.tui.plots import Figure, Legend, Line
 from initscope.tui.seed_ensemble import SeedEnsemble
-from initscope.tui.tabs.base import TabView
+from initscope.tui.tabs.backward import BackwardTab
+from initscope.tui.tabs.base import TabView, views_of
+from initscope.tui.tabs.forward import ForwardTab
+from initscope.tui.tabs.weights import WeightsTab
 from initscope.tui.theory.jacobian import JacobianView
 from initscope.tui.theory.phase import PhaseView
+from initscope.tui.theory.views import TheoryTab
 
-VIEWS = [
-    ("weights", ""),
-    ("forward", "std"),
-    ("forward", "mean"),
-    ("forward", "fractions"),
-    ("forward", "histograms"),
-    ("backward", ""),
-    ("theory", "measured"),
-    ("theory", "saturation"),
-    ("theory", "phase"),
-    ("theory", "jacobian"),
-]
+VIEWS = views_of((WeightsTab, ForwardTab, BackwardTab, TheoryTab))
 MIN_PLOT_HEIGHT = 8
 """Every plot on screen is at least this many rows tall, at 80x24 too."""
 NUMBER = re.compile(r"^-?\d+(\.\d+)?(e-?\d+)?$")

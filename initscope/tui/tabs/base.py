@@ -7,6 +7,7 @@ calls `show(state)` on the visible tab only; a tab shown later catches up when i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -176,3 +177,8 @@ class TabView(Vertical):
 
     def compose_view_bar(self) -> Widget:
         return Static(Content.from_markup(view_bar(self.VIEWS, self.view, self.NAME)), classes="view-bar")
+
+
+def views_of(tabs: Iterable[type[TabView]]) -> list[tuple[str, str]]:
+    """(tab name, view key) of every view of `tabs`, in order; (name, "") for a tab with one view."""
+    return [(tab.NAME, view) for tab in tabs for view in ([key for key, _ in tab.VIEWS] or [""])]
