@@ -19,7 +19,8 @@ Every command lets the C allocator keep freed arrays (`execution.keep_freed_memo
 so does this script, for every side alike (the ratios compare the work, not the allocator), and the warm
 run() of the whole-command figure is timed with it too.
 `--process` adds the whole-command figures: `initscope run` as a process against `python -c "import numpy"`
-plus one run() in a warm process, and `theory --ensemble 8` against 8 single runs.
+plus one run() in a warm process (that run timed between the two launches of each repeat, and, the stricter
+figure, timed back to back in a loop), and `theory --ensemble 8` against 8 single runs.
 """
 
 from __future__ import annotations
