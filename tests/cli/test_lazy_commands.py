@@ -27,11 +27,11 @@ def test_a_lazy_command_gets_its_real_flags_when_chosen(name: str, capsys: pytes
     assert capsys.readouterr().out == sub.choices[name].format_help()
 
 
-def loaded_after(argv: list[str], names: tuple[str, ...]) -> list[str]:
+def loaded_after(argv: list[str], names: tuple[str, ...], setup: str = "") -> list[str]:
     """Which of `names` (modules, or packages with everything below them) a fresh interpreter has loaded after
-    `initscope argv`."""
+    `setup` (statements) and `initscope argv`."""
     code = (
-        "import sys; from initscope.cli import main; "
+        f"import sys; {setup}from initscope.cli import main; "
         f"main({argv!r}); "
         f"print(sorted(m for m in sys.modules if any(m == n or m.startswith(n + '.') for n in {names!r})), "
         "file=sys.stderr)"
@@ -60,12 +60,6 @@ def test_run_with_the_weight_helper_loads_neither_logging_nor_numpy_polynomial()
     """The weight feed's helper hands results back without concurrent.futures (which loads logging) and the
     theory's quadrature rules are stored numbers (no numpy.polynomial): about 6 ms of every `initscope run`.
     The helper is forced on: by default it depends on the machine's load."""
-    code = (
-        "import sys; from initscope.engine import execution; "
-        "execution.use_helper = lambda fans: True; "
-        "from initscope.cli import main; main(['run', '--activation', 'tanh']); "
-        "print(sorted(m for m in ('logging', 'concurrent.futures', 'numpy.polynomial') if m in sys.modules), "
-        "file=sys.stderr)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert ast.literal_eval(done.stderr.strip().splitlines()[-1]) == []
+    forced = "from initscope.engine import execution; execution.use_helper = lambda fans: True; "
+    names = ("logging", "concurrent.futures", "numpy.polynomial")
+    assert loaded_after(["run", "--activation", "tanh"], names, setup=forced) == []
